@@ -1,0 +1,40 @@
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+
+namespace roster {
+
+// One message ready for the wire: the outbox renders it, a transport carries it.
+struct OutgoingMessage
+{
+    qint64 outboxId = 0;
+    QByteArray envelopeFrom;      // addr-spec for MAIL FROM
+    QList<QByteArray> recipients; // addr-specs for RCPT TO
+    QByteArray data;              // RFC 5322 message, CRLF line ends, NOT dot-stuffed
+    QByteArray messageId;         // without angle brackets, for file names and logs
+};
+
+struct DeliveryResult
+{
+    enum class Outcome { Sent, Temporary, Permanent };
+    Outcome outcome = Outcome::Temporary;
+    // The server's reply (e.g. "550 5.1.1 no such user") or a translated error text, one line.
+    QString reply;
+    // True when the failure is about the connection or the configuration (server down,
+    // TLS refused, bad password), not about this message: rosterctl maps it to exit code 6.
+    bool connectionError = false;
+};
+
+// A way to hand messages to the world. deliver() blocks until every message has a result;
+// call it from a worker thread or the command line, never from the GUI thread.
+class MailTransport
+{
+public:
+    virtual ~MailTransport() = default;
+    // One result per message, in the same order.
+    virtual QList<DeliveryResult> deliver(const QList<OutgoingMessage> &messages) = 0;
+};
+
+} // namespace roster
