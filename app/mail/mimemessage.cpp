@@ -1,0 +1,362 @@
+#include "app/mail/mimemessage.h"
+
+#include "app/mail/emailaddress.h"
+
+#include <QCryptographicHash>
+#include <QLocale>
+#include <QRandomGenerator>
+
+namespace roster {
+
+namespace {
+
+constexpr qsizetype FoldAt = 78;         // RFC 5322 2.1.1: SHOULD
+constexpr qsizetype EncodedWordMax = 75; // RFC 2047 2
+constexpr qsizetype QpLineMax = 76;      // RFC 2045 6.7
+constexpr qsizetype MaxMessageId = 250;  // keeps "Message-ID: <...>" far below 998
+const QByteArray EncodedWordPrefix = QByteArrayLiteral("=?UTF-8?B?");
+const QByteArray EncodedWordSuffix = QByteArrayLiteral("?=");
+
+class Mime
+{
+    Q_DECLARE_TR_FUNCTIONS(MimeMessage)
+};
+
+bool isPrintableAscii(QStringView text)
+{
+    for (QChar c : text) {
+        if (c.unicode() < 0x20 || c.unicode() > 0x7e)
+            return false;
+    }
+    return true;
+}
+
+bool isAText(char c)
+{
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+        return true;
+    return QByteArrayView("!#$%&'*+-/=?^_`{|}~").contains(c);
+}
+
+// Printable ASCII may go into a header as it is, unless a reader could take part of it for an
+// encoded-word, or a word is too long to fold within 78 characters ("<SP>word" on its own line).
+bool needsEncoding(const QString &text)
+{
+    if (!isPrintableAscii(text) || text.contains(u"=?"))
+        return true;
+    const auto words = QStringView(text).split(u' ');
+    for (QStringView word : words) {
+        if (word.size() > FoldAt - 1)
+            return true;
+    }
+    return false;
+}
+
+// UTF-8 "B" encoded-words; the first is at most firstBudget characters long (so it can share
+// the first line with the header name), the others EncodedWordMax. Words end on code point
+// boundaries, as RFC 2047 5 requires.
+QList<QByteArray> encodedWords(const QString &text, qsizetype firstBudget)
+{
+    const qsizetype overhead = EncodedWordPrefix.size() + EncodedWordSuffix.size();
+    auto capacity = [overhead](qsizetype budget) { return (budget - overhead) / 4 * 3; };
+    qsizetype budget =
+        firstBudget < overhead + 12 ? EncodedWordMax : std::min(firstBudget, EncodedWordMax);
+    QList<QByteArray> words;
+    QByteArray chunk;
+    auto flush = [&] {
+        words.append(EncodedWordPrefix + chunk.toBase64() + EncodedWordSuffix);
+        chunk.clear();
+        budget = EncodedWordMax;
+    };
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        qsizetype length = 1;
+        if (text.at(i).isHighSurrogate() && i + 1 < text.size() && text.at(i + 1).isLowSurrogate())
+            length = 2;
+        const QByteArray codePoint = QStringView(text).mid(i, length).toUtf8();
+        i += length - 1;
+        if (!chunk.isEmpty() && chunk.size() + codePoint.size() > capacity(budget))
+            flush();
+        chunk += codePoint;
+    }
+    if (!chunk.isEmpty() || words.isEmpty())
+        flush();
+    return words;
+}
+
+// Unstructured text (Subject, extra headers) as words to be joined by single spaces.
+QList<QByteArray> unstructuredWords(const QString &text, qsizetype firstBudget)
+{
+    if (needsEncoding(text))
+        return encodedWords(text, firstBudget);
+    return text.toLatin1().split(' ');
+}
+
+// A display name as RFC 5322 phrase words: atoms as they are, a quoted-string when it holds
+// specials, encoded-words when neither fits.
+QList<QByteArray> phraseWords(const QString &name, qsizetype firstBudget)
+{
+    const QString simple = name.simplified();
+    if (!needsEncoding(simple)) {
+        const QByteArray latin = simple.toLatin1();
+        bool atoms = true;
+        for (char c : latin)
+            atoms = atoms && (c == ' ' || isAText(c));
+        if (atoms)
+            return latin.split(' ');
+        QByteArray quoted = latin;
+        quoted.replace('\\', QByteArrayLiteral("\\\\")).replace('"', QByteArrayLiteral("\\\""));
+        quoted = '"' + quoted + '"';
+        if (quoted.size() <= FoldAt - 1)
+            return {quoted};
+    }
+    return encodedWords(simple, firstBudget);
+}
+
+QList<QByteArray> mailboxWords(const MailAddress &mailbox, qsizetype firstBudget)
+{
+    const QByteArray address = mailbox.address.toLatin1();
+    if (mailbox.name.trimmed().isEmpty())
+        return {address};
+    QList<QByteArray> words = phraseWords(mailbox.name, firstBudget);
+    words.append('<' + address + '>');
+    return words;
+}
+
+// One header field, folded before a word whenever the line would pass 78 characters. The
+// first word always stays on the header's line, and no fold goes before an empty word, so no
+// continuation line is all whitespace.
+QByteArray foldedHeader(const QByteArray &name, const QList<QByteArray> &words)
+{
+    QByteArray out = name + ':';
+    qsizetype lineLength = out.size();
+    bool first = true;
+    for (const QByteArray &word : words) {
+        if (!first && !word.isEmpty() && lineLength + 1 + word.size() > FoldAt) {
+            out += QByteArrayLiteral("\r\n");
+            lineLength = 0;
+        }
+        out += ' ' + word;
+        lineLength += 1 + word.size();
+        first = false;
+    }
+    return out + QByteArrayLiteral("\r\n");
+}
+
+qsizetype firstBudget(const QByteArray &name)
+{
+    return FoldAt - name.size() - 2; // "Name: "
+}
+
+QString messageIdProblem(const QByteArray &id)
+{
+    const qsizetype at = id.indexOf('@');
+    bool ok =
+        id.size() <= MaxMessageId && at > 0 && at < id.size() - 1 && id.indexOf('@', at + 1) < 0;
+    for (char c : id)
+        ok = ok && (c == '@' || c == '.' || isAText(c));
+    ok = ok && !id.startsWith('.') && !id.endsWith('.') && !id.contains("..") &&
+         !id.contains(".@") && !id.contains("@.");
+    if (ok)
+        return {};
+    return Mime::tr("The Message-ID is not valid: it must look like random@example.com, "
+                    "without angle brackets or spaces.");
+}
+
+const QList<QByteArray> &ownHeaders()
+{
+    static const QList<QByteArray> names = {"date",
+                                            "from",
+                                            "to",
+                                            "cc",
+                                            "bcc",
+                                            "subject",
+                                            "message-id",
+                                            "mime-version",
+                                            "sender",
+                                            "content-type",
+                                            "content-transfer-encoding"};
+    return names;
+}
+
+QByteArray textPart(const QByteArray &subtype, const QString &body)
+{
+    return QByteArrayLiteral("Content-Type: text/") + subtype +
+           QByteArrayLiteral("; charset=UTF-8\r\n"
+                             "Content-Transfer-Encoding: quoted-printable\r\n"
+                             "\r\n") +
+           encodeQuotedPrintable(body);
+}
+
+} // namespace
+
+QString headerValueProblem(const QString &value)
+{
+    for (QChar c : value) {
+        if (c == u'\r' || c == u'\n' || c.category() == QChar::Separator_Line ||
+            c.category() == QChar::Separator_Paragraph || c.unicode() == 0x85)
+            return Mime::tr("It contains a line break, which would start a new mail header: "
+                            "enter it on one line.");
+    }
+    for (QChar c : value) {
+        if (c.category() == QChar::Other_Control)
+            return Mime::tr("It contains an invisible control character (U+%1): retype it "
+                            "instead of pasting it.")
+                .arg(QString::number(c.unicode(), 16).toUpper().rightJustified(4, u'0'));
+    }
+    return {};
+}
+
+QByteArray encodeHeaderText(const QString &text)
+{
+    if (!needsEncoding(text))
+        return text.toLatin1();
+    return encodedWords(text, EncodedWordMax).join(' ');
+}
+
+QByteArray newMessageId(const QString &domain)
+{
+    QByteArray host = domain.toLower().toLatin1();
+    if (!isPrintableAscii(domain) || domain.isEmpty() ||
+        !emailAddressProblem(QStringLiteral("x@") + domain).isEmpty())
+        host = QByteArrayLiteral("roster.invalid");
+    quint32 random[4];
+    QRandomGenerator::system()->fillRange(random);
+    const QByteArray left = QByteArray(reinterpret_cast<const char *>(random), sizeof random);
+    return left.toHex() + '@' + host;
+}
+
+QByteArray rfc5322Date(const QDateTime &dateTime)
+{
+    const qint64 offset = dateTime.offsetFromUtc();
+    const qint64 minutes = qAbs(offset) / 60;
+    return QLocale::c().toString(dateTime, u"ddd, dd MMM yyyy HH:mm:ss").toLatin1() + ' ' +
+           (offset < 0 ? '-' : '+') + QByteArray::number(minutes / 60).rightJustified(2, '0') +
+           QByteArray::number(minutes % 60).rightJustified(2, '0');
+}
+
+QByteArray encodeQuotedPrintable(const QString &text)
+{
+    QString normalized = text;
+    normalized.replace(QStringLiteral("\r\n"), QStringLiteral("\n")).replace(u'\r', u'\n');
+    const QList<QByteArray> lines = normalized.toUtf8().split('\n');
+    QByteArray out;
+    out.reserve(normalized.size() * 3 / 2);
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        const QByteArray &line = lines.at(i);
+        qsizetype column = 0;
+        for (qsizetype j = 0; j < line.size(); ++j) {
+            const char c = line.at(j);
+            const bool last = j == line.size() - 1;
+            const auto u = static_cast<unsigned char>(c);
+            // Literal: printable ASCII but '='; inner spaces and tabs. Encoded: the rest, the
+            // whitespace that ends a line (RFC 2045 rule 3), and the "F" of a line starting
+            // with "From " so that mbox tools do not mangle it.
+            const bool literal =
+                ((u >= 33 && u <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last)) &&
+                !(j == 0 && line.startsWith("From "));
+            QByteArray piece;
+            if (literal) {
+                piece = QByteArray(1, c);
+            } else {
+                piece = '=' + QByteArray::number(u, 16).toUpper().rightJustified(2, '0');
+            }
+            const qsizetype room = last ? QpLineMax : QpLineMax - 1; // keep room for "="
+            if (column + piece.size() > room) {
+                out += QByteArrayLiteral("=\r\n");
+                column = 0;
+            }
+            out += piece;
+            column += piece.size();
+        }
+        if (i + 1 < lines.size())
+            out += QByteArrayLiteral("\r\n");
+    }
+    return out;
+}
+
+void MimeMessage::addHeader(const QByteArray &name, const QString &value)
+{
+    m_headers.append({name, value});
+}
+
+QByteArray MimeMessage::render(QString *error) const
+{
+    auto fail = [error](const QString &message) {
+        if (error)
+            *error = message;
+        return QByteArray();
+    };
+
+    if (m_from.address.isEmpty())
+        return fail(tr("The message has no sender address: set the sender in the mail settings."));
+    if (const QString problem = emailAddressProblem(m_from.address); !problem.isEmpty())
+        return fail(tr("Sender address: %1").arg(problem));
+    if (const QString problem = headerValueProblem(m_from.name); !problem.isEmpty())
+        return fail(tr("Sender name: %1").arg(problem));
+    if (m_to.isEmpty())
+        return fail(tr("The message has no recipient."));
+    for (const MailAddress &to : m_to) {
+        if (const QString problem = emailAddressProblem(to.address); !problem.isEmpty())
+            return fail(tr("Recipient address: %1").arg(problem));
+        if (const QString problem = headerValueProblem(to.name); !problem.isEmpty())
+            return fail(tr("Recipient name: %1").arg(problem));
+    }
+    if (const QString problem = headerValueProblem(m_subject); !problem.isEmpty())
+        return fail(tr("Subject: %1").arg(problem));
+    for (const auto &[name, value] : m_headers) {
+        bool nameOk = !name.isEmpty() && name.size() <= 76;
+        for (char c : name)
+            nameOk = nameOk && c >= 33 && c <= 126 && c != ':';
+        if (!nameOk)
+            return fail(tr("A mail header name is not valid: use letters, digits and hyphens."));
+        if (ownHeaders().contains(name.toLower()))
+            return fail(tr("The header %1 is written by the message itself and cannot be added.")
+                            .arg(QString::fromLatin1(name)));
+        if (const QString problem = headerValueProblem(value); !problem.isEmpty())
+            return fail(tr("Header %1: %2").arg(QString::fromLatin1(name), problem));
+    }
+
+    QByteArray messageId = m_messageId;
+    if (messageId.isEmpty())
+        messageId = newMessageId(m_from.address.section(u'@', 1));
+    if (const QString problem = messageIdProblem(messageId); !problem.isEmpty())
+        return fail(problem);
+    const QDateTime date = m_date.isValid() ? m_date : QDateTime::currentDateTime();
+
+    QByteArray out;
+    out += QByteArrayLiteral("Date: ") + rfc5322Date(date) + QByteArrayLiteral("\r\n");
+    out += foldedHeader("From", mailboxWords(m_from, firstBudget("From")));
+    QList<QByteArray> toWords;
+    for (qsizetype i = 0; i < m_to.size(); ++i) {
+        QList<QByteArray> words = mailboxWords(m_to.at(i), i == 0 ? firstBudget("To") : 0);
+        if (i + 1 < m_to.size())
+            words.last() += ',';
+        toWords += words;
+    }
+    out += foldedHeader("To", toWords);
+    out += foldedHeader("Subject", unstructuredWords(m_subject, firstBudget("Subject")));
+    out += QByteArrayLiteral("Message-ID: <") + messageId + QByteArrayLiteral(">\r\n");
+    for (const auto &[name, value] : m_headers)
+        out += foldedHeader(name, unstructuredWords(value, firstBudget(name)));
+    out += QByteArrayLiteral("MIME-Version: 1.0\r\n");
+
+    if (!m_text.isNull() && !m_html.isNull()) {
+        // "=_" cannot occur in quoted-printable text, so this boundary never meets the body.
+        const QByteArray boundary =
+            "=_" + QCryptographicHash::hash(messageId, QCryptographicHash::Sha256).toHex().left(32);
+        out += QByteArrayLiteral("Content-Type: multipart/alternative;\r\n boundary=\"") +
+               boundary + QByteArrayLiteral("\"\r\n\r\n");
+        out += QByteArrayLiteral("This is a message in MIME format.\r\n");
+        out += QByteArrayLiteral("\r\n--") + boundary + QByteArrayLiteral("\r\n");
+        out += textPart("plain", m_text);
+        out += QByteArrayLiteral("\r\n--") + boundary + QByteArrayLiteral("\r\n");
+        out += textPart("html", m_html);
+        out += QByteArrayLiteral("\r\n--") + boundary + QByteArrayLiteral("--\r\n");
+    } else {
+        out += textPart(m_html.isNull() ? "plain" : "html", m_html.isNull() ? m_text : m_html);
+        out += QByteArrayLiteral("\r\n");
+    }
+    return out;
+}
+
+} // namespace roster

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <QByteArray>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QList>
+#include <QString>
+
+namespace roster {
+
+struct MailAddress
+{
+    QString name;    // display name, any Unicode; may be empty
+    QString address; // addr-spec, plain ASCII (see emailAddressProblem)
+};
+
+// Empty when the text may go into a header (no CR, LF, NUL or other control characters, no
+// Unicode line or paragraph separators); otherwise one translated reason.
+QString headerValueProblem(const QString &value);
+
+// RFC 2047: printable ASCII text comes back unchanged; anything else (non-ASCII, text that
+// looks like an encoded-word, a word too long to fold) becomes UTF-8 "B" encoded-words of at
+// most 75 characters each, separated by single spaces where a header folder may break the line.
+QByteArray encodeHeaderText(const QString &text);
+
+// A new globally unique Message-ID, without angle brackets: <random>@<domain>.
+// An empty or unusable domain falls back to "roster.invalid".
+QByteArray newMessageId(const QString &domain);
+
+// Builds one RFC 5322 / MIME message: text and/or HTML body, UTF-8, quoted-printable.
+class MimeMessage
+{
+    Q_DECLARE_TR_FUNCTIONS(MimeMessage)
+
+public:
+    void setFrom(const MailAddress &from) { m_from = from; }
+    void addTo(const MailAddress &to) { m_to.append(to); }
+    void setSubject(const QString &subject) { m_subject = subject; }
+    // Without angle brackets. When never set, render() makes one up (and is then not
+    // deterministic).
+    void setMessageId(const QByteArray &idWithoutBrackets) { m_messageId = idWithoutBrackets; }
+    // When never set, render() uses the current time.
+    void setDate(const QDateTime &date) { m_date = date; }
+    void setTextBody(const QString &text) { m_text = text; }
+    void setHtmlBody(const QString &html)
+    {
+        m_html = html;
+    } // with a text body: multipart/alternative
+    // An extra header such as Auto-Submitted; the headers render() writes itself are refused.
+    void addHeader(const QByteArray &name, const QString &value);
+
+    const MailAddress &from() const { return m_from; }
+    const QList<MailAddress> &to() const { return m_to; }
+    QByteArray messageId() const { return m_messageId; }
+
+    // The RFC 5322 message: CRLF line ends, no line over 998 octets, headers folded at 78 where
+    // possible, bodies quoted-printable UTF-8, MIME-Version, Date (RFC 5322 English format with
+    // a numeric zone), Message-ID. Returns empty and sets *error (one translated line) when a
+    // header value or an address is unacceptable. The same inputs give the same bytes: the
+    // multipart boundary derives from the Message-ID.
+    QByteArray render(QString *error) const;
+
+private:
+    MailAddress m_from;
+    QList<MailAddress> m_to;
+    QString m_subject;
+    QByteArray m_messageId;
+    QDateTime m_date;
+    QString m_text;
+    QString m_html;
+    QList<QPair<QByteArray, QString>> m_headers;
+};
+
+// The RFC 5322 date-time: "Mon, 08 Jan 2024 14:30:00 +0100" (English names, numeric zone).
+QByteArray rfc5322Date(const QDateTime &dateTime);
+
+// Quoted-printable (RFC 2045) of UTF-8 text: line breaks of any kind become CRLF, encoded
+// lines stay within 76 characters.
+QByteArray encodeQuotedPrintable(const QString &text);
+
+} // namespace roster
