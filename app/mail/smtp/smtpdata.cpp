@@ -1,0 +1,102 @@
+#include "app/mail/smtp/smtpdata.h"
+
+#include <cstring>
+
+namespace roster {
+
+namespace {
+
+// Slow path: rebuilds the buffer once, with the final size reserved up front.
+SmtpWireData rebuild(const QByteArray &data)
+{
+    SmtpWireData out;
+    QByteArray &b = out.bytes;
+    b.reserve(data.size() + data.size() / 64 + 8);
+    const char *p = data.constData();
+    const char *end = p + data.size();
+    qsizetype lineLen = 0;
+    bool atLineStart = true;
+    while (p < end) {
+        const char c = *p++;
+        if (c == '\r' || c == '\n') {
+            if (c == '\r' && p < end && *p == '\n')
+                ++p;
+            b.append("\r\n", 2);
+            out.longestLine = std::max(out.longestLine, lineLen);
+            lineLen = 0;
+            atLineStart = true;
+            continue;
+        }
+        if (atLineStart && c == '.')
+            b.append('.');
+        atLineStart = false;
+        if (static_cast<unsigned char>(c) >= 0x80)
+            out.eightBit = true;
+        b.append(c);
+        ++lineLen;
+    }
+    out.longestLine = std::max(out.longestLine, lineLen);
+    if (!b.isEmpty() && !b.endsWith("\r\n"))
+        b.append("\r\n", 2);
+    return out;
+}
+
+} // namespace
+
+SmtpWireData prepareSmtpData(const QByteArray &data)
+{
+    // Fast path: walk the lines with memchr; any reason to change the bytes sends us to
+    // rebuild(), which is rare (the MIME builder already writes CRLF and QP/base64 bodies).
+    SmtpWireData out;
+    const char *begin = data.constData();
+    const char *p = begin;
+    const char *end = begin + data.size();
+    while (p < end) {
+        if (*p == '.')
+            return rebuild(data);
+        const char *nl = static_cast<const char *>(std::memchr(p, '\n', size_t(end - p)));
+        const char *lineEnd = nl ? nl : end;
+        if (nl && (nl == p || nl[-1] != '\r'))
+            return rebuild(data); // bare LF
+        const char *contentEnd = nl ? nl - 1 : end;
+        if (std::memchr(p, '\r', size_t(contentEnd - p)))
+            return rebuild(data); // bare CR
+        for (const char *q = p; q < contentEnd; ++q) {
+            if (static_cast<unsigned char>(*q) >= 0x80) {
+                out.eightBit = true;
+                break;
+            }
+        }
+        out.longestLine = std::max(out.longestLine, qsizetype(contentEnd - p));
+        if (!nl)
+            return rebuild(data); // no CRLF at the end
+        p = lineEnd + 1;
+    }
+    out.bytes = data;
+    return out;
+}
+
+bool isSafeEnvelopeAddress(const QByteArray &address, bool allowEmpty)
+{
+    if (address.isEmpty())
+        return allowEmpty;
+    if (address.size() > 254)
+        return false;
+    for (const char ch : address) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x21 || c == 0x7f || c == '<' || c == '>')
+            return false;
+    }
+    return true;
+}
+
+bool isAscii(const QByteArray &bytes)
+{
+    for (const char ch : bytes) {
+        if (static_cast<unsigned char>(ch) >= 0x80)
+            return false;
+    }
+    return true;
+}
+
+} // namespace roster

@@ -1,0 +1,24 @@
+#pragma once
+
+#include "app/mail/mailtransport.h"
+#include "app/mail/smtp/smtpsettings.h"
+
+namespace roster {
+
+// MailTransport over SMTP: one session per deliver() call, every message over that one
+// connection. Blocks in a local event loop; use it from a worker thread or the command line.
+class SmtpTransport final : public MailTransport
+{
+public:
+    explicit SmtpTransport(SmtpSettings s);
+    QList<DeliveryResult> deliver(const QList<OutgoingMessage> &messages) override;
+
+    // The session error of the last deliver() (translated, one line), empty when none.
+    QString lastError() const { return m_lastError; }
+
+private:
+    SmtpSettings m_settings;
+    QString m_lastError;
+};
+
+} // namespace roster
