@@ -46,12 +46,16 @@ QString expiryText(const QDateTime &expiresAt)
     const QLocale locale;
     const int offset = expiresAt.offsetFromUtc();
     const QString zone = QStringLiteral("UTC%1%2:%3")
-                             .arg(offset < 0 ? u'-' : u'+')
+                             .arg(offset < 0 ? QChar(u'-') : QChar(u'+'))
                              .arg(qAbs(offset) / 3600, 2, 10, QLatin1Char('0'))
                              .arg(qAbs(offset) % 3600 / 60, 2, 10, QLatin1Char('0'));
+    // Hours and minutes only (some locales' short format carries seconds), 12 or 24 hours
+    // as the locale has it.
+    const bool twelveHours =
+        locale.timeFormat(QLocale::ShortFormat).contains(u"ap", Qt::CaseInsensitive);
+    const QString time = locale.toString(expiresAt.time(), twelveHours ? u"h:mm AP" : u"HH:mm");
     return Invitation::tr("%1 at %2 (%3)")
-        .arg(locale.toString(expiresAt.date(), QLocale::LongFormat),
-             locale.toString(expiresAt.time(), QLocale::ShortFormat), zone);
+        .arg(locale.toString(expiresAt.date(), QLocale::LongFormat), time, zone);
 }
 
 QString linkProblem(const QString &link)
