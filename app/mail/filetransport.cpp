@@ -19,8 +19,9 @@ QString FileTransport::fileName(const OutgoingMessage &message, const QDateTime 
                           c == '+';
         id += safe ? QChar::fromLatin1(c) : QChar(u'_');
     }
-    if (id.isEmpty() || id.startsWith(u'.'))
-        id.prepend(QStringLiteral("message-%1").arg(message.outboxId));
+    // The timestamp in front keeps even ".." from being a path of its own.
+    if (id.isEmpty())
+        id = QStringLiteral("message-%1").arg(message.outboxId);
     return time.toString(u"yyyyMMdd-HHmmss") + u'-' + id + u".eml";
 }
 
