@@ -32,8 +32,8 @@ Script lines(std::initializer_list<const char *> l)
     return s;
 }
 
-const Script greetPlain = lines({"S: 220 fake ESMTP", "C: EHLO localhost", "S: 250-fake",
-                                 "S: 250 8BITMIME"});
+const Script greetPlain =
+    lines({"S: 220 fake ESMTP", "C: EHLO localhost", "S: 250-fake", "S: 250 8BITMIME"});
 const Script greetPipelining = lines({"S: 220 fake ESMTP", "C: EHLO localhost", "S: 250-fake",
                                       "S: 250-8BITMIME", "S: 250 PIPELINING"});
 const Script sendOne = lines({"C: MAIL FROM:<from@example.org>", "S: 250 ok",
@@ -138,19 +138,17 @@ void TestSmtpClient::scenario_data()
     QTest::newRow("reply without separator")
         << lines({"S: 220fake"}) << one << none << QString() << 3000 << true << E::ProtocolError
         << u"C"_qs << QString();
-    QTest::newRow("over-long reply line")
-        << Script{"S: 220 fake", "C: EHLO localhost", "S: 250-" + QByteArray(20000, 'a'),
-                  "S: 250 ok"}
-        << one << none << QString() << 3000 << true << E::ProtocolError << u"C"_qs
-        << u"longer than"_qs;
+    QTest::newRow("over-long reply line") << Script{"S: 220 fake", "C: EHLO localhost",
+                                                    "S: 250-" + QByteArray(20000, 'a'), "S: 250 ok"}
+                                          << one << none << QString() << 3000 << true
+                                          << E::ProtocolError << u"C"_qs << u"longer than"_qs;
     {
         Script s{"S: 220 fake", "C: EHLO localhost"};
         for (int i = 0; i < 500; ++i)
             s << "S: 250-line " + QByteArray::number(i);
         s << "S: 250 end";
-        QTest::newRow("endless multi-line reply")
-            << s << one << none << QString() << 3000 << true << E::ProtocolError << u"C"_qs
-            << u"lines"_qs;
+        QTest::newRow("endless multi-line reply") << s << one << none << QString() << 3000 << true
+                                                  << E::ProtocolError << u"C"_qs << u"lines"_qs;
     }
     QTest::newRow("multi-line reply with changing codes")
         << lines({"S: 220-fake", "S: 250 ok"}) << one << none << QString() << 3000 << true
@@ -195,23 +193,40 @@ void TestSmtpClient::scenario_data()
         << 1000 << false << E::NoError << u"PS"_qs << u"550 5.1.1 no such user"_qs;
     QTest::newRow("pipelined: content, dot and the next transaction in one group")
         << greetPipelining +
-               lines({"C: MAIL FROM:<from@example.org>", "C: RCPT TO:<to@example.net>", "C: DATA",
-                      "S: 250 ok", "S: 250 ok", "S: 354 go", "C: Subject: t", "C: ", "C: hello",
-                      "C: .", "C: MAIL FROM:<from@example.org>", "C: RCPT TO:<to@example.net>",
-                      "C: DATA", "S: 250 queued 1", "S: 250 ok", "S: 250 ok", "S: 354 go",
-                      "C: Subject: t", "C: ", "C: hello", "C: .", "S: 250 queued 2"}) +
+               lines({"C: MAIL FROM:<from@example.org>",
+                      "C: RCPT TO:<to@example.net>",
+                      "C: DATA",
+                      "S: 250 ok",
+                      "S: 250 ok",
+                      "S: 354 go",
+                      "C: Subject: t",
+                      "C: ",
+                      "C: hello",
+                      "C: .",
+                      "C: MAIL FROM:<from@example.org>",
+                      "C: RCPT TO:<to@example.net>",
+                      "C: DATA",
+                      "S: 250 queued 1",
+                      "S: 250 ok",
+                      "S: 250 ok",
+                      "S: 354 go",
+                      "C: Subject: t",
+                      "C: ",
+                      "C: hello",
+                      "C: .",
+                      "S: 250 queued 2"}) +
                quit
         << QList<OutgoingMessage>{message(), message()} << none << QString() << 1000 << false
         << E::NoError << u"SS"_qs << u"250 queued 1"_qs;
     QTest::newRow("421 in the middle: every message Temporary, connection error")
-        << greetPlain + lines({"C: MAIL FROM:<from@example.org>", "S: 421 4.3.2 shutting down", "X"})
+        << greetPlain +
+               lines({"C: MAIL FROM:<from@example.org>", "S: 421 4.3.2 shutting down", "X"})
         << QList<OutgoingMessage>{message(), message()} << none << QString() << 3000 << true
         << E::ServiceUnavailable << u"CC"_qs << u"421 4.3.2 shutting down"_qs;
     QTest::newRow("hang-up during DATA: Temporary")
-        << greetPlain +
-               lines({"C: MAIL FROM:<from@example.org>", "S: 250 ok", "C: RCPT TO:<to@example.net>",
-                      "S: 250 ok", "C: DATA", "S: 354 go", "C: Subject: t", "C: ", "C: hello",
-                      "C: .", "X"})
+        << greetPlain + lines({"C: MAIL FROM:<from@example.org>", "S: 250 ok",
+                               "C: RCPT TO:<to@example.net>", "S: 250 ok", "C: DATA", "S: 354 go",
+                               "C: Subject: t", "C: ", "C: hello", "C: .", "X"})
         << one << none << QString() << 3000 << true << E::ConnectionClosed << u"C"_qs
         << u"closed the connection"_qs;
     QTest::newRow("dot-stuffing of every line starting with '.', bare LF normalised")
@@ -248,8 +263,8 @@ void TestSmtpClient::scenario_data()
         << none << QString() << 3000 << true << E::NoError << u"S"_qs << QString();
     QTest::newRow("line over 998 octets: Permanent, nothing sent")
         << greetPlain + quit
-        << QList<OutgoingMessage>{message("to@example.net", "Subject: t\r\n\r\n" +
-                                                                QByteArray(1200, 'x') + "\r\n")}
+        << QList<OutgoingMessage>{message("to@example.net",
+                                          "Subject: t\r\n\r\n" + QByteArray(1200, 'x') + "\r\n")}
         << none << QString() << 3000 << true << E::NoError << u"P"_qs << u"998"_qs;
     QTest::newRow("AUTH over plain text refused by policy: no AUTH sent")
         << lines({"S: 220 fake", "C: EHLO localhost", "S: 250-fake", "S: 250 AUTH PLAIN LOGIN"})
@@ -281,9 +296,9 @@ void TestSmtpClient::scenario_data()
         << one << none << u"alice:secret:allowplain"_qs << 3000 << true << E::AuthFailed << u"C"_qs
         << u"challenges"_qs;
     QTest::newRow("no usable AUTH mechanism")
-        << lines({"S: 220 fake", "C: EHLO localhost", "S: 250-fake", "S: 250 AUTH CRAM-MD5"})
-        << one << none << u"alice:secret:allowplain"_qs << 3000 << true << E::AuthUnavailable
-        << u"C"_qs << u"CRAM-MD5"_qs;
+        << lines({"S: 220 fake", "C: EHLO localhost", "S: 250-fake", "S: 250 AUTH CRAM-MD5"}) << one
+        << none << u"alice:secret:allowplain"_qs << 3000 << true << E::AuthUnavailable << u"C"_qs
+        << u"CRAM-MD5"_qs;
 }
 
 void TestSmtpClient::scenario()

@@ -25,15 +25,16 @@ void TestSmtpData::prepare_data()
     QTest::newRow("clean") << QByteArray("a\r\nbc\r\n") << QByteArray("a\r\nbc\r\n") << false << 2;
     QTest::newRow("empty") << QByteArray() << QByteArray() << false << 0;
     QTest::newRow("leading dot") << QByteArray(".a\r\n") << QByteArray("..a\r\n") << false << 2;
-    QTest::newRow("lone dot line") << QByteArray("a\r\n.\r\nb\r\n") << QByteArray("a\r\n..\r\nb\r\n")
-                                   << false << 1;
+    QTest::newRow("lone dot line")
+        << QByteArray("a\r\n.\r\nb\r\n") << QByteArray("a\r\n..\r\nb\r\n") << false << 1;
     QTest::newRow("dots later in the line untouched")
         << QByteArray("a.b\r\n x.\r\n") << QByteArray("a.b\r\n x.\r\n") << false << 3;
     QTest::newRow("bare LF") << QByteArray("a\nb\n") << QByteArray("a\r\nb\r\n") << false << 1;
     QTest::newRow("bare CR") << QByteArray("a\rb\r\n") << QByteArray("a\r\nb\r\n") << false << 1;
-    QTest::newRow("no final CRLF") << QByteArray("a\r\nb") << QByteArray("a\r\nb\r\n") << false << 1;
-    QTest::newRow("dot after bare LF") << QByteArray("a\n.b") << QByteArray("a\r\n..b\r\n") << false
-                                       << 2;
+    QTest::newRow("no final CRLF")
+        << QByteArray("a\r\nb") << QByteArray("a\r\nb\r\n") << false << 1;
+    QTest::newRow("dot after bare LF")
+        << QByteArray("a\n.b") << QByteArray("a\r\n..b\r\n") << false << 2;
     QTest::newRow("8bit") << QByteArray("caf\xc3\xa9\r\n") << QByteArray("caf\xc3\xa9\r\n") << true
                           << 5;
 }

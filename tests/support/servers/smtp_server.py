@@ -71,8 +71,7 @@ def main():
                 "connection": server.connection_number,
                 "tls": bool(session.ssl) or a.tls,
                 "authenticated": bool(session.authenticated),
-                "login": (session.auth_data.login.decode()
-                          if isinstance(session.auth_data, LoginPassword) else None),
+                "login": getattr(server, "roster_login", None),
             }
             with open(base + ".json", "w") as f:
                 json.dump(meta, f)
@@ -84,6 +83,8 @@ def main():
             return AuthResult(success=False, handled=False)
         user, _, password = a.auth.partition(":")
         ok = auth_data.login == user.encode() and auth_data.password == password.encode()
+        if ok:
+            server.roster_login = user
         return AuthResult(success=ok, handled=False)
 
     excluded = [m for m in ("PLAIN", "LOGIN") if m not in a.auth_mechs.split(",")]
