@@ -1,0 +1,164 @@
+#include "app/authservice.h"
+
+#include "app/audit.h"
+#include "app/mail/emailaddress.h"
+#include "app/passwordhasher.h"
+#include "app/validation.h"
+#include "models/userfilter.h"
+#include "models/userrepository.h"
+
+#include <QCoreApplication>
+#include <QLocale>
+#include <QSqlQuery>
+
+namespace roster {
+
+namespace {
+QString tr(const char *s, const char *c = nullptr, int n = -1)
+{
+    return QCoreApplication::translate("AuthService", s, c, n);
+}
+
+} // namespace
+
+Result<UserRecord> AuthService::authorise(const Database &db, qint64 actorId)
+{
+    UserRepository repo(const_cast<Database &>(db));
+    auto actor = repo.byId(actorId);
+    if (!actor) {
+        if (actor.error().kind == ErrorKind::NotFound)
+            return makeError(ErrorKind::Refused, tr("Your account no longer exists."));
+        return actor.error();
+    }
+    const UserRecord &a = actor.value();
+    if (a.kind != UserKind::Crm || !a.active || !a.confirmedAt)
+        return makeError(ErrorKind::Refused, tr("Your account is not active."));
+    if (!a.isAdmin && !a.manageUsers)
+        return makeError(ErrorKind::Refused,
+                         tr("Your profile (%1) may not manage users: ask an administrator.")
+                             .arg(a.profileName));
+    return actor;
+}
+
+Result<Session> AuthService::signIn(const QString &email, const QString &password)
+{
+    const qint64 now = m_clock.nowMs();
+    const QString wrong = tr("Wrong email or password.");
+    QSqlQuery q = m_db.prepare(QStringLiteral(
+        "SELECT id, password_hash, failed_logins, locked_until FROM users "
+        "WHERE kind = 'crm' AND email_key = ?"));
+    q.addBindValue(userEmailKey(email));
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    if (!q.next()) {
+        PasswordHasher::verify(PasswordHasher::dummyHash(), password); // same time either way
+        return makeError(ErrorKind::Refused, wrong);
+    }
+    const qint64 id = q.value(0).toLongLong();
+    const QString hash = q.value(1).toString();
+    const int failures = q.value(2).toInt();
+    const qint64 lockedUntil = q.value(3).toLongLong();
+    q.finish();
+    if (lockedUntil > now) {
+        const int minutes = int((lockedUntil - now + 59999) / 60000);
+        return makeError(ErrorKind::Refused,
+                         tr("Too many wrong passwords: this account can sign in again in %1 "
+                            "minutes.")
+                             .arg(minutes));
+    }
+    if (hash.isEmpty() || !PasswordHasher::verify(hash, password)) {
+        Transaction tx(m_db);
+        if (!tx.status())
+            return tx.status().error();
+        const bool lock = failures + 1 >= maxFailures;
+        QSqlQuery u = m_db.prepare(QStringLiteral(
+            "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?"));
+        u.addBindValue(lock ? 0 : failures + 1);
+        u.addBindValue(lock ? QVariant(now + lockoutMs) : QVariant(QMetaType(QMetaType::LongLong)));
+        u.addBindValue(id);
+        if (Status s = m_db.exec(u); !s)
+            return s.error();
+        AuditEntry e;
+        e.at = now;
+        e.action = lock ? QStringLiteral("signin.locked") : QStringLiteral("signin.failed");
+        e.targetUserId = id;
+        e.targetEmail = email;
+        e.detail = lock ? tr("%1 wrong passwords; locked for 15 minutes").arg(maxFailures)
+                        : tr("wrong password");
+        if (Status s = writeAudit(m_db, e); !s)
+            return s.error();
+        if (Status s = tx.commit(); !s)
+            return s.error();
+        return makeError(ErrorKind::Refused, wrong);
+    }
+    auto actor = authorise(m_db, id);
+    if (!actor)
+        return actor.error();
+    if (failures > 0 || lockedUntil > 0) {
+        QSqlQuery u = m_db.prepare(
+            QStringLiteral("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?"));
+        u.addBindValue(id);
+        if (Status s = m_db.exec(u); !s)
+            return s.error();
+    }
+    return Session{id, actor->email, actor->name, actor->isAdmin};
+}
+
+Result<Session> AuthService::createFirstAdmin(Database &db, const Clock &clock, const QString &email,
+                                              const QString &name, const QString &password)
+{
+    if (const QString p = emailAddressProblem(email); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
+    if (const QString p = userNameProblem(name); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
+    if (const QString p = PasswordHasher::passwordProblem(password); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
+    const QString hash = PasswordHasher::hash(password);
+    const qint64 now = clock.nowMs();
+    Transaction tx(db);
+    if (!tx.status())
+        return tx.status().error();
+    {
+        QSqlQuery c = db.prepare(QStringLiteral("SELECT count(*) FROM users WHERE kind = 'crm'"));
+        if (Status s = db.exec(c); !s)
+            return s.error();
+        if (c.next() && c.value(0).toLongLong() > 0)
+            return makeError(ErrorKind::Refused,
+                             tr("%1 already has users: sign in as an administrator to add more.")
+                                 .arg(db.displayName()));
+    }
+    QSqlQuery q = db.prepare(QStringLiteral(
+        "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, active, "
+        "confirmed_at, created_at, updated_at, password_hash) "
+        "VALUES ('crm', ?, ?, ?, ?, (SELECT id FROM profiles WHERE name = 'Administrator'), 1, ?, ?, "
+        "?, ?) RETURNING id"));
+    q.addBindValue(email.trimmed());
+    q.addBindValue(userEmailKey(email));
+    q.addBindValue(name.trimmed());
+    q.addBindValue(nameKey(name.trimmed()));
+    q.addBindValue(now);
+    q.addBindValue(now);
+    q.addBindValue(now);
+    q.addBindValue(hash);
+    if (Status s = db.exec(q); !s)
+        return s.error();
+    if (!q.next())
+        return makeError(ErrorKind::Database, tr("The new administrator was not stored."));
+    const qint64 id = q.value(0).toLongLong();
+    q.finish();
+    AuditEntry e;
+    e.at = now;
+    e.actorId = id;
+    e.actorEmail = email.trimmed();
+    e.action = QStringLiteral("org.create");
+    e.targetUserId = id;
+    e.targetEmail = email.trimmed();
+    e.detail = tr("first administrator");
+    if (Status s = writeAudit(db, e); !s)
+        return s.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    return Session{id, email.trimmed(), name.trimmed(), true};
+}
+
+} // namespace roster

@@ -1,0 +1,623 @@
+#include "app/userservice.h"
+
+#include "app/audit.h"
+#include "app/authservice.h"
+#include "app/mail/emailaddress.h"
+#include "app/outbox.h"
+#include "app/passwordhasher.h"
+#include "app/sealer.h"
+#include "app/tokens.h"
+#include "app/validation.h"
+#include "models/userfilter.h"
+#include "models/userrepository.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QTimeZone>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLocale>
+#include <QSqlQuery>
+#include <QUrl>
+#include <QUrlQuery>
+
+namespace roster {
+
+namespace {
+QString tr(const char *s, int n = -1) { return QCoreApplication::translate("UserService", s, nullptr, n); }
+
+QVariant nullInt() { return QVariant(QMetaType(QMetaType::LongLong)); }
+
+QString forUpdate(const Database &db)
+{
+    return db.dialect() == Dialect::Postgres ? QStringLiteral(" FOR UPDATE") : QString();
+}
+} // namespace
+
+std::optional<Error> reinviteRefusal(const UserRecord &user, qint64 nowMs, int cooldownMinutes)
+{
+    if (!user.active)
+        return makeError(ErrorKind::Refused,
+                         tr("%1 is deactivated: activate the user first.").arg(user.email));
+    if (user.confirmedAt)
+        return makeError(ErrorKind::Refused,
+                         tr("%1 has already confirmed the invitation.").arg(user.email));
+    if (user.invitedAt && cooldownMinutes > 0) {
+        const qint64 readyAt = *user.invitedAt + qint64(cooldownMinutes) * 60000;
+        if (readyAt > nowMs) {
+            const int minutes = int((readyAt - nowMs + 59999) / 60000);
+            return makeError(ErrorKind::Refused,
+                             tr("%1 was invited moments ago: you can re-invite in %2 min.")
+                                 .arg(user.email)
+                                 .arg(minutes));
+        }
+    }
+    return std::nullopt;
+}
+
+// The statements one invitation needs, prepared once per transaction and reused (bulk speed).
+struct UserService::Writer
+{
+    explicit Writer(Database &db)
+        : cancelMail(db.prepare(QStringLiteral(
+              "UPDATE outbox SET state = 'cancelled', sealed_token = NULL, last_reply = ? "
+              "WHERE user_id = ? AND state IN ('queued', 'deferred', 'sending')"))),
+          revoke(db.prepare(QStringLiteral(
+              "UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND accepted_at IS NULL "
+              "AND revoked_at IS NULL"))),
+          insertInvitation(db.prepare(QStringLiteral(
+              "INSERT INTO invitations (user_id, token_hash, created_at, expires_at, created_by, "
+              "created_by_name) VALUES (?, ?, ?, ?, ?, ?) RETURNING id"))),
+          insertOutbox(db.prepare(QStringLiteral(
+              "INSERT INTO outbox (kind, user_id, invitation_id, recipient, message_id, payload, "
+              "sealed_token, state, attempts, created_at, next_attempt_at) "
+              "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?) RETURNING id"))),
+          linkOutbox(db.prepare(
+              QStringLiteral("UPDATE invitations SET outbox_id = ? WHERE id = ?"))),
+          updateUser(db.prepare(QStringLiteral(
+              "UPDATE users SET invited_at = ?, invite_expires_at = ?, "
+              "invite_count = invite_count + 1, last_invited_by = ?, mail_state = ?, "
+              "mail_reply = NULL, last_outbox_id = ?, updated_at = ? WHERE id = ?"))),
+          audit(db.prepare(QStringLiteral(
+              "INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, "
+              "target_email, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"))),
+          db(db)
+    {
+    }
+    QSqlQuery cancelMail, revoke, insertInvitation, insertOutbox, linkOutbox, updateUser, audit;
+    Database &db;
+};
+
+UserService::UserService(Database &db, const Clock &clock, qint64 actorId)
+    : m_db(db), m_clock(clock), m_actorId(actorId)
+{
+}
+
+UserService::~UserService() = default;
+
+Result<UserRecord> UserService::actor() { return AuthService::authorise(m_db, m_actorId); }
+
+Result<OrgSettings> UserService::settings() { return OrgSettings::load(m_db); }
+
+Result<const Sealer *> UserService::sealer()
+{
+    if (!m_sealer) {
+        auto s = Sealer::forDatabase(m_db.databaseId());
+        if (!s)
+            return s.error();
+        m_sealer = std::make_unique<Sealer>(s.value());
+    }
+    return static_cast<const Sealer *>(m_sealer.get());
+}
+
+Result<InviteOutcome> UserService::issue(Writer &w, const UserRecord &target,
+                                         const UserRecord &actor, const OrgSettings &settings,
+                                         bool queueMail, const QString &action, qint64 now)
+{
+    const IssuedToken token = issueToken();
+    const qint64 expires = now + invitationLifetimeMs;
+    const QString reason = tr("superseded by a newer invitation");
+
+    w.cancelMail.addBindValue(reason);
+    w.cancelMail.addBindValue(target.id);
+    if (Status s = m_db.exec(w.cancelMail); !s)
+        return s.error();
+    w.revoke.addBindValue(now);
+    w.revoke.addBindValue(target.id);
+    if (Status s = m_db.exec(w.revoke); !s)
+        return s.error();
+
+    w.insertInvitation.addBindValue(target.id);
+    w.insertInvitation.addBindValue(token.hash);
+    w.insertInvitation.addBindValue(now);
+    w.insertInvitation.addBindValue(expires);
+    w.insertInvitation.addBindValue(actor.id);
+    w.insertInvitation.addBindValue(actor.name);
+    if (Status s = m_db.exec(w.insertInvitation); !s)
+        return s.error();
+    if (!w.insertInvitation.next())
+        return makeError(ErrorKind::Database, tr("The invitation was not stored."));
+    InviteOutcome out;
+    out.invitationId = w.insertInvitation.value(0).toLongLong();
+    w.insertInvitation.finish();
+
+    const QString base = target.kind == UserKind::Portal ? settings.portalAcceptUrl : settings.acceptUrl;
+    if (queueMail) {
+        auto sealerResult = sealer();
+        if (!sealerResult)
+            return sealerResult.error();
+        const QByteArray messageId = makeMessageId(settings.senderAddress);
+        QJsonObject payload{
+            {QStringLiteral("portal"), target.kind == UserKind::Portal},
+            {QStringLiteral("organisation"), settings.organisation},
+            {QStringLiteral("inviter"), actor.name},
+            {QStringLiteral("to_name"), target.name},
+            {QStringLiteral("to_email"), target.email},
+            {QStringLiteral("from_name"),
+             settings.senderName.isEmpty() ? settings.organisation : settings.senderName},
+            {QStringLiteral("from_email"), settings.senderAddress},
+            {QStringLiteral("accept_url"), base},
+            {QStringLiteral("expires_at"), QString::number(expires)},
+            {QStringLiteral("date"), QString::number(now)},
+        };
+        w.insertOutbox.addBindValue(QStringLiteral("invitation"));
+        w.insertOutbox.addBindValue(target.id);
+        w.insertOutbox.addBindValue(out.invitationId);
+        w.insertOutbox.addBindValue(target.email);
+        w.insertOutbox.addBindValue(QString::fromLatin1(messageId));
+        w.insertOutbox.addBindValue(
+            QString::fromUtf8(QJsonDocument(payload).toJson(QJsonDocument::Compact)));
+        w.insertOutbox.addBindValue(sealerResult.value()->seal(token.token, messageId));
+        w.insertOutbox.addBindValue(now);
+        w.insertOutbox.addBindValue(now);
+        if (Status s = m_db.exec(w.insertOutbox); !s)
+            return s.error();
+        if (!w.insertOutbox.next())
+            return makeError(ErrorKind::Database, tr("The invitation mail was not queued."));
+        out.outboxId = w.insertOutbox.value(0).toLongLong();
+        w.insertOutbox.finish();
+        w.linkOutbox.addBindValue(out.outboxId);
+        w.linkOutbox.addBindValue(out.invitationId);
+        if (Status s = m_db.exec(w.linkOutbox); !s)
+            return s.error();
+    } else {
+        out.token = token.token;
+        out.link = invitationLink(base, token.token);
+    }
+
+    w.updateUser.addBindValue(now);
+    w.updateUser.addBindValue(expires);
+    w.updateUser.addBindValue(actor.name);
+    w.updateUser.addBindValue(queueMail ? QVariant(QStringLiteral("queued")) : QVariant(QString()));
+    w.updateUser.addBindValue(out.outboxId ? QVariant(out.outboxId) : nullInt());
+    w.updateUser.addBindValue(now);
+    w.updateUser.addBindValue(target.id);
+    if (Status s = m_db.exec(w.updateUser); !s)
+        return s.error();
+
+    w.audit.addBindValue(now);
+    w.audit.addBindValue(actor.id);
+    w.audit.addBindValue(actor.email);
+    w.audit.addBindValue(action);
+    w.audit.addBindValue(target.id);
+    w.audit.addBindValue(target.email);
+    w.audit.addBindValue(tr("invitation %1, expires %2")
+                             .arg(out.invitationId)
+                             .arg(QDateTime::fromMSecsSinceEpoch(expires, QTimeZone::utc())
+                                      .toString(Qt::ISODate)));
+    if (Status s = m_db.exec(w.audit); !s)
+        return s.error();
+
+    out.user = target;
+    out.user.invitedAt = now;
+    out.user.inviteExpiresAt = expires;
+    out.user.inviteCount += 1;
+    out.user.lastInvitedBy = actor.name;
+    out.user.mailState = queueMail ? QStringLiteral("queued") : QString();
+    out.user.mailReply.clear();
+    return out;
+}
+
+Result<InviteOutcome> UserService::addUser(const NewUser &nu)
+{
+    auto a = actor();
+    if (!a)
+        return a.error();
+    if (const QString p = emailAddressProblem(nu.email.trimmed()); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
+    if (const QString p = userNameProblem(nu.name); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
+    if (const QString p = textFieldProblem(tr("The account"), nu.account, 200); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
+    auto cfg = settings();
+    if (!cfg)
+        return cfg.error();
+    UserRepository repo(m_db);
+    qint64 profileId = 0;
+    if (nu.kind == UserKind::Crm) {
+        auto profile = repo.profileByName(nu.profile.isEmpty() ? QStringLiteral("Standard") : nu.profile);
+        if (!profile)
+            return makeError(ErrorKind::Invalid, profile.error().message);
+        if (profile->isAdmin && !a->isAdmin)
+            return makeError(ErrorKind::Refused,
+                             tr("Only an Administrator can add users with the Administrator "
+                                "profile."));
+        profileId = profile->id;
+    } else if (!nu.profile.isEmpty()) {
+        return makeError(ErrorKind::Invalid,
+                         tr("Portal users have no CRM profile: leave the profile out."));
+    }
+
+    const qint64 now = m_clock.nowMs();
+    Transaction tx(m_db);
+    if (!tx.status())
+        return tx.status().error();
+    {
+        auto existing = repo.byEmail(nu.kind, nu.email);
+        if (existing)
+            return makeError(ErrorKind::Refused,
+                             tr("%1 is already a user (%2): re-invite them instead.")
+                                 .arg(existing->email, existing->name));
+        if (existing.error().kind != ErrorKind::NotFound)
+            return existing.error();
+    }
+    QSqlQuery q = m_db.prepare(QStringLiteral(
+        "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, account, active, "
+        "created_at, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id"));
+    q.addBindValue(userKindKey(nu.kind));
+    q.addBindValue(nu.email.trimmed());
+    q.addBindValue(userEmailKey(nu.email));
+    q.addBindValue(nu.name.trimmed());
+    q.addBindValue(nameKey(nu.name.trimmed()));
+    q.addBindValue(profileId ? QVariant(profileId) : nullInt());
+    q.addBindValue(nu.account.trimmed());
+    q.addBindValue(now);
+    q.addBindValue(a->id);
+    q.addBindValue(now);
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    if (!q.next())
+        return makeError(ErrorKind::Database, tr("The new user was not stored."));
+    const qint64 id = q.value(0).toLongLong();
+    q.finish();
+    auto created = repo.byId(id);
+    if (!created)
+        return created.error();
+    {
+        AuditEntry e{0, now, a->id, a->email, QStringLiteral("user.add"), id, created->email,
+                     nu.kind == UserKind::Portal ? tr("portal user") : created->profileName};
+        if (Status s = writeAudit(m_db, e); !s)
+            return s.error();
+    }
+    Writer w(m_db);
+    auto out = issue(w, created.value(), a.value(), cfg.value(), true,
+                     QStringLiteral("invitation.invite"), now);
+    if (!out)
+        return out.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    return out;
+}
+
+Result<InviteOutcome> UserService::reinvite(qint64 userId)
+{
+    auto a = actor();
+    if (!a)
+        return a.error();
+    auto cfg = settings();
+    if (!cfg)
+        return cfg.error();
+    const qint64 now = m_clock.nowMs();
+    Transaction tx(m_db);
+    if (!tx.status())
+        return tx.status().error();
+    // Lock the user's row (PostgreSQL) or the database (SQLite, BEGIN IMMEDIATE) first, so that two
+    // administrators re-inviting at once make one invitation; the second meets the cooldown.
+    QSqlQuery lock = m_db.prepare(QStringLiteral("SELECT id FROM users WHERE id = ?") + forUpdate(m_db));
+    lock.addBindValue(userId);
+    if (Status s = m_db.exec(lock); !s)
+        return s.error();
+    lock.finish();
+    UserRepository repo(m_db);
+    auto target = repo.byId(userId);
+    if (!target)
+        return target.error();
+    if (auto refusal = reinviteRefusal(target.value(), now, cfg->cooldownMinutes))
+        return *refusal;
+    Writer w(m_db);
+    auto out = issue(w, target.value(), a.value(), cfg.value(), true,
+                     QStringLiteral("invitation.reinvite"), now);
+    if (!out)
+        return out.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    return out;
+}
+
+Result<InviteOutcome> UserService::copyInviteLink(qint64 userId)
+{
+    auto a = actor();
+    if (!a)
+        return a.error();
+    auto cfg = settings();
+    if (!cfg)
+        return cfg.error();
+    const qint64 now = m_clock.nowMs();
+    Transaction tx(m_db);
+    if (!tx.status())
+        return tx.status().error();
+    UserRepository repo(m_db);
+    auto target = repo.byId(userId);
+    if (!target)
+        return target.error();
+    if (auto refusal = reinviteRefusal(target.value(), now, cfg->cooldownMinutes))
+        return *refusal;
+    Writer w(m_db);
+    auto out = issue(w, target.value(), a.value(), cfg.value(), false,
+                     QStringLiteral("invitation.link"), now);
+    if (!out)
+        return out.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    return out;
+}
+
+Result<UserService::Plan> UserService::planReinvite(const QList<qint64> &userIds)
+{
+    auto a = actor();
+    if (!a)
+        return a.error();
+    auto cfg = settings();
+    if (!cfg)
+        return cfg.error();
+    auto users = UserRepository(m_db).byIds(userIds);
+    if (!users)
+        return users.error();
+    const qint64 now = m_clock.nowMs();
+    Plan plan;
+    for (const UserRecord &u : users.value()) {
+        if (auto refusal = reinviteRefusal(u, now, cfg->cooldownMinutes))
+            plan.skipped.append(Skipped{u, refusal->message});
+        else
+            plan.eligible.append(u);
+    }
+    return plan;
+}
+
+Result<UserService::BulkResult>
+UserService::reinviteMany(const QList<qint64> &userIds,
+                          const std::function<bool(qsizetype, qsizetype)> &progress)
+{
+    auto a = actor();
+    if (!a)
+        return a.error();
+    auto cfg = settings();
+    if (!cfg)
+        return cfg.error();
+    if (auto s = sealer(); !s)
+        return s.error();
+    BulkResult result;
+    constexpr qsizetype batch = 500;
+    UserRepository repo(m_db);
+    for (qsizetype i = 0; i < userIds.size(); i += batch) {
+        const qint64 now = m_clock.nowMs();
+        Transaction tx(m_db);
+        if (!tx.status())
+            return tx.status().error();
+        // Read inside the transaction: another console may have changed these users meanwhile.
+        auto users = repo.byIds(userIds.mid(i, batch));
+        if (!users)
+            return users.error();
+        Writer w(m_db);
+        QList<InviteOutcome> done;
+        QList<Skipped> skipped;
+        for (const UserRecord &u : users.value()) {
+            if (auto refusal = reinviteRefusal(u, now, cfg->cooldownMinutes)) {
+                skipped.append(Skipped{u, refusal->message});
+                continue;
+            }
+            auto out = issue(w, u, a.value(), cfg.value(), true,
+                             QStringLiteral("invitation.reinvite"), now);
+            if (!out)
+                return out.error();
+            done.append(std::move(out).value());
+        }
+        if (Status s = tx.commit(); !s)
+            return s.error();
+        result.invited += done;
+        result.skipped += skipped;
+        const qsizetype processed = std::min(i + batch, userIds.size());
+        if (progress && !progress(processed, userIds.size()) && processed < userIds.size()) {
+            result.cancelled = true;
+            break;
+        }
+    }
+    return result;
+}
+
+Result<UserRecord> UserService::setActive(qint64 userId, bool active)
+{
+    auto a = actor();
+    if (!a)
+        return a.error();
+    const qint64 now = m_clock.nowMs();
+    Transaction tx(m_db);
+    if (!tx.status())
+        return tx.status().error();
+    UserRepository repo(m_db);
+    auto target = repo.byId(userId);
+    if (!target)
+        return target.error();
+    if (target->active == active)
+        return makeError(ErrorKind::Refused, active ? tr("%1 is already active.").arg(target->email)
+                                                    : tr("%1 is already deactivated.").arg(target->email));
+    if (!active && target->id == a->id)
+        return makeError(ErrorKind::Refused, tr("You cannot deactivate yourself."));
+    if (target->isAdmin && !a->isAdmin)
+        return makeError(ErrorKind::Refused,
+                         tr("Only an Administrator can activate or deactivate an administrator."));
+    if (!active && target->isAdmin && target->confirmedAt) {
+        QSqlQuery c = m_db.prepare(QStringLiteral(
+            "SELECT count(*) FROM users u JOIN profiles p ON p.id = u.profile_id WHERE p.is_admin = 1 "
+            "AND u.active = 1 AND u.confirmed_at IS NOT NULL AND u.id <> ?"));
+        c.addBindValue(target->id);
+        if (Status s = m_db.exec(c); !s)
+            return s.error();
+        if (c.next() && c.value(0).toLongLong() == 0)
+            return makeError(ErrorKind::Refused,
+                             tr("%1 is the last active administrator: add another one first.")
+                                 .arg(target->email));
+    }
+    QSqlQuery q = m_db.prepare(
+        QStringLiteral("UPDATE users SET active = ?, updated_at = ? WHERE id = ?"));
+    q.addBindValue(active ? 1 : 0);
+    q.addBindValue(now);
+    q.addBindValue(userId);
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    AuditEntry e{0, now, a->id, a->email,
+                 active ? QStringLiteral("user.activate") : QStringLiteral("user.deactivate"),
+                 target->id, target->email, QString()};
+    if (Status s = writeAudit(m_db, e); !s)
+        return s.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    UserRecord updated = target.value();
+    updated.active = active;
+    return updated;
+}
+
+Result<QList<InviteOutcome>> UserService::sendDueReminders()
+{
+    auto a = actor();
+    if (!a)
+        return a.error();
+    auto cfg = settings();
+    if (!cfg)
+        return cfg.error();
+    QList<InviteOutcome> out;
+    if (cfg->reminderDaysBefore <= 0)
+        return out;
+    const qint64 now = m_clock.nowMs();
+    // Once per invitation: only users invited exactly once since their last reminder — i.e. whose
+    // latest invitation was not itself a reminder (audit action invitation.reminder).
+    QSqlQuery q = m_db.prepare(QStringLiteral(
+        "SELECT u.id FROM users u WHERE u.active = 1 AND u.confirmed_at IS NULL "
+        "AND u.invite_expires_at > ? AND u.invite_expires_at <= ? AND NOT EXISTS ("
+        "SELECT 1 FROM audit_log l WHERE l.target_user_id = u.id AND l.action = "
+        "'invitation.reminder' AND l.at >= u.invited_at)"));
+    q.addBindValue(now);
+    q.addBindValue(now + qint64(cfg->reminderDaysBefore) * msPerDay);
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    QList<qint64> ids;
+    while (q.next())
+        ids.append(q.value(0).toLongLong());
+    q.finish();
+    UserRepository repo(m_db);
+    for (qint64 id : ids) {
+        Transaction tx(m_db);
+        if (!tx.status())
+            return tx.status().error();
+        auto target = repo.byId(id);
+        if (!target)
+            return target.error();
+        if (reinviteRefusal(target.value(), now, cfg->cooldownMinutes))
+            continue;
+        Writer w(m_db);
+        auto issued = issue(w, target.value(), a.value(), cfg.value(), true,
+                            QStringLiteral("invitation.reminder"), now);
+        if (!issued)
+            return issued.error();
+        if (Status s = tx.commit(); !s)
+            return s.error();
+        out.append(std::move(issued).value());
+    }
+    return out;
+}
+
+Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &clock,
+                                                    const QByteArray &token, const QString &password,
+                                                    std::optional<UserKind> expectedKind)
+{
+    const QString invalid =
+        tr("This invitation link is not valid: check that it was copied whole, or ask for a new "
+           "invitation.");
+    if (!decodeToken(token.trimmed()))
+        return makeError(ErrorKind::Invalid, invalid);
+    if (const QString p = PasswordHasher::passwordProblem(password); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
+    const QString hash = tokenHash(token.trimmed());
+    const QString passwordHash = PasswordHasher::hash(password);
+    const qint64 now = clock.nowMs();
+
+    Transaction tx(db);
+    if (!tx.status())
+        return tx.status().error();
+    QSqlQuery q = db.prepare(
+        QStringLiteral("SELECT i.id, i.user_id, i.expires_at, i.accepted_at, i.revoked_at, u.active, "
+                       "u.kind, u.confirmed_at, u.email FROM invitations i JOIN users u ON u.id = "
+                       "i.user_id WHERE i.token_hash = ?") +
+        forUpdate(db));
+    q.addBindValue(hash);
+    if (Status s = db.exec(q); !s)
+        return s.error();
+    if (!q.next())
+        return makeError(ErrorKind::NotFound, invalid);
+    const qint64 invitationId = q.value(0).toLongLong();
+    const qint64 userId = q.value(1).toLongLong();
+    const qint64 expiresAt = q.value(2).toLongLong();
+    const bool accepted = !q.value(3).isNull();
+    const bool revoked = !q.value(4).isNull();
+    const bool active = q.value(5).toInt() != 0;
+    const UserKind kind = q.value(6).toString() == u"portal" ? UserKind::Portal : UserKind::Crm;
+    const bool confirmed = !q.value(7).isNull();
+    const QString email = q.value(8).toString();
+    q.finish();
+
+    if (expectedKind && *expectedKind != kind)
+        return makeError(ErrorKind::NotFound, invalid);
+    if (accepted || confirmed)
+        return makeError(ErrorKind::Refused,
+                         tr("This invitation was already accepted: sign in instead."));
+    if (revoked)
+        return makeError(ErrorKind::Refused,
+                         tr("This invitation was replaced by a newer one: use the link in the "
+                            "latest invitation mail."));
+    if (expiresAt <= now)
+        return makeError(ErrorKind::Refused,
+                         tr("This invitation expired on %1: ask your administrator to invite you "
+                            "again.")
+                             .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(expiresAt),
+                                                     QLocale::LongFormat)));
+    if (!active)
+        return makeError(ErrorKind::Refused,
+                         tr("This account is deactivated: ask your administrator."));
+
+    QSqlQuery acc = db.prepare(QStringLiteral(
+        "UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND "
+        "revoked_at IS NULL"));
+    acc.addBindValue(now);
+    acc.addBindValue(invitationId);
+    if (Status s = db.exec(acc); !s)
+        return s.error();
+    if (acc.numRowsAffected() != 1)
+        return makeError(ErrorKind::Refused, tr("This invitation was already accepted."));
+    QSqlQuery u = db.prepare(QStringLiteral(
+        "UPDATE users SET confirmed_at = ?, password_hash = ?, updated_at = ? WHERE id = ?"));
+    u.addBindValue(now);
+    u.addBindValue(passwordHash);
+    u.addBindValue(now);
+    u.addBindValue(userId);
+    if (Status s = db.exec(u); !s)
+        return s.error();
+    AuditEntry e{0, now, userId, email, QStringLiteral("invitation.accept"), userId, email,
+                 tr("invitation %1").arg(invitationId)};
+    if (Status s = writeAudit(db, e); !s)
+        return s.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    return AcceptOutcome{userId, email, kind};
+}
+
+} // namespace roster

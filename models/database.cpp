@@ -1,0 +1,391 @@
+#include "models/database.h"
+
+#include "models/migrations.h"
+
+#include <QAtomicInteger>
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSqlDriver>
+#include <QSqlError>
+#include <QUrl>
+#include <QUrlQuery>
+#include <QUuid>
+
+Q_LOGGING_CATEGORY(lcStorage, "roster.storage")
+
+namespace roster {
+
+namespace {
+
+QString tr(const char *text) { return QCoreApplication::translate("Database", text); }
+
+QString nextConnectionName()
+{
+    static QAtomicInteger<int> counter;
+    return QStringLiteral("roster-%1").arg(counter.fetchAndAddRelaxed(1));
+}
+
+bool isPostgresUrl(const QString &location)
+{
+    return location.startsWith(u"postgresql://") || location.startsWith(u"postgres://");
+}
+
+bool looksLikeUrl(const QString &location)
+{
+    const qsizetype colon = location.indexOf(u"://");
+    return colon > 0 && !location.left(colon).contains(u'/');
+}
+
+int busyTimeoutMs()
+{
+    bool ok = false;
+    const int v = qEnvironmentVariableIntValue("ROSTER_BUSY_TIMEOUT_MS", &ok);
+    return ok && v >= 0 ? v : 5000;
+}
+
+} // namespace
+
+int Database::schemaVersion() { return latestSchemaVersion(); }
+
+Result<std::unique_ptr<Database>> Database::open(const QString &location, OpenMode mode)
+{
+    std::unique_ptr<Database> db(new Database);
+    db->m_location = location;
+    db->m_connectionName = nextConnectionName();
+    bool created = false;
+
+    if (location.trimmed().isEmpty())
+        return makeError(ErrorKind::Invalid, tr("No database given: pass --db PATH or set ROSTER_DB."));
+
+    if (isPostgresUrl(location)) {
+        db->m_dialect = Dialect::Postgres;
+        if (!QSqlDatabase::isDriverAvailable(QStringLiteral("QPSQL")))
+            return makeError(ErrorKind::Database,
+                             tr("The PostgreSQL driver for Qt is not installed (Debian package "
+                                "libqt6sql6-psql)."));
+        const QUrl url(location, QUrl::StrictMode);
+        if (!url.isValid() || url.host().isEmpty() || url.path().size() < 2)
+            return makeError(ErrorKind::Invalid,
+                             tr("Cannot read the database URL: write it as "
+                                "postgresql://user:password@host:port/dbname."));
+        QSqlDatabase c = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), db->m_connectionName);
+        c.setHostName(url.host());
+        c.setPort(url.port(5432));
+        c.setDatabaseName(url.path().mid(1));
+        if (!url.userName().isEmpty())
+            c.setUserName(url.userName());
+        if (!url.password().isEmpty())
+            c.setPassword(url.password());
+        QStringList options{QStringLiteral("connect_timeout=10"),
+                            QStringLiteral("application_name=roster")};
+        const QUrlQuery query(url);
+        for (const auto &[key, value] : query.queryItems(QUrl::FullyDecoded)) {
+            if (key == u"sslmode" || key == u"sslrootcert" || key == u"connect_timeout")
+                options << key + u'=' + value;
+        }
+        c.setConnectOptions(options.join(u';'));
+        if (!c.open()) {
+            const QString reason = c.lastError().text().trimmed().split(u'\n').first();
+            return makeError(ErrorKind::Database,
+                             tr("Cannot connect to %1: %2").arg(db->displayName(), reason));
+        }
+    } else if (looksLikeUrl(location)) {
+        return makeError(ErrorKind::Invalid,
+                         tr("Unknown database URL scheme in \"%1\": use a file path or a "
+                            "postgresql:// URL.")
+                             .arg(location.left(location.indexOf(u"://"))));
+    } else {
+        const QFileInfo info(location);
+        if (info.isDir())
+            return makeError(ErrorKind::Invalid,
+                             tr("%1 is a folder, not a database file.").arg(location));
+        if (!info.absoluteDir().exists())
+            return makeError(ErrorKind::Invalid,
+                             tr("The folder %1 does not exist: create it first or choose "
+                                "another path.")
+                                 .arg(info.absolutePath()));
+        if (!info.exists()) {
+            if (mode == OpenMode::MustExist)
+                return makeError(ErrorKind::NotFound,
+                                 tr("No database at %1: create one with \"rosterctl init\".")
+                                     .arg(location));
+            created = true;
+        } else {
+            QFile f(location);
+            if (!f.open(QIODevice::ReadOnly))
+                return makeError(ErrorKind::Database,
+                                 tr("Cannot read %1: %2").arg(location, f.errorString()));
+            const QByteArray header = f.read(16);
+            if (info.size() > 0 && header != QByteArrayView("SQLite format 3\0", 16))
+                return makeError(ErrorKind::Database,
+                                 tr("%1 is not a Roster database (it is not an SQLite file).")
+                                     .arg(location));
+            if (info.size() == 0)
+                created = true;
+        }
+        QSqlDatabase c = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), db->m_connectionName);
+        c.setDatabaseName(location);
+        c.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(busyTimeoutMs()));
+        if (!c.open())
+            return makeError(ErrorKind::Database, tr("Cannot open %1: %2")
+                                                      .arg(location, c.lastError().text()));
+    }
+
+    if (Status s = db->initialise(mode, created); !s)
+        return s.error();
+    return db;
+}
+
+Database::~Database()
+{
+    if (m_inTransaction)
+        rollback();
+    {
+        QSqlDatabase c = QSqlDatabase::database(m_connectionName, false);
+        if (c.isOpen())
+            c.close();
+    }
+    QSqlDatabase::removeDatabase(m_connectionName);
+}
+
+Result<std::unique_ptr<Database>> Database::reopen() const
+{
+    return open(m_location, OpenMode::MustExist);
+}
+
+QString Database::displayName() const
+{
+    if (m_dialect == Dialect::Postgres) {
+        QUrl url(m_location);
+        url.setPassword(QString());
+        return url.toString(QUrl::RemoveQuery);
+    }
+    return m_location;
+}
+
+QSqlDatabase Database::connection() const { return QSqlDatabase::database(m_connectionName, false); }
+
+QSqlQuery Database::prepare(const QString &sql) const
+{
+    QSqlQuery q(connection());
+    q.setForwardOnly(true);
+    if (!q.prepare(sql))
+        qCWarning(lcStorage) << "prepare failed:" << q.lastError().text() << sql;
+    return q;
+}
+
+Error Database::errorFrom(const QSqlError &error) const
+{
+    const QString code = error.nativeErrorCode();
+    const QString text = error.text().trimmed();
+    if (m_dialect == Dialect::Sqlite) {
+        // SQLite primary result codes: 5 BUSY, 6 LOCKED, 8 READONLY, 11 CORRUPT, 13 FULL, 26 NOTADB.
+        const int primary = code.toInt() & 0xff;
+        switch (primary) {
+        case 5:
+        case 6:
+            return makeError(ErrorKind::Database,
+                             tr("The database %1 is locked by another program; try again when "
+                                "it has finished.")
+                                 .arg(m_location));
+        case 8:
+            return makeError(ErrorKind::Database,
+                             tr("The database %1 is read-only: check the file's permissions.")
+                                 .arg(m_location));
+        case 11:
+        case 26:
+            return makeError(ErrorKind::Database,
+                             tr("%1 is damaged or not a Roster database.").arg(m_location));
+        case 13:
+            return makeError(ErrorKind::Database,
+                             tr("The disk holding %1 is full.").arg(m_location));
+        default:
+            break;
+        }
+    } else if (!connection().isOpen() || code.startsWith(u"08")) {
+        return makeError(ErrorKind::Database,
+                         tr("Lost the connection to %1: %2").arg(displayName(), text));
+    }
+    return makeError(ErrorKind::Database, tr("Database error: %1").arg(text));
+}
+
+Status Database::exec(QSqlQuery &query) const
+{
+    // A null QString binds as SQL NULL; every text column here is NOT NULL or wants '' instead.
+    const QVariantList bound = query.boundValues();
+    for (qsizetype i = 0; i < bound.size(); ++i)
+        if (bound.at(i).typeId() == QMetaType::QString && bound.at(i).toString().isNull())
+            query.bindValue(int(i), QString(u""_qs));
+    if (!query.exec()) {
+        qCWarning(lcStorage) << "query failed:" << query.lastError().text() << query.lastQuery();
+        return errorFrom(query.lastError());
+    }
+    return ok();
+}
+
+Status Database::exec(const QString &sql) const
+{
+    QSqlQuery q(connection());
+    if (!q.exec(sql)) {
+        qCWarning(lcStorage) << "statement failed:" << q.lastError().text() << sql;
+        return errorFrom(q.lastError());
+    }
+    return ok();
+}
+
+Status Database::begin()
+{
+    Q_ASSERT(!m_inTransaction);
+    Status s = exec(m_dialect == Dialect::Sqlite ? QStringLiteral("BEGIN IMMEDIATE")
+                                                 : QStringLiteral("BEGIN"));
+    m_inTransaction = s.ok();
+    return s;
+}
+
+Status Database::commit()
+{
+    Status s = exec(QStringLiteral("COMMIT"));
+    if (!s)
+        rollback();
+    m_inTransaction = false;
+    return s;
+}
+
+void Database::rollback()
+{
+    QSqlQuery q(connection());
+    q.exec(QStringLiteral("ROLLBACK"));
+    m_inTransaction = false;
+}
+
+QString Database::idColumn() const
+{
+    return m_dialect == Dialect::Sqlite ? QStringLiteral("INTEGER PRIMARY KEY")
+                                        : QStringLiteral("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY");
+}
+
+Status Database::initialise(OpenMode mode, bool created)
+{
+    Q_UNUSED(mode);
+    if (m_dialect == Dialect::Sqlite) {
+        // Per connection; does not change the file.
+        if (Status s = exec(QStringLiteral("PRAGMA foreign_keys = ON")); !s)
+            return s;
+    }
+    // Read the version before anything writes: a newer database is refused untouched.
+    int version = 0;
+    {
+        QSqlQuery q(connection());
+        const QString probe = m_dialect == Dialect::Sqlite
+            ? QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+            : QStringLiteral("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                             "current_schema() AND table_name = 'meta'");
+        if (!q.exec(probe) || !q.next())
+            return errorFrom(q.lastError());
+        const bool hasMeta = q.value(0).toInt() > 0;
+        if (hasMeta) {
+            QSqlQuery v(connection());
+            if (!v.exec(QStringLiteral("SELECT key, value FROM meta")))
+                return errorFrom(v.lastError());
+            while (v.next()) {
+                if (v.value(0).toString() == u"schema_version")
+                    version = v.value(1).toInt();
+                else if (v.value(0).toString() == u"database_id")
+                    m_databaseId = v.value(1).toString();
+            }
+        } else if (!created) {
+            QSqlQuery t(connection());
+            const QString anyTable = m_dialect == Dialect::Sqlite
+                ? QStringLiteral("SELECT count(*) FROM sqlite_master")
+                : QStringLiteral("SELECT count(*) FROM information_schema.tables WHERE "
+                                 "table_schema = current_schema()");
+            if (!t.exec(anyTable) || !t.next())
+                return errorFrom(t.lastError());
+            if (t.value(0).toInt() > 0)
+                return makeError(ErrorKind::Database,
+                                 tr("%1 holds another program's tables, not a Roster database.")
+                                     .arg(displayName()));
+            if (m_dialect == Dialect::Sqlite && mode == OpenMode::MustExist)
+                return makeError(ErrorKind::NotFound,
+                                 tr("%1 is empty: create a database with \"rosterctl init\".")
+                                     .arg(m_location));
+        }
+    }
+    if (version > latestSchemaVersion())
+        return makeError(ErrorKind::Database,
+                         tr("%1 was written by a newer Roster (schema %2; this program knows up "
+                            "to %3). Use a newer Roster; the database was not changed.")
+                             .arg(displayName())
+                             .arg(version)
+                             .arg(latestSchemaVersion()));
+    if (m_dialect == Dialect::Sqlite) {
+        QSqlQuery q(connection());
+        // WAL persists in the file; only ask for it when it is not set yet.
+        const bool isWal = q.exec(QStringLiteral("PRAGMA journal_mode")) && q.next() &&
+                           q.value(0).toString() == u"wal";
+        q.finish();
+        if (!isWal) {
+            QSqlQuery w(connection());
+            if (!w.exec(QStringLiteral("PRAGMA journal_mode = WAL")))
+                return errorFrom(w.lastError());
+        }
+        (void)exec(QStringLiteral("PRAGMA synchronous = NORMAL"));
+        // Deleted rows (spent tokens' outbox rows, old password hashes) are overwritten.
+        (void)exec(QStringLiteral("PRAGMA secure_delete = ON"));
+    }
+    if (version < latestSchemaVersion())
+        return migrate(version);
+    return ok();
+}
+
+Status Database::migrate(int version)
+{
+    Transaction tx(*this);
+    if (!tx.status())
+        return tx.status();
+    if (m_dialect == Dialect::Postgres) {
+        // Two consoles starting at once: the second waits here, then finds the work done.
+        if (Status s = exec(QStringLiteral("SELECT pg_advisory_xact_lock(7326001)")); !s)
+            return s;
+        QSqlQuery q(connection());
+        if (q.exec(QStringLiteral("SELECT count(*) FROM information_schema.tables WHERE "
+                                  "table_schema = current_schema() AND table_name = 'meta'")) &&
+            q.next() && q.value(0).toInt() > 0) {
+            QSqlQuery v(connection());
+            if (v.exec(QStringLiteral("SELECT value FROM meta WHERE key = 'schema_version'")) &&
+                v.next())
+                version = v.value(0).toInt();
+        }
+        if (version >= latestSchemaVersion())
+            return tx.commit();
+    }
+    for (int v = version + 1; v <= latestSchemaVersion(); ++v) {
+        for (const QString &statement : migrationStatements(v, m_dialect)) {
+            if (Status s = exec(statement); !s)
+                return makeError(ErrorKind::Database, tr("Cannot upgrade %1 to schema %2: %3")
+                                                          .arg(displayName())
+                                                          .arg(v)
+                                                          .arg(s.error().message));
+        }
+    }
+    if (m_databaseId.isEmpty()) {
+        m_databaseId = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        QSqlQuery q = prepare(QStringLiteral("INSERT INTO meta (key, value) VALUES ('database_id', ?) "
+                                             "ON CONFLICT (key) DO NOTHING"));
+        q.addBindValue(m_databaseId);
+        if (Status s = exec(q); !s)
+            return s;
+    }
+    QSqlQuery q = prepare(QStringLiteral("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+    q.addBindValue(QString::number(latestSchemaVersion()));
+    if (Status s = exec(q); !s)
+        return s;
+    qCInfo(lcStorage) << "migrated" << displayName() << "from schema" << version << "to"
+                      << latestSchemaVersion();
+    return tx.commit();
+}
+
+} // namespace roster

@@ -1,0 +1,148 @@
+#include "models/userfilter.h"
+
+namespace roster {
+
+namespace {
+constexpr qint64 expiringSoonMs = 48LL * 60 * 60 * 1000;
+}
+
+std::optional<UserView> UserFilter::parseView(const QString &name)
+{
+    const QString n = name.trimmed().toLower();
+    if (n == u"all")
+        return UserView::All;
+    if (n == u"active")
+        return UserView::Active;
+    if (n == u"inactive")
+        return UserView::Inactive;
+    if (n == u"unconfirmed")
+        return UserView::Unconfirmed;
+    if (n == u"confirmed")
+        return UserView::Confirmed;
+    if (n == u"admins" || n == u"administrators")
+        return UserView::Admins;
+    if (n == u"expiring" || n == u"expiring-soon")
+        return UserView::ExpiringSoon;
+    return std::nullopt;
+}
+
+QString UserFilter::viewKey(UserView view)
+{
+    switch (view) {
+    case UserView::All:
+        return QStringLiteral("all");
+    case UserView::Active:
+        return QStringLiteral("active");
+    case UserView::Inactive:
+        return QStringLiteral("inactive");
+    case UserView::Unconfirmed:
+        return QStringLiteral("unconfirmed");
+    case UserView::Confirmed:
+        return QStringLiteral("confirmed");
+    case UserView::Admins:
+        return QStringLiteral("admins");
+    case UserView::ExpiringSoon:
+        return QStringLiteral("expiring");
+    }
+    return {};
+}
+
+UserFilter::Sort UserFilter::defaultSort(UserView view)
+{
+    return view == UserView::Unconfirmed || view == UserView::ExpiringSoon ? Sort::Invited
+                                                                            : Sort::Name;
+}
+
+QString likeEscaped(const QString &text)
+{
+    QString out;
+    out.reserve(text.size() + 2);
+    for (const QChar c : text.toLower()) {
+        if (c == u'%' || c == u'_' || c == u'\\')
+            out += u'\\';
+        out += c;
+    }
+    return out;
+}
+
+QString nameKey(const QString &name) { return name.toCaseFolded(); }
+
+QString userEmailKey(const QString &email) { return email.trimmed().toLower(); }
+
+bool UserFilter::needsProfileJoin() const { return view == UserView::Admins || sort == Sort::Profile; }
+
+QString UserFilter::whereSql(QVariantList *binds) const
+{
+    QString sql = QStringLiteral(" WHERE u.kind = ?");
+    binds->append(userKindKey(kind));
+    switch (view) {
+    case UserView::All:
+        break;
+    case UserView::Active:
+        sql += u" AND u.active = 1";
+        break;
+    case UserView::Inactive:
+        sql += u" AND u.active = 0";
+        break;
+    case UserView::Unconfirmed:
+        sql += u" AND u.confirmed_at IS NULL AND u.active = 1";
+        break;
+    case UserView::Confirmed:
+        sql += u" AND u.confirmed_at IS NOT NULL AND u.active = 1";
+        break;
+    case UserView::Admins:
+        sql += u" AND p.is_admin = 1";
+        break;
+    case UserView::ExpiringSoon:
+        sql += u" AND u.confirmed_at IS NULL AND u.active = 1"
+               u" AND u.invite_expires_at > ? AND u.invite_expires_at <= ?";
+        binds->append(nowMs);
+        binds->append(nowMs + expiringSoonMs);
+        break;
+    }
+    const QString s = search.trimmed();
+    if (!s.isEmpty()) {
+        // Prefix of the name or of any word in it, or a substring of the email.
+        const QString e = likeEscaped(s);
+        sql += u" AND (u.name_key LIKE ? ESCAPE '\\' OR u.name_key LIKE ? ESCAPE '\\'"
+               u" OR u.email_key LIKE ? ESCAPE '\\')";
+        binds->append(QString(e + u'%'));
+        binds->append(QString(u"% " + e + u'%'));
+        binds->append(QString(u'%' + e + u'%'));
+    }
+    return sql;
+}
+
+QString UserFilter::orderBySql(bool reversed) const
+{
+    const bool desc = descending != reversed;
+    const QString dir = desc ? QStringLiteral(" DESC") : QStringLiteral(" ASC");
+    QString key;
+    switch (sort) {
+    case Sort::Name:
+        key = QStringLiteral("u.name_key");
+        break;
+    case Sort::Email:
+        key = QStringLiteral("u.email_key");
+        break;
+    case Sort::Profile:
+        key = QStringLiteral("p.name");
+        break;
+    case Sort::Status:
+        // Inactive, confirmed, then unconfirmed by expiry.
+        key = QStringLiteral("u.active") + dir + QStringLiteral(", (u.confirmed_at IS NULL)") + dir +
+              QStringLiteral(", u.invite_expires_at");
+        break;
+    case Sort::Invited:
+        key = QStringLiteral("u.invited_at");
+        break;
+    }
+    // Nulls sort as the smallest value on both engines (SQLite's own order; PostgreSQL's indexes
+    // on these columns are built NULLS FIRST to match).
+    const QString nulls = sort == Sort::Status || sort == Sort::Invited
+        ? (desc ? QStringLiteral(" NULLS LAST") : QStringLiteral(" NULLS FIRST"))
+        : QString();
+    return QStringLiteral(" ORDER BY ") + key + dir + nulls + QStringLiteral(", u.id") + dir;
+}
+
+} // namespace roster

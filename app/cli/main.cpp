@@ -1,0 +1,19 @@
+#include "app/cli/cli.h"
+
+#include <QCoreApplication>
+#include <QLoggingCategory>
+
+int main(int argc, char **argv)
+{
+    QCoreApplication app(argc, argv);
+    // Errors reach the user as one line from the command itself; the subsystems' log lines are
+    // for ROSTER_DEBUG=1 (or QT_LOGGING_RULES).
+    if (qEnvironmentVariableIsEmpty("ROSTER_DEBUG") && qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
+        QLoggingCategory::setFilterRules(QStringLiteral("roster.*=false\nqt.*.warning=false"));
+    QCoreApplication::setApplicationName(QStringLiteral("rosterctl"));
+    QCoreApplication::setOrganizationName(QStringLiteral("roster"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(ROSTER_VERSION));
+    QStringList args = QCoreApplication::arguments();
+    args.removeFirst();
+    return roster::cli::run(args);
+}

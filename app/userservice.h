@@ -1,0 +1,111 @@
+#pragma once
+
+#include "app/clock.h"
+#include "app/orgsettings.h"
+#include "models/database.h"
+#include "models/userrecord.h"
+
+#include <QByteArray>
+#include <QList>
+#include <QPair>
+
+#include <functional>
+#include <optional>
+
+namespace roster {
+
+class Sealer;
+
+struct NewUser
+{
+    UserKind kind = UserKind::Crm;
+    QString email;
+    QString name;
+    QString profile; // CRM users; empty: Standard
+    QString account; // portal users: the contact / account they belong to
+};
+
+// What issuing an invitation produced.
+struct InviteOutcome
+{
+    UserRecord user; // as it is after the change
+    qint64 invitationId = 0;
+    qint64 outboxId = 0;  // 0 when no mail was queued (copy invite link)
+    QByteArray token;     // only for copy invite link; otherwise it lives sealed in the outbox
+    QString link;         // likewise
+};
+
+struct AcceptOutcome
+{
+    qint64 userId = 0;
+    QString email;
+    UserKind kind = UserKind::Crm;
+};
+
+// Why a re-invite of this user would be refused right now (SPEC §2.2, §2.4), or nothing.
+// The console greys out the menu entry with the same words the service refuses with.
+std::optional<Error> reinviteRefusal(const UserRecord &user, qint64 nowMs, int cooldownMinutes);
+
+// The users' rules (SPEC §2), enforced here for every caller: console, rosterctl, tests.
+// Every method re-checks the acting user's permission first.
+class UserService
+{
+public:
+    UserService(Database &db, const Clock &clock, qint64 actorId);
+    ~UserService();
+
+    Result<InviteOutcome> addUser(const NewUser &user);
+    Result<InviteOutcome> reinvite(qint64 userId);
+    // A fresh invitation whose link is returned instead of mailed (same rules, same audit).
+    Result<InviteOutcome> copyInviteLink(qint64 userId);
+
+    struct Skipped
+    {
+        UserRecord user;
+        QString reason;
+    };
+    struct Plan
+    {
+        QList<UserRecord> eligible;
+        QList<Skipped> skipped;
+    };
+    // Who a bulk re-invite would invite and who it would skip, and why; writes nothing.
+    Result<Plan> planReinvite(const QList<qint64> &userIds);
+    struct BulkResult
+    {
+        QList<InviteOutcome> invited;
+        QList<Skipped> skipped;
+        bool cancelled = false;
+    };
+    // Re-invites in transactions of a few hundred users; progress(done, total) returning false
+    // stops after the current transaction (what was committed stays, and is reported).
+    Result<BulkResult> reinviteMany(const QList<qint64> &userIds,
+                                    const std::function<bool(qsizetype, qsizetype)> &progress = {});
+
+    Result<UserRecord> setActive(qint64 userId, bool active);
+
+    // The automatic reminder: re-invites, once, unconfirmed users whose invitation expires within
+    // the organisation's reminderDaysBefore. Returns how many were queued.
+    Result<QList<InviteOutcome>> sendDueReminders();
+
+    // SPEC §2.5. No session: this is what the accept page does.
+    static Result<AcceptOutcome> acceptInvitation(Database &db, const Clock &clock,
+                                                  const QByteArray &token, const QString &password,
+                                                  std::optional<UserKind> expectedKind = {});
+
+private:
+    struct Writer;
+    Result<UserRecord> actor();
+    Result<OrgSettings> settings();
+    Result<const Sealer *> sealer();
+    Result<InviteOutcome> issue(Writer &w, const UserRecord &target, const UserRecord &actor,
+                                const OrgSettings &settings, bool queueMail, const QString &action,
+                                qint64 now);
+
+    Database &m_db;
+    const Clock &m_clock;
+    qint64 m_actorId;
+    std::unique_ptr<Sealer> m_sealer;
+};
+
+} // namespace roster

@@ -1,0 +1,97 @@
+#pragma once
+
+#include "models/result.h"
+
+#include <QLoggingCategory>
+#include <QSqlDatabase>
+#include <QSqlQuery>
+#include <QString>
+#include <QVariant>
+
+#include <memory>
+
+Q_DECLARE_LOGGING_CATEGORY(lcStorage)
+
+namespace roster {
+
+enum class Dialect { Sqlite, Postgres };
+
+// One connection to the organisation's database (SQLite file or PostgreSQL server), owned by the
+// thread that opened it: QtSql connections must not cross threads, so a worker thread opens its own.
+class Database
+{
+public:
+    // The schema this program writes; a database with a higher number is refused untouched.
+    static int schemaVersion();
+
+    enum class OpenMode { MustExist, CreateIfMissing };
+    // `location` is a file path or a postgresql:// URL. Migrates an older schema forward.
+    static Result<std::unique_ptr<Database>> open(const QString &location,
+                                                  OpenMode mode = OpenMode::MustExist);
+    ~Database();
+    Database(const Database &) = delete;
+    Database &operator=(const Database &) = delete;
+
+    // A new connection to the same database, for the calling thread.
+    Result<std::unique_ptr<Database>> reopen() const;
+
+    Dialect dialect() const { return m_dialect; }
+    QString location() const { return m_location; }
+    // The location without any password, for messages and window titles.
+    QString displayName() const;
+    QSqlDatabase connection() const;
+    // A random id fixed when the database was created (names the local key file).
+    QString databaseId() const { return m_databaseId; }
+
+    QSqlQuery prepare(const QString &sql) const;
+    // Runs a prepared query; on failure returns the error in user terms.
+    Status exec(QSqlQuery &query) const;
+    Status exec(const QString &sql) const;
+    Error errorFrom(const QSqlError &error) const;
+
+    // Write transactions: SQLite takes the write lock up front (BEGIN IMMEDIATE) so two writers
+    // wait on the busy timeout instead of failing on a lock upgrade.
+    Status begin();
+    Status commit();
+    void rollback();
+    bool inTransaction() const { return m_inTransaction; }
+
+    // SQL spelled per dialect, for the few places that differ.
+    QString idColumn() const;
+
+private:
+    Database() = default;
+    Status initialise(OpenMode mode, bool created);
+    Status migrate(int fromVersion);
+
+    QString m_connectionName;
+    QString m_location;
+    QString m_databaseId;
+    Dialect m_dialect = Dialect::Sqlite;
+    bool m_inTransaction = false;
+};
+
+// Commits on commit(), rolls back when it goes out of scope without one.
+class Transaction
+{
+public:
+    explicit Transaction(Database &db) : m_db(db), m_status(db.begin()) {}
+    ~Transaction()
+    {
+        if (m_status.ok() && !m_done)
+            m_db.rollback();
+    }
+    const Status &status() const { return m_status; }
+    Status commit()
+    {
+        m_done = true;
+        return m_db.commit();
+    }
+
+private:
+    Database &m_db;
+    Status m_status;
+    bool m_done = false;
+};
+
+} // namespace roster

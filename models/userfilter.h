@@ -1,0 +1,48 @@
+#pragma once
+
+#include "models/userrecord.h"
+
+#include <QString>
+#include <QVariantList>
+
+#include <optional>
+
+namespace roster {
+
+enum class UserView { All, Active, Inactive, Unconfirmed, Confirmed, Admins, ExpiringSoon };
+
+// Which rows, in which order: a value that becomes SQL, so that a view is a WHERE clause over
+// indexes and never a second list (STYLE.md rule 3).
+struct UserFilter
+{
+    enum class Sort { Name, Email, Profile, Status, Invited };
+
+    UserKind kind = UserKind::Crm;
+    UserView view = UserView::All;
+    QString search; // matched against name and email, case-insensitively
+    Sort sort = Sort::Name;
+    bool descending = false;
+    qint64 nowMs = 0; // for the views that depend on time (Expiring soon)
+
+    static std::optional<UserView> parseView(const QString &name); // all|active|…|admins|expiring
+    static QString viewKey(UserView view);
+    // The order a view opens with: Unconfirmed and Expiring soon list the oldest invitation first.
+    static Sort defaultSort(UserView view);
+
+    // " WHERE …" over users u (joined to profiles p), with its bound values appended to binds.
+    QString whereSql(QVariantList *binds) const;
+    // " ORDER BY …" with a unique tie-breaker; `reversed` flips it (to fetch from the end).
+    QString orderBySql(bool reversed = false) const;
+    bool needsProfileJoin() const;
+
+    bool operator==(const UserFilter &) const = default;
+};
+
+// What LIKE needs: the text lower-cased, with %, _ and \ escaped (use with ESCAPE '\').
+QString likeEscaped(const QString &text);
+// The case-insensitive key stored beside a name for search and sort.
+QString nameKey(const QString &name);
+// The case-insensitive key stored beside an email (emails are ASCII, see emailAddressProblem).
+QString userEmailKey(const QString &email);
+
+} // namespace roster

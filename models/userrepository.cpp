@@ -1,0 +1,141 @@
+#include "models/userrepository.h"
+
+#include <QCoreApplication>
+#include <QSqlQuery>
+
+namespace roster {
+
+namespace {
+QString tr(const char *s) { return QCoreApplication::translate("UserRepository", s); }
+
+QString fromClause(bool join)
+{
+    return join ? QStringLiteral(" FROM users u LEFT JOIN profiles p ON p.id = u.profile_id")
+                : QStringLiteral(" FROM users u");
+}
+} // namespace
+
+Result<qint64> UserRepository::count(const UserFilter &filter) const
+{
+    QVariantList binds;
+    const QString sql = QStringLiteral("SELECT count(*)") +
+                        fromClause(filter.view == UserView::Admins) + filter.whereSql(&binds);
+    QSqlQuery q = m_db.prepare(sql);
+    for (const QVariant &b : binds)
+        q.addBindValue(b);
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    if (!q.next())
+        return makeError(ErrorKind::Database, tr("The user count came back empty."));
+    return q.value(0).toLongLong();
+}
+
+Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64 offset, int limit,
+                                                bool fromEnd) const
+{
+    QVariantList binds;
+    const QString sql = QStringLiteral("SELECT ") + UserRecord::selectColumns() +
+                        fromClause(true) + filter.whereSql(&binds) + filter.orderBySql(fromEnd) +
+                        QStringLiteral(" LIMIT ? OFFSET ?");
+    QSqlQuery q = m_db.prepare(sql);
+    for (const QVariant &b : binds)
+        q.addBindValue(b);
+    q.addBindValue(limit);
+    q.addBindValue(offset);
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    QList<UserRecord> rows;
+    rows.reserve(limit);
+    while (q.next())
+        rows.append(UserRecord::readFrom(q));
+    if (fromEnd)
+        std::reverse(rows.begin(), rows.end());
+    return rows;
+}
+
+Result<UserRecord> UserRepository::one(const QString &where, const QVariantList &binds) const
+{
+    QSqlQuery q = m_db.prepare(QStringLiteral("SELECT ") + UserRecord::selectColumns() +
+                               fromClause(true) + where);
+    for (const QVariant &b : binds)
+        q.addBindValue(b);
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    if (!q.next())
+        return makeError(ErrorKind::NotFound, QString());
+    return UserRecord::readFrom(q);
+}
+
+Result<UserRecord> UserRepository::byId(qint64 id) const
+{
+    auto r = one(QStringLiteral(" WHERE u.id = ?"), {id});
+    if (!r && r.error().kind == ErrorKind::NotFound)
+        return makeError(ErrorKind::NotFound, tr("No user with id %1.").arg(id));
+    return r;
+}
+
+Result<UserRecord> UserRepository::byEmail(UserKind kind, const QString &email) const
+{
+    auto r = one(QStringLiteral(" WHERE u.kind = ? AND u.email_key = ?"),
+                 {userKindKey(kind), userEmailKey(email)});
+    if (!r && r.error().kind == ErrorKind::NotFound)
+        return makeError(ErrorKind::NotFound,
+                         kind == UserKind::Portal
+                             ? tr("No portal user with the email %1.").arg(email)
+                             : tr("No user with the email %1.").arg(email));
+    return r;
+}
+
+Result<QList<UserRecord>> UserRepository::byIds(const QList<qint64> &ids) const
+{
+    QList<UserRecord> out;
+    out.reserve(ids.size());
+    // In chunks: both engines cap the number of bound values per statement.
+    constexpr int chunk = 500;
+    for (qsizetype i = 0; i < ids.size(); i += chunk) {
+        const auto part = ids.mid(i, chunk);
+        QString marks;
+        for (qsizetype k = 0; k < part.size(); ++k)
+            marks += k ? QStringLiteral(",?") : QStringLiteral("?");
+        QSqlQuery q = m_db.prepare(QStringLiteral("SELECT ") + UserRecord::selectColumns() +
+                                   fromClause(true) + QStringLiteral(" WHERE u.id IN (") + marks +
+                                   u')');
+        for (qint64 id : part)
+            q.addBindValue(id);
+        if (Status s = m_db.exec(q); !s)
+            return s.error();
+        while (q.next())
+            out.append(UserRecord::readFrom(q));
+    }
+    return out;
+}
+
+Result<QList<Profile>> UserRepository::profiles() const
+{
+    QSqlQuery q = m_db.prepare(
+        QStringLiteral("SELECT id, name, is_admin, manage_users FROM profiles ORDER BY id"));
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    QList<Profile> out;
+    while (q.next())
+        out.append(Profile{q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toInt() != 0,
+                           q.value(3).toInt() != 0});
+    return out;
+}
+
+Result<Profile> UserRepository::profileByName(const QString &name) const
+{
+    auto all = profiles();
+    if (!all)
+        return all.error();
+    for (const Profile &p : all.value())
+        if (p.name.compare(name.trimmed(), Qt::CaseInsensitive) == 0)
+            return p;
+    QStringList names;
+    for (const Profile &p : all.value())
+        names << p.name;
+    return makeError(ErrorKind::NotFound, tr("No profile named \"%1\" (profiles: %2).")
+                                              .arg(name, names.join(QStringLiteral(", "))));
+}
+
+} // namespace roster

@@ -1,0 +1,42 @@
+#pragma once
+
+#include "models/database.h"
+#include "models/userfilter.h"
+#include "models/userrecord.h"
+
+#include <QList>
+
+namespace roster {
+
+struct Profile
+{
+    qint64 id = 0;
+    QString name;
+    bool isAdmin = false;
+    bool manageUsers = false;
+};
+
+// Read access to users and profiles; every query is one prepared statement over indexes.
+class UserRepository
+{
+public:
+    explicit UserRepository(Database &db) : m_db(db) {}
+
+    Result<qint64> count(const UserFilter &filter) const;
+    // Rows [offset, offset+limit) of the filter's order. With fromEnd, offset counts from the last
+    // row backwards (cheap access to the end of a long list); rows still come back in view order.
+    Result<QList<UserRecord>> fetch(const UserFilter &filter, qint64 offset, int limit,
+                                    bool fromEnd = false) const;
+    Result<UserRecord> byId(qint64 id) const;
+    Result<UserRecord> byEmail(UserKind kind, const QString &email) const;
+    Result<QList<UserRecord>> byIds(const QList<qint64> &ids) const;
+
+    Result<QList<Profile>> profiles() const;
+    Result<Profile> profileByName(const QString &name) const;
+
+private:
+    Result<UserRecord> one(const QString &where, const QVariantList &binds) const;
+    Database &m_db;
+};
+
+} // namespace roster
