@@ -42,6 +42,9 @@ void FakeSmtpServer::advance()
         if (line.startsWith("S: ")) {
             out += line.mid(3) + "\r\n";
             ++m_index;
+        } else if (line == "T") {
+            ++m_index;
+            m_ignoreInput = true;
         } else if (line == "X") {
             ++m_index;
             m_client->write(out);
@@ -58,6 +61,10 @@ void FakeSmtpServer::advance()
 void FakeSmtpServer::onReadyRead()
 {
     m_in += m_client->readAll();
+    if (m_ignoreInput) {
+        m_in.clear();
+        return;
+    }
     for (;;) {
         const qsizetype nl = m_in.indexOf('\n');
         if (nl < 0)

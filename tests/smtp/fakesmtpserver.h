@@ -13,6 +13,7 @@ class QTcpSocket;
 //   "S: text"  the server sends text + CRLF; consecutive S: lines go out in ONE write
 //   "C: text"  the server expects exactly this line (without CRLF) from the client
 //   "X"        the server closes the connection
+//   "T"        the client starts TLS now: what it sends from here on is ignored
 // When the script ends the connection stays open (for timeouts). Everything the client sends
 // that the script does not expect is recorded in problems().
 class FakeSmtpServer final : public QObject
@@ -46,4 +47,5 @@ private:
     QList<QByteArray> m_received;
     bool m_lockstep = false;
     bool m_clientGone = false;
+    bool m_ignoreInput = false;
 };

@@ -126,6 +126,11 @@ void TestSmtpClient::scenario_data()
                   "C: STARTTLS", "S: 220 go ahead", "S: 250-injected", "S: 250 AUTH PLAIN"})
         << one << starttls << QString() << 3000 << true << E::StartTlsInjection << u"C"_qs
         << u"injection"_qs;
+    QTest::newRow("STARTTLS accepted, then no handshake: timeout")
+        << lines({"S: 220 fake", "C: EHLO localhost", "S: 250-fake", "S: 250 STARTTLS",
+                  "C: STARTTLS", "S: 220 go ahead", "T"})
+        << one << starttls << QString() << 500 << true << E::TlsHandshakeFailed << u"C"_qs
+        << u"timed out"_qs;
     QTest::newRow("server never answers: greeting timeout")
         << Script() << one << none << QString() << 300 << true << E::ReplyTimeout << u"C"_qs
         << u"greeting"_qs;
@@ -176,8 +181,7 @@ void TestSmtpClient::scenario_data()
         << one << none << QString() << 3000 << true << E::NoError << u"P"_qs
         << u"553 sender not allowed"_qs;
     QTest::newRow("final dot refused: Permanent")
-        << greetPlain + sendOne.mid(0, sendOne.size() - 1) +
-               lines({"S: 554 5.7.1 spam", "C: RSET", "S: 250 reset"}) + quit
+        << greetPlain + sendOne.mid(0, sendOne.size() - 1) + lines({"S: 554 5.7.1 spam"}) + quit
         << one << none << QString() << 3000 << true << E::NoError << u"P"_qs
         << u"554 5.7.1 spam"_qs;
     QTest::newRow("pipelined refused recipient: RSET and the next transaction in one group")
@@ -218,6 +222,33 @@ void TestSmtpClient::scenario_data()
                quit
         << QList<OutgoingMessage>{message(), message()} << none << QString() << 1000 << false
         << E::NoError << u"SS"_qs << u"250 queued 1"_qs;
+    QTest::newRow("pipelined: refused final dot, no RSET inside the next transaction")
+        << greetPipelining +
+               lines({"C: MAIL FROM:<from@example.org>",
+                      "C: RCPT TO:<to@example.net>",
+                      "C: DATA",
+                      "S: 250 ok",
+                      "S: 250 ok",
+                      "S: 354 go",
+                      "C: Subject: t",
+                      "C: ",
+                      "C: hello",
+                      "C: .",
+                      "C: MAIL FROM:<from@example.org>",
+                      "C: RCPT TO:<to@example.net>",
+                      "C: DATA",
+                      "S: 451 4.7.1 greylisted",
+                      "S: 250 ok",
+                      "S: 250 ok",
+                      "S: 354 go",
+                      "C: Subject: t",
+                      "C: ",
+                      "C: hello",
+                      "C: .",
+                      "S: 250 queued 2"}) +
+               quit
+        << QList<OutgoingMessage>{message(), message()} << none << QString() << 1000 << false
+        << E::NoError << u"TS"_qs << u"451 4.7.1 greylisted"_qs;
     QTest::newRow("421 in the middle: every message Temporary, connection error")
         << greetPlain +
                lines({"C: MAIL FROM:<from@example.org>", "S: 421 4.3.2 shutting down", "X"})
@@ -325,7 +356,7 @@ void TestSmtpClient::scenario()
         s.password = parts.value(1);
         s.allowPlainAuth = parts.value(2) == u"allowplain";
     }
-    s.connectTimeoutMs = 3000;
+    s.connectTimeoutMs = timeoutMs;
     s.replyTimeoutMs = timeoutMs;
     s.dataTimeoutMs = timeoutMs;
 

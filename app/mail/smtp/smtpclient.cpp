@@ -645,11 +645,16 @@ void SmtpClient::handleDot(int i, const SmtpReply &reply)
         if (!t.refusedRcpts.isEmpty())
             text += u' ' + tr("(some recipients were refused: %1)").arg(t.refusedRcpts);
         finishMessage(i, DeliveryResult::Outcome::Sent, text);
-        if (!m_pipelining)
-            queueNextTransaction();
-        return;
+    } else {
+        // A refused final dot ends the transaction (RFC 5321 §4.1.1.4): no RSET, which with
+        // PIPELINING would land in the middle of the next transaction, already on the wire.
+        finishMessage(i,
+                      reply.isTransient() ? DeliveryResult::Outcome::Temporary
+                                          : DeliveryResult::Outcome::Permanent,
+                      reply.toString());
     }
-    refuseMessage(i, reply);
+    if (!m_pipelining)
+        queueNextTransaction();
 }
 
 // The server refused message i: record it, RSET, and go on with the next one.
@@ -707,7 +712,8 @@ void SmtpClient::sendNow(const QByteArray &bytes, Cmd cmd, int message)
 void SmtpClient::armTimer()
 {
     if (m_pending.empty()) {
-        m_timer.stop();
+        if (m_state != State::StartTls) // during the handshake its own timeout runs
+            m_timer.stop();
         return;
     }
     m_timer.start(m_pending.front().cmd == Cmd::Dot ? m_settings.dataTimeoutMs
