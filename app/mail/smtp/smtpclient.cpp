@@ -485,7 +485,7 @@ void SmtpClient::startAuth()
 
 void SmtpClient::handleAuth(const SmtpReply &reply)
 {
-    if (reply.code == 235 || (reply.isPositive() && reply.code != 334))
+    if (reply.code >= 200 && reply.code < 300) // 235, or another 2xx from a lenient server
         return startMail();
     if (reply.code != 334)
         return fail(Error::AuthFailed, reply.toString());
