@@ -499,13 +499,14 @@ Result<QList<InviteOutcome>> UserService::sendDueReminders()
     if (cfg->reminderDaysBefore <= 0)
         return out;
     const qint64 now = m_clock.nowMs();
-    // Once per invitation: only users invited exactly once since their last reminder — i.e. whose
-    // latest invitation was not itself a reminder (audit action invitation.reminder).
+    // Once: no reminder since the last invitation an administrator sent (a reminder's own new
+    // invitation does not earn another reminder).
     QSqlQuery q = m_db.prepare(QStringLiteral(
         "SELECT u.id FROM users u WHERE u.active = 1 AND u.confirmed_at IS NULL "
         "AND u.invite_expires_at > ? AND u.invite_expires_at <= ? AND NOT EXISTS ("
         "SELECT 1 FROM audit_log l WHERE l.target_user_id = u.id AND l.action = "
-        "'invitation.reminder' AND l.at >= u.invited_at)"));
+        "'invitation.reminder' AND l.at >= (SELECT max(m.at) FROM audit_log m WHERE "
+        "m.target_user_id = u.id AND m.action IN ('invitation.invite', 'invitation.reinvite')))"));
     q.addBindValue(now);
     q.addBindValue(now + qint64(cfg->reminderDaysBefore) * msPerDay);
     if (Status s = m_db.exec(q); !s)

@@ -1,0 +1,176 @@
+// SPEC §4 and §7: what opening a database refuses, and that a refused file is left as it was.
+#include "app/userservice.h"
+#include "models/database.h"
+#include "testsupport.h"
+
+#include <QCryptographicHash>
+#include <QFile>
+#include <QSqlQuery>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <unistd.h>
+
+using namespace roster;
+using namespace testsupport;
+
+class TestDatabase : public QObject
+{
+    Q_OBJECT
+
+    static QByteArray digest(const QString &path)
+    {
+        return QCryptographicHash::hash(readFile(path), QCryptographicHash::Sha256);
+    }
+
+private slots:
+    void createsSchemaAndReopens()
+    {
+        TestOrg org;
+        QVERIFY2(org.isValid(), qPrintable(org.error()));
+        QCOMPARE(org.scalar(QStringLiteral("SELECT count(*) FROM profiles WHERE builtin = 1")), 3);
+        auto again = org.db().reopen();
+        QVERIFY2(again, again ? "" : qPrintable(again.error().message));
+        QCOMPARE(again.value()->databaseId(), org.db().databaseId());
+        QSqlQuery q(again.value()->connection());
+        QVERIFY(q.exec(QStringLiteral("SELECT value FROM meta WHERE key = 'schema_version'")) && q.next());
+        QCOMPARE(q.value(0).toInt(), Database::schemaVersion());
+    }
+
+    void sqliteIsWalWithForeignKeys()
+    {
+        TestOrg org(QStringLiteral("sqlite"));
+        QSqlQuery q(org.db().connection());
+        QVERIFY(q.exec(QStringLiteral("PRAGMA journal_mode")) && q.next());
+        QCOMPARE(q.value(0).toString(), QStringLiteral("wal"));
+        q.finish();
+        QVERIFY(q.exec(QStringLiteral("PRAGMA foreign_keys")) && q.next());
+        QCOMPARE(q.value(0).toInt(), 1);
+        q.finish();
+        QVERIFY(!org.db().exec(QStringLiteral("INSERT INTO invitations (user_id, token_hash, created_at, expires_at) VALUES (999999, 'x', 0, 0)")));
+    }
+
+    void newerSchemaIsRefusedUntouched()
+    {
+        TestOrg org;
+        QVERIFY(org.isValid());
+        QVERIFY(org.db().exec(QStringLiteral("UPDATE meta SET value = '99' WHERE key = 'schema_version'")));
+        if (org.engine() == u"sqlite")
+            QVERIFY(org.db().exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
+        const QString before = org.dump();
+        const QByteArray fileBefore = org.engine() == u"sqlite" ? digest(org.location()) : QByteArray();
+        auto r = Database::open(org.location());
+        QVERIFY(!r);
+        QCOMPARE(r.error().kind, ErrorKind::Database);
+        QVERIFY2(r.error().message.contains(QStringLiteral("newer Roster")), qPrintable(r.error().message));
+        QVERIFY(r.error().message.contains(QStringLiteral("schema 99")));
+        QCOMPARE(org.dump(), before);
+        if (org.engine() == u"sqlite")
+            QCOMPARE(digest(org.location()), fileBefore);
+    }
+
+    void fileThatIsNotADatabase()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("notes.db"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("These are my notes, not a database.\n");
+        f.close();
+        const QByteArray before = digest(path);
+        auto r = Database::open(path);
+        QVERIFY(!r);
+        QVERIFY2(r.error().message.contains(QStringLiteral("not a Roster database")), qPrintable(r.error().message));
+        QCOMPARE(digest(path), before);
+    }
+
+    void truncatedDatabase()
+    {
+        TestOrg org(QStringLiteral("sqlite"));
+        QVERIFY(org.db().exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("cut.db"));
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(readFile(org.location()).left(3000));
+        f.close();
+        auto r = Database::open(path);
+        QVERIFY(!r);
+        QVERIFY2(r.error().message.contains(QStringLiteral("damaged")) || r.error().message.contains(QStringLiteral("not a Roster")),
+                 qPrintable(r.error().message));
+    }
+
+    void otherProgramsSqliteFile()
+    {
+        QTemporaryDir dir;
+        const QString path = dir.filePath(QStringLiteral("other.db"));
+        {
+            auto db = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), QStringLiteral("other"));
+            db.setDatabaseName(path);
+            QVERIFY(db.open());
+            QSqlQuery q(db);
+            QVERIFY(q.exec(QStringLiteral("CREATE TABLE recipes (name TEXT)")));
+            db.close();
+        }
+        QSqlDatabase::removeDatabase(QStringLiteral("other"));
+        auto r = Database::open(path);
+        QVERIFY(!r);
+        QVERIFY2(r.error().message.contains(QStringLiteral("another program")), qPrintable(r.error().message));
+    }
+
+    void missingFolderAndMissingFile()
+    {
+        auto r = Database::open(QStringLiteral("/nonexistent-folder/roster.db"), Database::OpenMode::CreateIfMissing);
+        QVERIFY(!r);
+        QVERIFY2(r.error().message.contains(QStringLiteral("does not exist")), qPrintable(r.error().message));
+        QTemporaryDir dir;
+        auto m = Database::open(dir.filePath(QStringLiteral("absent.db")));
+        QVERIFY(!m);
+        QCOMPARE(m.error().kind, ErrorKind::NotFound);
+        QVERIFY(m.error().message.contains(QStringLiteral("rosterctl init")));
+        QVERIFY(!QFile::exists(dir.filePath(QStringLiteral("absent.db"))));
+        auto d = Database::open(dir.path());
+        QVERIFY(!d);
+        QVERIFY(d.error().message.contains(QStringLiteral("folder")));
+    }
+
+    void unknownSchemeAndUnreachableServer()
+    {
+        auto r = Database::open(QStringLiteral("mysql://root@localhost/crm"));
+        QVERIFY(!r);
+        QCOMPARE(r.error().kind, ErrorKind::Invalid);
+        QVERIFY(r.error().message.contains(QStringLiteral("Unknown database URL scheme")));
+        auto pg = Database::open(QStringLiteral("postgresql://nobody:pw@127.0.0.1:1/roster"));
+        QVERIFY(!pg);
+        QCOMPARE(pg.error().kind, ErrorKind::Database);
+        QVERIFY2(pg.error().message.contains(QStringLiteral("Cannot connect")), qPrintable(pg.error().message));
+        QVERIFY(!pg.error().message.contains(QStringLiteral(":pw@"))); // no password in messages
+    }
+
+    void lockedByAnotherWriter()
+    {
+        if (qEnvironmentVariable("ROSTER_TEST_ENGINE") == u"postgresql")
+            QSKIP("SQLite's file lock");
+        qputenv("ROSTER_BUSY_TIMEOUT_MS", "200");
+        TestOrg org(QStringLiteral("sqlite"));
+        const qint64 target = org.addUnconfirmedUser(QStringLiteral("lock@acme.example"));
+        org.clock().advanceMinutes(10);
+        auto other = org.db().reopen();
+        QVERIFY(other);
+        QVERIFY(other.value()->begin());
+        QVERIFY(other.value()->exec(QStringLiteral("UPDATE settings SET value = value")));
+        const QString before = org.dump();
+        UserService s(org.db(), org.clock(), org.adminId());
+        auto r = s.reinvite(target);
+        QVERIFY(!r);
+        QCOMPARE(r.error().kind, ErrorKind::Database);
+        QVERIFY2(r.error().message.contains(QStringLiteral("locked by another program")), qPrintable(r.error().message));
+        other.value()->rollback();
+        QCOMPARE(org.dump(), before);
+        QVERIFY(s.reinvite(target));
+        qunsetenv("ROSTER_BUSY_TIMEOUT_MS");
+    }
+};
+
+QTEST_GUILESS_MAIN(TestDatabase)
+#include "tst_database.moc"

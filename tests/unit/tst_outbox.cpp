@@ -1,0 +1,238 @@
+// SPEC §3's outbox: states, backoff, claims. The transport here is scripted (replies chosen per
+// message); the real servers are exercised in tests/smtp and tests/integration.
+#include "app/outbox.h"
+#include "app/sealer.h"
+#include "app/userservice.h"
+#include "models/userrepository.h"
+#include "testsupport.h"
+
+#include <QSqlQuery>
+#include <QTest>
+
+using namespace roster;
+using namespace testsupport;
+
+namespace {
+class ScriptedTransport final : public MailTransport
+{
+public:
+    QList<DeliveryResult::Outcome> script; // consumed per message; Sent when empty
+    QList<OutgoingMessage> seen;
+    bool connectionError = false;
+    QList<DeliveryResult> deliver(const QList<OutgoingMessage> &messages) override
+    {
+        QList<DeliveryResult> out;
+        for (const OutgoingMessage &m : messages) {
+            seen.append(m);
+            DeliveryResult r;
+            r.outcome = script.isEmpty() ? DeliveryResult::Outcome::Sent : script.takeFirst();
+            r.reply = r.outcome == DeliveryResult::Outcome::Sent ? QStringLiteral("250 2.0.0 queued")
+                      : r.outcome == DeliveryResult::Outcome::Temporary ? QStringLiteral("451 4.3.0 try later")
+                                                                        : QStringLiteral("550 5.1.1 no such user");
+            r.connectionError = connectionError;
+            out.append(r);
+        }
+        return out;
+    }
+};
+} // namespace
+
+class TestOutbox : public QObject
+{
+    Q_OBJECT
+    std::unique_ptr<TestOrg> org;
+
+    Sealer sealer() { return Sealer::forDatabase(org->db().databaseId()).value(); }
+    QString state(qint64 userId)
+    {
+        QSqlQuery q = org->db().prepare(QStringLiteral("SELECT state FROM outbox WHERE user_id = ? ORDER BY id DESC"));
+        q.addBindValue(userId);
+        if (!org->db().exec(q) || !q.next())
+            return {};
+        return q.value(0).toString();
+    }
+
+private slots:
+    void init()
+    {
+        org = std::make_unique<TestOrg>();
+        QVERIFY2(org->isValid(), qPrintable(org->error()));
+    }
+    void cleanup() { org.reset(); }
+
+    void backoffDoublesFromOneMinuteCappedAtOneHour()
+    {
+        QCOMPARE(Outbox::retryDelayMs(1), 60000);
+        QCOMPARE(Outbox::retryDelayMs(2), 120000);
+        QCOMPARE(Outbox::retryDelayMs(3), 240000);
+        QCOMPARE(Outbox::retryDelayMs(6), 32 * 60000);
+        QCOMPARE(Outbox::retryDelayMs(7), 60 * 60000);
+        QCOMPARE(Outbox::retryDelayMs(50), 60 * 60000);
+    }
+
+    void temporaryFailureDefersThenSends()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("a@acme.example"));
+        ScriptedTransport t;
+        t.script = {DeliveryResult::Outcome::Temporary, DeliveryResult::Outcome::Temporary};
+        Outbox outbox(org->db(), org->clock());
+        auto r = outbox.deliverDue(t, sealer());
+        QVERIFY(r);
+        QCOMPARE(r->size(), 1);
+        QCOMPARE(r->first().state, QStringLiteral("deferred"));
+        QCOMPARE(r->first().reply, QStringLiteral("451 4.3.0 try later"));
+        QCOMPARE(r->first().nextAttemptAt, org->clock().nowMs() + 60000);
+        QCOMPARE(UserRepository(org->db()).byId(id)->mailState, QStringLiteral("deferred"));
+        // Not due yet: nothing happens.
+        QCOMPARE(outbox.deliverDue(t, sealer())->size(), 0);
+        org->clock().advanceMinutes(1);
+        QCOMPARE(outbox.deliverDue(t, sealer())->first().nextAttemptAt, org->clock().nowMs() + 120000);
+        org->clock().advanceMinutes(2);
+        auto sent = outbox.deliverDue(t, sealer());
+        QCOMPARE(sent->first().state, QStringLiteral("sent"));
+        QCOMPARE(t.seen.size(), 3);
+        // The same Message-ID on every attempt.
+        QVERIFY(t.seen.at(0).data.contains(QByteArray("Message-ID: <" + t.seen.at(0).messageId + '>')));
+        QCOMPARE(t.seen.at(0).messageId, t.seen.at(2).messageId);
+        QCOMPARE(UserRepository(org->db()).byId(id)->mailState, QStringLiteral("sent"));
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE sealed_token IS NOT NULL")), 0);
+    }
+
+    void permanentFailureFailsAtOnceWithTheReply()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("b@acme.example"));
+        ScriptedTransport t;
+        t.script = {DeliveryResult::Outcome::Permanent};
+        Outbox outbox(org->db(), org->clock());
+        auto r = outbox.deliverDue(t, sealer());
+        QCOMPARE(r->first().state, QStringLiteral("failed"));
+        const UserRecord u = UserRepository(org->db()).byId(id).value();
+        QCOMPARE(u.mailState, QStringLiteral("failed"));
+        QCOMPARE(u.mailReply, QStringLiteral("550 5.1.1 no such user"));
+        org->clock().advanceDays(1);
+        QCOMPARE(outbox.deliverDue(t, sealer())->size(), 0);
+    }
+
+    void givesUpAfterFiveDays()
+    {
+        org->addUnconfirmedUser(QStringLiteral("c@acme.example"));
+        ScriptedTransport t;
+        for (int i = 0; i < 500; ++i)
+            t.script << DeliveryResult::Outcome::Temporary;
+        Outbox outbox(org->db(), org->clock());
+        QString last;
+        int attempts = 0;
+        for (int hour = 0; hour <= 5 * 24 + 2; ++hour) {
+            auto r = outbox.deliverDue(t, sealer());
+            QVERIFY(r);
+            if (!r->isEmpty()) {
+                last = r->last().state;
+                ++attempts;
+            }
+            org->clock().advanceMinutes(60);
+        }
+        QCOMPARE(last, QStringLiteral("failed"));
+        QVERIFY2(attempts > 100 && attempts < 130, qPrintable(QString::number(attempts)));
+    }
+
+    void connectionErrorStopsTheRunAndKeepsTheRestQueued()
+    {
+        for (int i = 0; i < 5; ++i)
+            org->addUnconfirmedUser(QStringLiteral("d%1@acme.example").arg(i));
+        ScriptedTransport t;
+        t.connectionError = true;
+        t.script = {DeliveryResult::Outcome::Temporary, DeliveryResult::Outcome::Temporary};
+        Outbox outbox(org->db(), org->clock());
+        auto r = outbox.deliverDue(t, sealer(), 2);
+        QVERIFY(r);
+        QCOMPARE(r->size(), 2);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'queued'")), 3);
+    }
+
+    void reinviteCancelsTheUnsentMailOfTheOldLink()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("e@acme.example"));
+        org->clock().advanceMinutes(6);
+        UserService s(org->db(), org->clock(), org->adminId());
+        QVERIFY(s.reinvite(id));
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'cancelled' AND sealed_token IS NULL")), 1);
+        ScriptedTransport t;
+        Outbox outbox(org->db(), org->clock());
+        QCOMPARE(outbox.deliverDue(t, sealer())->size(), 1); // only the new one
+    }
+
+    void claimsNeverOverlap()
+    {
+        for (int i = 0; i < 30; ++i)
+            org->addUnconfirmedUser(QStringLiteral("f%1@acme.example").arg(i));
+        auto second = org->db().reopen();
+        QVERIFY(second);
+        ScriptedTransport t1, t2;
+        Outbox o1(org->db(), org->clock()), o2(*second.value(), org->clock());
+        // Interleave: o2 runs inside o1's transport call (a second process mid-delivery).
+        struct Nested final : MailTransport
+        {
+            ScriptedTransport *inner;
+            std::function<void()> during;
+            QList<DeliveryResult> deliver(const QList<OutgoingMessage> &m) override
+            {
+                if (during) {
+                    during();
+                    during = nullptr;
+                }
+                return inner->deliver(m);
+            }
+        } nested;
+        nested.inner = &t1;
+        nested.during = [&] { QVERIFY(o2.deliverDue(t2, sealer(), 7)); };
+        QVERIFY(o1.deliverDue(nested, sealer(), 7));
+        QSet<QByteArray> ids;
+        for (const auto &m : t1.seen + t2.seen)
+            ids.insert(m.messageId);
+        QCOMPARE(t1.seen.size() + t2.seen.size(), 30);
+        QCOMPARE(ids.size(), 30);
+        QVERIFY(!t2.seen.isEmpty());
+    }
+
+    void claimsOfADeadProcessAreRetried()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("g@acme.example"));
+        QVERIFY(org->db().exec(QStringLiteral("UPDATE outbox SET state = 'sending', claimed_by = '%1:999999', claimed_at = %2")
+                                   .arg(QSysInfo::machineHostName())
+                                   .arg(org->clock().nowMs())));
+        ScriptedTransport t;
+        Outbox outbox(org->db(), org->clock());
+        auto r = outbox.deliverDue(t, sealer());
+        QVERIFY(r);
+        QCOMPARE(r->size(), 1);
+        QCOMPARE(state(id), QStringLiteral("sent"));
+    }
+
+    void quietClaimsOfAnotherHostWaitForTheStaleTimeout()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("h@acme.example"));
+        QVERIFY(org->db().exec(QStringLiteral("UPDATE outbox SET state = 'sending', claimed_by = 'elsewhere:1', claimed_at = %1")
+                                   .arg(org->clock().nowMs())));
+        ScriptedTransport t;
+        Outbox outbox(org->db(), org->clock());
+        QCOMPARE(outbox.deliverDue(t, sealer())->size(), 0);
+        org->clock().advance(Outbox::staleClaimMs + 1);
+        QCOMPARE(outbox.deliverDue(t, sealer())->size(), 1);
+        QCOMPARE(state(id), QStringLiteral("sent"));
+    }
+
+    void missingKeyLeavesTheMessageUnsent()
+    {
+        org->addUnconfirmedUser(QStringLiteral("i@acme.example"));
+        ScriptedTransport t;
+        Outbox outbox(org->db(), org->clock());
+        auto r = outbox.deliverDue(t, Sealer::withKey(QByteArray(32, 'z')));
+        QVERIFY(r);
+        QCOMPARE(t.seen.size(), 0);
+        QCOMPARE(r->first().state, QStringLiteral("failed"));
+        QVERIFY(r->first().reply.contains(QStringLiteral("key")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestOutbox)
+#include "tst_outbox.moc"

@@ -1,0 +1,408 @@
+// SPEC §2, rule by rule, in the service layer. Each test fails when its rule is removed.
+#include "app/audit.h"
+#include "app/outbox.h"
+#include "app/tokens.h"
+#include "app/userservice.h"
+#include "models/userfilter.h"
+#include "models/userrepository.h"
+#include "testsupport.h"
+
+#include <QDir>
+#include <QFile>
+#include <QSqlQuery>
+#include <QTest>
+
+using namespace roster;
+using namespace testsupport;
+
+class TestUserService : public QObject
+{
+    Q_OBJECT
+
+private:
+    std::unique_ptr<TestOrg> org;
+
+    UserRecord user(qint64 id) { return UserRepository(org->db()).byId(id).value(); }
+    QByteArray latestToken(const QString &email)
+    {
+        const QStringList files = emlFiles(org->mailDir());
+        for (qsizetype i = files.size() - 1; i >= 0; --i) {
+            const QByteArray m = readFile(files.at(i));
+            if (m.contains("To: ") && m.contains(email.toLatin1()))
+                return tokenFromMessage(m);
+        }
+        return {};
+    }
+    qint64 openInvitations(qint64 userId)
+    {
+        return org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND "
+                                          "accepted_at IS NULL AND revoked_at IS NULL"),
+                           {userId});
+    }
+
+private slots:
+    void init()
+    {
+        org = std::make_unique<TestOrg>();
+        QVERIFY2(org->isValid(), qPrintable(org->error()));
+    }
+    void cleanup() { org.reset(); }
+
+    // Rule 7: a new user is unconfirmed and gets its first invitation by the same path.
+    void addUserCreatesUnconfirmedUserAndMailsInvitation()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("Bob@Example.com"), QStringLiteral("Bob Builder"));
+        QVERIFY(id > 0);
+        const UserRecord u = user(id);
+        QCOMPARE(u.email, QStringLiteral("Bob@Example.com")); // stored as typed
+        QVERIFY(!u.confirmedAt);
+        QCOMPARE(u.status(org->clock().nowMs()), UserStatus::Pending);
+        QCOMPARE(u.inviteCount, 1);
+        QCOMPARE(openInvitations(id), 1);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE user_id = ? AND state = 'queued'"), {id}), 1);
+        QCOMPARE(org->deliver(), 1);
+        QCOMPARE(user(id).mailState, QStringLiteral("sent"));
+        QCOMPARE(latestToken(QStringLiteral("Bob@Example.com")).size(), 43);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM audit_log WHERE action = 'user.add' AND target_user_id = ?"), {id}), 1);
+    }
+
+    void emailsAreUniqueCaseInsensitively()
+    {
+        QVERIFY(org->addUnconfirmedUser(QStringLiteral("carol@example.com")) > 0);
+        UserService s(org->db(), org->clock(), org->adminId());
+        auto r = s.addUser(NewUser{UserKind::Crm, QStringLiteral("CAROL@example.COM"), QStringLiteral("Carol"), {}, {}});
+        QVERIFY(!r);
+        QCOMPARE(r.error().kind, ErrorKind::Refused);
+        QVERIFY(r.error().message.contains(QStringLiteral("already a user")));
+    }
+
+    // Rule 2: re-invite only unconfirmed users.
+    void reinviteOfConfirmedUserIsRefused()
+    {
+        const qint64 id = org->addConfirmedUser(QStringLiteral("dave@example.com"), QStringLiteral("Standard"));
+        UserService s(org->db(), org->clock(), org->adminId());
+        auto r = s.reinvite(id);
+        QVERIFY(!r);
+        QCOMPARE(r.error().kind, ErrorKind::Refused);
+        QVERIFY2(r.error().message.contains(QStringLiteral("already confirmed")), qPrintable(r.error().message));
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ?"), {id}), 0);
+    }
+
+    void reinviteOfDeactivatedUserSaysActivateFirst()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("erin@example.com"));
+        UserService s(org->db(), org->clock(), org->adminId());
+        QVERIFY(s.setActive(id, false));
+        org->clock().advanceMinutes(10);
+        auto r = s.reinvite(id);
+        QVERIFY(!r);
+        QCOMPARE(r.error().kind, ErrorKind::Refused);
+        QVERIFY2(r.error().message.contains(QStringLiteral("activate the user first")), qPrintable(r.error().message));
+        QVERIFY(s.setActive(id, true));
+        QVERIFY(s.reinvite(id));
+    }
+
+    // Rule 3: revoke + new invitation + outbox + audit, and the old link stops working.
+    void reinviteRevokesOldLinkAndIssuesNewOne()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("frank@example.com"));
+        QCOMPARE(org->deliver(), 1);
+        const QByteArray oldToken = latestToken(QStringLiteral("frank@example.com"));
+        QCOMPARE(oldToken.size(), 43);
+        org->clock().advanceMinutes(6);
+        UserService s(org->db(), org->clock(), org->adminId());
+        auto r = s.reinvite(id);
+        QVERIFY2(r, r ? "" : qPrintable(r.error().message));
+        QCOMPARE(openInvitations(id), 1);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND revoked_at IS NOT NULL"), {id}), 1);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM audit_log WHERE action = 'invitation.reinvite' AND target_user_id = ?"), {id}), 1);
+        QCOMPARE(user(id).inviteCount, 2);
+        QCOMPARE(org->deliver(), 1);
+        const QByteArray newToken = latestToken(QStringLiteral("frank@example.com"));
+        QVERIFY(newToken != oldToken);
+        auto old = UserService::acceptInvitation(org->db(), org->clock(), oldToken, QStringLiteral("a good password"));
+        QVERIFY(!old);
+        QCOMPARE(old.error().kind, ErrorKind::Refused);
+        QVERIFY(old.error().message.contains(QStringLiteral("replaced by a newer one")));
+        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), newToken, QStringLiteral("a good password")));
+        QVERIFY(user(id).confirmedAt);
+    }
+
+    // Rule 3: nothing half-done survives. A failure after the revoke rolls everything back.
+    void reinviteIsOneTransaction()
+    {
+        if (org->engine() != u"sqlite")
+            QSKIP("the failure is injected with an SQLite trigger");
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("gina@example.com"));
+        org->clock().advanceMinutes(6);
+        QVERIFY(org->db().exec(QStringLiteral(
+            "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log WHEN NEW.action = 'invitation.reinvite' "
+            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")));
+        const QString before = org->dump();
+        UserService s(org->db(), org->clock(), org->adminId());
+        auto r = s.reinvite(id);
+        QVERIFY(!r);
+        QCOMPARE(org->dump(), before);
+        QCOMPARE(openInvitations(id), 1);
+    }
+
+    // Rule 4: the cooldown, with the time left; bulk skips and reports.
+    void cooldownRefusesQuickRepeat()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("hank@example.com"));
+        UserService s(org->db(), org->clock(), org->adminId());
+        org->clock().advanceMinutes(2);
+        auto r = s.reinvite(id);
+        QVERIFY(!r);
+        QCOMPARE(r.error().kind, ErrorKind::Refused);
+        QVERIFY2(r.error().message.contains(QStringLiteral("3 min")), qPrintable(r.error().message));
+        org->clock().advanceMinutes(3);
+        QVERIFY(s.reinvite(id));
+    }
+
+    void bulkReinviteSkipsAndReports()
+    {
+        const qint64 fresh = org->addUnconfirmedUser(QStringLiteral("ivy@example.com"));
+        org->clock().advanceMinutes(10);
+        const qint64 old = org->addUnconfirmedUser(QStringLiteral("jack@example.com"));
+        org->clock().advanceMinutes(1); // jack is within the cooldown, ivy is not
+        const qint64 confirmed = org->addConfirmedUser(QStringLiteral("kim@example.com"), QStringLiteral("Standard"));
+        const qint64 inactive = org->addUnconfirmedUser(QStringLiteral("lee@example.com"));
+        UserService s(org->db(), org->clock(), org->adminId());
+        QVERIFY(s.setActive(inactive, false));
+        auto plan = s.planReinvite({fresh, old, confirmed, inactive});
+        QVERIFY(plan);
+        QCOMPARE(plan->eligible.size(), 1);
+        QCOMPARE(plan->skipped.size(), 3);
+        auto r = s.reinviteMany({fresh, old, confirmed, inactive});
+        QVERIFY(r);
+        QCOMPARE(r->invited.size(), 1);
+        QCOMPARE(r->invited.first().user.id, fresh);
+        QCOMPARE(r->skipped.size(), 3);
+        QStringList reasons;
+        for (const auto &sk : r->skipped)
+            reasons << sk.reason;
+        const QString all = reasons.join(u'\n');
+        QVERIFY2(all.contains(QStringLiteral("re-invite in")), qPrintable(all));
+        QVERIFY2(all.contains(QStringLiteral("already confirmed")), qPrintable(all));
+        QVERIFY2(all.contains(QStringLiteral("activate the user first")), qPrintable(all));
+    }
+
+    void bulkReinviteCanBeCancelledBetweenTransactions()
+    {
+        QList<qint64> ids;
+        for (int i = 0; i < 1200; ++i)
+            ids << org->addConfirmedUser(QStringLiteral("u%1@bulk.example").arg(i), QStringLiteral("Standard"));
+        QVERIFY(org->db().exec(QStringLiteral("UPDATE users SET confirmed_at = NULL WHERE email LIKE '%@bulk.example'")));
+        UserService s(org->db(), org->clock(), org->adminId());
+        int calls = 0;
+        auto r = s.reinviteMany(ids, [&](qsizetype done, qsizetype total) {
+            ++calls;
+            return !(done < total && calls == 1);
+        });
+        QVERIFY(r);
+        QVERIFY(r->cancelled);
+        QCOMPARE(r->invited.size(), 500);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox")), 500);
+    }
+
+    // Rule 5: accepted once, before expiry, not revoked, user active.
+    void acceptanceRules()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("mia@example.com"));
+        QCOMPARE(org->deliver(), 1);
+        const QByteArray token = latestToken(QStringLiteral("mia@example.com"));
+        UserService s(org->db(), org->clock(), org->adminId());
+        QVERIFY(s.setActive(id, false));
+        auto inactive = UserService::acceptInvitation(org->db(), org->clock(), token, QStringLiteral("a good password"));
+        QVERIFY(!inactive);
+        QVERIFY(inactive.error().message.contains(QStringLiteral("deactivated")));
+        QVERIFY(s.setActive(id, true));
+        auto ok = UserService::acceptInvitation(org->db(), org->clock(), token, QStringLiteral("a good password"));
+        QVERIFY2(ok, ok ? "" : qPrintable(ok.error().message));
+        QVERIFY(user(id).confirmedAt);
+        auto again = UserService::acceptInvitation(org->db(), org->clock(), token, QStringLiteral("a good password"));
+        QVERIFY(!again);
+        QVERIFY(again.error().message.contains(QStringLiteral("already accepted")));
+        // The user left the Unconfirmed view.
+        UserFilter f;
+        f.view = UserView::Unconfirmed;
+        QCOMPARE(UserRepository(org->db()).count(f).value(), 0);
+    }
+
+    void invitationExpiresAfterSevenDays()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("ned@example.com"));
+        QCOMPARE(org->deliver(), 1);
+        const QByteArray token = latestToken(QStringLiteral("ned@example.com"));
+        org->clock().advance(invitationLifetimeMs - 60000);
+        QCOMPARE(user(id).status(org->clock().nowMs()), UserStatus::Pending);
+        QVERIFY(user(id).statusText(org->clock().nowMs()).contains(QStringLiteral("expires in 1 day")));
+        org->clock().advance(60000);
+        QCOMPARE(user(id).status(org->clock().nowMs()), UserStatus::Expired);
+        auto r = UserService::acceptInvitation(org->db(), org->clock(), token, QStringLiteral("a good password"));
+        QVERIFY(!r);
+        QVERIFY2(r.error().message.contains(QStringLiteral("expired")), qPrintable(r.error().message));
+        org->clock().advanceDays(2);
+        QVERIFY(user(id).statusText(org->clock().nowMs()).contains(QStringLiteral("expired 2 days ago")));
+        // A re-invite gives a fresh 7-day window.
+        UserService s(org->db(), org->clock(), org->adminId());
+        auto again = s.reinvite(id);
+        QVERIFY(again);
+        QCOMPARE(*again->user.inviteExpiresAt, org->clock().nowMs() + invitationLifetimeMs);
+    }
+
+    void malformedTokensAreRefused_data()
+    {
+        QTest::addColumn<QByteArray>("token");
+        QTest::newRow("empty") << QByteArray();
+        QTest::newRow("short") << QByteArray("abc");
+        QTest::newRow("44 chars") << QByteArray(44, 'A');
+        QTest::newRow("bad alphabet") << QByteArray(42, 'A') + '+';
+        QTest::newRow("padding") << QByteArray(42, 'A') + '=';
+        QTest::newRow("unknown") << issueToken().token;
+        QTest::newRow("sql") << QByteArray("' OR 1=1 --AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+    }
+    void malformedTokensAreRefused()
+    {
+        QFETCH(QByteArray, token);
+        org->addUnconfirmedUser(QStringLiteral("olga@example.com"));
+        const QString before = org->dump();
+        auto r = UserService::acceptInvitation(org->db(), org->clock(), token, QStringLiteral("a good password"));
+        QVERIFY(!r);
+        QVERIFY(r.error().kind == ErrorKind::Invalid || r.error().kind == ErrorKind::NotFound);
+        QVERIFY(r.error().message.contains(QStringLiteral("not valid")));
+        QCOMPARE(org->dump(), before);
+    }
+
+    // Rule 6: the database keeps only the hash; the token is nowhere in the file.
+    void tokensNeverReachTheDatabaseInClear()
+    {
+        if (org->engine() != u"sqlite")
+            QSKIP("reads the SQLite file itself");
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("pat@example.com"));
+        // Before delivery the token sits sealed in the outbox; after, it is gone.
+        QCOMPARE(org->deliver(), 1);
+        const QByteArray token = latestToken(QStringLiteral("pat@example.com"));
+        QCOMPARE(token.size(), 43);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND token_hash = ?"),
+                             {id, tokenHash(token)}),
+                 1);
+        QVERIFY(org->db().exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
+        QByteArray bytes = readFile(org->location()) + readFile(org->location() + QStringLiteral("-wal"));
+        QVERIFY(!bytes.isEmpty());
+        QVERIFY(!bytes.contains(token));
+        QVERIFY(bytes.contains(tokenHash(token).toLatin1()));
+        // Also while queued: a second invitation, not yet delivered.
+        org->clock().advanceMinutes(6);
+        UserService s(org->db(), org->clock(), org->adminId());
+        auto link = s.copyInviteLink(id); // the token handed back, never stored
+        QVERIFY(link);
+        QVERIFY(org->db().exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
+        bytes = readFile(org->location()) + readFile(org->location() + QStringLiteral("-wal"));
+        QVERIFY(!bytes.contains(link->token));
+        QVERIFY(link->link.endsWith(QString::fromLatin1(link->token)));
+        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), link->token, QStringLiteral("a good password")));
+    }
+
+    // Rule 1 in the service layer: a Standard user's calls are refused even without the GUI.
+    void standardUserIsRefusedByTheServices()
+    {
+        const qint64 standard = org->addConfirmedUser(QStringLiteral("sam@example.com"), QStringLiteral("Standard"));
+        const qint64 target = org->addUnconfirmedUser(QStringLiteral("tia@example.com"));
+        org->clock().advanceMinutes(10);
+        UserService s(org->db(), org->clock(), standard);
+        const QString before = org->dump();
+        auto r = s.reinvite(target);
+        QVERIFY(!r);
+        QCOMPARE(r.error().kind, ErrorKind::Refused);
+        QVERIFY(!s.addUser(NewUser{UserKind::Crm, QStringLiteral("x@example.com"), QStringLiteral("X"), {}, {}}));
+        QVERIFY(!s.setActive(target, false));
+        QVERIFY(!s.reinviteMany({target}));
+        QVERIFY(!s.copyInviteLink(target));
+        QCOMPARE(org->dump(), before);
+    }
+
+    void userManagerMayNotMakeAdministrators()
+    {
+        const qint64 manager = org->addConfirmedUser(QStringLiteral("uma@example.com"), QStringLiteral("User Manager"));
+        UserService s(org->db(), org->clock(), manager);
+        auto admin = s.addUser(NewUser{UserKind::Crm, QStringLiteral("evil@example.com"), QStringLiteral("Evil"), QStringLiteral("Administrator"), {}});
+        QVERIFY(!admin);
+        QCOMPARE(admin.error().kind, ErrorKind::Refused);
+        auto standard = s.addUser(NewUser{UserKind::Crm, QStringLiteral("ok@example.com"), QStringLiteral("Okay"), QStringLiteral("Standard"), {}});
+        QVERIFY(standard);
+        // ... nor deactivate one.
+        auto deact = s.setActive(org->adminId(), false);
+        QVERIFY(!deact);
+        QCOMPARE(deact.error().kind, ErrorKind::Refused);
+    }
+
+    void deactivatedAdministratorLosesAccessAtOnce()
+    {
+        const qint64 second = org->addConfirmedUser(QStringLiteral("vic@example.com"), QStringLiteral("Administrator"));
+        const qint64 target = org->addUnconfirmedUser(QStringLiteral("wes@example.com"));
+        org->clock().advanceMinutes(10);
+        UserService asAdmin(org->db(), org->clock(), org->adminId());
+        QVERIFY(asAdmin.setActive(second, false));
+        UserService asSecond(org->db(), org->clock(), second);
+        QVERIFY(!asSecond.reinvite(target));
+    }
+
+    void lastAdministratorCannotBeDeactivated()
+    {
+        UserService s(org->db(), org->clock(), org->adminId());
+        const qint64 other = org->addConfirmedUser(QStringLiteral("xena@example.com"), QStringLiteral("Administrator"));
+        UserService asOther(org->db(), org->clock(), other);
+        QVERIFY(asOther.setActive(org->adminId(), false));
+        auto r = asOther.setActive(other, false);
+        QVERIFY(!r);
+        QVERIFY(r.error().message.contains(QStringLiteral("yourself")));
+    }
+
+    // Rule 8: every change to a user is audited.
+    void everyChangeIsAudited()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("yan@example.com"));
+        UserService s(org->db(), org->clock(), org->adminId());
+        QVERIFY(s.setActive(id, false));
+        QVERIFY(s.setActive(id, true));
+        org->clock().advanceMinutes(10);
+        QVERIFY(s.reinvite(id));
+        auto entries = readAudit(org->db(), 100, id);
+        QVERIFY(entries);
+        QStringList actions;
+        for (const AuditEntry &e : entries.value())
+            actions.prepend(e.action);
+        QCOMPARE(actions, (QStringList{QStringLiteral("user.add"), QStringLiteral("invitation.invite"),
+                                       QStringLiteral("user.deactivate"), QStringLiteral("user.activate"),
+                                       QStringLiteral("invitation.reinvite")}));
+        for (const AuditEntry &e : entries.value())
+            QCOMPARE(e.actorEmail, TestOrg::adminEmail());
+    }
+
+    void reminderIsSentOnceBeforeExpiry()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("zed@example.com"));
+        auto st = OrgSettings::load(org->db()).value();
+        st.reminderDaysBefore = 2;
+        QVERIFY(st.save(org->db()));
+        UserService s(org->db(), org->clock(), org->adminId());
+        QCOMPARE(s.sendDueReminders()->size(), 0); // 7 days left
+        org->clock().advanceDays(5);
+        org->clock().advanceMinutes(1);
+        auto first = s.sendDueReminders();
+        QVERIFY(first);
+        QCOMPARE(first->size(), 1);
+        QCOMPARE(user(id).inviteCount, 2);
+        org->clock().advanceDays(5);
+        QCOMPARE(s.sendDueReminders()->size(), 0); // once: the reminder's invitation gets none
+        QVERIFY(s.reinvite(id));                   // an administrator's re-invite earns one again
+        org->clock().advanceDays(5);
+        org->clock().advanceMinutes(1);
+        QCOMPARE(s.sendDueReminders()->size(), 1);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestUserService)
+#include "tst_userservice.moc"
