@@ -1,0 +1,385 @@
+#include "models/userstablemodel.h"
+
+#include "models/userrepository.h"
+
+#include <QDateTime>
+#include <QLocale>
+#include <QSet>
+
+#include <algorithm>
+#include <limits>
+
+namespace roster {
+
+UsersTableModel::UsersTableModel(Database &db, std::function<qint64()> now, QObject *parent)
+    : QAbstractTableModel(parent), m_db(db), m_now(std::move(now))
+{
+    if (!m_now)
+        m_now = [] { return QDateTime::currentMSecsSinceEpoch(); };
+    m_filter.sort = UserFilter::defaultSort(m_filter.view);
+}
+
+UsersTableModel::~UsersTableModel() = default;
+
+int UsersTableModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(std::min<qint64>(m_count, std::numeric_limits<int>::max()));
+}
+
+int UsersTableModel::columnCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : ColumnCount;
+}
+
+void UsersTableModel::setPageSize(int rows)
+{
+    beginResetModel();
+    m_pageSize = std::max(1, rows);
+    m_pages.clear();
+    endResetModel();
+}
+
+const UsersTableModel::Page *UsersTableModel::page(int pageIndex) const
+{
+    auto it = m_pages.find(pageIndex);
+    if (it != m_pages.end()) {
+        it->lastUse = ++m_useCounter;
+        return &*it;
+    }
+    const qint64 first = qint64(pageIndex) * m_pageSize;
+    if (first >= m_count)
+        return nullptr;
+    const qint64 last = std::min<qint64>(first + m_pageSize, m_count); // exclusive
+    const int limit = int(last - first);
+    // Pages in the second half are read counting from the end, so that Ctrl+End on a long list
+    // walks a few rows of the index backwards instead of skipping a million forwards.
+    const bool fromEnd = first > m_count / 2;
+    const qint64 offset = fromEnd ? m_count - last : first;
+    auto rows = UserRepository(m_db).fetch(m_filter, offset, limit, fromEnd);
+    ++m_fetches;
+    m_lastFromEnd = fromEnd;
+    if (!rows) {
+        // data() is const and may run while painting: report once control is back in the loop.
+        const QString message = rows.error().message;
+        auto *self = const_cast<UsersTableModel *>(this);
+        QMetaObject::invokeMethod(
+            self, [self, message] { emit self->errorOccurred(message); }, Qt::QueuedConnection);
+        return nullptr;
+    }
+    if (m_pages.size() >= m_maxPages) {
+        auto oldest =
+            std::min_element(m_pages.begin(), m_pages.end(),
+                             [](const Page &a, const Page &b) { return a.lastUse < b.lastUse; });
+        m_pages.erase(oldest);
+    }
+    Page p;
+    p.rows = std::move(rows).value();
+    p.lastUse = ++m_useCounter;
+    return &*m_pages.insert(pageIndex, std::move(p));
+}
+
+UserRecord UsersTableModel::userAt(int row) const
+{
+    if (row < 0 || row >= rowCount())
+        return {};
+    const Page *p = page(row / m_pageSize);
+    const int inPage = row % m_pageSize;
+    if (!p || inPage >= p->rows.size())
+        return {};
+    return p->rows.at(inPage);
+}
+
+int UsersTableModel::indexOf(qint64 userId) const
+{
+    for (auto it = m_pages.cbegin(); it != m_pages.cend(); ++it) {
+        const QList<UserRecord> &rows = it->rows;
+        for (qsizetype i = 0; i < rows.size(); ++i)
+            if (rows.at(i).id == userId)
+                return it.key() * m_pageSize + int(i);
+    }
+    return -1;
+}
+
+QString UsersTableModel::formatDate(qint64 ms)
+{
+    return QLocale().toString(QDateTime::fromMSecsSinceEpoch(ms).date(), QLocale::ShortFormat);
+}
+
+QString UsersTableModel::mailStateText(const QString &state)
+{
+    if (state == u"queued")
+        return tr("Queued");
+    if (state == u"sending")
+        return tr("Sending");
+    if (state == u"sent")
+        return tr("Sent");
+    if (state == u"deferred")
+        return tr("Will retry");
+    if (state == u"failed")
+        return tr("Failed");
+    if (state == u"cancelled")
+        return tr("Cancelled");
+    return {};
+}
+
+QVariant UsersTableModel::display(const UserRecord &u, int column) const
+{
+    const qint64 now = m_now();
+    switch (column) {
+    case Name:
+        return u.name;
+    case Email:
+        return u.email;
+    case Profile:
+        return u.kind == UserKind::Portal ? u.account : u.profileName;
+    case Status:
+        return u.statusText(now);
+    case Invited:
+        if (!u.invitedAt)
+            return QString();
+        {
+            const int days = int((now - *u.invitedAt) / msPerDay);
+            const QString age = days <= 0   ? tr("today")
+                                : days == 1 ? tr("yesterday")
+                                            : tr("%1 days ago").arg(days);
+            return QString(formatDate(*u.invitedAt) + QStringLiteral(" (") + age + u')');
+        }
+    case InvitedAt:
+        return u.invitedAt ? QLocale().toString(QDateTime::fromMSecsSinceEpoch(*u.invitedAt),
+                                                QLocale::ShortFormat)
+                           : QString();
+    case Expires:
+        if (!u.inviteExpiresAt || u.confirmedAt)
+            return QString();
+        {
+            const int days = daysUntil(now, *u.inviteExpiresAt);
+            if (*u.inviteExpiresAt > now)
+                return days <= 1 ? tr("expires within a day") : tr("expires in %1 days").arg(days);
+            return days == 0    ? tr("expired today")
+                   : days == -1 ? tr("expired yesterday")
+                                : tr("expired %1 days ago").arg(-days);
+        }
+    case TimesInvited:
+        return u.inviteCount;
+    case LastInvitedBy:
+        return u.lastInvitedBy;
+    case MailState:
+        return mailStateText(u.mailState);
+    case Actions:
+        return QString();
+    }
+    return {};
+}
+
+QVariant UsersTableModel::tooltip(const UserRecord &u, int column) const
+{
+    switch (column) {
+    case MailState:
+    case Status:
+        if (!u.mailReply.isEmpty() && (u.mailState == u"deferred" || u.mailState == u"failed"))
+            return tr("Invitation mail: %1 — %2").arg(mailStateText(u.mailState), u.mailReply);
+        return {};
+    case Invited:
+    case InvitedAt:
+        if (u.invitedAt)
+            return tr("Invited %1 by %2; invitations so far: %3")
+                .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(*u.invitedAt),
+                                        QLocale::LongFormat),
+                     u.lastInvitedBy)
+                .arg(u.inviteCount);
+        return {};
+    case Actions:
+        return tr("Actions for %1 (Menu key or Shift+F10)").arg(u.name);
+    default:
+        return {};
+    }
+}
+
+QVariant UsersTableModel::data(const QModelIndex &index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    switch (role) {
+    case Qt::TextAlignmentRole:
+        return index.column() == TimesInvited ? QVariant(int(Qt::AlignRight | Qt::AlignVCenter))
+                                              : QVariant(int(Qt::AlignLeft | Qt::AlignVCenter));
+    case Qt::DisplayRole:
+    case Qt::ToolTipRole:
+    case Qt::AccessibleTextRole:
+    case UserIdRole:
+    case StatusRole:
+    case MailStateRole:
+    case EmailRole:
+        break;
+    default:
+        return {};
+    }
+    const UserRecord u = userAt(index.row());
+    if (!u.isValid())
+        return {};
+    switch (role) {
+    case Qt::DisplayRole:
+        return display(u, index.column());
+    case Qt::AccessibleTextRole:
+        return index.column() == Actions ? tr("Actions for %1").arg(u.name)
+                                         : display(u, index.column());
+    case Qt::ToolTipRole:
+        return tooltip(u, index.column());
+    case UserIdRole:
+        return u.id;
+    case StatusRole:
+        return int(u.status(m_now()));
+    case MailStateRole:
+        return u.mailState;
+    case EmailRole:
+        return u.email;
+    }
+    return {};
+}
+
+QVariant UsersTableModel::headerData(int section, Qt::Orientation orientation, int role) const
+{
+    if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
+        return QAbstractTableModel::headerData(section, orientation, role);
+    if (role == Qt::AccessibleTextRole && section == Actions)
+        return tr("Actions");
+    if (role != Qt::DisplayRole)
+        return {};
+    switch (section) {
+    case Name:
+        return tr("Name");
+    case Email:
+        return tr("Email");
+    case Profile:
+        return m_filter.kind == UserKind::Portal ? tr("Account") : tr("Profile");
+    case Status:
+        return tr("Status");
+    case Invited:
+        return tr("Invited");
+    case InvitedAt:
+        return tr("Invited at");
+    case Expires:
+        return tr("Expires");
+    case TimesInvited:
+        return tr("Times invited");
+    case LastInvitedBy:
+        return tr("Last invited by");
+    case MailState:
+        return tr("Mail");
+    case Actions:
+        return QString();
+    }
+    return {};
+}
+
+int UsersTableModel::sortColumn(UserFilter::Sort sort)
+{
+    switch (sort) {
+    case UserFilter::Sort::Name:
+        return Name;
+    case UserFilter::Sort::Email:
+        return Email;
+    case UserFilter::Sort::Profile:
+        return Profile;
+    case UserFilter::Sort::Status:
+        return Status;
+    case UserFilter::Sort::Invited:
+        return Invited;
+    }
+    return Name;
+}
+
+std::optional<UserFilter::Sort> UsersTableModel::sortFor(int column)
+{
+    switch (column) {
+    case Name:
+        return UserFilter::Sort::Name;
+    case Email:
+        return UserFilter::Sort::Email;
+    case Profile:
+        return UserFilter::Sort::Profile;
+    case Status:
+        return UserFilter::Sort::Status;
+    case Invited:
+    case InvitedAt:
+    case Expires: // expiry is invitation + 7 days: the same order
+        return UserFilter::Sort::Invited;
+    default:
+        return std::nullopt;
+    }
+}
+
+void UsersTableModel::sort(int column, Qt::SortOrder order)
+{
+    const auto s = sortFor(column);
+    if (!s)
+        return;
+    UserFilter f = m_filter;
+    f.sort = *s;
+    f.descending = order == Qt::DescendingOrder;
+    setFilter(f);
+}
+
+void UsersTableModel::setFilter(const UserFilter &filter)
+{
+    UserFilter f = filter;
+    f.nowMs = m_filter.nowMs;
+    if (m_loaded && f == m_filter)
+        return;
+    const bool headerChanges = f.kind != m_filter.kind;
+    m_filter = f;
+    reload();
+    if (headerChanges)
+        emit headerDataChanged(Qt::Horizontal, 0, ColumnCount - 1);
+}
+
+void UsersTableModel::reload()
+{
+    m_filter.nowMs = m_now();
+    auto n = UserRepository(m_db).count(m_filter);
+    beginResetModel();
+    m_pages.clear();
+    m_loaded = true;
+    m_count = n ? n.value() : 0;
+    endResetModel();
+    if (!n)
+        emit errorOccurred(n.error().message);
+    emit countChanged(m_count);
+}
+
+void UsersTableModel::refreshUsers(const QList<qint64> &ids)
+{
+    if (ids.isEmpty() || m_pages.isEmpty())
+        return;
+    const QSet<qint64> wanted(ids.cbegin(), ids.cend());
+    QList<qint64> shown;
+    for (const Page &p : std::as_const(m_pages))
+        for (const UserRecord &u : p.rows)
+            if (wanted.contains(u.id))
+                shown.append(u.id);
+    if (shown.isEmpty())
+        return;
+    auto fresh = UserRepository(m_db).byIds(shown);
+    if (!fresh) {
+        emit errorOccurred(fresh.error().message);
+        return;
+    }
+    QHash<qint64, UserRecord> byId;
+    for (const UserRecord &u : fresh.value())
+        byId.insert(u.id, u);
+    for (auto it = m_pages.begin(); it != m_pages.end(); ++it) {
+        for (qsizetype i = 0; i < it->rows.size(); ++i) {
+            const auto f = byId.constFind(it->rows.at(i).id);
+            if (f == byId.cend())
+                continue;
+            it->rows[i] = *f;
+            const int row = it.key() * m_pageSize + int(i);
+            // The whole row: status, invited date, count and mail state move together.
+            emit dataChanged(index(row, 0), index(row, ColumnCount - 1),
+                             {Qt::DisplayRole, Qt::ToolTipRole, Qt::AccessibleTextRole, StatusRole,
+                              MailStateRole});
+        }
+    }
+}
+
+} // namespace roster

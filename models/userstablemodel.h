@@ -1,0 +1,118 @@
+#pragma once
+
+#include "models/database.h"
+#include "models/userfilter.h"
+#include "models/userrecord.h"
+
+#include <QAbstractTableModel>
+#include <QHash>
+#include <QList>
+
+#include <functional>
+#include <optional>
+
+namespace roster {
+
+// The users table as a view of SQL (STYLE.md rules 2 and 3): the row count comes from
+// UserRepository::count(), rows are read a page at a time around what the view asks for and kept
+// in a small least-recently-used cache, so a million users cost what one screen costs. Filtering,
+// search and sorting are a UserFilter, i.e. SQL.
+class UsersTableModel final : public QAbstractTableModel
+{
+    Q_OBJECT
+
+public:
+    enum Column {
+        Name,
+        Email,
+        Profile, // "Account" for portal users
+        Status,
+        Invited,
+        InvitedAt, // the Unconfirmed view's extra columns
+        Expires,
+        TimesInvited,
+        LastInvitedBy,
+        MailState,
+        Actions, // the narrow column where the row's gear is painted
+        ColumnCount
+    };
+    Q_ENUM(Column)
+
+    enum Role {
+        UserIdRole = Qt::UserRole + 1,
+        StatusRole,    // int(UserStatus)
+        MailStateRole, // queued | sending | sent | deferred | failed | ""
+        EmailRole,
+    };
+
+    static constexpr int defaultPageSize = 200;
+    static constexpr int defaultCachedPages = 8;
+
+    // `now` gives the time the status texts are computed for (injectable for tests).
+    explicit UsersTableModel(Database &db, std::function<qint64()> now = {},
+                             QObject *parent = nullptr);
+    ~UsersTableModel() override;
+
+    int rowCount(const QModelIndex &parent = {}) const override;
+    int columnCount(const QModelIndex &parent = {}) const override;
+    QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
+    QVariant headerData(int section, Qt::Orientation orientation,
+                        int role = Qt::DisplayRole) const override;
+    void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
+
+    UserFilter filter() const { return m_filter; }
+    // Applies a new filter (view, search, sort) and reloads when it differs.
+    void setFilter(const UserFilter &filter);
+    // Re-counts and drops every cached row (F5, or after rows were added).
+    void reload();
+    // Re-reads just these users and emits dataChanged for the rows currently showing them.
+    void refreshUsers(const QList<qint64> &ids);
+
+    // The user on `row`, read from the cache or its page; invalid (id 0) out of range.
+    UserRecord userAt(int row) const;
+    // The row showing the user, among the rows read so far; -1 when not loaded or not in the view.
+    int indexOf(qint64 userId) const;
+
+    void setPageSize(int rows);
+    int pageSize() const { return m_pageSize; }
+    int cachedPageCount() const { return int(m_pages.size()); }
+    // How many page queries ran (tests and benchmarks).
+    int pageFetches() const { return m_fetches; }
+    // Was the last page read from the end of the list (offset counted from the last row)?
+    bool lastFetchFromEnd() const { return m_lastFromEnd; }
+
+    // The column the filter's sort is shown on, for the header's indicator.
+    static int sortColumn(UserFilter::Sort sort);
+    static std::optional<UserFilter::Sort> sortFor(int column);
+
+    static QString formatDate(qint64 ms);
+    static QString mailStateText(const QString &state);
+
+signals:
+    void countChanged(qint64 count);
+    void errorOccurred(const QString &message);
+
+private:
+    struct Page
+    {
+        QList<UserRecord> rows;
+        quint64 lastUse = 0;
+    };
+    const Page *page(int pageIndex) const;
+    QVariant display(const UserRecord &u, int column) const;
+    QVariant tooltip(const UserRecord &u, int column) const;
+
+    Database &m_db;
+    std::function<qint64()> m_now;
+    UserFilter m_filter;
+    qint64 m_count = 0;
+    bool m_loaded = false;
+    int m_pageSize = defaultPageSize;
+    int m_maxPages = defaultCachedPages;
+    mutable QHash<int, Page> m_pages;
+    mutable quint64 m_useCounter = 0;
+    mutable int m_fetches = 0;
+    mutable bool m_lastFromEnd = false;
+};
+
+} // namespace roster

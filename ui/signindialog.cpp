@@ -1,0 +1,79 @@
+#include "ui/signindialog.h"
+
+#include "ui/vectoricon.h"
+
+#include <QDialogButtonBox>
+#include <QFormLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QVBoxLayout>
+
+namespace roster {
+
+SignInDialog::SignInDialog(Database &db, const Clock &clock, QWidget *parent)
+    : QDialog(parent), m_db(db), m_clock(clock), m_email(new QLineEdit(this)),
+      m_password(new QLineEdit(this)), m_message(new QLabel(this))
+{
+    setObjectName(QStringLiteral("signInDialog"));
+    setWindowTitle(tr("Sign in to Roster"));
+    setWindowIcon(vectorIcon(QStringLiteral(":/icons/roster.svg")));
+    auto *intro = new QLabel(tr("Sign in with an administrator account of <b>%1</b>.")
+                                 .arg(db.displayName().toHtmlEscaped()),
+                             this);
+    intro->setWordWrap(true);
+    m_email->setObjectName(QStringLiteral("emailEdit"));
+    m_email->setPlaceholderText(tr("you@example.com"));
+    m_password->setObjectName(QStringLiteral("passwordEdit"));
+    m_password->setEchoMode(QLineEdit::Password);
+    m_message->setObjectName(QStringLiteral("messageLabel"));
+    m_message->setWordWrap(true);
+    m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
+    m_message->hide();
+
+    auto *form = new QFormLayout;
+    form->addRow(tr("&Email:"), m_email);
+    form->addRow(tr("&Password:"), m_password);
+    auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+    m_signIn = buttons->button(QDialogButtonBox::Ok);
+    m_signIn->setObjectName(QStringLiteral("signInButton"));
+    m_signIn->setText(tr("&Sign in"));
+    connect(buttons, &QDialogButtonBox::accepted, this, &SignInDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, this, &SignInDialog::reject);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(intro);
+    layout->addLayout(form);
+    layout->addWidget(m_message);
+    layout->addWidget(buttons);
+    setMinimumWidth(400);
+    m_email->setFocus();
+}
+
+void SignInDialog::setEmail(const QString &email)
+{
+    m_email->setText(email);
+    (email.isEmpty() ? m_email : m_password)->setFocus();
+}
+
+QString SignInDialog::message() const
+{
+    return m_message->text();
+}
+
+void SignInDialog::accept()
+{
+    AuthService auth(m_db, m_clock);
+    auto s = auth.signIn(m_email->text().trimmed(), m_password->text());
+    if (!s) {
+        m_message->setText(s.error().message);
+        m_message->show();
+        m_password->clear();
+        m_password->setFocus();
+        return;
+    }
+    m_session = s.value();
+    QDialog::accept();
+}
+
+} // namespace roster

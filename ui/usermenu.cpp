@@ -1,0 +1,72 @@
+#include "ui/usermenu.h"
+
+#include "app/userservice.h"
+#include "ui/vectoricon.h"
+
+#include <QAction>
+#include <QCoreApplication>
+
+namespace roster {
+
+namespace {
+QString tr(const char *s)
+{
+    return QCoreApplication::translate("UserMenu", s);
+}
+
+QAction *add(QMenu *menu, const QString &text, UserAction what, const char *name,
+             const QString &whyNot = {})
+{
+    QAction *a = menu->addAction(text);
+    a->setData(int(what));
+    a->setObjectName(QString::fromLatin1(name));
+    if (!whyNot.isEmpty()) {
+        a->setEnabled(false);
+        a->setToolTip(whyNot);
+        a->setStatusTip(whyNot);
+    }
+    return a;
+}
+} // namespace
+
+QMenu *createUserMenu(const UserRecord &user, const UserMenuContext &ctx, QWidget *parent)
+{
+    auto *menu = new QMenu(parent);
+    menu->setObjectName(QStringLiteral("userRowMenu"));
+    menu->setToolTipsVisible(true);
+    menu->setTitle(user.name);
+
+    const auto refusal = reinviteRefusal(user, ctx.nowMs, ctx.cooldownMinutes);
+    const QString whyNotInvite = refusal ? refusal->message : QString();
+    QAction *reinvite =
+        add(menu, tr("Re-invite"), UserAction::Reinvite, "reinviteAction", whyNotInvite);
+    reinvite->setIcon(vectorIcon(QStringLiteral(":/icons/mail.svg")));
+    if (whyNotInvite.isEmpty())
+        reinvite->setStatusTip(
+            tr("Send %1 a new invitation; earlier links stop working.").arg(user.email));
+
+    const bool adminGuard = user.isAdmin && !ctx.actorIsAdmin;
+    if (user.active) {
+        QString why;
+        if (user.id == ctx.actorId)
+            why = tr("You cannot deactivate yourself.");
+        else if (adminGuard)
+            why = tr("Only an Administrator can deactivate an administrator.");
+        add(menu, tr("Deactivate"), UserAction::Deactivate, "deactivateAction", why);
+    } else {
+        add(menu, tr("Activate"), UserAction::Activate, "activateAction",
+            adminGuard ? tr("Only an Administrator can activate an administrator.") : QString());
+    }
+
+    menu->addSeparator();
+    add(menu, tr("Edit…"), UserAction::Edit, "editAction",
+        tr("Changing a user's name, email or profile is not available in this version."));
+    add(menu, tr("Copy email"), UserAction::CopyEmail, "copyEmailAction");
+    QAction *link = add(menu, tr("Copy invite link"), UserAction::CopyInviteLink,
+                        "copyInviteLinkAction", whyNotInvite);
+    if (whyNotInvite.isEmpty())
+        link->setStatusTip(tr("Make a new invitation and copy its link instead of mailing it."));
+    return menu;
+}
+
+} // namespace roster

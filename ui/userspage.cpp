@@ -1,0 +1,548 @@
+#include "ui/userspage.h"
+
+#include "app/orgsettings.h"
+#include "app/outboxworker.h"
+#include "models/userstablemodel.h"
+#include "ui/adduserdialog.h"
+#include "ui/bulkreinvitejob.h"
+#include "ui/userstableview.h"
+#include "ui/vectoricon.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QClipboard>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDialog>
+#include <QDialogButtonBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLabel>
+#include <QLineEdit>
+#include <QLocale>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QProgressDialog>
+#include <QPushButton>
+#include <QTimer>
+#include <QVBoxLayout>
+
+namespace roster {
+
+UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, UserKind kind,
+                     OutboxWorker *worker, QWidget *parent)
+    : QWidget(parent), m_db(db), m_clock(clock), m_session(session), m_kind(kind), m_worker(worker),
+      m_model(new UsersTableModel(
+          db, [&clock] { return clock.nowMs(); }, this)),
+      m_view(new UsersTableView(this)), m_viewCombo(new QComboBox(this)),
+      m_search(new QLineEdit(this)), m_countLabel(new QLabel(this)),
+      m_addButton(new QPushButton(this)), m_reinviteButton(new QPushButton(this)),
+      m_searchDelay(new QTimer(this))
+{
+    setObjectName(kind == UserKind::Portal ? QStringLiteral("portalUsersPage")
+                                           : QStringLiteral("usersPage"));
+    auto *title =
+        new QLabel(kind == UserKind::Portal ? tr("Customer Portal Users") : tr("Users"), this);
+    QFont tf = title->font();
+    tf.setPointSizeF(tf.pointSizeF() * 1.4);
+    tf.setBold(true);
+    title->setFont(tf);
+
+    m_viewCombo->setObjectName(QStringLiteral("viewCombo"));
+    const QList<QPair<QString, UserView>> views = {
+        {tr("All users"), UserView::All},
+        {tr("Active users"), UserView::Active},
+        {tr("Inactive users"), UserView::Inactive},
+        {tr("Unconfirmed users"), UserView::Unconfirmed},
+        {tr("Confirmed users"), UserView::Confirmed},
+        {tr("Administrators"), UserView::Admins},
+        {tr("Invitations expiring soon"), UserView::ExpiringSoon},
+    };
+    for (const auto &[text, v] : views)
+        if (!(kind == UserKind::Portal && v == UserView::Admins))
+            m_viewCombo->addItem(text, int(v));
+    m_viewCombo->setAccessibleName(tr("View"));
+    auto *viewLabel = new QLabel(tr("&View:"), this);
+    viewLabel->setBuddy(m_viewCombo);
+
+    m_search->setObjectName(QStringLiteral("searchEdit"));
+    m_search->setPlaceholderText(tr("Search name or email (Ctrl+F)"));
+    m_search->setClearButtonEnabled(true);
+    m_search->addAction(vectorIcon(QStringLiteral(":/icons/search.svg")),
+                        QLineEdit::LeadingPosition);
+    m_search->setMinimumWidth(260);
+    m_search->setAccessibleName(tr("Search"));
+
+    m_countLabel->setObjectName(QStringLiteral("countLabel"));
+    m_countLabel->setMinimumWidth(170);
+
+    m_addButton->setObjectName(QStringLiteral("addUserButton"));
+    m_addButton->setText(kind == UserKind::Portal ? tr("&Add Portal User…") : tr("&Add New User…"));
+    m_addButton->setIcon(vectorIcon(QStringLiteral(":/icons/plus.svg")));
+    m_reinviteButton->setObjectName(QStringLiteral("reinviteButton"));
+    m_reinviteButton->setText(tr("&Re-invite selected"));
+    m_reinviteButton->setIcon(vectorIcon(QStringLiteral(":/icons/mail.svg")));
+    m_reinviteButton->setToolTip(tr("Send new invitations to the selected users who have not "
+                                    "accepted theirs"));
+
+    m_view->setObjectName(QStringLiteral("usersTable"));
+    m_view->setModel(m_model);
+    auto *header = m_view->horizontalHeader();
+    header->setSectionResizeMode(QHeaderView::Interactive);
+    header->setStretchLastSection(false);
+    header->setMinimumSectionSize(32);
+    m_view->setColumnWidth(UsersTableModel::Name, 200);
+    m_view->setColumnWidth(UsersTableModel::Email, 250);
+    m_view->setColumnWidth(UsersTableModel::Profile, 130);
+    m_view->setColumnWidth(UsersTableModel::Status, 250);
+    m_view->setColumnWidth(UsersTableModel::Invited, 170);
+    m_view->setColumnWidth(UsersTableModel::InvitedAt, 140);
+    m_view->setColumnWidth(UsersTableModel::Expires, 130);
+    m_view->setColumnWidth(UsersTableModel::TimesInvited, 100);
+    m_view->setColumnWidth(UsersTableModel::LastInvitedBy, 130);
+    m_view->setColumnWidth(UsersTableModel::MailState, 90);
+    header->setSectionResizeMode(UsersTableModel::Actions, QHeaderView::Fixed);
+    m_view->setColumnWidth(UsersTableModel::Actions, 36);
+
+    auto *bar = new QHBoxLayout;
+    bar->addWidget(viewLabel);
+    bar->addWidget(m_viewCombo);
+    bar->addSpacing(8);
+    bar->addWidget(m_search, 1);
+    bar->addSpacing(8);
+    bar->addWidget(m_countLabel);
+    bar->addStretch();
+    bar->addWidget(m_reinviteButton);
+    bar->addWidget(m_addButton);
+
+    auto *layout = new QVBoxLayout(this);
+    layout->addWidget(title);
+    layout->addLayout(bar);
+    layout->addWidget(m_view, 1);
+
+    m_searchDelay->setSingleShot(true);
+    m_searchDelay->setInterval(150);
+    connect(m_searchDelay, &QTimer::timeout, this, &UsersPage::applyFilter);
+    connect(m_search, &QLineEdit::textChanged, m_searchDelay, qOverload<>(&QTimer::start));
+    connect(m_viewCombo, &QComboBox::currentIndexChanged, this, [this] {
+        // A view opens in its own order (Unconfirmed: oldest invitation first).
+        UserFilter f = m_model->filter();
+        f.sort = UserFilter::defaultSort(currentView());
+        f.descending = false;
+        f.view = currentView();
+        f.search = m_search->text();
+        m_model->setFilter(f);
+        updateColumns();
+    });
+    connect(m_model, &UsersTableModel::countChanged, this, &UsersPage::updateCount);
+    connect(m_model, &UsersTableModel::errorOccurred, this,
+            [this](const QString &m) { emit statusMessage(m, 0); });
+    connect(m_model, &QAbstractItemModel::modelReset, this, &UsersPage::updateButtons);
+    connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
+            &UsersPage::updateButtons);
+    connect(m_view, &UsersTableView::rowMenuRequested, this, &UsersPage::popupMenu);
+    connect(m_view, &QAbstractItemView::activated, this, [this](const QModelIndex &i) {
+        if (i.column() == UsersTableModel::Actions)
+            return;
+        // Enter on a row: its menu, the one place every action on a user lives.
+        popupMenu(i.row(), m_view->viewport()->mapToGlobal(m_view->visualRect(i).bottomLeft()));
+    });
+    connect(m_addButton, &QPushButton::clicked, this, &UsersPage::addUser);
+    connect(m_reinviteButton, &QPushButton::clicked, this, &UsersPage::reinviteSelected);
+    if (m_worker) {
+        connect(m_worker, &OutboxWorker::delivered, this, &UsersPage::onDelivered);
+        connect(m_worker, &OutboxWorker::usersChanged, m_model, &UsersTableModel::refreshUsers);
+    }
+
+    m_confirmBulk = [this](const UserService::Plan &plan) { return confirmBulkDialog(plan); };
+
+    UserFilter f;
+    f.kind = kind;
+    f.view = UserView::All;
+    f.sort = UserFilter::defaultSort(f.view);
+    m_model->setFilter(f);
+    m_view->horizontalHeader()->setSortIndicator(UsersTableModel::Name, Qt::AscendingOrder);
+    updateColumns();
+    updateButtons();
+}
+
+UsersPage::~UsersPage()
+{
+    if (m_bulk)
+        m_bulk->cancel();
+}
+
+UserView UsersPage::currentView() const
+{
+    return UserView(m_viewCombo->currentData().toInt());
+}
+
+void UsersPage::setView(UserView view)
+{
+    const int i = m_viewCombo->findData(int(view));
+    if (i >= 0)
+        m_viewCombo->setCurrentIndex(i);
+}
+
+void UsersPage::applyFilter()
+{
+    UserFilter f = m_model->filter();
+    f.search = m_search->text();
+    m_model->setFilter(f);
+}
+
+void UsersPage::refresh()
+{
+    m_searchDelay->stop();
+    UserFilter f = m_model->filter();
+    f.search = m_search->text();
+    m_model->setFilter(f);
+    m_model->reload();
+}
+
+void UsersPage::focusSearch()
+{
+    m_search->setFocus(Qt::ShortcutFocusReason);
+    m_search->selectAll();
+}
+
+void UsersPage::updateColumns()
+{
+    const bool unconfirmed =
+        currentView() == UserView::Unconfirmed || currentView() == UserView::ExpiringSoon;
+    for (int c :
+         {UsersTableModel::InvitedAt, UsersTableModel::Expires, UsersTableModel::TimesInvited,
+          UsersTableModel::LastInvitedBy, UsersTableModel::MailState})
+        m_view->setColumnHidden(c, !unconfirmed);
+    // The Invited column says date + age; the Unconfirmed view spells it out in its own columns.
+    m_view->setColumnHidden(UsersTableModel::Invited, unconfirmed);
+    const UserFilter f = m_model->filter();
+    m_view->horizontalHeader()->blockSignals(true);
+    int col = UsersTableModel::sortColumn(f.sort);
+    if (unconfirmed && col == UsersTableModel::Invited)
+        col = UsersTableModel::InvitedAt;
+    m_view->horizontalHeader()->setSortIndicator(col, f.descending ? Qt::DescendingOrder
+                                                                   : Qt::AscendingOrder);
+    m_view->horizontalHeader()->blockSignals(false);
+}
+
+QString UsersPage::countText() const
+{
+    return m_countLabel->text();
+}
+
+void UsersPage::updateCount(qint64 n)
+{
+    const QString num = QLocale().toString(n);
+    QString text;
+    const bool searching = !m_search->text().trimmed().isEmpty();
+    switch (currentView()) {
+    case UserView::All:
+        text = n == 1 ? tr("1 user") : tr("%1 users").arg(num);
+        break;
+    case UserView::Active:
+        text = n == 1 ? tr("1 active user") : tr("%1 active users").arg(num);
+        break;
+    case UserView::Inactive:
+        text = n == 1 ? tr("1 inactive user") : tr("%1 inactive users").arg(num);
+        break;
+    case UserView::Unconfirmed:
+        text = n == 1 ? tr("1 unconfirmed user") : tr("%1 unconfirmed users").arg(num);
+        break;
+    case UserView::Confirmed:
+        text = n == 1 ? tr("1 confirmed user") : tr("%1 confirmed users").arg(num);
+        break;
+    case UserView::Admins:
+        text = n == 1 ? tr("1 administrator") : tr("%1 administrators").arg(num);
+        break;
+    case UserView::ExpiringSoon:
+        text =
+            n == 1 ? tr("1 invitation expiring soon") : tr("%1 invitations expiring soon").arg(num);
+        break;
+    }
+    if (searching)
+        text = tr("%1 matching").arg(text);
+    m_countLabel->setText(text);
+}
+
+void UsersPage::updateButtons()
+{
+    const int selected = int(m_view->selectionModel()->selectedRows().size());
+    m_reinviteButton->setEnabled(selected > 0);
+    m_reinviteButton->setText(selected > 1 ? tr("&Re-invite %1 selected").arg(selected)
+                                           : tr("&Re-invite selected"));
+}
+
+QList<qint64> UsersPage::selectedUserIds() const
+{
+    QList<qint64> ids;
+    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
+    ids.reserve(rows.size());
+    for (const QModelIndex &i : rows)
+        if (const UserRecord u = m_model->userAt(i.row()); u.isValid())
+            ids.append(u.id);
+    return ids;
+}
+
+UserMenuContext UsersPage::menuContext()
+{
+    UserMenuContext ctx;
+    ctx.nowMs = m_clock.nowMs();
+    if (auto s = OrgSettings::load(m_db))
+        ctx.cooldownMinutes = s->cooldownMinutes;
+    ctx.actorId = m_session.userId;
+    ctx.actorIsAdmin = m_session.isAdmin;
+    return ctx;
+}
+
+QMenu *UsersPage::createMenuForRow(int row, QWidget *parent)
+{
+    const UserRecord user = m_model->userAt(row);
+    if (!user.isValid())
+        return nullptr;
+    QMenu *menu = createUserMenu(user, menuContext(), parent ? parent : this);
+    const qint64 id = user.id;
+    connect(menu, &QMenu::triggered, this, [this, id](QAction *a) {
+        switch (UserAction(a->data().toInt())) {
+        case UserAction::Reinvite:
+            reinvite(id);
+            break;
+        case UserAction::Activate:
+            setActive(id, true);
+            break;
+        case UserAction::Deactivate:
+            setActive(id, false);
+            break;
+        case UserAction::Edit:
+            break;
+        case UserAction::CopyEmail:
+            copyEmail(id);
+            break;
+        case UserAction::CopyInviteLink:
+            copyInviteLink(id);
+            break;
+        }
+    });
+    return menu;
+}
+
+void UsersPage::popupMenu(int row, const QPoint &globalPos)
+{
+    if (m_menu)
+        m_menu->close();
+    QMenu *menu = createMenuForRow(row);
+    if (!menu)
+        return;
+    menu->setAttribute(Qt::WA_DeleteOnClose);
+    m_menu = menu;
+    menu->popup(globalPos);
+}
+
+void UsersPage::reinvite(qint64 userId)
+{
+    UserService service(m_db, m_clock, m_session.userId);
+    auto r = service.reinvite(userId);
+    if (!r) {
+        emit statusMessage(r.error().message, 10000);
+        return;
+    }
+    // The row shows the new invitation (date, count, "Queued") before the mail goes out.
+    m_model->refreshUsers({userId});
+    m_awaitingDelivery.insert(r->outboxId, r->user.email);
+    emit statusMessage(tr("Sending a new invitation to %1…").arg(r->user.email), 0);
+    if (m_worker)
+        m_worker->deliverNow({r->outboxId});
+}
+
+void UsersPage::onDelivered(const QList<DeliveryReport> &reports)
+{
+    for (const DeliveryReport &r : reports) {
+        const auto it = m_awaitingDelivery.constFind(r.outboxId);
+        if (it == m_awaitingDelivery.cend())
+            continue;
+        const QString email = *it;
+        m_awaitingDelivery.erase(it);
+        if (r.state == u"sent")
+            emit statusMessage(tr("Invitation sent to %1.").arg(email), 10000);
+        else if (r.state == u"deferred")
+            emit statusMessage(
+                tr("Queued — %1: %2; will retry at %3.")
+                    .arg(email, r.reply,
+                         QLocale().toString(QDateTime::fromMSecsSinceEpoch(r.nextAttemptAt).time(),
+                                            QLocale::ShortFormat)),
+                0);
+        else
+            emit statusMessage(tr("The invitation to %1 failed: %2").arg(email, r.reply), 0);
+    }
+}
+
+void UsersPage::setActive(qint64 userId, bool active)
+{
+    UserService service(m_db, m_clock, m_session.userId);
+    auto r = service.setActive(userId, active);
+    if (!r) {
+        emit statusMessage(r.error().message, 10000);
+        return;
+    }
+    m_model->refreshUsers({userId});
+    emit statusMessage(
+        active ? tr("%1 is active again.").arg(r->email)
+               : tr("%1 is deactivated: their invitation links stop working.").arg(r->email),
+        10000);
+}
+
+void UsersPage::copyEmail(qint64 userId)
+{
+    const int row = m_model->indexOf(userId);
+    const UserRecord u = m_model->userAt(row);
+    if (!u.isValid())
+        return;
+    QGuiApplication::clipboard()->setText(u.email);
+    emit statusMessage(tr("Copied %1.").arg(u.email), 5000);
+}
+
+void UsersPage::copyInviteLink(qint64 userId)
+{
+    UserService service(m_db, m_clock, m_session.userId);
+    auto r = service.copyInviteLink(userId);
+    if (!r) {
+        emit statusMessage(r.error().message, 10000);
+        return;
+    }
+    QGuiApplication::clipboard()->setText(r->link);
+    m_model->refreshUsers({userId});
+    emit statusMessage(
+        tr("Copied a new invitation link for %1; earlier links stop working.").arg(r->user.email),
+        10000);
+}
+
+bool UsersPage::confirmBulkDialog(const UserService::Plan &plan)
+{
+    QDialog dialog(this);
+    dialog.setObjectName(QStringLiteral("bulkConfirmDialog"));
+    dialog.setWindowTitle(tr("Re-invite users"));
+    auto *layout = new QVBoxLayout(&dialog);
+    const qsizetype n = plan.eligible.size();
+    auto *head =
+        new QLabel(n == 0   ? tr("None of the selected users can be re-invited now.")
+                   : n == 1 ? tr("1 user will get a new invitation; earlier links stop working.")
+                            : tr("%1 users will get a new invitation; earlier links stop working.")
+                                  .arg(QLocale().toString(qint64(n))),
+                   &dialog);
+    head->setWordWrap(true);
+    layout->addWidget(head);
+    if (!plan.skipped.isEmpty()) {
+        layout->addWidget(new QLabel(
+            plan.skipped.size() == 1 ? tr("1 user will be skipped:")
+                                     : tr("%1 users will be skipped:")
+                                           .arg(QLocale().toString(qint64(plan.skipped.size()))),
+            &dialog));
+        auto *list = new QPlainTextEdit(&dialog);
+        list->setObjectName(QStringLiteral("skippedList"));
+        list->setReadOnly(true);
+        QStringList lines;
+        for (const auto &s : plan.skipped.mid(0, 1000))
+            lines << s.reason;
+        if (plan.skipped.size() > 1000)
+            lines << tr("… and %1 more").arg(plan.skipped.size() - 1000);
+        list->setPlainText(lines.join(u'\n'));
+        layout->addWidget(list);
+    }
+    auto *buttons = new QDialogButtonBox(&dialog);
+    if (n > 0) {
+        auto *go =
+            buttons->addButton(n == 1 ? tr("Re-invite 1 user")
+                                      : tr("Re-invite %1 users").arg(QLocale().toString(qint64(n))),
+                               QDialogButtonBox::AcceptRole);
+        go->setDefault(true);
+        buttons->addButton(QDialogButtonBox::Cancel);
+    } else {
+        buttons->addButton(QDialogButtonBox::Close);
+    }
+    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
+    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
+    layout->addWidget(buttons);
+    dialog.resize(520, plan.skipped.isEmpty() ? 140 : 360);
+    return dialog.exec() == QDialog::Accepted && n > 0;
+}
+
+void UsersPage::reinviteSelected()
+{
+    if (m_bulk)
+        return;
+    const QList<qint64> ids = selectedUserIds();
+    if (ids.isEmpty())
+        return;
+    UserService service(m_db, m_clock, m_session.userId);
+    auto plan = service.planReinvite(ids);
+    if (!plan) {
+        emit statusMessage(plan.error().message, 10000);
+        return;
+    }
+    if (!m_confirmBulk(plan.value()) || plan->eligible.isEmpty())
+        return;
+    QList<qint64> eligible;
+    for (const UserRecord &u : plan->eligible)
+        eligible.append(u.id);
+
+    auto *job = new BulkReinviteJob(m_db.location(), m_clock, m_session.userId, eligible, this);
+    m_bulk = job;
+    auto *progress = new QProgressDialog(tr("Re-inviting %1 users…").arg(eligible.size()),
+                                         tr("Cancel"), 0, int(eligible.size()), this);
+    progress->setObjectName(QStringLiteral("bulkProgress"));
+    progress->setWindowTitle(tr("Re-invite users"));
+    progress->setWindowModality(Qt::WindowModal);
+    progress->setMinimumDuration(300);
+    progress->setAutoClose(false);
+    progress->setAutoReset(false);
+    progress->setValue(0);
+    m_progress = progress;
+    connect(progress, &QProgressDialog::canceled, job, &BulkReinviteJob::cancel);
+    connect(job, &BulkReinviteJob::progress, progress,
+            [progress](qint64 done, qint64) { progress->setValue(int(done)); });
+    connect(job, &BulkReinviteJob::finished, this,
+            [this, job, progress, eligible](bool ok, const UserService::BulkResult &result,
+                                            const QString &error) {
+                progress->close();
+                progress->deleteLater();
+                job->deleteLater();
+                QList<qint64> outboxIds;
+                for (const InviteOutcome &o : result.invited)
+                    outboxIds.append(o.outboxId);
+                m_model->refreshUsers(eligible);
+                if (m_worker && !outboxIds.isEmpty())
+                    m_worker->deliverNow(outboxIds);
+                QString text = result.invited.size() == 1
+                                   ? tr("Re-invited 1 user.")
+                                   : tr("Re-invited %1 users.")
+                                         .arg(QLocale().toString(qint64(result.invited.size())));
+                if (!result.skipped.isEmpty())
+                    text += u' ' + tr("Skipped %1 (changed meanwhile).").arg(result.skipped.size());
+                if (result.cancelled)
+                    text += u' ' + tr("Cancelled: the rest were not invited.");
+                if (!ok)
+                    text += u' ' + error;
+                emit statusMessage(text, 0);
+                emit bulkFinished(result);
+            });
+    job->start();
+}
+
+void UsersPage::addUser()
+{
+    AddUserDialog dialog(m_db, m_clock, m_session, m_kind, this);
+    if (dialog.exec() != QDialog::Accepted || !dialog.outcome())
+        return;
+    const InviteOutcome out = *dialog.outcome();
+    m_model->reload();
+    m_awaitingDelivery.insert(out.outboxId, out.user.email);
+    emit statusMessage(tr("Added %1; sending the invitation…").arg(out.user.email), 0);
+    if (m_worker)
+        m_worker->deliverNow({out.outboxId});
+    const int row = m_model->indexOf(out.user.id);
+    if (row >= 0)
+        m_view->selectRow(row);
+}
+
+} // namespace roster

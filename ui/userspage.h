@@ -1,0 +1,103 @@
+#pragma once
+
+#include "app/authservice.h"
+#include "app/clock.h"
+#include "app/outbox.h"
+#include "app/userservice.h"
+#include "models/database.h"
+#include "models/userfilter.h"
+#include "ui/usermenu.h"
+
+#include <QHash>
+#include <QPointer>
+#include <QWidget>
+
+#include <functional>
+
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QProgressDialog;
+class QPushButton;
+class QTimer;
+
+namespace roster {
+
+class BulkReinviteJob;
+class OutboxWorker;
+class UsersTableModel;
+class UsersTableView;
+
+// Setup › Users & Permissions › Users, and Setup › Customer Portal › Users: one page class,
+// configured by the kind of user it lists (issue 7).
+class UsersPage final : public QWidget
+{
+    Q_OBJECT
+
+public:
+    UsersPage(Database &db, const Clock &clock, const Session &session, UserKind kind,
+              OutboxWorker *worker, QWidget *parent = nullptr);
+    ~UsersPage() override;
+
+    UserKind kind() const { return m_kind; }
+    UsersTableModel *model() const { return m_model; }
+    UsersTableView *view() const { return m_view; }
+    void setView(UserView view);
+    UserView currentView() const;
+    QString countText() const;
+
+    // The row menu for `row` (also what the gear, right-click and the keyboard pop up).
+    QMenu *createMenuForRow(int row, QWidget *parent = nullptr);
+    // The menu popped up last, while it is open (tests).
+    QMenu *openMenu() const { return m_menu; }
+
+    // What a bulk re-invite asks before it starts; tests answer instead of a person (rule 8).
+    using BulkConfirmer = std::function<bool(const UserService::Plan &plan)>;
+    void setBulkConfirmer(BulkConfirmer confirmer) { m_confirmBulk = std::move(confirmer); }
+    QList<qint64> selectedUserIds() const;
+
+public slots:
+    void refresh();
+    void focusSearch();
+    void reinvite(qint64 userId);
+    void setActive(qint64 userId, bool active);
+    void copyEmail(qint64 userId);
+    void copyInviteLink(qint64 userId);
+    void reinviteSelected();
+    void addUser();
+
+signals:
+    void statusMessage(const QString &text, int timeoutMs = 0);
+    void bulkFinished(const roster::UserService::BulkResult &result);
+
+private:
+    void applyFilter();
+    void updateCount(qint64 count);
+    void updateColumns();
+    void updateButtons();
+    void popupMenu(int row, const QPoint &globalPos);
+    void onDelivered(const QList<DeliveryReport> &reports);
+    UserMenuContext menuContext();
+    bool confirmBulkDialog(const UserService::Plan &plan);
+
+    Database &m_db;
+    const Clock &m_clock;
+    Session m_session;
+    UserKind m_kind;
+    QPointer<OutboxWorker> m_worker;
+    UsersTableModel *m_model;
+    UsersTableView *m_view;
+    QComboBox *m_viewCombo;
+    QLineEdit *m_search;
+    QLabel *m_countLabel;
+    QPushButton *m_addButton;
+    QPushButton *m_reinviteButton;
+    QTimer *m_searchDelay;
+    QPointer<QMenu> m_menu;
+    QHash<qint64, QString> m_awaitingDelivery; // outbox id → recipient, for the status bar
+    BulkConfirmer m_confirmBulk;
+    QPointer<BulkReinviteJob> m_bulk;
+    QPointer<QProgressDialog> m_progress;
+};
+
+} // namespace roster
