@@ -487,6 +487,46 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
     return updated;
 }
 
+QString InvitationInfo::state(qint64 nowMs) const
+{
+    if (acceptedAt)
+        return QStringLiteral("accepted");
+    if (revokedAt)
+        return QStringLiteral("revoked");
+    if (expiresAt <= nowMs)
+        return QStringLiteral("expired");
+    return QStringLiteral("open");
+}
+
+Result<QList<InvitationInfo>> UserService::invitationHistory(qint64 userId)
+{
+    if (auto a = actor(); !a)
+        return a.error();
+    QSqlQuery q = m_db.prepare(QStringLiteral(
+        "SELECT i.id, i.created_at, i.expires_at, i.created_by_name, i.accepted_at, i.revoked_at, "
+        "o.state, o.last_reply FROM invitations i LEFT JOIN outbox o ON o.id = i.outbox_id "
+        "WHERE i.user_id = ? ORDER BY i.created_at DESC, i.id DESC"));
+    q.addBindValue(userId);
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    QList<InvitationInfo> out;
+    while (q.next()) {
+        InvitationInfo i;
+        i.id = q.value(0).toLongLong();
+        i.createdAt = q.value(1).toLongLong();
+        i.expiresAt = q.value(2).toLongLong();
+        i.createdBy = q.value(3).toString();
+        if (!q.value(4).isNull())
+            i.acceptedAt = q.value(4).toLongLong();
+        if (!q.value(5).isNull())
+            i.revokedAt = q.value(5).toLongLong();
+        i.mailState = q.value(6).toString();
+        i.mailReply = q.value(7).toString();
+        out.append(i);
+    }
+    return out;
+}
+
 Result<QList<InviteOutcome>> UserService::sendDueReminders()
 {
     auto a = actor();

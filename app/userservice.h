@@ -42,6 +42,20 @@ struct AcceptOutcome
     UserKind kind = UserKind::Crm;
 };
 
+// One invitation of a user, for the invitation history.
+struct InvitationInfo
+{
+    qint64 id = 0;
+    qint64 createdAt = 0;
+    qint64 expiresAt = 0;
+    QString createdBy;
+    std::optional<qint64> acceptedAt;
+    std::optional<qint64> revokedAt;
+    QString mailState; // empty: no mail (a copied link)
+    QString mailReply;
+    QString state(qint64 nowMs) const; // accepted | revoked | expired | open
+};
+
 // Why a re-invite of this user would be refused right now (SPEC §2.2, §2.4), or nothing.
 // The console greys out the menu entry with the same words the service refuses with.
 std::optional<Error> reinviteRefusal(const UserRecord &user, qint64 nowMs, int cooldownMinutes);
@@ -83,6 +97,9 @@ public:
                                     const std::function<bool(qsizetype, qsizetype)> &progress = {});
 
     Result<UserRecord> setActive(qint64 userId, bool active);
+
+    // Every invitation of the user, newest first, with its mail's state.
+    Result<QList<InvitationInfo>> invitationHistory(qint64 userId);
 
     // The automatic reminder: re-invites, once, unconfirmed users whose invitation expires within
     // the organisation's reminderDaysBefore. Returns how many were queued.

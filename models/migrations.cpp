@@ -53,6 +53,7 @@ const char *const schema1[] = {
     R"(CREATE INDEX users_unconfirmed_by_name ON users (kind, name_key, id)
         WHERE confirmed_at IS NULL AND active = 1)",
     R"(CREATE INDEX users_inactive ON users (kind, name_key, id) WHERE active = 0)",
+    R"(CREATE INDEX users_mail_failed ON users (kind, invited_at, id) WHERE mail_state = 'failed')",
     R"(CREATE TABLE invitations (
         id %ID%,
         user_id BIGINT NOT NULL REFERENCES users (id),

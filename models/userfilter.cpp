@@ -23,6 +23,8 @@ std::optional<UserView> UserFilter::parseView(const QString &name)
         return UserView::Admins;
     if (n == u"expiring" || n == u"expiring-soon")
         return UserView::ExpiringSoon;
+    if (n == u"failed" || n == u"failed-invitations")
+        return UserView::FailedMail;
     return std::nullopt;
 }
 
@@ -43,14 +45,18 @@ QString UserFilter::viewKey(UserView view)
         return QStringLiteral("admins");
     case UserView::ExpiringSoon:
         return QStringLiteral("expiring");
+    case UserView::FailedMail:
+        return QStringLiteral("failed");
     }
     return {};
 }
 
 UserFilter::Sort UserFilter::defaultSort(UserView view)
 {
-    return view == UserView::Unconfirmed || view == UserView::ExpiringSoon ? Sort::Invited
-                                                                            : Sort::Name;
+    return view == UserView::Unconfirmed || view == UserView::ExpiringSoon ||
+                   view == UserView::FailedMail
+               ? Sort::Invited
+               : Sort::Name;
 }
 
 QString likeEscaped(const QString &text)
@@ -98,6 +104,9 @@ QString UserFilter::whereSql(QVariantList *binds) const
                u" AND u.invite_expires_at > ? AND u.invite_expires_at <= ?";
         binds->append(nowMs);
         binds->append(nowMs + expiringSoonMs);
+        break;
+    case UserView::FailedMail:
+        sql += u" AND u.mail_state = 'failed' AND u.confirmed_at IS NULL";
         break;
     }
     const QString s = search.trimmed();

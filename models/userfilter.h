@@ -9,7 +9,8 @@
 
 namespace roster {
 
-enum class UserView { All, Active, Inactive, Unconfirmed, Confirmed, Admins, ExpiringSoon };
+// FailedMail: users whose latest invitation mail failed for good (the failed invitations list).
+enum class UserView { All, Active, Inactive, Unconfirmed, Confirmed, Admins, ExpiringSoon, FailedMail };
 
 // Which rows, in which order: a value that becomes SQL, so that a view is a WHERE clause over
 // indexes and never a second list (STYLE.md rule 3).
@@ -24,7 +25,7 @@ struct UserFilter
     bool descending = false;
     qint64 nowMs = 0; // for the views that depend on time (Expiring soon)
 
-    static std::optional<UserView> parseView(const QString &name); // all|active|…|admins|expiring
+    static std::optional<UserView> parseView(const QString &name); // all|active|…|admins|expiring|failed
     static QString viewKey(UserView view);
     // The order a view opens with: Unconfirmed and Expiring soon list the oldest invitation first.
     static Sort defaultSort(UserView view);

@@ -158,7 +158,7 @@ Commands:
                                                      (password from stdin)
   demo [--users N] [--admin-email E --admin-name N]  new database of demo data
   user add --email E --name N [--profile P] [--portal] [--account A] [--queue-only]
-  user list [--view all|active|inactive|unconfirmed|confirmed|admins|expiring]
+  user list [--view all|active|inactive|unconfirmed|confirmed|admins|expiring|failed]
             [--search TEXT] [--portal] [--format table|json|csv]
   user reinvite EMAIL... | --all-unconfirmed [--expired-only]   [--portal] [--queue-only]
   user activate EMAIL...      user deactivate EMAIL...          [--portal]
@@ -288,6 +288,7 @@ QJsonObject userJson(const UserRecord &u, qint64 now)
         {QStringLiteral("invite_count"), u.inviteCount},
         {QStringLiteral("last_invited_by"), u.lastInvitedBy},
         {QStringLiteral("mail_state"), u.mailState.isEmpty() ? QJsonValue() : QJsonValue(u.mailState)},
+        {QStringLiteral("mail_reply"), u.mailReply.isEmpty() ? QJsonValue() : QJsonValue(u.mailReply)},
     };
     if (u.kind == UserKind::Portal)
         o.insert(QStringLiteral("account"), u.account);
@@ -467,7 +468,7 @@ int cmdUserList(Command &c, const QStringList &argv)
         auto v = UserFilter::parseView(a->value(QStringLiteral("view")));
         if (!v)
             return usage(tr("Unknown view \"%1\": use all, active, inactive, unconfirmed, confirmed, "
-                            "admins or expiring.")
+                            "admins, expiring or failed.")
                              .arg(a->value(QStringLiteral("view"))));
         f.view = *v;
     }
@@ -993,17 +994,41 @@ int cmdUserHistory(Command &c, const QStringList &argv)
         return usage(err);
     if (a->positional.size() != 1)
         return usage(tr("user history takes one EMAIL."));
+    const QString format = a->has(QStringLiteral("format")) ? a->value(QStringLiteral("format")) : QStringLiteral("table");
+    if (format != u"table" && format != u"json")
+        return usage(tr("Unknown format \"%1\": use table or json.").arg(format));
     if (int rc = c.signIn(); rc != Done)
         return rc;
     int rc = Done;
     auto users = resolve(c, a->positional, kindOf(*a), &rc);
     if (!users)
         return rc;
-    auto entries = readAudit(*c.db, 1000, users->first().id);
-    if (!entries)
-        return fail(entries.error());
-    for (const AuditEntry &e : entries.value())
-        out() << isoTime(e.at) << '\t' << e.action << '\t' << e.actorEmail << '\t' << e.detail << Qt::endl;
+    UserService service(*c.db, c.clock, c.session->userId);
+    auto history = service.invitationHistory(users->first().id);
+    if (!history)
+        return fail(history.error());
+    const qint64 now = c.clock.nowMs();
+    if (format == u"json") {
+        QJsonArray arr;
+        for (const InvitationInfo &i : history.value())
+            arr.append(QJsonObject{{QStringLiteral("id"), i.id},
+                                   {QStringLiteral("state"), i.state(now)},
+                                   {QStringLiteral("invited_at"), isoTime(i.createdAt)},
+                                   {QStringLiteral("expires_at"), isoTime(i.expiresAt)},
+                                   {QStringLiteral("invited_by"), i.createdBy},
+                                   {QStringLiteral("accepted_at"), i.acceptedAt ? QJsonValue(isoTime(*i.acceptedAt)) : QJsonValue()},
+                                   {QStringLiteral("revoked_at"), i.revokedAt ? QJsonValue(isoTime(*i.revokedAt)) : QJsonValue()},
+                                   {QStringLiteral("mail_state"), i.mailState.isEmpty() ? QJsonValue() : QJsonValue(i.mailState)},
+                                   {QStringLiteral("mail_reply"), i.mailReply.isEmpty() ? QJsonValue() : QJsonValue(i.mailReply)}});
+        out() << QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("email"), users->first().email},
+                                                             {QStringLiteral("invitations"), arr}})
+                                       .toJson(QJsonDocument::Compact))
+              << Qt::endl;
+        return Done;
+    }
+    for (const InvitationInfo &i : history.value())
+        out() << isoTime(i.createdAt) << '\t' << i.state(now) << '\t' << i.createdBy << '\t'
+              << (i.mailState.isEmpty() ? QStringLiteral("link copied") : i.mailState) << '\t' << i.mailReply << Qt::endl;
     return Done;
 }
 
@@ -1032,8 +1057,30 @@ int run(const QStringList &arguments)
     }
     if (rest.isEmpty())
         return usage(tr("No command given."));
-    if (rest.first() == u"--help" || rest.first() == u"-h" || rest.first() == u"help" || rest.contains(u"--help"_qs)) {
+    if (rest.first() == u"--help" || rest.first() == u"-h" || rest.first() == u"help") {
         out() << QString::fromUtf8(globalHelp);
+        return Done;
+    }
+    if (rest.contains(u"--help"_qs) || rest.contains(u"-h"_qs)) {
+        // Help for one command: its lines of the command list, with the shared usage and codes.
+        const QString topic = rest.first();
+        const QStringList lines = QString::fromUtf8(globalHelp).split(u'\n');
+        QStringList picked;
+        bool inTopic = false;
+        for (const QString &line : lines) {
+            if (line.startsWith(u"  ") && !line.startsWith(u"   "))
+                inTopic = line.mid(2).startsWith(topic + u' ') || line.contains(u"  " + topic + u' ');
+            else if (!line.startsWith(u"   "))
+                inTopic = false;
+            if (inTopic)
+                picked << line;
+        }
+        if (picked.isEmpty())
+            return usage(tr("Unknown command \"%1\".").arg(topic));
+        out() << "Usage: rosterctl [--db PATH|URL] [--as EMAIL] " << topic << " ...\n\n"
+              << picked.join(u'\n') << "\n\n"
+              << lines.filter(QStringLiteral("Exit codes")).value(0) << '\n'
+              << lines.at(lines.indexOf(lines.filter(QStringLiteral("Exit codes")).value(0)) + 1) << '\n';
         return Done;
     }
     if (rest.first() == u"--version") {

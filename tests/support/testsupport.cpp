@@ -40,7 +40,7 @@ TestOrg::TestOrg(QString engine) : m_engine(std::move(engine))
         }
         m_pgName = QStringLiteral("roster_test_%1").arg(QRandomGenerator::global()->generate64() % 100000000000ULL);
         {
-            auto server = Database::open(admin, Database::OpenMode::MustExist);
+            auto server = Database::open(admin, Database::OpenMode::ServerOnly);
             if (!server) {
                 m_error = server.error().message;
                 return;
@@ -86,7 +86,7 @@ TestOrg::~TestOrg()
 {
     m_db.reset();
     if (!m_pgName.isEmpty()) {
-        auto server = Database::open(qEnvironmentVariable("ROSTER_TEST_PG_URL"));
+        auto server = Database::open(qEnvironmentVariable("ROSTER_TEST_PG_URL"), Database::OpenMode::ServerOnly);
         if (server)
             (void)server.value()->exec(QStringLiteral("DROP DATABASE IF EXISTS ") + m_pgName +
                                        QStringLiteral(" WITH (FORCE)"));
@@ -113,6 +113,11 @@ qint64 TestOrg::addConfirmedUser(const QString &email, const QString &profile, U
     if (!m_db->exec(q) || !q.next())
         return 0;
     return q.value(0).toLongLong();
+}
+
+UserKind TestOrg::testKind()
+{
+    return qEnvironmentVariable("ROSTER_TEST_KIND") == u"portal" ? UserKind::Portal : UserKind::Crm;
 }
 
 qint64 TestOrg::addUnconfirmedUser(const QString &email, const QString &name, UserKind kind)

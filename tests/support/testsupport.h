@@ -46,9 +46,12 @@ public:
     // A signed-in user with the given profile (created confirmed, with adminPassword()).
     qint64 addConfirmedUser(const QString &email, const QString &profile,
                             roster::UserKind kind = roster::UserKind::Crm);
+    // The kind of user the rules suites act on: ROSTER_TEST_KIND (crm | portal), so the same
+    // suite proves the rules for CRM and Customer Portal users.
+    static roster::UserKind testKind();
     // An unconfirmed user added through the service (first invitation mailed); returns its id.
     qint64 addUnconfirmedUser(const QString &email, const QString &name = QStringLiteral("Test User"),
-                              roster::UserKind kind = roster::UserKind::Crm);
+                              roster::UserKind kind = testKind());
     // Delivers every due outbox message through the file transport; returns how many were sent.
     int deliver();
 

@@ -70,7 +70,7 @@ private slots:
     {
         QVERIFY(org->addUnconfirmedUser(QStringLiteral("carol@example.com")) > 0);
         UserService s(org->db(), org->clock(), org->adminId());
-        auto r = s.addUser(NewUser{UserKind::Crm, QStringLiteral("CAROL@example.COM"), QStringLiteral("Carol"), {}, {}});
+        auto r = s.addUser(NewUser{TestOrg::testKind(), QStringLiteral("CAROL@example.COM"), QStringLiteral("Carol"), {}, {}});
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Refused);
         QVERIFY(r.error().message.contains(QStringLiteral("already a user")));
@@ -273,6 +273,35 @@ private slots:
         QVERIFY(r.error().kind == ErrorKind::Invalid || r.error().kind == ErrorKind::NotFound);
         QVERIFY(r.error().message.contains(QStringLiteral("not valid")));
         QCOMPARE(org->dump(), before);
+    }
+
+    // A token accepts only the invitation of its own kind of user (issue 7).
+    void tokenIsBoundToItsKind()
+    {
+        const qint64 crm = org->addUnconfirmedUser(QStringLiteral("crm@example.com"), QStringLiteral("C"), UserKind::Crm);
+        const qint64 portal = org->addUnconfirmedUser(QStringLiteral("cust@example.com"), QStringLiteral("P"), UserKind::Portal);
+        QVERIFY(crm && portal);
+        QCOMPARE(org->deliver(), 2);
+        const QByteArray crmToken = latestToken(QStringLiteral("crm@example.com"));
+        const QByteArray portalToken = latestToken(QStringLiteral("cust@example.com"));
+        auto wrong = UserService::acceptInvitation(org->db(), org->clock(), crmToken, QStringLiteral("a good password"), UserKind::Portal);
+        QVERIFY(!wrong);
+        QCOMPARE(user(crm).confirmedAt.has_value(), false);
+        auto wrong2 = UserService::acceptInvitation(org->db(), org->clock(), portalToken, QStringLiteral("a good password"), UserKind::Crm);
+        QVERIFY(!wrong2);
+        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), portalToken, QStringLiteral("a good password"), UserKind::Portal));
+        QVERIFY(user(portal).confirmedAt);
+        // The portal mail is the portal's: its own subject and accept URL.
+        bool sawPortal = false;
+        for (const QString &f : emlFiles(org->mailDir())) {
+            const QByteArray m = decodeQuotedPrintable(readFile(f));
+            if (m.contains("cust@example.com")) {
+                sawPortal = true;
+                QVERIFY(m.contains("https://portal.acme.example/accept?token="));
+                QVERIFY(m.contains("customer portal"));
+            }
+        }
+        QVERIFY(sawPortal);
     }
 
     // Rule 6: the database keeps only the hash; the token is nowhere in the file.
