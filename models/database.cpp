@@ -19,7 +19,10 @@ namespace roster {
 
 namespace {
 
-QString tr(const char *text) { return QCoreApplication::translate("Database", text); }
+QString tr(const char *text)
+{
+    return QCoreApplication::translate("Database", text);
+}
 
 QString nextConnectionName()
 {
@@ -47,7 +50,10 @@ int busyTimeoutMs()
 
 } // namespace
 
-int Database::schemaVersion() { return latestSchemaVersion(); }
+int Database::schemaVersion()
+{
+    return latestSchemaVersion();
+}
 
 Result<std::unique_ptr<Database>> Database::open(const QString &location, OpenMode mode)
 {
@@ -57,7 +63,8 @@ Result<std::unique_ptr<Database>> Database::open(const QString &location, OpenMo
     bool created = false;
 
     if (location.trimmed().isEmpty())
-        return makeError(ErrorKind::Invalid, tr("No database given: pass --db PATH or set ROSTER_DB."));
+        return makeError(ErrorKind::Invalid,
+                         tr("No database given: pass --db PATH or set ROSTER_DB."));
 
     if (isPostgresUrl(location)) {
         db->m_dialect = Dialect::Postgres;
@@ -65,32 +72,8 @@ Result<std::unique_ptr<Database>> Database::open(const QString &location, OpenMo
             return makeError(ErrorKind::Database,
                              tr("The PostgreSQL driver for Qt is not installed (Debian package "
                                 "libqt6sql6-psql)."));
-        const QUrl url(location, QUrl::StrictMode);
-        if (!url.isValid() || url.host().isEmpty() || url.path().size() < 2)
-            return makeError(ErrorKind::Invalid,
-                             tr("Cannot read the database URL: write it as "
-                                "postgresql://user:password@host:port/dbname."));
-        QSqlDatabase c = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), db->m_connectionName);
-        c.setHostName(url.host());
-        c.setPort(url.port(5432));
-        c.setDatabaseName(url.path().mid(1));
-        if (!url.userName().isEmpty())
-            c.setUserName(url.userName());
-        if (!url.password().isEmpty())
-            c.setPassword(url.password());
-        QStringList options{QStringLiteral("connect_timeout=10"),
-                            QStringLiteral("application_name=roster")};
-        const QUrlQuery query(url);
-        for (const auto &[key, value] : query.queryItems(QUrl::FullyDecoded)) {
-            if (key == u"sslmode" || key == u"sslrootcert" || key == u"connect_timeout")
-                options << key + u'=' + value;
-        }
-        c.setConnectOptions(options.join(u';'));
-        if (!c.open()) {
-            const QString reason = c.lastError().text().trimmed().split(u'\n').first();
-            return makeError(ErrorKind::Database,
-                             tr("Cannot connect to %1: %2").arg(db->displayName(), reason));
-        }
+        if (Status st = db->connectPostgres(); !st)
+            return st.error();
     } else if (looksLikeUrl(location)) {
         return makeError(ErrorKind::Invalid,
                          tr("Unknown database URL scheme in \"%1\": use a file path or a "
@@ -108,9 +91,9 @@ Result<std::unique_ptr<Database>> Database::open(const QString &location, OpenMo
                                  .arg(info.absolutePath()));
         if (!info.exists()) {
             if (mode == OpenMode::MustExist)
-                return makeError(ErrorKind::NotFound,
-                                 tr("No database at %1: create one with \"rosterctl init\".")
-                                     .arg(location));
+                return makeError(
+                    ErrorKind::NotFound,
+                    tr("No database at %1: create one with \"rosterctl init\".").arg(location));
             created = true;
         } else {
             QFile f(location);
@@ -119,9 +102,9 @@ Result<std::unique_ptr<Database>> Database::open(const QString &location, OpenMo
                                  tr("Cannot read %1: %2").arg(location, f.errorString()));
             const QByteArray header = f.read(16);
             if (info.size() > 0 && header != QByteArrayView("SQLite format 3\0", 16))
-                return makeError(ErrorKind::Database,
-                                 tr("%1 is not a Roster database (it is not an SQLite file).")
-                                     .arg(location));
+                return makeError(
+                    ErrorKind::Database,
+                    tr("%1 is not a Roster database (it is not an SQLite file).").arg(location));
             if (info.size() == 0)
                 created = true;
         }
@@ -129,13 +112,107 @@ Result<std::unique_ptr<Database>> Database::open(const QString &location, OpenMo
         c.setDatabaseName(location);
         c.setConnectOptions(QStringLiteral("QSQLITE_BUSY_TIMEOUT=%1").arg(busyTimeoutMs()));
         if (!c.open())
-            return makeError(ErrorKind::Database, tr("Cannot open %1: %2")
-                                                      .arg(location, c.lastError().text()));
+            return makeError(ErrorKind::Database,
+                             tr("Cannot open %1: %2").arg(location, c.lastError().text()));
     }
 
+    if (mode == OpenMode::ServerOnly && db->m_dialect == Dialect::Postgres)
+        return db;
     if (Status s = db->initialise(mode, created); !s)
         return s.error();
     return db;
+}
+
+Status Database::connectPostgres()
+{
+    const QUrl url(m_location, QUrl::StrictMode);
+    if (!url.isValid() || url.host().isEmpty() || url.path().size() < 2)
+        return makeError(ErrorKind::Invalid, tr("Cannot read the database URL: write it as "
+                                                "postgresql://user:password@host:port/dbname."));
+    QSqlDatabase c = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), m_connectionName);
+    c.setHostName(url.host());
+    c.setPort(url.port(5432));
+    c.setDatabaseName(url.path().mid(1));
+    if (!url.userName().isEmpty())
+        c.setUserName(url.userName());
+    // Without one, libpq reads PGPASSWORD or ~/.pgpass (PGPASSFILE) itself.
+    if (!url.password().isEmpty())
+        c.setPassword(url.password());
+    QStringList options{QStringLiteral("connect_timeout=10"),
+                        QStringLiteral("application_name=roster")};
+    const QUrlQuery query(url);
+    for (const auto &[key, value] : query.queryItems(QUrl::FullyDecoded)) {
+        if (key == u"sslmode" || key == u"sslrootcert" || key == u"sslcert" || key == u"sslkey" ||
+            key == u"connect_timeout" || key == u"application_name") {
+            // Qt splits the options on ';' and libpq's conninfo on spaces: refuse both in values.
+            if (value.contains(u';') || value.contains(u' ') || value.contains(u'\'') ||
+                value.contains(u'\\'))
+                return makeError(ErrorKind::Invalid,
+                                 tr("The database URL's %1 may not contain spaces, quotes or "
+                                    "semicolons.")
+                                     .arg(key));
+            if (key == u"connect_timeout" || key == u"application_name")
+                options.removeIf([&key](const QString &o) { return o.startsWith(key + u'='); });
+            options << key + u'=' + value;
+        }
+    }
+    c.setConnectOptions(options.join(u';'));
+    if (!c.open()) {
+        const QString reason = c.lastError().text().trimmed().split(u'\n').first();
+        return makeError(ErrorKind::Database,
+                         tr("Cannot connect to %1: %2").arg(displayName(), reason));
+    }
+    m_connectionLost = false;
+    return ok();
+}
+
+bool Database::isConnectionError(const QSqlError &error) const
+{
+    if (m_dialect != Dialect::Postgres)
+        return false;
+    const QString code = error.nativeErrorCode();
+    // 08xxx connection exceptions; 57P01..57P03 the server shutting down / terminating us.
+    if (code.startsWith(u"08") || code.startsWith(u"57P0"))
+        return true;
+    if (!connection().isOpen())
+        return true;
+    if (!code.isEmpty())
+        return false;
+    // libpq reports a dead socket without an SQLSTATE; ask the connection itself.
+    const QString text = error.text();
+    if (text.contains(u"server closed the connection") ||
+        text.contains(u"no connection to the server") || text.contains(u"terminating connection") ||
+        text.contains(u"could not send data") || text.contains(u"could not receive data") ||
+        text.contains(u"connection not open") || text.contains(u"connection to server"))
+        return true;
+    QSqlQuery probe(connection());
+    return !probe.exec(QStringLiteral("SELECT 1"));
+}
+
+Status Database::reconnectIfNeeded()
+{
+    if (m_dialect != Dialect::Postgres || !m_connectionLost || m_inTransaction)
+        return ok();
+    return reconnect();
+}
+
+Status Database::reconnect()
+{
+    {
+        QSqlDatabase c = QSqlDatabase::database(m_connectionName, false);
+        if (c.isOpen())
+            c.close();
+        if (!c.open()) {
+            const QString reason = c.lastError().text().trimmed().split(u'\n').first();
+            return makeError(ErrorKind::Database,
+                             tr("Lost the connection to %1 and cannot reconnect: %2")
+                                 .arg(displayName(), reason));
+        }
+    }
+    m_connectionLost = false;
+    m_inTransaction = false;
+    qCInfo(lcStorage) << "reconnected to" << displayName();
+    return ok();
 }
 
 Database::~Database()
@@ -165,14 +242,29 @@ QString Database::displayName() const
     return m_location;
 }
 
-QSqlDatabase Database::connection() const { return QSqlDatabase::database(m_connectionName, false); }
+QSqlDatabase Database::connection() const
+{
+    return QSqlDatabase::database(m_connectionName, false);
+}
 
 QSqlQuery Database::prepare(const QString &sql) const
 {
+    // Outside a transaction nothing can be half-done: a connection lost earlier (or found lost
+    // by this prepare) is re-made and the statement prepared again.
+    auto *self = const_cast<Database *>(this);
+    if (m_connectionLost && !m_inTransaction)
+        (void)self->reconnectIfNeeded();
     QSqlQuery q(connection());
     q.setForwardOnly(true);
-    if (!q.prepare(sql))
+    if (!q.prepare(sql)) {
+        if (!m_inTransaction && isConnectionError(q.lastError()) && self->reconnect()) {
+            QSqlQuery again(connection());
+            again.setForwardOnly(true);
+            if (again.prepare(sql))
+                return again;
+        }
         qCWarning(lcStorage) << "prepare failed:" << q.lastError().text() << sql;
+    }
     return q;
 }
 
@@ -181,7 +273,8 @@ Error Database::errorFrom(const QSqlError &error) const
     const QString code = error.nativeErrorCode();
     const QString text = error.text().trimmed();
     if (m_dialect == Dialect::Sqlite) {
-        // SQLite primary result codes: 5 BUSY, 6 LOCKED, 8 READONLY, 11 CORRUPT, 13 FULL, 26 NOTADB.
+        // SQLite primary result codes: 5 BUSY, 6 LOCKED, 8 READONLY, 11 CORRUPT, 13 FULL, 26
+        // NOTADB.
         const int primary = code.toInt() & 0xff;
         switch (primary) {
         case 5:
@@ -191,9 +284,9 @@ Error Database::errorFrom(const QSqlError &error) const
                                 "it has finished.")
                                  .arg(m_location));
         case 8:
-            return makeError(ErrorKind::Database,
-                             tr("The database %1 is read-only: check the file's permissions.")
-                                 .arg(m_location));
+            return makeError(
+                ErrorKind::Database,
+                tr("The database %1 is read-only: check the file's permissions.").arg(m_location));
         case 11:
         case 26:
             return makeError(ErrorKind::Database,
@@ -204,9 +297,24 @@ Error Database::errorFrom(const QSqlError &error) const
         default:
             break;
         }
-    } else if (!connection().isOpen() || code.startsWith(u"08")) {
+    } else if (isConnectionError(error)) {
+        // The server rolled back whatever this connection had not committed.
+        m_connectionLost = true;
         return makeError(ErrorKind::Database,
-                         tr("Lost the connection to %1: %2").arg(displayName(), text));
+                         tr("Lost the connection to %1 (%2): this change was not saved; Roster "
+                            "reconnects on the next action.")
+                             .arg(displayName(), text.split(u'\n').first().trimmed()));
+    } else if (code == u"23505") {
+        return makeError(ErrorKind::Refused,
+                         tr("Someone else just made the same change: reload and try again."));
+    } else if (code == u"40001" || code == u"40P01") {
+        return makeError(ErrorKind::Database,
+                         tr("Another administrator changed the same users at the same moment: try "
+                            "again."));
+    } else if (code == u"42501") {
+        return makeError(ErrorKind::Database,
+                         tr("The database user may not do this on %1: %2")
+                             .arg(displayName(), text.split(u'\n').first().trimmed()));
     }
     return makeError(ErrorKind::Database, tr("Database error: %1").arg(text));
 }
@@ -238,8 +346,17 @@ Status Database::exec(const QString &sql) const
 Status Database::begin()
 {
     Q_ASSERT(!m_inTransaction);
-    Status s = exec(m_dialect == Dialect::Sqlite ? QStringLiteral("BEGIN IMMEDIATE")
-                                                 : QStringLiteral("BEGIN"));
+    if (Status r = reconnectIfNeeded(); !r)
+        return r;
+    const QString sql =
+        m_dialect == Dialect::Sqlite ? QStringLiteral("BEGIN IMMEDIATE") : QStringLiteral("BEGIN");
+    Status s = exec(sql);
+    if (!s && m_connectionLost) {
+        // Nothing was written yet: a connection that died while idle is re-made once.
+        if (Status r = reconnect(); !r)
+            return r;
+        s = exec(sql);
+    }
     m_inTransaction = s.ok();
     return s;
 }
@@ -247,7 +364,7 @@ Status Database::begin()
 Status Database::commit()
 {
     Status s = exec(QStringLiteral("COMMIT"));
-    if (!s)
+    if (!s && !m_connectionLost)
         rollback();
     m_inTransaction = false;
     return s;
@@ -255,15 +372,25 @@ Status Database::commit()
 
 void Database::rollback()
 {
+    if (m_connectionLost) { // the server has already rolled it back
+        m_inTransaction = false;
+        return;
+    }
     QSqlQuery q(connection());
     q.exec(QStringLiteral("ROLLBACK"));
     m_inTransaction = false;
 }
 
+QString Database::forUpdate() const
+{
+    return m_dialect == Dialect::Postgres ? QStringLiteral(" FOR UPDATE") : QString();
+}
+
 QString Database::idColumn() const
 {
-    return m_dialect == Dialect::Sqlite ? QStringLiteral("INTEGER PRIMARY KEY")
-                                        : QStringLiteral("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY");
+    return m_dialect == Dialect::Sqlite
+               ? QStringLiteral("INTEGER PRIMARY KEY")
+               : QStringLiteral("BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY");
 }
 
 Status Database::initialise(OpenMode mode, bool created)
@@ -278,10 +405,13 @@ Status Database::initialise(OpenMode mode, bool created)
     int version = 0;
     {
         QSqlQuery q(connection());
-        const QString probe = m_dialect == Dialect::Sqlite
-            ? QStringLiteral("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
-            : QStringLiteral("SELECT count(*) FROM information_schema.tables WHERE table_schema = "
-                             "current_schema() AND table_name = 'meta'");
+        const QString probe =
+            m_dialect == Dialect::Sqlite
+                ? QStringLiteral(
+                      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+                : QStringLiteral(
+                      "SELECT count(*) FROM information_schema.tables WHERE table_schema = "
+                      "current_schema() AND table_name = 'meta'");
         if (!q.exec(probe) || !q.next())
             return errorFrom(q.lastError());
         const bool hasMeta = q.value(0).toInt() > 0;
@@ -297,20 +427,21 @@ Status Database::initialise(OpenMode mode, bool created)
             }
         } else if (!created) {
             QSqlQuery t(connection());
-            const QString anyTable = m_dialect == Dialect::Sqlite
-                ? QStringLiteral("SELECT count(*) FROM sqlite_master")
-                : QStringLiteral("SELECT count(*) FROM information_schema.tables WHERE "
-                                 "table_schema = current_schema()");
+            const QString anyTable =
+                m_dialect == Dialect::Sqlite
+                    ? QStringLiteral("SELECT count(*) FROM sqlite_master")
+                    : QStringLiteral("SELECT count(*) FROM information_schema.tables WHERE "
+                                     "table_schema = current_schema()");
             if (!t.exec(anyTable) || !t.next())
                 return errorFrom(t.lastError());
             if (t.value(0).toInt() > 0)
                 return makeError(ErrorKind::Database,
                                  tr("%1 holds another program's tables, not a Roster database.")
                                      .arg(displayName()));
-            if (m_dialect == Dialect::Sqlite && mode == OpenMode::MustExist)
+            if (mode == OpenMode::MustExist)
                 return makeError(ErrorKind::NotFound,
                                  tr("%1 is empty: create a database with \"rosterctl init\".")
-                                     .arg(m_location));
+                                     .arg(displayName()));
         }
     }
     if (version > latestSchemaVersion())
@@ -372,14 +503,16 @@ Status Database::migrate(int version)
     }
     if (m_databaseId.isEmpty()) {
         m_databaseId = QUuid::createUuid().toString(QUuid::WithoutBraces);
-        QSqlQuery q = prepare(QStringLiteral("INSERT INTO meta (key, value) VALUES ('database_id', ?) "
-                                             "ON CONFLICT (key) DO NOTHING"));
+        QSqlQuery q =
+            prepare(QStringLiteral("INSERT INTO meta (key, value) VALUES ('database_id', ?) "
+                                   "ON CONFLICT (key) DO NOTHING"));
         q.addBindValue(m_databaseId);
         if (Status s = exec(q); !s)
             return s;
     }
-    QSqlQuery q = prepare(QStringLiteral("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
-                                         "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+    QSqlQuery q =
+        prepare(QStringLiteral("INSERT INTO meta (key, value) VALUES ('schema_version', ?) "
+                               "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
     q.addBindValue(QString::number(latestSchemaVersion()));
     if (Status s = exec(q); !s)
         return s;

@@ -17,15 +17,21 @@ namespace roster {
 enum class Dialect { Sqlite, Postgres };
 
 // One connection to the organisation's database (SQLite file or PostgreSQL server), owned by the
-// thread that opened it: QtSql connections must not cross threads, so a worker thread opens its own.
+// thread that opened it: QtSql connections must not cross threads, so a worker thread opens its
+// own.
 class Database
 {
 public:
     // The schema this program writes; a database with a higher number is refused untouched.
     static int schemaVersion();
 
-    enum class OpenMode { MustExist, CreateIfMissing };
-    // `location` is a file path or a postgresql:// URL. Migrates an older schema forward.
+    // MustExist refuses a missing file or an empty database; CreateIfMissing makes the schema
+    // there. ServerOnly connects to a PostgreSQL server's database without reading or writing a
+    // schema (maintenance: creating and dropping databases).
+    enum class OpenMode { MustExist, CreateIfMissing, ServerOnly };
+    // `location` is a file path or a postgresql:// URL (user, password, host, port, database;
+    // ?sslmode=…&sslrootcert=…&connect_timeout=…). Without a password in the URL, libpq takes
+    // it from PGPASSWORD or ~/.pgpass (PGPASSFILE). Migrates an older schema forward.
     static Result<std::unique_ptr<Database>> open(const QString &location,
                                                   OpenMode mode = OpenMode::MustExist);
     ~Database();
@@ -58,9 +64,22 @@ public:
 
     // SQL spelled per dialect, for the few places that differ.
     QString idColumn() const;
+    // " FOR UPDATE" on PostgreSQL (row lock inside a transaction); nothing on SQLite, where
+    // BEGIN IMMEDIATE already holds the database's write lock.
+    QString forUpdate() const;
+
+    // PostgreSQL connections break (server restart, network, pg_terminate_backend). The failing
+    // statement reports "Lost the connection to …" and leaves nothing half-written (the server
+    // rolls the open transaction back); the next operation reconnects: begin() and prepare()
+    // outside a transaction call this. A console may also call it before it reloads.
+    Status reconnectIfNeeded();
+    bool connectionLost() const { return m_connectionLost; }
 
 private:
     Database() = default;
+    Status connectPostgres();
+    bool isConnectionError(const QSqlError &error) const;
+    Status reconnect();
     Status initialise(OpenMode mode, bool created);
     Status migrate(int fromVersion);
 
@@ -69,6 +88,7 @@ private:
     QString m_databaseId;
     Dialect m_dialect = Dialect::Sqlite;
     bool m_inTransaction = false;
+    mutable bool m_connectionLost = false;
 };
 
 // Commits on commit(), rolls back when it goes out of scope without one.
