@@ -4,6 +4,7 @@
 #include "app/mail/emailaddress.h"
 #include "app/passwordhasher.h"
 #include "app/validation.h"
+#include "models/changenotifier.h"
 #include "models/userfilter.h"
 #include "models/userrepository.h"
 
@@ -155,6 +156,8 @@ Result<Session> AuthService::createFirstAdmin(Database &db, const Clock &clock, 
     e.targetEmail = email.trimmed();
     e.detail = tr("first administrator");
     if (Status s = writeAudit(db, e); !s)
+        return s.error();
+    if (Status s = notifyUsersChanged(db); !s)
         return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();

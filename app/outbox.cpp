@@ -4,6 +4,7 @@
 #include "app/mail/mimemessage.h"
 #include "app/orgsettings.h"
 #include "app/sealer.h"
+#include "models/changenotifier.h"
 
 #include <QCoreApplication>
 #include <QDateTime>
@@ -392,12 +393,18 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
         Transaction tx(m_db);
         if (!tx.status())
             return tx.status().error();
+        QList<qint64> changedUsers; // their rows show the mail's state
         for (const auto &[c, r] : results) {
             DeliveryReport report;
             if (Status s = record(c, r, &report); !s)
                 return s.error();
             reports.append(report);
+            if (c.userId)
+                changedUsers.append(c.userId);
         }
+        if (!changedUsers.isEmpty())
+            if (Status s = notifyUsersChanged(m_db, changedUsers); !s)
+                return s.error();
         if (Status s = tx.commit(); !s)
             return s.error();
         if (connectionLost)

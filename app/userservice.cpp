@@ -8,6 +8,7 @@
 #include "app/sealer.h"
 #include "app/tokens.h"
 #include "app/validation.h"
+#include "models/changenotifier.h"
 #include "models/userfilter.h"
 #include "models/userrepository.h"
 
@@ -294,6 +295,8 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
                      QStringLiteral("invitation.invite"), now);
     if (!out)
         return out.error();
+    if (Status s = notifyUsersChanged(m_db); !s) // a new row: consoles reload
+        return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();
     return out;
@@ -329,6 +332,8 @@ Result<InviteOutcome> UserService::reinvite(qint64 userId)
                      QStringLiteral("invitation.reinvite"), now);
     if (!out)
         return out.error();
+    if (Status s = notifyUsersChanged(m_db, {userId}); !s)
+        return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();
     return out;
@@ -357,6 +362,8 @@ Result<InviteOutcome> UserService::copyInviteLink(qint64 userId)
                      QStringLiteral("invitation.link"), now);
     if (!out)
         return out.error();
+    if (Status s = notifyUsersChanged(m_db, {userId}); !s)
+        return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();
     return out;
@@ -422,6 +429,13 @@ UserService::reinviteMany(const QList<qint64> &userIds,
                 return out.error();
             done.append(std::move(out).value());
         }
+        if (!done.isEmpty()) {
+            QList<qint64> changed;
+            for (const InviteOutcome &o : std::as_const(done))
+                changed.append(o.user.id);
+            if (Status s = notifyUsersChanged(m_db, changed); !s)
+                return s.error();
+        }
         if (Status s = tx.commit(); !s)
             return s.error();
         result.invited += done;
@@ -479,6 +493,8 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
                  active ? QStringLiteral("user.activate") : QStringLiteral("user.deactivate"),
                  target->id, target->email, QString()};
     if (Status s = writeAudit(m_db, e); !s)
+        return s.error();
+    if (Status s = notifyUsersChanged(m_db, {userId}); !s)
         return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();
@@ -570,6 +586,8 @@ Result<QList<InviteOutcome>> UserService::sendDueReminders()
                             QStringLiteral("invitation.reminder"), now);
         if (!issued)
             return issued.error();
+        if (Status s = notifyUsersChanged(m_db, {id}); !s)
+            return s.error();
         if (Status s = tx.commit(); !s)
             return s.error();
         out.append(std::move(issued).value());
@@ -655,6 +673,8 @@ Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &c
     AuditEntry e{0, now, userId, email, QStringLiteral("invitation.accept"), userId, email,
                  tr("invitation %1").arg(invitationId)};
     if (Status s = writeAudit(db, e); !s)
+        return s.error();
+    if (Status s = notifyUsersChanged(db, {userId}); !s)
         return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();
