@@ -95,14 +95,16 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     m_view->setColumnWidth(UsersTableModel::Name, 200);
     m_view->setColumnWidth(UsersTableModel::Email, 250);
     m_view->setColumnWidth(UsersTableModel::Profile, 130);
-    m_view->setColumnWidth(UsersTableModel::Status, 250);
-    m_view->setColumnWidth(UsersTableModel::Invited, 170);
+    m_view->setColumnWidth(UsersTableModel::Status, 240);
+    m_view->setColumnWidth(UsersTableModel::Invited, 230);
     m_view->setColumnWidth(UsersTableModel::InvitedAt, 140);
     m_view->setColumnWidth(UsersTableModel::Expires, 130);
     m_view->setColumnWidth(UsersTableModel::TimesInvited, 100);
     m_view->setColumnWidth(UsersTableModel::LastInvitedBy, 130);
     m_view->setColumnWidth(UsersTableModel::MailState, 90);
     header->setSectionResizeMode(UsersTableModel::Actions, QHeaderView::Fixed);
+    // The email takes what is left, so the gear column sits at the right edge, not in mid-air.
+    header->setSectionResizeMode(UsersTableModel::Email, QHeaderView::Stretch);
     m_view->setColumnWidth(UsersTableModel::Actions, 36);
 
     auto *bar = new QHBoxLayout;
@@ -238,7 +240,7 @@ void UsersPage::updateCount(qint64 n)
     QString text;
     const bool searching = !m_search->text().trimmed().isEmpty();
     switch (currentView()) {
-    case UserView::All:
+    default: // All, and views added later
         text = n == 1 ? tr("1 user") : tr("%1 users").arg(num);
         break;
     case UserView::Active:

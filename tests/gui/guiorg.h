@@ -1,0 +1,161 @@
+#pragma once
+
+// A small organisation for the console's tests: a temporary SQLite database made with the
+// services, the file transport into a temporary folder, and a clock the test moves (STYLE.md
+// rule 8). Header-only so each test executable stays one file plus this.
+
+#include "app/authservice.h"
+#include "app/clock.h"
+#include "app/mailsetup.h"
+#include "app/orgsettings.h"
+#include "app/outbox.h"
+#include "app/sealer.h"
+#include "app/userservice.h"
+#include "models/database.h"
+#include "models/userrepository.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <atomic>
+#include <memory>
+
+namespace roster::test {
+
+class TestClock final : public Clock
+{
+public:
+    // Ten days ago, so that a test can move a week forward and still be near the real time
+    // (rosterctl, run by some tests, uses the real clock).
+    TestClock() : m_now(QDateTime::currentMSecsSinceEpoch() - 10 * msPerDay) {}
+    qint64 nowMs() const override { return m_now.load(); }
+    void advance(qint64 ms) { m_now += ms; }
+
+private:
+    std::atomic<qint64> m_now;
+};
+
+inline constexpr qint64 minutes = 60 * 1000;
+inline const QString adminEmail = QStringLiteral("ada@northwind.example");
+inline const QString adminPassword = QStringLiteral("correct horse battery staple");
+
+struct Org
+{
+    QTemporaryDir dir;
+    TestClock clock;
+    std::unique_ptr<Database> db;
+    Session admin;
+
+    QString dbPath() const { return dir.filePath(QStringLiteral("org.db")); }
+    QString mailDir() const { return dir.filePath(QStringLiteral("mail")); }
+
+    bool create()
+    {
+        auto opened = Database::open(dbPath(), Database::OpenMode::CreateIfMissing);
+        if (!opened) {
+            qWarning() << opened.error().message;
+            return false;
+        }
+        db = std::move(opened).value();
+        auto s = AuthService::createFirstAdmin(*db, clock, adminEmail, QStringLiteral("Ada Admin"),
+                                               adminPassword);
+        if (!s) {
+            qWarning() << s.error().message;
+            return false;
+        }
+        admin = s.value();
+        OrgSettings settings = OrgSettings::load(*db).value();
+        settings.organisation = QStringLiteral("Northwind Traders");
+        settings.senderAddress = QStringLiteral("invitations@northwind.example");
+        settings.acceptUrl = QStringLiteral("https://crm.northwind.example/accept");
+        settings.portalAcceptUrl = QStringLiteral("https://portal.northwind.example/accept");
+        settings.transport = QStringLiteral("file");
+        settings.mailDir = mailDir();
+        return bool(settings.save(*db));
+    }
+
+    UserService service() { return UserService(*db, clock, admin.userId); }
+
+    qint64 add(const QString &name, const QString &email, const QString &profile = {},
+               UserKind kind = UserKind::Crm)
+    {
+        NewUser nu;
+        nu.kind = kind;
+        nu.name = name;
+        nu.email = email;
+        nu.profile = profile;
+        auto r = service().addUser(nu);
+        if (!r)
+            qWarning() << r.error().message;
+        return r ? r->user.id : 0;
+    }
+
+    // What the background worker does, done here and now.
+    int deliver()
+    {
+        auto settings = OrgSettings::load(*db).value();
+        auto sealer = Sealer::forDatabase(db->databaseId()).value();
+        auto transport = makeTransport(settings, sealer);
+        if (!transport)
+            return -1;
+        auto reports = Outbox(*db, clock).deliverDue(*transport.value(), sealer);
+        return reports ? int(reports->size()) : -1;
+    }
+
+    // A token the test knows: a fresh invitation whose link is handed back (past the cooldown).
+    QByteArray freshToken(qint64 userId)
+    {
+        clock.advance(6 * minutes);
+        auto r = service().copyInviteLink(userId);
+        if (!r)
+            qWarning() << r.error().message;
+        return r ? r->token : QByteArray();
+    }
+
+    bool confirm(qint64 userId, const QString &password)
+    {
+        auto r = UserService::acceptInvitation(*db, clock, freshToken(userId), password);
+        if (!r)
+            qWarning() << r.error().message;
+        return bool(r);
+    }
+
+    UserRecord user(qint64 id) const { return UserRepository(*db).byId(id).value(); }
+
+    QStringList emlFiles() const
+    {
+        QDir d(mailDir());
+        QStringList out;
+        for (const QString &f : d.entryList({QStringLiteral("*.eml")}, QDir::Files, QDir::Name))
+            out << d.filePath(f);
+        return out;
+    }
+
+    // The invitation tokens in the .eml files addressed to `email`, oldest file first (taken
+    // from the accept link, undoing quoted-printable soft breaks and =3D).
+    QList<QByteArray> tokensFor(const QString &email) const
+    {
+        QList<QByteArray> out;
+        QStringList files = emlFiles();
+        for (const QString &path : files) {
+            QFile f(path);
+            if (!f.open(QIODevice::ReadOnly))
+                continue;
+            QByteArray raw = f.readAll();
+            if (!raw.contains(QByteArray("To: ")) || !raw.contains(email.toUtf8()))
+                continue;
+            raw.replace("=\r\n", "").replace("=3D", "=");
+            static const QRegularExpression re(QStringLiteral("token=([A-Za-z0-9_-]{43})"));
+            const auto m = re.match(QString::fromLatin1(raw));
+            if (m.hasMatch())
+                out << m.captured(1).toLatin1();
+        }
+        return out;
+    }
+};
+
+} // namespace roster::test

@@ -1,0 +1,207 @@
+// UsersTableModel: a view of SQL that never holds the whole table.
+
+#include "app/authservice.h"
+#include "app/demodata.h"
+#include "app/orgsettings.h"
+#include "app/userservice.h"
+#include "models/userrepository.h"
+#include "models/userstablemodel.h"
+
+#include <QAbstractItemModelTester>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <atomic>
+
+using namespace roster;
+
+namespace {
+class StepClock final : public Clock
+{
+public:
+    qint64 nowMs() const override { return m_now; }
+    void advance(qint64 ms) { m_now += ms; }
+
+private:
+    std::atomic<qint64> m_now{QDateTime::currentMSecsSinceEpoch()};
+};
+} // namespace
+
+class TestUsersTableModel : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void initTestCase();
+    void passesTheModelTester_data();
+    void passesTheModelTester();
+    void rowsMatchTheRepositoryInEveryPage();
+    void keepsOnlyAFewPages();
+    void readsTheEndFromTheEnd();
+    void refreshUsersChangesOnlyThatRow();
+    void sortsInSql();
+
+private:
+    QTemporaryDir m_dir;
+    StepClock m_clock;
+    std::unique_ptr<Database> m_db;
+    qint64 m_adminId = 0;
+};
+
+void TestUsersTableModel::initTestCase()
+{
+    qputenv("XDG_CONFIG_HOME", m_dir.filePath(QStringLiteral("config")).toUtf8());
+    auto db = Database::open(m_dir.filePath(QStringLiteral("org.db")),
+                             Database::OpenMode::CreateIfMissing);
+    QVERIFY(db);
+    m_db = std::move(db).value();
+    auto admin = AuthService::createFirstAdmin(*m_db, m_clock, QStringLiteral("ada@example.com"),
+                                               QStringLiteral("Ada Admin"),
+                                               QStringLiteral("correct horse battery staple"));
+    QVERIFY(admin);
+    m_adminId = admin->userId;
+    OrgSettings s = OrgSettings::load(*m_db).value();
+    s.senderAddress = QStringLiteral("invitations@example.com");
+    s.transport = QStringLiteral("file");
+    s.mailDir = m_dir.filePath(QStringLiteral("mail"));
+    QVERIFY(s.save(*m_db));
+    DemoOptions o;
+    o.users = 1000;
+    o.portalUsers = 50;
+    QVERIFY(generateDemoData(*m_db, m_clock, m_adminId, o));
+}
+
+void TestUsersTableModel::passesTheModelTester_data()
+{
+    QTest::addColumn<int>("view");
+    QTest::addColumn<QString>("search");
+    QTest::newRow("all") << int(UserView::All) << QString();
+    QTest::newRow("unconfirmed") << int(UserView::Unconfirmed) << QString();
+    QTest::newRow("inactive") << int(UserView::Inactive) << QString();
+    QTest::newRow("admins") << int(UserView::Admins) << QString();
+    QTest::newRow("search") << int(UserView::All) << QStringLiteral("an");
+    QTest::newRow("nothing") << int(UserView::All) << QStringLiteral("zzzz-no-such-user");
+}
+
+void TestUsersTableModel::passesTheModelTester()
+{
+    QFETCH(int, view);
+    QFETCH(QString, search);
+    UsersTableModel model(*m_db, [this] { return m_clock.nowMs(); });
+    model.setPageSize(64);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    UserFilter f;
+    f.view = UserView(view);
+    f.search = search;
+    f.sort = UserFilter::defaultSort(f.view);
+    model.setFilter(f);
+    QCOMPARE(model.rowCount(), int(UserRepository(*m_db).count(model.filter()).value()));
+    model.sort(UsersTableModel::Email, Qt::DescendingOrder);
+    model.sort(UsersTableModel::Status, Qt::AscendingOrder);
+    if (model.rowCount() > 0) {
+        const qint64 id = model.userAt(model.rowCount() - 1).id;
+        model.refreshUsers({id});
+        QCOMPARE(model.indexOf(id), model.rowCount() - 1);
+    }
+    model.reload();
+}
+
+void TestUsersTableModel::rowsMatchTheRepositoryInEveryPage()
+{
+    UsersTableModel model(*m_db, [this] { return m_clock.nowMs(); });
+    model.setPageSize(50);
+    UserFilter f;
+    f.view = UserView::All;
+    model.setFilter(f);
+    const auto all = UserRepository(*m_db).fetch(model.filter(), 0, 100000);
+    QVERIFY(all);
+    QCOMPARE(model.rowCount(), int(all->size()));
+    QVERIFY(model.rowCount() > 1000);
+    // Jump around like a scrollbar does, both halves.
+    for (int row : {0, 49, 50, 777, model.rowCount() - 1, 510, model.rowCount() / 2,
+                    model.rowCount() / 2 + 1, 3, model.rowCount() - 51}) {
+        QCOMPARE(model.userAt(row).id, all->at(row).id);
+        QCOMPARE(model.index(row, UsersTableModel::Email).data().toString(), all->at(row).email);
+    }
+    QVERIFY(!model.userAt(model.rowCount()).isValid());
+    QVERIFY(!model.userAt(-1).isValid());
+}
+
+void TestUsersTableModel::keepsOnlyAFewPages()
+{
+    UsersTableModel model(*m_db, [this] { return m_clock.nowMs(); });
+    model.setPageSize(20);
+    model.setFilter(UserFilter{});
+    for (int row = 0; row < model.rowCount(); row += 7)
+        QVERIFY(model.userAt(row).isValid());
+    QVERIFY(model.cachedPageCount() <= UsersTableModel::defaultCachedPages);
+    // Rows of a recent page come from the cache.
+    const int fetches = model.pageFetches();
+    QVERIFY(model.userAt(model.rowCount() - 1).isValid());
+    QVERIFY(model.userAt(model.rowCount() - 2).isValid());
+    QVERIFY(model.pageFetches() <= fetches + 1);
+}
+
+void TestUsersTableModel::readsTheEndFromTheEnd()
+{
+    UsersTableModel model(*m_db, [this] { return m_clock.nowMs(); });
+    model.setPageSize(100);
+    model.setFilter(UserFilter{});
+    QVERIFY(model.userAt(0).isValid());
+    QVERIFY(!model.lastFetchFromEnd());
+    QVERIFY(model.userAt(model.rowCount() - 1).isValid()); // Ctrl+End
+    QVERIFY(model.lastFetchFromEnd());
+}
+
+void TestUsersTableModel::refreshUsersChangesOnlyThatRow()
+{
+    UsersTableModel model(*m_db, [this] { return m_clock.nowMs(); });
+    UserFilter f;
+    f.view = UserView::Unconfirmed;
+    f.sort = UserFilter::defaultSort(f.view);
+    model.setFilter(f);
+    QVERIFY(model.rowCount() > 3);
+    const int row = 2;
+    const UserRecord before = model.userAt(row);
+    m_clock.advance(10 * 60 * 1000);
+    UserService service(*m_db, m_clock, m_adminId);
+    auto r = service.reinvite(before.id);
+    QVERIFY2(r, r ? "" : qPrintable(r.error().message));
+
+    QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+    model.refreshUsers({before.id});
+    QCOMPARE(reset.size(), 0);
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(changed.first().at(0).toModelIndex().row(), row);
+    QCOMPARE(changed.first().at(1).toModelIndex().row(), row);
+    QCOMPARE(changed.first().at(1).toModelIndex().column(), UsersTableModel::ColumnCount - 1);
+    QCOMPARE(model.index(row, UsersTableModel::TimesInvited).data().toInt(),
+             before.inviteCount + 1);
+    QCOMPARE(model.index(row, UsersTableModel::MailState).data().toString(),
+             UsersTableModel::mailStateText(QStringLiteral("queued")));
+    QCOMPARE(model.indexOf(before.id), row);
+    // A user that is not on screen: nothing to say.
+    model.refreshUsers({987654321});
+    QCOMPARE(changed.size(), 1);
+}
+
+void TestUsersTableModel::sortsInSql()
+{
+    UsersTableModel model(*m_db, [this] { return m_clock.nowMs(); });
+    model.setFilter(UserFilter{});
+    QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+    model.sort(UsersTableModel::Email, Qt::DescendingOrder);
+    QCOMPARE(reset.size(), 1);
+    QCOMPARE(model.filter().sort, UserFilter::Sort::Email);
+    QVERIFY(model.filter().descending);
+    for (int row = 1; row < 300; ++row)
+        QVERIFY(userEmailKey(model.userAt(row - 1).email) >= userEmailKey(model.userAt(row).email));
+    // A column SQL cannot order by leaves the order alone.
+    model.sort(UsersTableModel::MailState);
+    QCOMPARE(reset.size(), 1);
+}
+
+QTEST_GUILESS_MAIN(TestUsersTableModel)
+#include "tst_userstablemodel.moc"
