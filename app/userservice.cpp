@@ -230,6 +230,10 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
         return makeError(ErrorKind::Invalid, p);
     if (const QString p = textFieldProblem(tr("The account"), nu.account, 200); !p.isEmpty())
         return makeError(ErrorKind::Invalid, p);
+    // profileByName() trims: without this, "Administrator\n" from a script would be taken as
+    // Administrator instead of being refused like a control character in any other field.
+    if (const QString p = textFieldProblem(tr("The profile"), nu.profile, 200); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
     auto cfg = settings();
     if (!cfg)
         return cfg.error();

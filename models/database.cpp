@@ -105,8 +105,15 @@ Result<std::unique_ptr<Database>> Database::open(const QString &location, OpenMo
                 return makeError(
                     ErrorKind::Database,
                     tr("%1 is not a Roster database (it is not an SQLite file).").arg(location));
-            if (info.size() == 0)
+            // An empty file (a failed copy, a `touch`) is not a database: only init may fill it.
+            // Without this check any command would silently turn it into a new organisation.
+            if (info.size() == 0) {
+                if (mode == OpenMode::MustExist)
+                    return makeError(ErrorKind::NotFound,
+                                     tr("%1 is empty: create a database with \"rosterctl init\".")
+                                         .arg(location));
                 created = true;
+            }
         }
         QSqlDatabase c = QSqlDatabase::addDatabase(QStringLiteral("QSQLITE"), db->m_connectionName);
         c.setDatabaseName(location);
