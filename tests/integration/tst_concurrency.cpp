@@ -1,0 +1,207 @@
+// Issue 5, concurrency "with locks or constraints, not luck", as real processes:
+// - two `rosterctl user reinvite` of the SAME user past the cooldown, 50 rounds: exactly one new
+//   invitation per round, never two open ones, the loser told about the cooldown (exit 3);
+// - two `rosterctl outbox deliver` draining 2,000 queued invitations into aiosmtpd: 2,000
+//   delivered, no Message-ID twice.
+// Runs on the engine named by ROSTER_TEST_ENGINE (CTest runs it on SQLite and PostgreSQL).
+#include "../smtp/smtptestservers.h"
+#include "app/userservice.h"
+#include "testsupport.h"
+
+#include <QElapsedTimer>
+#include <QJsonArray>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSet>
+#include <QSqlQuery>
+#include <QTest>
+
+using namespace roster;
+using namespace testsupport;
+
+namespace {
+struct Finished
+{
+    int exitCode = -1;
+    QString out;
+    QString err;
+};
+
+// Starts every command at once (each in its own process) and waits for all of them.
+QList<Finished> runTogether(const QList<QStringList> &commands, const QProcessEnvironment &env,
+                            int timeoutMs = 300000)
+{
+    std::vector<std::unique_ptr<QProcess>> procs;
+    for (const QStringList &args : commands) {
+        auto p = std::make_unique<QProcess>();
+        p->setProcessEnvironment(env);
+        p->start(qEnvironmentVariable("ROSTERCTL"), args);
+        procs.push_back(std::move(p));
+    }
+    QList<Finished> out;
+    for (auto &p : procs) {
+        p->closeWriteChannel();
+        Finished f;
+        if (p->waitForFinished(timeoutMs) && p->exitStatus() == QProcess::NormalExit)
+            f.exitCode = p->exitCode();
+        else
+            p->kill();
+        f.out = QString::fromUtf8(p->readAllStandardOutput());
+        f.err = QString::fromUtf8(p->readAllStandardError());
+        out.append(f);
+    }
+    return out;
+}
+} // namespace
+
+class TestConcurrency : public QObject
+{
+    Q_OBJECT
+    std::unique_ptr<TestOrg> org;
+
+private slots:
+    void init()
+    {
+        org = std::make_unique<TestOrg>();
+        QVERIFY2(org->isValid(), qPrintable(org->error()));
+    }
+    void cleanup() { org.reset(); }
+
+    void twoAdministratorsReinviteTheSameUser()
+    {
+        const QString email = QStringLiteral("race@acme.example");
+        const qint64 id = org->addUnconfirmedUser(email);
+        QVERIFY(id);
+        const QStringList reinvite{QStringLiteral("user"), QStringLiteral("reinvite"), email,
+                                   QStringLiteral("--queue-only")};
+        constexpr int rounds = 50;
+        QElapsedTimer timer;
+        timer.start();
+        for (int round = 0; round < rounds; ++round) {
+            org->clock().advanceMinutes(6); // past the 5-minute cooldown
+            const auto results =
+                runTogether({reinvite, reinvite}, org->rosterctlEnvironment(), 60000);
+            QList<int> codes{results.at(0).exitCode, results.at(1).exitCode};
+            std::sort(codes.begin(), codes.end());
+            const QString detail = QStringLiteral("round %1: exit %2/%3\n%4\n%5")
+                                       .arg(round)
+                                       .arg(results.at(0).exitCode)
+                                       .arg(results.at(1).exitCode)
+                                       .arg(results.at(0).err, results.at(1).err);
+            QVERIFY2((codes == QList<int>{0, 3}), qPrintable(detail));
+            const Finished &loser = results.at(0).exitCode == 3 ? results.at(0) : results.at(1);
+            QVERIFY2(loser.err.contains(QStringLiteral("re-invite in")), qPrintable(detail));
+            QCOMPARE(
+                org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND "
+                                           "accepted_at IS NULL AND revoked_at IS NULL"),
+                            {id}),
+                1);
+            QCOMPARE(
+                org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ?"),
+                            {id}),
+                round + 2); // the first invitation, and one per round
+            QCOMPARE(org->scalar(
+                         QStringLiteral("SELECT count(*) FROM outbox WHERE user_id = ? AND state = "
+                                        "'queued'"),
+                         {id}),
+                     1);
+        }
+        QCOMPARE(org->scalar(QStringLiteral("SELECT invite_count FROM users WHERE id = ?"), {id}),
+                 rounds + 1);
+        QCOMPARE(org->scalar(
+                     QStringLiteral("SELECT count(*) FROM audit_log WHERE target_user_id = ? AND "
+                                    "action = 'invitation.reinvite'"),
+                     {id}),
+                 rounds);
+        qInfo() << rounds << "rounds of two racing processes on" << org->engine() << "in"
+                << timer.elapsed() << "ms";
+    }
+
+    void twoWorkersDrainOneQueue()
+    {
+        constexpr int total = 2000;
+        // 2,000 unconfirmed users, each with one queued invitation mail.
+        QList<qint64> ids;
+        {
+            Transaction tx(org->db());
+            QVERIFY(tx.status());
+            QSqlQuery q =
+                org->db().prepare(QStringLiteral("INSERT INTO users (kind, email, email_key, name, "
+                                                 "name_key, profile_id, active, created_at, "
+                                                 "updated_at) VALUES ('crm', ?, ?, ?, ?, (SELECT "
+                                                 "id FROM profiles WHERE name = 'Standard'), 1, "
+                                                 "?, ?) RETURNING id"));
+            for (int i = 0; i < total; ++i) {
+                const QString email =
+                    QStringLiteral("user%1@acme.example").arg(i, 4, 10, QLatin1Char('0'));
+                const QString name = QStringLiteral("User %1").arg(i);
+                q.addBindValue(email);
+                q.addBindValue(email);
+                q.addBindValue(name);
+                q.addBindValue(name.toLower());
+                q.addBindValue(org->clock().nowMs());
+                q.addBindValue(org->clock().nowMs());
+                QVERIFY(org->db().exec(q));
+                QVERIFY(q.next());
+                ids.append(q.value(0).toLongLong());
+                q.finish();
+            }
+            QVERIFY(tx.commit());
+        }
+        UserService service(org->db(), org->clock(), org->adminId());
+        auto queued = service.reinviteMany(ids);
+        QVERIFY2(queued, queued ? "" : qPrintable(queued.error().message));
+        QCOMPARE(queued->invited.size(), total);
+
+        AiosmtpdServer server;
+        QString error;
+        QVERIFY2(server.start({}, &error), qPrintable(error));
+        auto conf = rosterctl({QStringLiteral("mail"), QStringLiteral("configure"),
+                               QStringLiteral("--transport"), QStringLiteral("smtp"),
+                               QStringLiteral("--host"), QStringLiteral("127.0.0.1"),
+                               QStringLiteral("--port"), QString::number(server.port()),
+                               QStringLiteral("--security"), QStringLiteral("none"),
+                               QStringLiteral("--from"), QStringLiteral("invites@acme.example")},
+                              {}, org->rosterctlEnvironment());
+        QVERIFY2(conf.exitCode == 0, qPrintable(conf.err));
+
+        QElapsedTimer timer;
+        timer.start();
+        const QStringList deliver{QStringLiteral("outbox"), QStringLiteral("deliver")};
+        const auto results = runTogether({deliver, deliver}, org->rosterctlEnvironment());
+        const qint64 elapsed = timer.elapsed();
+        int sentBy[2] = {0, 0};
+        for (int i = 0; i < 2; ++i) {
+            QVERIFY2(results.at(i).exitCode == 0, qPrintable(results.at(i).err));
+            sentBy[i] =
+                int(results.at(i).out.count(QRegularExpression(QStringLiteral("(?m)^sent "))));
+        }
+        qInfo() << total << "messages by two workers on" << org->engine() << "in" << elapsed
+                << "ms; split" << sentBy[0] << "/" << sentBy[1];
+        QCOMPARE(sentBy[0] + sentBy[1], total);
+
+        const auto messages = server.messages();
+        QCOMPARE(messages.size(), total);
+        static const QRegularExpression idHeader(
+            QStringLiteral("(?mi)^Message-ID:\\s*(<[^>\\r\\n]+>)"));
+        QSet<QString> messageIds;
+        QSet<QString> recipients;
+        for (const StoredMessage &m : messages) {
+            const auto match = idHeader.match(QString::fromUtf8(m.data));
+            QVERIFY(match.hasMatch());
+            messageIds.insert(match.captured(1));
+            for (const QJsonValue &r : m.meta.value(QStringLiteral("rcpt_tos")).toArray())
+                recipients.insert(r.toString());
+        }
+        QCOMPARE(messageIds.size(), total); // no message sent twice
+        QCOMPARE(recipients.size(), total); // and every user got theirs
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sent'")),
+                 total);
+        QCOMPARE(
+            org->scalar(QStringLiteral("SELECT count(*) FROM users WHERE mail_state = 'sent'")),
+            total);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestConcurrency)
+#include "tst_concurrency.moc"
