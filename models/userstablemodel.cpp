@@ -145,9 +145,11 @@ QVariant UsersTableModel::display(const UserRecord &u, int column) const
             return QString(formatDate(*u.invitedAt) + QStringLiteral(" (") + age + u')');
         }
     case InvitedAt:
-        return u.invitedAt ? QLocale().toString(QDateTime::fromMSecsSinceEpoch(*u.invitedAt),
-                                                QLocale::ShortFormat)
-                           : QString();
+        if (!u.invitedAt)
+            return QString();
+        return QString(
+            formatDate(*u.invitedAt) + u' ' +
+            QDateTime::fromMSecsSinceEpoch(*u.invitedAt).time().toString(QStringLiteral("HH:mm")));
     case Expires:
         if (!u.inviteExpiresAt || u.confirmedAt)
             return QString();
@@ -177,8 +179,10 @@ QVariant UsersTableModel::tooltip(const UserRecord &u, int column) const
     case MailState:
     case Status:
         if (!u.mailReply.isEmpty() && (u.mailState == u"deferred" || u.mailState == u"failed"))
-            return tr("Invitation mail: %1 — %2").arg(mailStateText(u.mailState), u.mailReply);
-        return {};
+            return QString(
+                u.statusText(m_now()) + u'\n' +
+                tr("Invitation mail: %1 — %2").arg(mailStateText(u.mailState), u.mailReply));
+        return column == Status ? QVariant(u.statusText(m_now())) : QVariant();
     case Invited:
     case InvitedAt:
         if (u.invitedAt)
@@ -261,7 +265,7 @@ QVariant UsersTableModel::headerData(int section, Qt::Orientation orientation, i
     case Expires:
         return tr("Expires");
     case TimesInvited:
-        return tr("Times invited");
+        return tr("Invites");
     case LastInvitedBy:
         return tr("Last invited by");
     case MailState:

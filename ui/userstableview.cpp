@@ -90,7 +90,7 @@ void UserRowDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
         if (showsGear(index.row())) {
             const bool selected = option.state & QStyle::State_Selected;
             m_gear.paint(painter, gearRect(option.rect), Qt::AlignCenter,
-                         selected && m_view->hasFocus() ? QIcon::Selected : QIcon::Normal);
+                         selected ? QIcon::Selected : QIcon::Normal);
         }
         return;
     }
@@ -101,12 +101,31 @@ void UserRowDelegate::paintBadge(QPainter *painter, const QStyleOptionViewItem &
                                  const QModelIndex &index) const
 {
     const QVariant st = index.data(UsersTableModel::StatusRole);
-    const QString text = index.data(Qt::DisplayRole).toString();
+    QString text = index.data(Qt::DisplayRole).toString();
     if (!st.isValid() || text.isEmpty())
         return;
-    const QColor hue = statusHue(UserStatus(st.toInt()));
+    const UserStatus status = UserStatus(st.toInt());
+    const QColor hue = statusHue(status);
     const QFontMetrics fm(option.font);
     const int pad = 8, dot = 7, gap = 6;
+    // A narrow column (the Unconfirmed view, which spells out the expiry beside it) gets the
+    // one-word state rather than a cut-off sentence; the tooltip keeps the whole text.
+    if (pad + dot + gap + fm.horizontalAdvance(text) + pad > option.rect.width() - 8) {
+        switch (status) {
+        case UserStatus::Confirmed:
+            text = tr("Confirmed");
+            break;
+        case UserStatus::Pending:
+            text = tr("Pending");
+            break;
+        case UserStatus::Expired:
+            text = tr("Expired");
+            break;
+        case UserStatus::Inactive:
+            text = tr("Inactive");
+            break;
+        }
+    }
     const int h = std::min(option.rect.height() - 8, fm.height() + 6);
     const int maxW = option.rect.width() - 8;
     const int w = std::min(maxW, pad + dot + gap + fm.horizontalAdvance(text) + pad);
@@ -143,6 +162,8 @@ UsersTableView::UsersTableView(QWidget *parent)
     setShowGrid(false);
     setAlternatingRowColors(true);
     setWordWrap(false);
+    // Emails keep their domain in sight when the column is narrow.
+    setTextElideMode(Qt::ElideMiddle);
     setSortingEnabled(true);
     setContextMenuPolicy(Qt::DefaultContextMenu);
     setTabKeyNavigation(false);

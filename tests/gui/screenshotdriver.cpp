@@ -1,0 +1,80 @@
+// Puts the real console into the states docs/screenshots show (hovered row, open row menu,
+// Unconfirmed view), for `import -window root` under xvfb. Not a test: see docs/console.md.
+//   roster_screenshot_driver --db PATH --stage users|hover|menu|unconfirmed
+// Signs in with ROSTER_AS / ROSTER_PASSWORD.
+
+#include "app/authservice.h"
+#include "models/userstablemodel.h"
+#include "ui/mainwindow.h"
+#include "ui/userspage.h"
+#include "ui/userstableview.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QMenu>
+#include <QTest>
+#include <QTimer>
+
+using namespace roster;
+
+int main(int argc, char **argv)
+{
+    QApplication app(argc, argv);
+    QCommandLineParser parser;
+    parser.addOption({QStringLiteral("db"), QStringLiteral("database"), QStringLiteral("PATH")});
+    parser.addOption(
+        {QStringLiteral("stage"), QStringLiteral("what to show"), QStringLiteral("STAGE")});
+    parser.process(app);
+    auto db = Database::open(parser.value(QStringLiteral("db")));
+    if (!db)
+        qFatal("%s", qPrintable(db.error().message));
+    AuthService auth(*db.value(), processClock());
+    auto session =
+        auth.signIn(qEnvironmentVariable("ROSTER_AS"), qEnvironmentVariable("ROSTER_PASSWORD"));
+    if (!session)
+        qFatal("%s", qPrintable(session.error().message));
+    MainWindow window(std::move(db).value(), processClock(), session.value());
+    window.show();
+    const QString stage = parser.value(QStringLiteral("stage"));
+    QTimer::singleShot(800, &window, [&] {
+        UsersPage *page = window.usersPage();
+        UsersTableView *view = page->view();
+        auto rowWhere = [&](UserStatus s) {
+            for (int r = 0; r < 30; ++r)
+                if (page->model()->userAt(r).status(processClock().nowMs()) == s)
+                    return r;
+            return 3;
+        };
+        if (stage == u"unconfirmed") {
+            page->setView(UserView::Unconfirmed);
+            const int r = 4;
+            QTest::mouseMove(
+                view->viewport(),
+                view->visualRect(page->model()->index(r, UsersTableModel::Name)).center());
+            return;
+        }
+        if (stage == u"users")
+            return;
+        const int row = rowWhere(UserStatus::Expired);
+        const QModelIndex name = page->model()->index(row, UsersTableModel::Name);
+        QTest::mouseMove(view->viewport(), view->visualRect(name).center());
+        if (stage == u"menu") {
+            const QModelIndex gear = page->model()->index(row, UsersTableModel::Actions);
+            QTest::mouseMove(view->viewport(), view->visualRect(gear).center());
+            QTest::mouseClick(view->viewport(), Qt::LeftButton, {},
+                              view->visualRect(gear).center());
+            QTimer::singleShot(300, &window, [page] {
+                if (QMenu *m = page->openMenu()) {
+                    // Point at the disabled entry, so its reason shows in the status bar.
+                    const auto actions = m->actions();
+                    for (QAction *a : actions)
+                        if (!a->isEnabled() && !a->isSeparator()) {
+                            m->setActiveAction(a);
+                            break;
+                        }
+                }
+            });
+        }
+    });
+    return QApplication::exec();
+}
