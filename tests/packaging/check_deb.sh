@@ -20,7 +20,8 @@ field() { dpkg-deb -f "$deb" "$1"; }
 depends=$(field Depends)
 # From dpkg-shlibdeps (versioned, as only shlibdeps writes them) ...
 for lib in libc6 libstdc++6 libqt6core6 libqt6gui6 libqt6widgets6 libqt6network6 libqt6sql6 libargon2-1; do
-  echo "$depends" | grep -Eq "(^|, )$lib \(>= [^)]+\)" || fail "Depends lacks a versioned $lib (dpkg-shlibdeps): $depends"
+  re=$(printf '%s' "$lib" | sed 's/[+.]/\\&/g')
+  echo "$depends" | grep -Eq "(^|, )$re \(>= [^)]+\)" || fail "Depends lacks a versioned $lib (dpkg-shlibdeps): $depends"
 done
 # ... and the plugins that no ELF header names.
 for plugin in libqt6sql6-sqlite libqt6sql6-psql; do

@@ -20,8 +20,9 @@ done
 
 if [ -n "$program" ]; then
   help=$(QT_QPA_PLATFORM=offscreen "$program" --help) || { echo "$program --help failed"; exit 1; }
-  # Rendered text of the page (roff escapes resolved), to look the options up in.
-  text=$(groff -man -Tascii -P-cbou "$page" 2>/dev/null)
+  # Rendered text of the page (roff escapes resolved; no hyphenation, no line breaks inside a
+  # paragraph), to look the options up in.
+  text=$(groff -man -Tascii -P-cbou -rHY=0 -rLL=2000n "$page" 2>/dev/null)
   missing=""
   for opt in $(printf '%s\n' "$help" | grep -o -- '--[a-z][a-z-]*' | sort -u); do
     printf '%s\n' "$text" | grep -q -- "$opt\([^a-z-]\|\$\)" || missing="$missing $opt"
