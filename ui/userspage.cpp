@@ -4,6 +4,8 @@
 #include "app/outboxworker.h"
 #include "models/changenotifier.h"
 #include "models/userrepository.h"
+#include "models/changenotifier.h"
+#include "models/userrepository.h"
 #include "models/userstablemodel.h"
 #include "ui/adduserdialog.h"
 #include "ui/bulkreinvitejob.h"
@@ -27,6 +29,7 @@
 #include <QPlainTextEdit>
 #include <QProgressDialog>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QScrollBar>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -159,6 +162,38 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
         connect(m_worker, &OutboxWorker::delivered, this, &UsersPage::onDelivered);
         connect(m_worker, &OutboxWorker::usersChanged, m_model, &UsersTableModel::refreshUsers);
     }
+    // Issue 5: other administrators' changes show up without a refresh. Known rows are re-read in
+    // place; "reload" (new users, bulk changes, SQLite) re-counts, and only a changed count resets
+    // the model, after which the scroll position and the selection are put back.
+    auto *notifier = new ChangeNotifier(db, this);
+    connect(notifier, &ChangeNotifier::usersChanged, this, [this](const QList<qint64> &ids) {
+        const int first = std::max(0, m_view->rowAt(0));
+        int last = m_view->rowAt(m_view->viewport()->height() - 1);
+        last = last < 0 ? std::min(m_model->rowCount() - 1, first + 100) : last;
+        QList<qint64> changed = ids;
+        if (changed.isEmpty()) {
+            UserFilter f = m_model->filter();
+            f.nowMs = m_clock.nowMs();
+            auto count = UserRepository(m_db).count(f);
+            if (count && count.value() != qint64(m_model->rowCount())) {
+                const QList<qint64> selected = selectedUserIds();
+                const int scroll = m_view->verticalScrollBar()->value();
+                m_model->reload();
+                m_view->verticalScrollBar()->setValue(scroll);
+                QItemSelection selection;
+                for (int row = first; row <= std::min(last, m_model->rowCount() - 1); ++row)
+                    if (selected.contains(m_model->userAt(row).id))
+                        selection.select(m_model->index(row, 0),
+                                         m_model->index(row, UsersTableModel::ColumnCount - 1));
+                m_view->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
+                return;
+            }
+            for (int row = first; row <= last; ++row)
+                changed.append(m_model->userAt(row).id);
+        }
+        m_model->refreshUsers(changed);
+        updateButtons();
+    });
     // Issue 5: other administrators' changes show up without a refresh. Known rows are re-read in
     // place; "reload" (new users, bulk changes, SQLite) re-counts, and only a changed count resets
     // the model, after which the scroll position and the selection are put back.
