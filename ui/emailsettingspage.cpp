@@ -91,8 +91,17 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     mf->addRow(QString(), m_allowPlain);
     m_transportPages->addWidget(filePage);
     m_transportPages->addWidget(smtpPage);
-    connect(m_transport, &QComboBox::currentIndexChanged, m_transportPages,
-            &QStackedWidget::setCurrentIndex);
+    // The stack takes the height of the page shown, not of the tallest (no empty SMTP-sized box
+    // under the folder field).
+    connect(m_transport, &QComboBox::currentIndexChanged, this, [this](int index) {
+        for (int i = 0; i < m_transportPages->count(); ++i)
+            m_transportPages->widget(i)->setSizePolicy(
+                QSizePolicy::Preferred, i == index ? QSizePolicy::Preferred : QSizePolicy::Ignored);
+        m_transportPages->setCurrentIndex(index);
+        m_transportPages->adjustSize();
+    });
+    filePage->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Preferred);
+    smtpPage->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Ignored);
 
     auto *delivery = new QGroupBox(tr("Delivery"), this);
     auto *df = new QVBoxLayout(delivery);

@@ -1,5 +1,6 @@
 #include "ui/signindialog.h"
 
+#include "app/orgsettings.h"
 #include "ui/vectoricon.h"
 
 #include <QDialogButtonBox>
@@ -18,9 +19,12 @@ SignInDialog::SignInDialog(Database &db, const Clock &clock, QWidget *parent)
     setObjectName(QStringLiteral("signInDialog"));
     setWindowTitle(tr("Sign in to Roster"));
     setWindowIcon(vectorIcon(QStringLiteral(":/icons/roster.svg")));
-    auto *intro = new QLabel(tr("Sign in with an administrator account of <b>%1</b>.")
-                                 .arg(db.displayName().toHtmlEscaped()),
-                             this);
+    QString org = db.displayName();
+    if (auto s = OrgSettings::load(db); s && !s->organisation.isEmpty())
+        org = s->organisation;
+    auto *intro = new QLabel(
+        tr("Sign in to <b>%1</b> with an administrator account.").arg(org.toHtmlEscaped()), this);
+    intro->setToolTip(db.displayName());
     intro->setWordWrap(true);
     m_email->setObjectName(QStringLiteral("emailEdit"));
     m_email->setPlaceholderText(tr("you@example.com"));

@@ -4,8 +4,6 @@
 #include "app/outboxworker.h"
 #include "models/changenotifier.h"
 #include "models/userrepository.h"
-#include "models/changenotifier.h"
-#include "models/userrepository.h"
 #include "models/userstablemodel.h"
 #include "ui/adduserdialog.h"
 #include "ui/bulkreinvitejob.h"
@@ -29,7 +27,6 @@
 #include <QPlainTextEdit>
 #include <QProgressDialog>
 #include <QPushButton>
-#include <QScrollBar>
 #include <QScrollBar>
 #include <QTimer>
 #include <QVBoxLayout>
@@ -162,38 +159,6 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
         connect(m_worker, &OutboxWorker::delivered, this, &UsersPage::onDelivered);
         connect(m_worker, &OutboxWorker::usersChanged, m_model, &UsersTableModel::refreshUsers);
     }
-    // Issue 5: other administrators' changes show up without a refresh. Known rows are re-read in
-    // place; "reload" (new users, bulk changes, SQLite) re-counts, and only a changed count resets
-    // the model, after which the scroll position and the selection are put back.
-    auto *notifier = new ChangeNotifier(db, this);
-    connect(notifier, &ChangeNotifier::usersChanged, this, [this](const QList<qint64> &ids) {
-        const int first = std::max(0, m_view->rowAt(0));
-        int last = m_view->rowAt(m_view->viewport()->height() - 1);
-        last = last < 0 ? std::min(m_model->rowCount() - 1, first + 100) : last;
-        QList<qint64> changed = ids;
-        if (changed.isEmpty()) {
-            UserFilter f = m_model->filter();
-            f.nowMs = m_clock.nowMs();
-            auto count = UserRepository(m_db).count(f);
-            if (count && count.value() != qint64(m_model->rowCount())) {
-                const QList<qint64> selected = selectedUserIds();
-                const int scroll = m_view->verticalScrollBar()->value();
-                m_model->reload();
-                m_view->verticalScrollBar()->setValue(scroll);
-                QItemSelection selection;
-                for (int row = first; row <= std::min(last, m_model->rowCount() - 1); ++row)
-                    if (selected.contains(m_model->userAt(row).id))
-                        selection.select(m_model->index(row, 0),
-                                         m_model->index(row, UsersTableModel::ColumnCount - 1));
-                m_view->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
-                return;
-            }
-            for (int row = first; row <= last; ++row)
-                changed.append(m_model->userAt(row).id);
-        }
-        m_model->refreshUsers(changed);
-        updateButtons();
-    });
     // Issue 5: other administrators' changes show up without a refresh. Known rows are re-read in
     // place; "reload" (new users, bulk changes, SQLite) re-counts, and only a changed count resets
     // the model, after which the scroll position and the selection are put back.
@@ -520,8 +485,27 @@ bool UsersPage::confirmBulkDialog(const UserService::Plan &plan)
         auto *list = new QPlainTextEdit(&dialog);
         list->setObjectName(QStringLiteral("skippedList"));
         list->setReadOnly(true);
+        // Grouped by why, so that thirty "already confirmed" do not hide the one deactivated.
+        int confirmed = 0, deactivated = 0, cooling = 0;
+        QList<UserService::Skipped> ordered = plan.skipped;
+        auto rank = [](const UserRecord &u) { return !u.active ? 0 : u.confirmedAt ? 2 : 1; };
+        std::stable_sort(ordered.begin(), ordered.end(),
+                         [&](const auto &a, const auto &b) { return rank(a.user) < rank(b.user); });
+        for (const auto &s : ordered)
+            ++(!s.user.active ? deactivated : s.user.confirmedAt ? confirmed : cooling);
+        QStringList why;
+        if (deactivated)
+            why << tr("%1 deactivated (activate them first)").arg(deactivated);
+        if (cooling)
+            why << tr("%1 invited moments ago (cooldown)").arg(cooling);
+        if (confirmed)
+            why << tr("%1 already confirmed").arg(confirmed);
+        auto *summary = new QLabel(why.join(QStringLiteral(" · ")), &dialog);
+        summary->setObjectName(QStringLiteral("skipSummary"));
+        summary->setWordWrap(true);
+        layout->addWidget(summary);
         QStringList lines;
-        for (const auto &s : plan.skipped.mid(0, 1000))
+        for (const auto &s : ordered.mid(0, 1000))
             lines << s.reason;
         if (plan.skipped.size() > 1000)
             lines << tr("… and %1 more").arg(plan.skipped.size() - 1000);

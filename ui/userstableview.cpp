@@ -44,8 +44,10 @@ bool UserRowDelegate::showsGear(int row) const
         return false;
     if (m_view->hoveredRow() == row)
         return true;
+    // The selected row the keyboard is on: its menu is one Menu key away. (Not every selected
+    // row: forty gears in a column after Ctrl+A read as noise.)
     const auto *sel = m_view->selectionModel();
-    return sel && sel->isRowSelected(row, QModelIndex());
+    return sel && sel->currentIndex().row() == row && sel->isRowSelected(row, QModelIndex());
 }
 
 QRect UserRowDelegate::gearRect(const QRect &cell)

@@ -20,7 +20,7 @@ public:
                const QModelIndex &index) const override;
     QSize sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const override;
 
-    // Whether the gear is drawn on this row right now (hovered or selected).
+    // Whether the gear is drawn on this row right now (hovered, or selected and current).
     bool showsGear(int row) const;
     // The rectangle the gear occupies inside the actions cell `cell`.
     static QRect gearRect(const QRect &cell);

@@ -55,6 +55,25 @@ int main(int argc, char **argv)
         }
         if (stage == u"users")
             return;
+        if (stage == u"email") {
+            window.showPage(MainWindow::Page::EmailSettings);
+            return;
+        }
+        if (stage == u"add") {
+            page->addUser();
+            return;
+        }
+        if (stage == u"bulk") {
+            page->setView(UserView::Unconfirmed);
+            view->selectAll();
+            // A deactivated and a confirmed user in the selection too.
+            page->setView(UserView::All);
+            view->selectionModel()->select(
+                QItemSelection(page->model()->index(0, 0), page->model()->index(40, 0)),
+                QItemSelectionModel::Select | QItemSelectionModel::Rows);
+            page->reinviteSelected();
+            return;
+        }
         const int row = rowWhere(UserStatus::Expired);
         const QModelIndex name = page->model()->index(row, UsersTableModel::Name);
         QTest::mouseMove(view->viewport(), view->visualRect(name).center());
