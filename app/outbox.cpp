@@ -320,11 +320,13 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             const QJsonObject p = QJsonDocument::fromJson(c.payload.toUtf8()).object();
             QString error;
             QByteArray data;
+            bool keyMissing = false;
             const QDateTime date = QDateTime::fromMSecsSinceEpoch(
                 p.value(QStringLiteral("date")).toString().toLongLong());
             if (c.kind == u"invitation") {
                 auto token = sealer.unseal(c.sealedToken, c.messageId);
                 if (!token) {
+                    keyMissing = true;
                     error = tr("This computer does not hold the key that protects this "
                                "invitation's link (%1): run the delivery where the invitation "
                                "was made, or copy that key file here.")
@@ -361,7 +363,10 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             }
             if (data.isEmpty()) {
                 DeliveryResult r;
-                r.outcome = DeliveryResult::Outcome::Permanent;
+                // Without the key this machine cannot build the link, but the machine that
+                // sealed it can: defer (another worker may take it when due), don't fail it.
+                r.outcome = keyMissing ? DeliveryResult::Outcome::Temporary
+                                       : DeliveryResult::Outcome::Permanent;
                 r.reply = error.isEmpty() ? tr("The message could not be built.") : error;
                 results.append({c, r});
                 continue;

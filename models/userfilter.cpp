@@ -75,9 +75,9 @@ QString nameKey(const QString &name) { return name.toCaseFolded(); }
 
 QString userEmailKey(const QString &email) { return email.trimmed().toLower(); }
 
-bool UserFilter::needsProfileJoin() const { return view == UserView::Admins || sort == Sort::Profile; }
+bool UserFilter::needsProfileJoin() const { return view == UserView::Admins; }
 
-QString UserFilter::whereSql(QVariantList *binds) const
+QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
 {
     QString sql = QStringLiteral(" WHERE u.kind = ?");
     binds->append(userKindKey(kind));
@@ -109,15 +109,35 @@ QString UserFilter::whereSql(QVariantList *binds) const
         sql += u" AND u.mail_state = 'failed' AND u.confirmed_at IS NULL";
         break;
     }
-    const QString s = search.trimmed();
-    if (!s.isEmpty()) {
-        // Prefix of the name or of any word in it, or a substring of the email.
+    const QString s = search.trimmed().toCaseFolded();
+    if (s.size() >= 3) {
         const QString e = likeEscaped(s);
-        sql += u" AND (u.name_key LIKE ? ESCAPE '\\' OR u.name_key LIKE ? ESCAPE '\\'"
-               u" OR u.email_key LIKE ? ESCAPE '\\')";
-        binds->append(QString(e + u'%'));
-        binds->append(QString(u"% " + e + u'%'));
+        if (dialect == Dialect::Sqlite) {
+            // Candidates from the trigram index (every trigram of the text must be there), then
+            // the exact test on the row itself.
+            QStringList trigrams;
+            for (qsizetype i = 0; i + 3 <= s.size(); ++i) {
+                QString t = s.mid(i, 3);
+                t.replace(u'"', QStringLiteral("\"\""));
+                const QString quoted = u'"' + t + u'"';
+                if (!trigrams.contains(quoted))
+                    trigrams << quoted;
+            }
+            sql += u" AND u.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ?)";
+            binds->append(trigrams.join(QStringLiteral(" AND ")));
+        }
+        sql += u" AND (u.name_key LIKE ? ESCAPE '\\' OR u.email_key LIKE ? ESCAPE '\\')";
         binds->append(QString(u'%' + e + u'%'));
+        binds->append(QString(u'%' + e + u'%'));
+    } else if (!s.isEmpty()) {
+        // The start of the name or of the email: two index range scans.
+        QString upper = s;
+        upper.append(QChar(0xFFFF));
+        sql += u" AND ((u.name_key >= ? AND u.name_key < ?) OR (u.email_key >= ? AND u.email_key < ?))";
+        binds->append(s);
+        binds->append(upper);
+        binds->append(s);
+        binds->append(upper);
     }
     return sql;
 }
@@ -135,7 +155,9 @@ QString UserFilter::orderBySql(bool reversed) const
         key = QStringLiteral("u.email_key");
         break;
     case Sort::Profile:
-        key = QStringLiteral("p.name");
+        // Grouped by profile (CRM users) or by account (portal users), by name within.
+        key = (kind == UserKind::Portal ? QStringLiteral("u.account") : QStringLiteral("u.profile_id")) +
+              dir + QStringLiteral(", u.name_key");
         break;
     case Sort::Status:
         // Inactive, confirmed, then unconfirmed by expiry.

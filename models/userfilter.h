@@ -1,5 +1,6 @@
 #pragma once
 
+#include "models/database.h"
 #include "models/userrecord.h"
 
 #include <QString>
@@ -31,7 +32,10 @@ struct UserFilter
     static Sort defaultSort(UserView view);
 
     // " WHERE …" over users u (joined to profiles p), with its bound values appended to binds.
-    QString whereSql(QVariantList *binds) const;
+    // Search: from 3 characters a case-insensitive substring of the name or the email, found
+    // through a trigram index (SQLite FTS5 / PostgreSQL pg_trgm); shorter text matches the start
+    // of the name or the email (index range scans). Either way a million users cost milliseconds.
+    QString whereSql(QVariantList *binds, Dialect dialect = Dialect::Sqlite) const;
     // " ORDER BY …" with a unique tie-breaker; `reversed` flips it (to fetch from the end).
     QString orderBySql(bool reversed = false) const;
     bool needsProfileJoin() const;

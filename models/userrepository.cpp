@@ -19,7 +19,7 @@ Result<qint64> UserRepository::count(const UserFilter &filter) const
 {
     QVariantList binds;
     const QString sql = QStringLiteral("SELECT count(*)") +
-                        fromClause(filter.view == UserView::Admins) + filter.whereSql(&binds);
+                        fromClause(filter.view == UserView::Admins) + filter.whereSql(&binds, m_db.dialect());
     QSqlQuery q = m_db.prepare(sql);
     for (const QVariant &b : binds)
         q.addBindValue(b);
@@ -35,7 +35,7 @@ Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64
 {
     QVariantList binds;
     const QString sql = QStringLiteral("SELECT ") + UserRecord::selectColumns() +
-                        fromClause(true) + filter.whereSql(&binds) + filter.orderBySql(fromEnd) +
+                        fromClause(true) + filter.whereSql(&binds, m_db.dialect()) + filter.orderBySql(fromEnd) +
                         QStringLiteral(" LIMIT ? OFFSET ?");
     QSqlQuery q = m_db.prepare(sql);
     for (const QVariant &b : binds)
