@@ -11,6 +11,7 @@
 
 #include <QApplication>
 #include <QCommandLineParser>
+#include <QElapsedTimer>
 #include <QMenu>
 #include <QTest>
 #include <QTimer>
@@ -55,6 +56,22 @@ int main(int argc, char **argv)
         }
         if (stage == u"users")
             return;
+        if (stage == u"end") {
+            // Ctrl+End on the whole list, then the Unconfirmed view, timed (stderr).
+            QElapsedTimer t;
+            t.start();
+            view->setFocus();
+            QTest::keyClick(view, Qt::Key_End, Qt::ControlModifier);
+            view->viewport()->repaint();
+            qInfo("Ctrl+End painted in %lld ms (row %d of %d)", t.elapsed(),
+                  view->currentIndex().row(), page->model()->rowCount());
+            t.restart();
+            page->setView(UserView::Unconfirmed);
+            view->viewport()->repaint();
+            qInfo("Unconfirmed view painted in %lld ms (%d rows)", t.elapsed(),
+                  page->model()->rowCount());
+            return;
+        }
         if (stage == u"email") {
             window.showPage(MainWindow::Page::EmailSettings);
             return;
