@@ -73,7 +73,7 @@ void UserRowDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
     if (hovered && !(opt.state & QStyle::State_Selected)) {
         // The whole row reads as hovered, not just the cell under the pointer.
         QColor c = opt.palette.color(QPalette::Highlight);
-        c.setAlpha(28);
+        c.setAlpha(opt.palette.color(QPalette::Base).lightness() > 128 ? 28 : 60);
         painter->fillRect(opt.rect, c);
     }
     opt.state &= ~QStyle::State_MouseOver;

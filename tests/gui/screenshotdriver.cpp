@@ -13,6 +13,7 @@
 #include <QCommandLineParser>
 #include <QElapsedTimer>
 #include <QMenu>
+#include <QPalette>
 #include <QTest>
 #include <QTimer>
 
@@ -25,7 +26,23 @@ int main(int argc, char **argv)
     parser.addOption({QStringLiteral("db"), QStringLiteral("database"), QStringLiteral("PATH")});
     parser.addOption(
         {QStringLiteral("stage"), QStringLiteral("what to show"), QStringLiteral("STAGE")});
+    parser.addOption({QStringLiteral("dark"), QStringLiteral("a dark Fusion palette")});
     parser.process(app);
+    if (parser.isSet(QStringLiteral("dark"))) {
+        QApplication::setStyle(QStringLiteral("Fusion"));
+        QPalette p;
+        p.setColor(QPalette::Window, QColor(0x2b, 0x2d, 0x30));
+        p.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Base, QColor(0x1e, 0x1f, 0x22));
+        p.setColor(QPalette::AlternateBase, QColor(0x26, 0x28, 0x2b));
+        p.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Button, QColor(0x3a, 0x3d, 0x41));
+        p.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
+        p.setColor(QPalette::Highlight, QColor(0x2f, 0x6f, 0xb3));
+        p.setColor(QPalette::HighlightedText, Qt::white);
+        p.setColor(QPalette::PlaceholderText, QColor(0x90, 0x90, 0x90));
+        QApplication::setPalette(p);
+    }
     auto db = Database::open(parser.value(QStringLiteral("db")));
     if (!db)
         qFatal("%s", qPrintable(db.error().message));
@@ -70,6 +87,10 @@ int main(int argc, char **argv)
             view->viewport()->repaint();
             qInfo("Unconfirmed view painted in %lld ms (%d rows)", t.elapsed(),
                   page->model()->rowCount());
+            return;
+        }
+        if (stage == u"portal") {
+            window.showPage(MainWindow::Page::PortalUsers);
             return;
         }
         if (stage == u"email") {
