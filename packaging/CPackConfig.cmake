@@ -13,6 +13,7 @@ old link, issue a fresh one and mail it through Roster's own SMTP client; every 
 written to the audit log. Data lives in an SQLite file or a PostgreSQL database.
 
 This package holds the console (roster) and its command-line tool (rosterctl).")
+# Placeholder until the project has a real contact address: dpkg requires a Maintainer.
 set(CPACK_PACKAGE_CONTACT "Roster developers <roster@example.org>")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_STRIP_FILES ON)
@@ -22,7 +23,6 @@ set(CPACK_SOURCE_GENERATOR "")
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
-set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "https://roster.example.org/")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 # The libraries the executables link to (Qt, libargon2, libstdc++, ...) come from dpkg-shlibdeps.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
