@@ -44,6 +44,7 @@ private slots:
     void unconfirmedViewMatchesRosterctl();
     void bulkReinviteSkipsIneligibleUsers();
     void searchNarrowsTheList();
+    void deactivateFromTheMenuUpdatesTheRow();
 
 private:
     int rowOf(qint64 id);
@@ -415,6 +416,25 @@ void TestUsersPage::searchNarrowsTheList()
     QTRY_COMPARE(m_page->model()->rowCount(), 1);
     QCOMPARE(m_page->model()->userAt(0).id, m_pending);
     QCOMPARE(m_page->countText(), QStringLiteral("1 user matching"));
+}
+
+void TestUsersPage::deactivateFromTheMenuUpdatesTheRow()
+{
+    const int row = rowOf(m_pending);
+    QSignalSpy reset(m_page->model(), &QAbstractItemModel::modelReset);
+    QSignalSpy changed(m_page->model(), &QAbstractItemModel::dataChanged);
+    std::unique_ptr<QMenu> menu(m_page->createMenuForRow(row));
+    menu->findChild<QAction *>(QStringLiteral("deactivateAction"))->trigger();
+    QVERIFY(!m_org->user(m_pending).active);
+    QCOMPARE(reset.size(), 0); // one row changes, the table is not reloaded
+    QCOMPARE(changed.size(), 1);
+    QCOMPARE(cell(m_pending, UsersTableModel::Status).data(UsersTableModel::StatusRole).toInt(),
+             int(UserStatus::Inactive));
+    QVERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("pat@example.com")));
+    // And the menu now offers Activate, with Re-invite saying why not.
+    std::unique_ptr<QMenu> again(m_page->createMenuForRow(row));
+    QVERIFY(again->findChild<QAction *>(QStringLiteral("activateAction")));
+    QVERIFY(!again->findChild<QAction *>(QStringLiteral("reinviteAction"))->isEnabled());
 }
 
 QTEST_MAIN(TestUsersPage)
