@@ -19,20 +19,12 @@ namespace roster {
 namespace {
 
 // RFC 5321 allows 512 octets; real servers send longer texts, so be lenient, but bounded.
-constexpr qsizetype kMaxReplyLine = 8192;
-constexpr int kMaxReplyLines = 100;
 constexpr int kMaxAuthChallenges = 4;
 constexpr qsizetype kMaxTextLine = 998;
 
-// For texts that end up in one-line user messages and logs.
 QString printable(QByteArrayView bytes)
 {
-    QString s = QString::fromUtf8(bytes);
-    for (QChar &c : s) {
-        if (c.unicode() < 0x20 || c.unicode() == 0x7f)
-            c = u'?';
-    }
-    return s;
+    return smtpPrintable(bytes);
 }
 
 QString commandName(int cmd)
@@ -45,17 +37,6 @@ QString commandName(int cmd)
 }
 
 } // namespace
-
-QString SmtpReply::toString() const
-{
-    QByteArray text = QByteArray::number(code);
-    for (const QByteArray &l : lines) {
-        const QByteArray t = l.trimmed();
-        if (!t.isEmpty())
-            text += ' ' + t;
-    }
-    return printable(text);
-}
 
 SmtpClient::SmtpClient(SmtpSettings settings, QObject *parent)
     : QObject(parent), m_settings(std::move(settings))
@@ -278,46 +259,19 @@ void SmtpClient::onReadyRead()
 
 void SmtpClient::parseInput()
 {
-    while (m_state != State::Finished && m_inPos < m_in.size()) {
-        const char *start = m_in.constData() + m_inPos;
-        const qsizetype avail = m_in.size() - m_inPos;
-        const char *nl = static_cast<const char *>(std::memchr(start, '\n', size_t(avail)));
-        if (!nl) {
-            if (avail > kMaxReplyLine)
-                return fail(Error::ProtocolError,
-                            tr("a reply line longer than %1 octets").arg(kMaxReplyLine));
+    while (m_state != State::Finished) {
+        SmtpReply reply;
+        QString error;
+        const SmtpReplyReader::Status status = m_replies.next(m_in, &m_inPos, &reply, &error);
+        if (status == SmtpReplyReader::Status::NeedMore)
             break;
-        }
-        qsizetype len = nl - start;
-        m_inPos += len + 1;
-        if (len > kMaxReplyLine)
-            return fail(Error::ProtocolError,
-                        tr("a reply line longer than %1 octets").arg(kMaxReplyLine));
-        if (len > 0 && start[len - 1] == '\r')
-            --len;
-        const QByteArrayView line(start, len);
-        qCDebug(lcSmtp).noquote() << "S:" << printable(line);
-        const bool digits = len >= 3 && line[0] >= '2' && line[0] <= '5' && line[1] >= '0' &&
-                            line[1] <= '9' && line[2] >= '0' && line[2] <= '9';
-        const char sep = len > 3 ? line[3] : ' ';
-        if (!digits || (sep != ' ' && sep != '-'))
-            return fail(Error::ProtocolError,
-                        u'"' + printable(line.first(std::min<qsizetype>(len, 80))) + u'"');
-        const int code = (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0');
-        if (!m_reply.lines.isEmpty() && code != m_reply.code)
-            return fail(
-                Error::ProtocolError,
-                tr("reply lines with different codes (%1, then %2)").arg(m_reply.code).arg(code));
-        m_reply.code = code;
-        m_reply.lines.append(len > 4 ? line.sliced(4).toByteArray() : QByteArray());
-        if (m_reply.lines.size() > kMaxReplyLines)
-            return fail(Error::ProtocolError,
-                        tr("a reply of more than %1 lines").arg(kMaxReplyLines));
-        if (sep == ' ') {
-            const SmtpReply reply = std::move(m_reply);
-            m_reply = SmtpReply();
-            handleReply(reply);
-        }
+        if (status == SmtpReplyReader::Status::Error)
+            return fail(Error::ProtocolError, error);
+        for (qsizetype i = 0; i < reply.lines.size(); ++i)
+            qCDebug(lcSmtp).noquote()
+                << "S:" << reply.code << (i + 1 < reply.lines.size() ? '-' : ' ')
+                << printable(reply.lines.at(i));
+        handleReply(reply);
     }
     if (m_inPos >= m_in.size()) {
         m_in.resize(0); // keeps the capacity

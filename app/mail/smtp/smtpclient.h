@@ -1,6 +1,7 @@
 #pragma once
 
 #include "app/mail/mailtransport.h"
+#include "app/mail/smtp/smtpreply.h"
 #include "app/mail/smtp/smtpsettings.h"
 
 #include <QByteArray>
@@ -21,19 +22,6 @@ class QSslError;
 Q_DECLARE_LOGGING_CATEGORY(lcSmtp)
 
 namespace roster {
-
-// One SMTP reply: a three-digit code and its text lines (without the code and separator).
-struct SmtpReply
-{
-    int code = 0;
-    QList<QByteArray> lines;
-
-    bool isPositive() const { return code >= 200 && code < 400; }
-    bool isTransient() const { return code >= 400 && code < 500; }
-    bool isPermanent() const { return code >= 500; }
-    // "550 5.1.1 no such user" on one line (multi-line texts joined by spaces).
-    QString toString() const;
-};
 
 // Sends a list of messages over one SMTP session, asynchronously (STYLE.md rule 5): start()
 // returns at once, messageFinished() reports each message, finished() comes exactly once.
@@ -179,7 +167,7 @@ private:
 
     QByteArray m_in;
     qsizetype m_inPos = 0;
-    SmtpReply m_reply;               // being assembled
+    SmtpReplyReader m_replies;       // assembles replies from m_in
     std::deque<Pending> m_pending;   // commands on the wire, oldest first
     std::deque<Outgoing> m_outQueue; // not yet on the wire (without PIPELINING)
 
