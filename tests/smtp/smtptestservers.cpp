@@ -186,6 +186,18 @@ int SmtpSink::messageCount() const
     return int(QDir(m_dir.path()).entryList({u"msg-*"_qs}, QDir::Files).size());
 }
 
+QList<QByteArray> SmtpSink::messages() const
+{
+    QList<QByteArray> out;
+    const QDir dir(m_dir.path());
+    for (const QString &name : dir.entryList({u"msg-*"_qs}, QDir::Files, QDir::Name)) {
+        QFile f(dir.filePath(name));
+        if (f.open(QIODevice::ReadOnly))
+            out << f.readAll();
+    }
+    return out;
+}
+
 void SmtpSink::stop()
 {
     stopProcess(m_process);

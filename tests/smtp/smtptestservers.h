@@ -53,6 +53,8 @@ public:
     bool start(const QStringList &options, QString *error);
     quint16 port() const { return m_port; }
     int messageCount() const;
+    // What smtp-sink dumped (it dumps a transaction even when it then refuses or drops it).
+    QList<QByteArray> messages() const;
     void stop();
 
 private:
