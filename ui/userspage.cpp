@@ -574,8 +574,9 @@ void UsersPage::reinviteSelected()
                 for (const InviteOutcome &o : result.invited)
                     outboxIds.append(o.outboxId);
                 m_model->refreshUsers(eligible);
+                // Every due message, not a list of ten thousand ids (bound values are capped).
                 if (m_worker && !outboxIds.isEmpty())
-                    m_worker->deliverNow(outboxIds);
+                    m_worker->deliverNow();
                 QString text = result.invited.size() == 1
                                    ? tr("Re-invited 1 user.")
                                    : tr("Re-invited %1 users.")

@@ -45,6 +45,7 @@ private slots:
     void bulkReinviteSkipsIneligibleUsers();
     void searchNarrowsTheList();
     void deactivateFromTheMenuUpdatesTheRow();
+    void serverDownSaysQueuedAndWillRetry();
 
 private:
     int rowOf(qint64 id);
@@ -435,6 +436,26 @@ void TestUsersPage::deactivateFromTheMenuUpdatesTheRow()
     std::unique_ptr<QMenu> again(m_page->createMenuForRow(row));
     QVERIFY(again->findChild<QAction *>(QStringLiteral("activateAction")));
     QVERIFY(!again->findChild<QAction *>(QStringLiteral("reinviteAction"))->isEnabled());
+}
+
+void TestUsersPage::serverDownSaysQueuedAndWillRetry()
+{
+    // Nothing listens on port 1 of the loopback: a temporary failure.
+    OrgSettings settings = OrgSettings::load(*m_org->db).value();
+    settings.transport = QStringLiteral("smtp");
+    settings.smtpHost = QStringLiteral("127.0.0.1");
+    settings.smtpPort = 1;
+    settings.smtpSecurity = QStringLiteral("none");
+    QVERIFY(settings.save(*m_org->db));
+    QTest::qWait(100); // let the worker's first run (the queued Cody) finish
+    m_page->reinvite(m_expired);
+    QTRY_VERIFY_WITH_TIMEOUT(m_window->statusBar()->currentMessage().startsWith(
+                                 QStringLiteral("Queued — eve@example.com")),
+                             20000);
+    QVERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("will retry")));
+    QTRY_COMPARE(cell(m_expired, UsersTableModel::MailState).data().toString(),
+                 UsersTableModel::mailStateText(QStringLiteral("deferred")));
+    QCOMPARE(m_org->user(m_expired).mailState, QStringLiteral("deferred"));
 }
 
 QTEST_MAIN(TestUsersPage)
