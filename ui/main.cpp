@@ -63,7 +63,9 @@ int main(int argc, char **argv)
         }
         db = std::move(opened).value();
     }
-    settings.setValue(QStringLiteral("lastDatabase"), db->location());
+    // Never a password in the settings file: a PostgreSQL URL is remembered without it (the
+    // server's own ~/.pgpass or PGPASSWORD supplies it next time).
+    settings.setValue(QStringLiteral("lastDatabase"), db->displayName());
 
     std::optional<Session> session;
     // Like rosterctl: ROSTER_AS + ROSTER_PASSWORD sign in without the dialog (scripts, demos).
