@@ -100,6 +100,41 @@ int UsersTableModel::indexOf(qint64 userId) const
     return -1;
 }
 
+QList<qint64> UsersTableModel::userIds(int first, int last) const
+{
+    QList<qint64> ids;
+    first = std::max(first, 0);
+    last = std::min(last, rowCount() - 1);
+    if (first > last)
+        return ids;
+    // A few pages: the cache has them, or will want them anyway.
+    if (last - first < 2 * m_pageSize) {
+        for (int row = first; row <= last; ++row)
+            if (const UserRecord u = userAt(row); u.isValid())
+                ids.append(u.id);
+        return ids;
+    }
+    constexpr int chunk = 2000;
+    ids.reserve(last - first + 1);
+    UserRepository repo(m_db);
+    for (qint64 start = first; start <= last; start += chunk) {
+        const qint64 end = std::min<qint64>(start + chunk, qint64(last) + 1); // exclusive
+        const bool fromEnd = start > m_count / 2;
+        auto rows =
+            repo.fetch(m_filter, fromEnd ? m_count - end : start, int(end - start), fromEnd);
+        if (!rows) {
+            auto *self = const_cast<UsersTableModel *>(this);
+            const QString message = rows.error().message;
+            QMetaObject::invokeMethod(
+                self, [self, message] { emit self->errorOccurred(message); }, Qt::QueuedConnection);
+            return {};
+        }
+        for (const UserRecord &u : rows.value())
+            ids.append(u.id);
+    }
+    return ids;
+}
+
 QString UsersTableModel::formatDate(qint64 ms)
 {
     return QLocale().toString(QDateTime::fromMSecsSinceEpoch(ms).date(), QLocale::ShortFormat);

@@ -72,6 +72,9 @@ public:
     UserRecord userAt(int row) const;
     // The row showing the user, among the rows read so far; -1 when not loaded or not in the view.
     int indexOf(qint64 userId) const;
+    // The users on rows [first, last], in order: for big selections (Ctrl+A, then Re-invite),
+    // read in large chunks past the page cache so that it is neither thrashed nor grown.
+    QList<qint64> userIds(int first, int last) const;
 
     void setPageSize(int rows);
     int pageSize() const { return m_pageSize; }

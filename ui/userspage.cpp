@@ -28,6 +28,7 @@
 #include <QProgressDialog>
 #include <QPushButton>
 #include <QScrollBar>
+#include <QSet>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -312,7 +313,11 @@ void UsersPage::updateCount(qint64 n)
 
 void UsersPage::updateButtons()
 {
-    const int selected = int(m_view->selectionModel()->selectedRows().size());
+    int selected = 0;
+    const QItemSelection selection = m_view->selectionModel()->selection();
+    for (const QItemSelectionRange &r : selection)
+        if (r.left() == 0) // one range per row block (rows are selected whole)
+            selected += r.height();
     m_reinviteButton->setEnabled(selected > 0);
     m_reinviteButton->setText(selected > 1 ? tr("&Re-invite %1 selected").arg(selected)
                                            : tr("&Re-invite selected"));
@@ -320,13 +325,21 @@ void UsersPage::updateButtons()
 
 QList<qint64> UsersPage::selectedUserIds() const
 {
+    // By ranges, not by row: Ctrl+A on a long view is one range of many thousand rows.
     QList<qint64> ids;
-    const QModelIndexList rows = m_view->selectionModel()->selectedRows();
-    ids.reserve(rows.size());
-    for (const QModelIndex &i : rows)
-        if (const UserRecord u = m_model->userAt(i.row()); u.isValid())
-            ids.append(u.id);
-    return ids;
+    const QItemSelection selection = m_view->selectionModel()->selection();
+    for (const QItemSelectionRange &r : selection)
+        ids += m_model->userIds(r.top(), r.bottom());
+    // Ranges of a row selection may repeat rows (one range per column block).
+    QSet<qint64> seen;
+    QList<qint64> unique;
+    unique.reserve(ids.size());
+    for (qint64 id : std::as_const(ids))
+        if (!seen.contains(id)) {
+            seen.insert(id);
+            unique.append(id);
+        }
+    return unique;
 }
 
 UserMenuContext UsersPage::menuContext()

@@ -41,6 +41,7 @@ private slots:
     void readsTheEndFromTheEnd();
     void refreshUsersChangesOnlyThatRow();
     void sortsInSql();
+    void userIdsOfLongRanges();
 
 private:
     QTemporaryDir m_dir;
@@ -201,6 +202,25 @@ void TestUsersTableModel::sortsInSql()
     // A column SQL cannot order by leaves the order alone.
     model.sort(UsersTableModel::MailState);
     QCOMPARE(reset.size(), 1);
+}
+
+void TestUsersTableModel::userIdsOfLongRanges()
+{
+    UsersTableModel model(*m_db, [this] { return m_clock.nowMs(); });
+    model.setPageSize(50);
+    model.setFilter(UserFilter{});
+    const auto all = UserRepository(*m_db).fetch(model.filter(), 0, 100000);
+    QVERIFY(all);
+    QList<qint64> expected;
+    for (const UserRecord &u : all.value())
+        expected.append(u.id);
+    // The whole list, past the middle too, without filling the page cache.
+    QCOMPARE(model.userIds(0, model.rowCount() - 1), expected);
+    QVERIFY(model.cachedPageCount() <= 1);
+    QCOMPARE(model.userIds(10, 20), expected.mid(10, 11));
+    QCOMPARE(model.userIds(600, 999), expected.mid(600, 400));
+    QVERIFY(model.userIds(5, 4).isEmpty());
+    QCOMPARE(model.userIds(-5, 2), expected.mid(0, 3));
 }
 
 QTEST_GUILESS_MAIN(TestUsersTableModel)
