@@ -11,6 +11,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QContextMenuEvent>
 #include <QHeaderView>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -298,6 +299,17 @@ void TestUsersPage::keyboardOpensTheRowMenu()
     QTest::keyClick(m_view, Qt::Key_F10, Qt::ShiftModifier);
     QTRY_VERIFY(m_page->openMenu());
     QCOMPARE(m_page->openMenu()->title(), QStringLiteral("Carl Confirmed"));
+    m_page->openMenu()->close();
+    QTRY_VERIFY(!m_page->openMenu());
+
+    // Right-click anywhere on a row: the same menu, for that row.
+    const QPoint onPat = m_view->visualRect(cell(m_pending, UsersTableModel::Email)).center();
+    QContextMenuEvent right(QContextMenuEvent::Mouse, onPat,
+                            m_view->viewport()->mapToGlobal(onPat));
+    QApplication::sendEvent(m_view->viewport(), &right);
+    QTRY_VERIFY(m_page->openMenu());
+    QCOMPARE(m_page->openMenu()->title(), QStringLiteral("Pat Pending"));
+    QCOMPARE(m_view->currentIndex().row(), rowOf(m_pending));
     m_page->openMenu()->close();
 }
 
