@@ -201,6 +201,9 @@ QVariant UsersTableModel::display(const UserRecord &u, int column) const
     case LastInvitedBy:
         return u.lastInvitedBy;
     case MailState:
+        // The failed-invitations list shows the server's reply itself.
+        if (m_filter.view == UserView::FailedMail && !u.mailReply.isEmpty())
+            return QString(mailStateText(u.mailState) + QStringLiteral(" — ") + u.mailReply);
         return mailStateText(u.mailState);
     case Actions:
         return QString();

@@ -62,6 +62,7 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
         {tr("Confirmed users"), UserView::Confirmed},
         {tr("Administrators"), UserView::Admins},
         {tr("Invitations expiring soon"), UserView::ExpiringSoon},
+        {tr("Failed invitations"), UserView::FailedMail},
     };
     for (const auto &[text, v] : views)
         if (!(kind == UserKind::Portal && v == UserView::Admins))
@@ -247,19 +248,24 @@ void UsersPage::focusSearch()
 
 void UsersPage::updateColumns()
 {
+    const bool failed = currentView() == UserView::FailedMail;
     const bool unconfirmed =
-        currentView() == UserView::Unconfirmed || currentView() == UserView::ExpiringSoon;
+        currentView() == UserView::Unconfirmed || currentView() == UserView::ExpiringSoon || failed;
     for (int c :
          {UsersTableModel::InvitedAt, UsersTableModel::Expires, UsersTableModel::TimesInvited,
           UsersTableModel::LastInvitedBy, UsersTableModel::MailState})
         m_view->setColumnHidden(c, !unconfirmed);
     // The Invited column says date + age; the Unconfirmed view spells it out in its own columns.
     m_view->setColumnHidden(UsersTableModel::Invited, unconfirmed);
+    // The failed list is about the server's reply: room for it instead of expiry and inviter.
+    m_view->setColumnHidden(UsersTableModel::Expires, !unconfirmed || failed);
+    m_view->setColumnHidden(UsersTableModel::LastInvitedBy, !unconfirmed || failed);
     const UserFilter f = m_model->filter();
     // Widths per view: the Unconfirmed view has five more columns, so its badge is the short one
     // and the email (stretched) keeps what is left.
-    const QList<int> widths = unconfirmed ? QList<int>{170, 0, 110, 100, 0, 135, 140, 60, 110, 80}
-                                          : QList<int>{200, 0, 130, 270, 220, 0, 0, 0, 0, 0};
+    const QList<int> widths = failed        ? QList<int>{170, 0, 110, 100, 0, 135, 0, 60, 0, 330}
+                              : unconfirmed ? QList<int>{170, 0, 110, 100, 0, 135, 140, 60, 110, 80}
+                                            : QList<int>{200, 0, 130, 270, 220, 0, 0, 0, 0, 0};
     for (int c = 0; c < widths.size(); ++c)
         if (widths.at(c) > 0)
             m_view->setColumnWidth(c, widths.at(c));
@@ -304,6 +310,9 @@ void UsersPage::updateCount(qint64 n)
     case UserView::ExpiringSoon:
         text =
             n == 1 ? tr("1 invitation expiring soon") : tr("%1 invitations expiring soon").arg(num);
+        break;
+    case UserView::FailedMail:
+        text = n == 1 ? tr("1 failed invitation") : tr("%1 failed invitations").arg(num);
         break;
     }
     if (searching)

@@ -47,6 +47,7 @@ private slots:
     void searchNarrowsTheList();
     void deactivateFromTheMenuUpdatesTheRow();
     void serverDownSaysQueuedAndWillRetry();
+    void failedInvitationsListShowsTheReply();
 
 private:
     int rowOf(qint64 id);
@@ -468,6 +469,25 @@ void TestUsersPage::serverDownSaysQueuedAndWillRetry()
     QTRY_COMPARE(cell(m_expired, UsersTableModel::MailState).data().toString(),
                  UsersTableModel::mailStateText(QStringLiteral("deferred")));
     QCOMPARE(m_org->user(m_expired).mailState, QStringLiteral("deferred"));
+}
+
+void TestUsersPage::failedInvitationsListShowsTheReply()
+{
+    // What Outbox::record writes after a 5xx (the SMTP tests cover that path end to end).
+    QSqlQuery q = m_org->db->prepare(
+        QStringLiteral("UPDATE users SET mail_state = 'failed', mail_reply = ? WHERE id = ?"));
+    q.addBindValue(QStringLiteral("550 5.1.1 <pat@example.com>: no such user"));
+    q.addBindValue(m_pending);
+    QVERIFY(m_org->db->exec(q));
+    m_page->setView(UserView::FailedMail);
+    QCOMPARE(m_page->model()->rowCount(), 1);
+    QCOMPARE(m_page->countText(), QStringLiteral("1 failed invitation"));
+    const QString mail = m_page->model()->index(0, UsersTableModel::MailState).data().toString();
+    QVERIFY2(mail.contains(QStringLiteral("550 5.1.1")), qPrintable(mail));
+    QVERIFY(!m_view->isColumnHidden(UsersTableModel::MailState));
+    // Re-invite from there, as from anywhere.
+    std::unique_ptr<QMenu> menu(m_page->createMenuForRow(0));
+    QVERIFY(menu->findChild<QAction *>(QStringLiteral("reinviteAction"))->isEnabled());
 }
 
 QTEST_MAIN(TestUsersPage)
