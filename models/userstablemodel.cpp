@@ -248,6 +248,7 @@ QVariant UsersTableModel::data(const QModelIndex &index, int role) const
     case Qt::DisplayRole:
     case Qt::ToolTipRole:
     case Qt::AccessibleTextRole:
+    case Qt::AccessibleDescriptionRole:
     case UserIdRole:
     case StatusRole:
     case MailStateRole:
@@ -266,6 +267,7 @@ QVariant UsersTableModel::data(const QModelIndex &index, int role) const
         return index.column() == Actions ? tr("Actions for %1").arg(u.name)
                                          : display(u, index.column());
     case Qt::ToolTipRole:
+    case Qt::AccessibleDescriptionRole: // screen readers: the gear's keys, the badge's sentence
         return tooltip(u, index.column());
     case UserIdRole:
         return u.id;
