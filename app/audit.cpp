@@ -42,7 +42,8 @@ Result<QList<AuditEntry>> readAudit(const Database &db, int limit, qint64 target
     while (q.next())
         out.append(AuditEntry{q.value(0).toLongLong(), q.value(1).toLongLong(),
                               q.value(2).toLongLong(), q.value(3).toString(), q.value(4).toString(),
-                              q.value(5).toLongLong(), q.value(6).toString(), q.value(7).toString()});
+                              q.value(5).toLongLong(), q.value(6).toString(),
+                              q.value(7).toString()});
     return out;
 }
 

@@ -35,9 +35,9 @@ Result<UserRecord> AuthService::authorise(const Database &db, qint64 actorId)
     if (a.kind != UserKind::Crm || !a.active || !a.confirmedAt)
         return makeError(ErrorKind::Refused, tr("Your account is not active."));
     if (!a.isAdmin && !a.manageUsers)
-        return makeError(ErrorKind::Refused,
-                         tr("Your profile (%1) may not manage users: ask an administrator.")
-                             .arg(a.profileName));
+        return makeError(
+            ErrorKind::Refused,
+            tr("Your profile (%1) may not manage users: ask an administrator.").arg(a.profileName));
     return actor;
 }
 
@@ -45,9 +45,9 @@ Result<Session> AuthService::signIn(const QString &email, const QString &passwor
 {
     const qint64 now = m_clock.nowMs();
     const QString wrong = tr("Wrong email or password.");
-    QSqlQuery q = m_db.prepare(QStringLiteral(
-        "SELECT id, password_hash, failed_logins, locked_until FROM users "
-        "WHERE kind = 'crm' AND email_key = ?"));
+    QSqlQuery q = m_db.prepare(
+        QStringLiteral("SELECT id, password_hash, failed_logins, locked_until FROM users "
+                       "WHERE kind = 'crm' AND email_key = ?"));
     q.addBindValue(userEmailKey(email));
     if (Status s = m_db.exec(q); !s)
         return s.error();
@@ -72,8 +72,8 @@ Result<Session> AuthService::signIn(const QString &email, const QString &passwor
         if (!tx.status())
             return tx.status().error();
         const bool lock = failures + 1 >= maxFailures;
-        QSqlQuery u = m_db.prepare(QStringLiteral(
-            "UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?"));
+        QSqlQuery u = m_db.prepare(
+            QStringLiteral("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?"));
         u.addBindValue(lock ? 0 : failures + 1);
         u.addBindValue(lock ? QVariant(now + lockoutMs) : QVariant(QMetaType(QMetaType::LongLong)));
         u.addBindValue(id);
@@ -105,8 +105,9 @@ Result<Session> AuthService::signIn(const QString &email, const QString &passwor
     return Session{id, actor->email, actor->name, actor->isAdmin};
 }
 
-Result<Session> AuthService::createFirstAdmin(Database &db, const Clock &clock, const QString &email,
-                                              const QString &name, const QString &password)
+Result<Session> AuthService::createFirstAdmin(Database &db, const Clock &clock,
+                                              const QString &email, const QString &name,
+                                              const QString &password)
 {
     if (const QString p = emailAddressProblem(email); !p.isEmpty())
         return makeError(ErrorKind::Invalid, p);
@@ -131,7 +132,8 @@ Result<Session> AuthService::createFirstAdmin(Database &db, const Clock &clock, 
     QSqlQuery q = db.prepare(QStringLiteral(
         "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, active, "
         "confirmed_at, created_at, updated_at, password_hash) "
-        "VALUES ('crm', ?, ?, ?, ?, (SELECT id FROM profiles WHERE name = 'Administrator'), 1, ?, ?, "
+        "VALUES ('crm', ?, ?, ?, ?, (SELECT id FROM profiles WHERE name = 'Administrator'), 1, ?, "
+        "?, "
         "?, ?) RETURNING id"));
     q.addBindValue(email.trimmed());
     q.addBindValue(userEmailKey(email));

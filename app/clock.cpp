@@ -4,7 +4,10 @@
 
 namespace roster {
 
-qint64 SystemClock::nowMs() const { return QDateTime::currentMSecsSinceEpoch(); }
+qint64 SystemClock::nowMs() const
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
 
 namespace {
 class OffsetClock final : public Clock

@@ -18,8 +18,8 @@ public:
     qint64 nowMs() const override;
 };
 
-// The process-wide clock: the system clock, or a fixed offset from it when ROSTER_CLOCK_OFFSET_MS is
-// set (used by the integration tests to run the real rosterctl "7 days later").
+// The process-wide clock: the system clock, or a fixed offset from it when ROSTER_CLOCK_OFFSET_MS
+// is set (used by the integration tests to run the real rosterctl "7 days later").
 Clock &processClock();
 
 } // namespace roster

@@ -11,22 +11,25 @@ namespace roster {
 
 namespace {
 const char16_t *const firstNames[] = {
-    u"Anna", u"Ben", u"Chloé", u"Dmitri", u"Emma", u"Farah", u"Giulia", u"Hiro", u"Ines", u"Jonas",
-    u"Kateřina", u"Lars", u"Maëlle", u"Nikolai", u"Olga", u"Pablo", u"Quentin", u"Rosa", u"Søren",
-    u"Tomás", u"Ulla", u"Vikram", u"Wei", u"Xavier", u"Yasmin", u"Zoë", u"Ahmed", u"Björn",
-    u"Carmen", u"Dagný", u"Élodie", u"Fatima", u"Grzegorz", u"Hana", u"Ibrahim", u"José", u"Kenji",
-    u"Leila", u"Mateo", u"Noor", u"Oskar", u"Priya", u"Rafael", u"Sakura", u"Timo", u"Ümit",
-    u"Valentina", u"Wojciech", u"Yuki", u"Zeynep"};
+    u"Anna",     u"Ben",   u"Chloé",    u"Dmitri", u"Emma",   u"Farah",   u"Giulia",    u"Hiro",
+    u"Ines",     u"Jonas", u"Kateřina", u"Lars",   u"Maëlle", u"Nikolai", u"Olga",      u"Pablo",
+    u"Quentin",  u"Rosa",  u"Søren",    u"Tomás",  u"Ulla",   u"Vikram",  u"Wei",       u"Xavier",
+    u"Yasmin",   u"Zoë",   u"Ahmed",    u"Björn",  u"Carmen", u"Dagný",   u"Élodie",    u"Fatima",
+    u"Grzegorz", u"Hana",  u"Ibrahim",  u"José",   u"Kenji",  u"Leila",   u"Mateo",     u"Noor",
+    u"Oskar",    u"Priya", u"Rafael",   u"Sakura", u"Timo",   u"Ümit",    u"Valentina", u"Wojciech",
+    u"Yuki",     u"Zeynep"};
 const char16_t *const lastNames[] = {
-    u"Andersson", u"Bauer", u"Castillo", u"Dubois", u"Eriksen", u"Fischer", u"García", u"Hansen",
-    u"Ivanova", u"Jensen", u"Kowalski", u"Lefèvre", u"Müller", u"Nakamura", u"O'Brien", u"Petrović",
-    u"Quinn", u"Rossi", u"Schmidt", u"Tanaka", u"Urbańska", u"Van Dijk", u"Wagner", u"Xu", u"Yılmaz",
-    u"Zieliński", u"Novák", u"Horváth", u"Silva", u"Kim", u"Nguyễn", u"Smith", u"Johnson", u"Brown",
-    u"Okafor", u"Mensah", u"Haddad", u"Cohen", u"Sato", u"Łukasiewicz"};
-const char *const domains[] = {"example.com", "example.org", "example.net", "northwind.example",
-                               "contoso.example", "fabrikam.example"};
-const char16_t *const accounts[] = {u"Acme Corp", u"Globex", u"Initech", u"Umbrella", u"Hooli",
-                                    u"Stark Industries", u"Wayne Enterprises", u"Soylent"};
+    u"Andersson", u"Bauer",    u"Castillo", u"Dubois",   u"Eriksen",    u"Fischer", u"García",
+    u"Hansen",    u"Ivanova",  u"Jensen",   u"Kowalski", u"Lefèvre",    u"Müller",  u"Nakamura",
+    u"O'Brien",   u"Petrović", u"Quinn",    u"Rossi",    u"Schmidt",    u"Tanaka",  u"Urbańska",
+    u"Van Dijk",  u"Wagner",   u"Xu",       u"Yılmaz",   u"Zieliński",  u"Novák",   u"Horváth",
+    u"Silva",     u"Kim",      u"Nguyễn",   u"Smith",    u"Johnson",    u"Brown",   u"Okafor",
+    u"Mensah",    u"Haddad",   u"Cohen",    u"Sato",     u"Łukasiewicz"};
+const char *const domains[] = {"example.com",       "example.org",     "example.net",
+                               "northwind.example", "contoso.example", "fabrikam.example"};
+const char16_t *const accounts[] = {u"Acme Corp",         u"Globex", u"Initech",
+                                    u"Umbrella",          u"Hooli",  u"Stark Industries",
+                                    u"Wayne Enterprises", u"Soylent"};
 
 QString asciiFold(const QString &s)
 {
@@ -46,7 +49,8 @@ QString asciiFold(const QString &s)
 }
 } // namespace
 
-Status generateDemoData(Database &db, const Clock &clock, qint64 adminId, const DemoOptions &options,
+Status generateDemoData(Database &db, const Clock &clock, qint64 adminId,
+                        const DemoOptions &options,
                         const std::function<void(qint64, qint64)> &progress)
 {
     QRandomGenerator rng(options.seed);
@@ -86,7 +90,8 @@ Status generateDemoData(Database &db, const Clock &clock, qint64 adminId, const 
         if (!tx.status())
             return tx.status();
         QSqlQuery user = db.prepare(QStringLiteral(
-            "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, account, active, "
+            "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, account, "
+            "active, "
             "confirmed_at, created_at, created_by, updated_at, invited_at, invite_expires_at, "
             "invite_count, last_invited_by, mail_state) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
@@ -96,12 +101,14 @@ Status generateDemoData(Database &db, const Clock &clock, qint64 adminId, const 
         const qint64 end = std::min(total, done + perTransaction);
         for (qint64 i = done; i < end; ++i) {
             const bool isPortal = i >= options.users;
-            const QString first = QString::fromUtf16(firstNames[rng.bounded(int(std::size(firstNames)))]);
-            const QString last = QString::fromUtf16(lastNames[rng.bounded(int(std::size(lastNames)))]);
+            const QString first =
+                QString::fromUtf16(firstNames[rng.bounded(int(std::size(firstNames)))]);
+            const QString last =
+                QString::fromUtf16(lastNames[rng.bounded(int(std::size(lastNames)))]);
             const QString name = first + u' ' + last;
-            const QString email = asciiFold(first) + u'.' + asciiFold(last) + u'.' +
-                                  QString::number(i + 1) + u'@' +
-                                  QString::fromLatin1(domains[rng.bounded(int(std::size(domains)))]);
+            const QString email =
+                asciiFold(first) + u'.' + asciiFold(last) + u'.' + QString::number(i + 1) + u'@' +
+                QString::fromLatin1(domains[rng.bounded(int(std::size(domains)))]);
             const int roll = int(rng.bounded(1000));
             // 5% deactivated, 10% unconfirmed (half expired), the rest confirmed.
             const bool inactive = roll < 50;
@@ -110,7 +117,8 @@ Status generateDemoData(Database &db, const Clock &clock, qint64 adminId, const 
             const qint64 created = now - qint64(rng.bounded(3 * 365)) * msPerDay - 8 * msPerDay;
             qint64 invited = created;
             if (unconfirmed)
-                invited = expired ? now - (7 + qint64(rng.bounded(60))) * msPerDay - qint64(rng.bounded(int(msPerDay)))
+                invited = expired ? now - (7 + qint64(rng.bounded(60))) * msPerDay -
+                                        qint64(rng.bounded(int(msPerDay)))
                                   : now - qint64(rng.bounded(int(7 * msPerDay - 3600000)));
             qint64 profile = standardProfile;
             if (!isPortal) {
@@ -125,10 +133,14 @@ Status generateDemoData(Database &db, const Clock &clock, qint64 adminId, const 
             user.addBindValue(userEmailKey(email));
             user.addBindValue(name);
             user.addBindValue(nameKey(name));
-            user.addBindValue(isPortal ? QVariant(QMetaType(QMetaType::LongLong)) : QVariant(profile));
-            user.addBindValue(isPortal ? QString::fromUtf16(accounts[rng.bounded(int(std::size(accounts)))]) : QString());
+            user.addBindValue(isPortal ? QVariant(QMetaType(QMetaType::LongLong))
+                                       : QVariant(profile));
+            user.addBindValue(
+                isPortal ? QString::fromUtf16(accounts[rng.bounded(int(std::size(accounts)))])
+                         : QString());
             user.addBindValue(inactive ? 0 : 1);
-            user.addBindValue(confirmed ? QVariant(invited + msPerDay / 3) : QVariant(QMetaType(QMetaType::LongLong)));
+            user.addBindValue(confirmed ? QVariant(invited + msPerDay / 3)
+                                        : QVariant(QMetaType(QMetaType::LongLong)));
             user.addBindValue(created);
             user.addBindValue(adminId);
             user.addBindValue(invited);

@@ -20,17 +20,19 @@ Result<std::unique_ptr<MailTransport>> makeTransport(const OrgSettings &settings
         if (s.host.isEmpty() || !security)
             return makeError(ErrorKind::Mail,
                              QCoreApplication::translate(
-                                 "MailSetup", "The SMTP server is not configured: run \"rosterctl mail "
-                                              "configure --transport smtp …\" or open Email settings."));
+                                 "MailSetup",
+                                 "The SMTP server is not configured: run \"rosterctl mail "
+                                 "configure --transport smtp …\" or open Email settings."));
         s.security = *security;
         s.username = settings.smtpUser;
         if (!settings.smtpPasswordSealed.isEmpty()) {
             auto pw = sealer.unseal(settings.smtpPasswordSealed, smtpPasswordContext);
             if (!pw)
-                return makeError(ErrorKind::Mail,
-                                 QCoreApplication::translate(
-                                     "MailSetup", "The SMTP password was saved on another computer "
-                                                  "(its key file is missing here): enter it again."));
+                return makeError(
+                    ErrorKind::Mail,
+                    QCoreApplication::translate("MailSetup",
+                                                "The SMTP password was saved on another computer "
+                                                "(its key file is missing here): enter it again."));
             s.password = QString::fromUtf8(*pw);
         }
         s.caFile = settings.smtpCaFile;

@@ -89,16 +89,17 @@ Status OrgSettings::save(Database &db) const
         {QStringLiteral("smtp.user"), smtpUser},
         {QStringLiteral("smtp.password_sealed"), smtpPasswordSealed},
         {QStringLiteral("smtp.ca_file"), smtpCaFile},
-        {QStringLiteral("smtp.allow_plain_auth"), smtpAllowPlainAuth ? QStringLiteral("1") : QStringLiteral("0")},
+        {QStringLiteral("smtp.allow_plain_auth"),
+         smtpAllowPlainAuth ? QStringLiteral("1") : QStringLiteral("0")},
     };
     const bool own = !db.inTransaction();
     if (own)
         if (Status s = db.begin(); !s)
             return s;
     for (const auto &[key, value] : values) {
-        QSqlQuery q = db.prepare(QStringLiteral(
-            "INSERT INTO settings (key, value) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
+        QSqlQuery q =
+            db.prepare(QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?) "
+                                      "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
         q.addBindValue(key);
         q.addBindValue(value);
         if (Status s = db.exec(q); !s) {

@@ -12,17 +12,17 @@ struct OrgSettings
 {
     QString organisation;
     QString senderAddress;
-    QString senderName;        // empty: the organisation's name
-    QString acceptUrl;         // CRM invitations: <acceptUrl>?token=…
-    QString portalAcceptUrl;   // Customer Portal invitations
-    int cooldownMinutes = 5;   // SPEC §2.4
+    QString senderName;         // empty: the organisation's name
+    QString acceptUrl;          // CRM invitations: <acceptUrl>?token=…
+    QString portalAcceptUrl;    // Customer Portal invitations
+    int cooldownMinutes = 5;    // SPEC §2.4
     int reminderDaysBefore = 0; // 0: no automatic reminder
 
-    QString transport;         // "file" | "smtp"
-    QString mailDir;           // file transport
+    QString transport; // "file" | "smtp"
+    QString mailDir;   // file transport
     QString smtpHost;
     int smtpPort = 587;
-    QString smtpSecurity;      // none | starttls | tls
+    QString smtpSecurity; // none | starttls | tls
     QString smtpUser;
     QString smtpPasswordSealed; // sealed with the local key (see Sealer), never in clear
     QString smtpCaFile;

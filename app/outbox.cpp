@@ -26,7 +26,10 @@ Q_LOGGING_CATEGORY(lcOutbox, "roster.mail.outbox")
 namespace roster {
 
 namespace {
-QString tr(const char *s) { return QCoreApplication::translate("Outbox", s); }
+QString tr(const char *s)
+{
+    return QCoreApplication::translate("Outbox", s);
+}
 
 QString marks(qsizetype n)
 {
@@ -41,8 +44,7 @@ QByteArray makeMessageId(const QString &senderAddress)
 {
     std::array<quint32, 4> r{};
     QRandomGenerator::system()->fillRange(r.data(), r.size());
-    const QByteArray left =
-        QByteArray(reinterpret_cast<const char *>(r.data()), sizeof r).toHex();
+    const QByteArray left = QByteArray(reinterpret_cast<const char *>(r.data()), sizeof r).toHex();
     QString domain = senderAddress.section(u'@', 1);
     if (domain.isEmpty())
         domain = QStringLiteral("roster.invalid");
@@ -116,8 +118,9 @@ Result<qint64> Outbox::enqueueTest(const OrgSettings &settings, const QString &t
 
 Result<QList<OutboxEntry>> Outbox::list(const QString &state, int limit) const
 {
-    QString sql = QStringLiteral("SELECT id, kind, user_id, recipient, message_id, state, attempts, "
-                                 "created_at, next_attempt_at, last_reply, sent_at FROM outbox");
+    QString sql =
+        QStringLiteral("SELECT id, kind, user_id, recipient, message_id, state, attempts, "
+                       "created_at, next_attempt_at, last_reply, sent_at FROM outbox");
     if (!state.isEmpty())
         sql += QStringLiteral(" WHERE state = ?");
     sql += QStringLiteral(" ORDER BY id DESC LIMIT ?");
@@ -148,8 +151,8 @@ Result<QList<OutboxEntry>> Outbox::list(const QString &state, int limit) const
 
 Result<qint64> Outbox::countDue() const
 {
-    QSqlQuery q = m_db.prepare(QStringLiteral(
-        "SELECT count(*) FROM outbox WHERE state IN ('queued', 'deferred') AND next_attempt_at <= ?"));
+    QSqlQuery q = m_db.prepare(QStringLiteral("SELECT count(*) FROM outbox WHERE state IN "
+                                              "('queued', 'deferred') AND next_attempt_at <= ?"));
     q.addBindValue(m_clock.nowMs());
     if (Status s = m_db.exec(q); !s)
         return s.error();
@@ -183,14 +186,16 @@ Status Outbox::recoverStaleClaims()
     Transaction tx(m_db);
     if (!tx.status())
         return tx.status();
-    QSqlQuery u = m_db.prepare(QStringLiteral("UPDATE outbox SET state = 'queued', claimed_by = NULL "
-                                              "WHERE state = 'sending' AND id IN (") +
-                               marks(stale.size()) + u')');
+    QSqlQuery u =
+        m_db.prepare(QStringLiteral("UPDATE outbox SET state = 'queued', claimed_by = NULL "
+                                    "WHERE state = 'sending' AND id IN (") +
+                     marks(stale.size()) + u')');
     for (qint64 id : stale)
         u.addBindValue(id);
     if (Status s = m_db.exec(u); !s)
         return s;
-    qCInfo(lcOutbox) << "re-queued" << stale.size() << "messages left in flight by a stopped sender";
+    qCInfo(lcOutbox) << "re-queued" << stale.size()
+                     << "messages left in flight by a stopped sender";
     return tx.commit();
 }
 
@@ -201,7 +206,8 @@ Result<QList<Outbox::Claimed>> Outbox::claim(int max, const QList<qint64> &onlyI
     if (!tx.status())
         return tx.status().error();
     QString inner = QStringLiteral(
-        "SELECT o.id FROM outbox o WHERE o.state IN ('queued', 'deferred') AND o.next_attempt_at <= ? "
+        "SELECT o.id FROM outbox o WHERE o.state IN ('queued', 'deferred') AND o.next_attempt_at "
+        "<= ? "
         "AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.id = o.invitation_id AND "
         "i.revoked_at IS NOT NULL)");
     if (!onlyIds.isEmpty())
@@ -240,7 +246,8 @@ Result<QList<Outbox::Claimed>> Outbox::claim(int max, const QList<qint64> &onlyI
     q.finish();
     if (Status s = tx.commit(); !s)
         return s.error();
-    std::sort(out.begin(), out.end(), [](const Claimed &a, const Claimed &b) { return a.id < b.id; });
+    std::sort(out.begin(), out.end(),
+              [](const Claimed &a, const Claimed &b) { return a.id < b.id; });
     return out;
 }
 

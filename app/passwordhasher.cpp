@@ -15,8 +15,8 @@ QString hash(const QString &password)
     std::array<quint32, 4> salt{};
     QRandomGenerator::system()->fillRange(salt.data(), salt.size());
     constexpr size_t hashLen = 32;
-    const size_t encodedLen = argon2_encodedlen(iterations, memoryKiB, parallelism, sizeof(salt),
-                                                hashLen, Argon2_id);
+    const size_t encodedLen =
+        argon2_encodedlen(iterations, memoryKiB, parallelism, sizeof(salt), hashLen, Argon2_id);
     QByteArray encoded(qsizetype(encodedLen), '\0');
     const int rc = argon2id_hash_encoded(iterations, memoryKiB, parallelism, pwd.constData(),
                                          size_t(pwd.size()), salt.data(), sizeof(salt), hashLen,
@@ -47,8 +47,8 @@ QString passwordProblem(const QString &password)
         return QCoreApplication::translate("PasswordHasher",
                                            "The password is too short: use at least 8 characters.");
     if (password.size() > 1024)
-        return QCoreApplication::translate("PasswordHasher",
-                                           "The password is too long: use at most 1,024 characters.");
+        return QCoreApplication::translate(
+            "PasswordHasher", "The password is too long: use at most 1,024 characters.");
     for (QChar c : password)
         if (c.category() == QChar::Other_Control)
             return QCoreApplication::translate(

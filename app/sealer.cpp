@@ -12,7 +12,10 @@
 namespace roster {
 
 namespace {
-QString tr(const char *s) { return QCoreApplication::translate("Sealer", s); }
+QString tr(const char *s)
+{
+    return QCoreApplication::translate("Sealer", s);
+}
 
 QByteArray hmac(const QByteArray &key, const QByteArray &data)
 {
@@ -69,7 +72,10 @@ Result<Sealer> Sealer::forDatabase(const QString &databaseId)
     return Sealer(key);
 }
 
-Sealer Sealer::withKey(const QByteArray &key32) { return Sealer(key32); }
+Sealer Sealer::withKey(const QByteArray &key32)
+{
+    return Sealer(key32);
+}
 
 QString Sealer::seal(const QByteArray &plain, const QByteArray &context) const
 {

@@ -28,8 +28,8 @@ std::optional<QByteArray> decodeToken(QByteArrayView text)
     if (text.size() != 43)
         return std::nullopt;
     for (char c : text) {
-        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                        c == '-' || c == '_';
+        const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                        (c >= '0' && c <= '9') || c == '-' || c == '_';
         if (!ok)
             return std::nullopt;
     }

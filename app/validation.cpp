@@ -6,7 +6,10 @@
 namespace roster {
 
 namespace {
-QString tr(const char *s) { return QCoreApplication::translate("Validation", s); }
+QString tr(const char *s)
+{
+    return QCoreApplication::translate("Validation", s);
+}
 
 bool hasControl(const QString &v)
 {
@@ -33,7 +36,10 @@ QString userNameProblem(const QString &name)
 QString textFieldProblem(const QString &label, const QString &value, int maxLength)
 {
     if (value.size() > maxLength)
-        return tr("%1 is %2 characters long: use at most %3.").arg(label).arg(value.size()).arg(maxLength);
+        return tr("%1 is %2 characters long: use at most %3.")
+            .arg(label)
+            .arg(value.size())
+            .arg(maxLength);
     if (hasControl(value))
         return tr("%1 holds a control character (such as a line break): remove it.").arg(label);
     return {};

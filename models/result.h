@@ -23,8 +23,7 @@ struct Error
 };
 
 // A value or an Error; std::expected arrives with C++23.
-template <typename T>
-class [[nodiscard]] Result
+template <typename T> class [[nodiscard]] Result
 {
 public:
     Result(T value) : m_v(std::move(value)) {}
@@ -47,7 +46,13 @@ struct Done
 };
 
 using Status = Result<Done>;
-inline Status ok() { return Done{}; }
-inline Error makeError(ErrorKind kind, const QString &message) { return Error{kind, message}; }
+inline Status ok()
+{
+    return Done{};
+}
+inline Error makeError(ErrorKind kind, const QString &message)
+{
+    return Error{kind, message};
+}
 
 } // namespace roster

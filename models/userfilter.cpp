@@ -71,11 +71,20 @@ QString likeEscaped(const QString &text)
     return out;
 }
 
-QString nameKey(const QString &name) { return name.toCaseFolded(); }
+QString nameKey(const QString &name)
+{
+    return name.toCaseFolded();
+}
 
-QString userEmailKey(const QString &email) { return email.trimmed().toLower(); }
+QString userEmailKey(const QString &email)
+{
+    return email.trimmed().toLower();
+}
 
-bool UserFilter::needsProfileJoin() const { return view == UserView::Admins; }
+bool UserFilter::needsProfileJoin() const
+{
+    return view == UserView::Admins;
+}
 
 QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
 {
@@ -133,12 +142,31 @@ QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
         // The start of the name or of the email: two index range scans.
         QString upper = s;
         upper.append(QChar(0xFFFF));
-        sql += u" AND ((u.name_key >= ? AND u.name_key < ?) OR (u.email_key >= ? AND u.email_key < ?))";
+        sql += u" AND ((u.name_key >= ? AND u.name_key < ?) OR (u.email_key >= ? AND u.email_key < "
+               u"?))";
         binds->append(s);
         binds->append(upper);
         binds->append(s);
         binds->append(upper);
     }
+    return sql;
+}
+
+QString UserFilter::countWhereSql(QVariantList *binds, Dialect dialect) const
+{
+    QString sql = whereSql(binds, dialect);
+    if (dialect != Dialect::Sqlite || (view != UserView::Unconfirmed && view != UserView::Confirmed))
+        return sql;
+    // The view's own clause is the first condition after the kind (see whereSql()).
+    const QString rowForm = view == UserView::Unconfirmed
+                                ? QStringLiteral(" AND u.confirmed_at IS NULL AND u.active = 1")
+                                : QStringLiteral(" AND u.confirmed_at IS NOT NULL AND u.active = 1");
+    const QString indexForm = view == UserView::Unconfirmed
+                                  ? QStringLiteral(" AND (u.confirmed_at IS NULL) = 1 AND u.active = 1")
+                                  : QStringLiteral(" AND (u.confirmed_at IS NULL) = 0 AND u.active = 1");
+    const qsizetype at = sql.indexOf(rowForm);
+    if (at >= 0)
+        sql.replace(at, rowForm.size(), indexForm);
     return sql;
 }
 
@@ -156,13 +184,14 @@ QString UserFilter::orderBySql(bool reversed) const
         break;
     case Sort::Profile:
         // Grouped by profile (CRM users) or by account (portal users), by name within.
-        key = (kind == UserKind::Portal ? QStringLiteral("u.account") : QStringLiteral("u.profile_id")) +
+        key = (kind == UserKind::Portal ? QStringLiteral("u.account")
+                                        : QStringLiteral("u.profile_id")) +
               dir + QStringLiteral(", u.name_key");
         break;
     case Sort::Status:
         // Inactive, confirmed, then unconfirmed by expiry.
-        key = QStringLiteral("u.active") + dir + QStringLiteral(", (u.confirmed_at IS NULL)") + dir +
-              QStringLiteral(", u.invite_expires_at");
+        key = QStringLiteral("u.active") + dir + QStringLiteral(", (u.confirmed_at IS NULL)") +
+              dir + QStringLiteral(", u.invite_expires_at");
         break;
     case Sort::Invited:
         key = QStringLiteral("u.invited_at");
@@ -170,9 +199,10 @@ QString UserFilter::orderBySql(bool reversed) const
     }
     // Nulls sort as the smallest value on both engines (SQLite's own order; PostgreSQL's indexes
     // on these columns are built NULLS FIRST to match).
-    const QString nulls = sort == Sort::Status || sort == Sort::Invited
-        ? (desc ? QStringLiteral(" NULLS LAST") : QStringLiteral(" NULLS FIRST"))
-        : QString();
+    const QString nulls =
+        sort == Sort::Status || sort == Sort::Invited
+            ? (desc ? QStringLiteral(" NULLS LAST") : QStringLiteral(" NULLS FIRST"))
+            : QString();
     return QStringLiteral(" ORDER BY ") + key + dir + nulls + QStringLiteral(", u.id") + dir;
 }
 

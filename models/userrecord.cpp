@@ -37,13 +37,13 @@ QString UserRecord::statusText(qint64 nowMs) const
         return QCoreApplication::translate("UserStatus", "Inactive");
     case UserStatus::Confirmed:
         return QCoreApplication::translate("UserStatus", "Confirmed");
-    case UserStatus::Pending:
-        {
-            const int left = daysUntil(nowMs, *inviteExpiresAt);
-            return left == 1 ? QCoreApplication::translate("UserStatus", "Unconfirmed · expires in 1 day")
-                             : QCoreApplication::translate("UserStatus", "Unconfirmed · expires in %1 days")
-                                   .arg(left);
-        }
+    case UserStatus::Pending: {
+        const int left = daysUntil(nowMs, *inviteExpiresAt);
+        return left == 1
+                   ? QCoreApplication::translate("UserStatus", "Unconfirmed · expires in 1 day")
+                   : QCoreApplication::translate("UserStatus", "Unconfirmed · expires in %1 days")
+                         .arg(left);
+    }
     case UserStatus::Expired:
         if (!inviteExpiresAt)
             return QCoreApplication::translate("UserStatus", "Unconfirmed · never invited");
@@ -51,9 +51,11 @@ QString UserRecord::statusText(qint64 nowMs) const
             const int ago = -daysUntil(nowMs, *inviteExpiresAt);
             if (ago == 0)
                 return QCoreApplication::translate("UserStatus", "Unconfirmed · expired today");
-            return ago == 1
-                ? QCoreApplication::translate("UserStatus", "Unconfirmed · expired 1 day ago")
-                : QCoreApplication::translate("UserStatus", "Unconfirmed · expired %1 days ago").arg(ago);
+            return ago == 1 ? QCoreApplication::translate("UserStatus",
+                                                          "Unconfirmed · expired 1 day ago")
+                            : QCoreApplication::translate("UserStatus",
+                                                          "Unconfirmed · expired %1 days ago")
+                                  .arg(ago);
         }
     }
     return {};
@@ -78,7 +80,8 @@ QString UserRecord::selectColumns()
 {
     return QStringLiteral(
         "u.id, u.kind, u.email, u.name, u.account, u.profile_id, p.name, p.is_admin, "
-        "p.manage_users, u.active, u.confirmed_at, u.created_at, u.invited_at, u.invite_expires_at, "
+        "p.manage_users, u.active, u.confirmed_at, u.created_at, u.invited_at, "
+        "u.invite_expires_at, "
         "u.invite_count, u.last_invited_by, u.mail_state, u.mail_reply");
 }
 

@@ -41,11 +41,13 @@ struct UserRecord
     QString mailReply;
 
     UserStatus status(qint64 nowMs) const;
-    // "Confirmed", "Unconfirmed · expires in 3 days", "Unconfirmed · expired 2 days ago", "Inactive"
+    // "Confirmed", "Unconfirmed · expires in 3 days", "Unconfirmed · expired 2 days ago",
+    // "Inactive"
     QString statusText(qint64 nowMs) const;
     bool isValid() const { return id != 0; }
 
-    // The column list readFrom() expects, for SELECT statements (alias u for users, p for profiles).
+    // The column list readFrom() expects, for SELECT statements (alias u for users, p for
+    // profiles).
     static QString selectColumns();
     static UserRecord readFrom(const QSqlQuery &query);
 };

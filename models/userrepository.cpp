@@ -6,7 +6,10 @@
 namespace roster {
 
 namespace {
-QString tr(const char *s) { return QCoreApplication::translate("UserRepository", s); }
+QString tr(const char *s)
+{
+    return QCoreApplication::translate("UserRepository", s);
+}
 
 QString fromClause(bool join)
 {
@@ -19,7 +22,8 @@ Result<qint64> UserRepository::count(const UserFilter &filter) const
 {
     QVariantList binds;
     const QString sql = QStringLiteral("SELECT count(*)") +
-                        fromClause(filter.view == UserView::Admins) + filter.whereSql(&binds, m_db.dialect());
+                        fromClause(filter.view == UserView::Admins) +
+                        filter.countWhereSql(&binds, m_db.dialect());
     QSqlQuery q = m_db.prepare(sql);
     for (const QVariant &b : binds)
         q.addBindValue(b);
@@ -34,8 +38,8 @@ Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64
                                                 bool fromEnd) const
 {
     QVariantList binds;
-    const QString sql = QStringLiteral("SELECT ") + UserRecord::selectColumns() +
-                        fromClause(true) + filter.whereSql(&binds, m_db.dialect()) + filter.orderBySql(fromEnd) +
+    const QString sql = QStringLiteral("SELECT ") + UserRecord::selectColumns() + fromClause(true) +
+                        filter.whereSql(&binds, m_db.dialect()) + filter.orderBySql(fromEnd) +
                         QStringLiteral(" LIMIT ? OFFSET ?");
     QSqlQuery q = m_db.prepare(sql);
     for (const QVariant &b : binds)
@@ -97,9 +101,9 @@ Result<QList<UserRecord>> UserRepository::byIds(const QList<qint64> &ids) const
         QString marks;
         for (qsizetype k = 0; k < part.size(); ++k)
             marks += k ? QStringLiteral(",?") : QStringLiteral("?");
-        QSqlQuery q = m_db.prepare(QStringLiteral("SELECT ") + UserRecord::selectColumns() +
-                                   fromClause(true) + QStringLiteral(" WHERE u.id IN (") + marks +
-                                   u')');
+        QSqlQuery q =
+            m_db.prepare(QStringLiteral("SELECT ") + UserRecord::selectColumns() +
+                         fromClause(true) + QStringLiteral(" WHERE u.id IN (") + marks + u')');
         for (qint64 id : part)
             q.addBindValue(id);
         if (Status s = m_db.exec(q); !s)
@@ -134,8 +138,9 @@ Result<Profile> UserRepository::profileByName(const QString &name) const
     QStringList names;
     for (const Profile &p : all.value())
         names << p.name;
-    return makeError(ErrorKind::NotFound, tr("No profile named \"%1\" (profiles: %2).")
-                                              .arg(name, names.join(QStringLiteral(", "))));
+    return makeError(
+        ErrorKind::NotFound,
+        tr("No profile named \"%1\" (profiles: %2).").arg(name, names.join(QStringLiteral(", "))));
 }
 
 } // namespace roster

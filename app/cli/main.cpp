@@ -8,7 +8,8 @@ int main(int argc, char **argv)
     QCoreApplication app(argc, argv);
     // Errors reach the user as one line from the command itself; the subsystems' log lines are
     // for ROSTER_DEBUG=1 (or QT_LOGGING_RULES).
-    if (qEnvironmentVariableIsEmpty("ROSTER_DEBUG") && qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
+    if (qEnvironmentVariableIsEmpty("ROSTER_DEBUG") &&
+        qEnvironmentVariableIsEmpty("QT_LOGGING_RULES"))
         QLoggingCategory::setFilterRules(QStringLiteral("roster.*=false\nqt.*.warning=false"));
     QCoreApplication::setApplicationName(QStringLiteral("rosterctl"));
     QCoreApplication::setOrganizationName(QStringLiteral("roster"));

@@ -18,7 +18,8 @@ class TestMailDelivery : public QObject
     QTemporaryDir pki;
     std::unique_ptr<TestOrg> org;
 
-    RunResult ctl(const QStringList &args, const QByteArray &input = {}, QProcessEnvironment env = {})
+    RunResult ctl(const QStringList &args, const QByteArray &input = {},
+                  QProcessEnvironment env = {})
     {
         if (env.isEmpty())
             env = org->rosterctlEnvironment();
@@ -31,16 +32,19 @@ class TestMailDelivery : public QObject
     RunResult configureSmtp(quint16 port, const QString &security, const QStringList &extra = {},
                             const QByteArray &password = {})
     {
-        QStringList args{QStringLiteral("mail"), QStringLiteral("configure"), QStringLiteral("--transport"),
-                         QStringLiteral("smtp"), QStringLiteral("--host"), QStringLiteral("127.0.0.1"),
-                         QStringLiteral("--port"), QString::number(port), QStringLiteral("--security"), security,
-                         QStringLiteral("--from"), QStringLiteral("invites@acme.example")};
+        QStringList args{QStringLiteral("mail"),        QStringLiteral("configure"),
+                         QStringLiteral("--transport"), QStringLiteral("smtp"),
+                         QStringLiteral("--host"),      QStringLiteral("127.0.0.1"),
+                         QStringLiteral("--port"),      QString::number(port),
+                         QStringLiteral("--security"),  security,
+                         QStringLiteral("--from"),      QStringLiteral("invites@acme.example")};
         return ctl(args + extra, password);
     }
     RunResult addUser(const QString &email, const QStringList &extra = {})
     {
-        return ctl(QStringList{QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--email"), email,
-                               QStringLiteral("--name"), QStringLiteral("Zoë Ünal")} +
+        return ctl(QStringList{QStringLiteral("user"), QStringLiteral("add"),
+                               QStringLiteral("--email"), email, QStringLiteral("--name"),
+                               QStringLiteral("Zoë Ünal")} +
                    extra);
     }
 
@@ -52,7 +56,8 @@ private slots:
         QVERIFY2(TestPki::makeServerCert(pki.path(), QStringLiteral("ca"), QStringLiteral("server"),
                                          QStringLiteral("DNS:localhost,IP:127.0.0.1"), &error),
                  qPrintable(error));
-        QVERIFY2(TestPki::makeServerCert(pki.path(), QStringLiteral("ca"), QStringLiteral("elsewhere"),
+        QVERIFY2(TestPki::makeServerCert(pki.path(), QStringLiteral("ca"),
+                                         QStringLiteral("elsewhere"),
                                          QStringLiteral("DNS:mail.example.com"), &error),
                  qPrintable(error));
     }
@@ -68,15 +73,17 @@ private slots:
     {
         AiosmtpdServer server;
         QString error;
-        QVERIFY2(server.start({QStringLiteral("--starttls"), QStringLiteral("--cert"), pki.filePath(QStringLiteral("server.pem")),
-                               QStringLiteral("--key"), pki.filePath(QStringLiteral("server.key")),
-                               QStringLiteral("--auth"), QStringLiteral("mailer:s3cret-smtp")},
+        QVERIFY2(server.start({QStringLiteral("--starttls"), QStringLiteral("--cert"),
+                               pki.filePath(QStringLiteral("server.pem")), QStringLiteral("--key"),
+                               pki.filePath(QStringLiteral("server.key")), QStringLiteral("--auth"),
+                               QStringLiteral("mailer:s3cret-smtp")},
                               &error),
                  qPrintable(error));
-        auto conf = configureSmtp(server.port(), QStringLiteral("starttls"),
-                                  {QStringLiteral("--user"), QStringLiteral("mailer"), QStringLiteral("--ca-file"),
-                                   pki.filePath(QStringLiteral("ca.pem"))},
-                                  "s3cret-smtp\n");
+        auto conf =
+            configureSmtp(server.port(), QStringLiteral("starttls"),
+                          {QStringLiteral("--user"), QStringLiteral("mailer"),
+                           QStringLiteral("--ca-file"), pki.filePath(QStringLiteral("ca.pem"))},
+                          "s3cret-smtp\n");
         QVERIFY2(conf.exitCode == 0, qPrintable(show(conf)));
         // The SMTP password is not in the database in clear.
         QVERIFY(!org->dump().contains(QStringLiteral("s3cret-smtp")));
@@ -85,7 +92,8 @@ private slots:
         QVERIFY2(add.exitCode == 0, qPrintable(show(add)));
         QVERIFY(add.out.contains(QStringLiteral("sent zoe@example.net")));
         org->clock().advanceMinutes(6);
-        auto re = ctl({QStringLiteral("user"), QStringLiteral("reinvite"), QStringLiteral("zoe@example.net")});
+        auto re = ctl({QStringLiteral("user"), QStringLiteral("reinvite"),
+                       QStringLiteral("zoe@example.net")});
         QVERIFY2(re.exitCode == 0, qPrintable(show(re)));
 
         const QList<StoredMessage> stored = server.messages();
@@ -93,7 +101,8 @@ private slots:
         for (const StoredMessage &m : stored) {
             QVERIFY(m.meta.value(QStringLiteral("tls")).toBool());
             QVERIFY(m.meta.value(QStringLiteral("authenticated")).toBool());
-            QCOMPARE(m.meta.value(QStringLiteral("mail_from")).toString(), QStringLiteral("invites@acme.example"));
+            QCOMPARE(m.meta.value(QStringLiteral("mail_from")).toString(),
+                     QStringLiteral("invites@acme.example"));
             QVERIFY(m.data.contains("Subject: "));
             QVERIFY(m.data.contains("Message-ID: <"));
             QVERIFY(m.data.contains("=?UTF-8?")); // the recipient's name, RFC 2047
@@ -103,14 +112,17 @@ private slots:
         QCOMPARE(newToken.size(), 43);
         QVERIFY(oldToken != newToken);
         QVERIFY(stored.at(1).data.contains("https://crm.acme.example/accept?token="));
-        auto old = ctl({QStringLiteral("invitation"), QStringLiteral("accept"), QStringLiteral("--token"), QString::fromLatin1(oldToken)},
+        auto old = ctl({QStringLiteral("invitation"), QStringLiteral("accept"),
+                        QStringLiteral("--token"), QString::fromLatin1(oldToken)},
                        "a strong password\n");
         QCOMPARE(old.exitCode, 3);
-        auto ok = ctl({QStringLiteral("invitation"), QStringLiteral("accept"), QStringLiteral("--token"), QString::fromLatin1(newToken)},
+        auto ok = ctl({QStringLiteral("invitation"), QStringLiteral("accept"),
+                       QStringLiteral("--token"), QString::fromLatin1(newToken)},
                       "a strong password\n");
         QVERIFY2(ok.exitCode == 0, qPrintable(show(ok)));
 
-        auto test = ctl({QStringLiteral("mail"), QStringLiteral("test"), QStringLiteral("--to"), QStringLiteral("ops@acme.example")});
+        auto test = ctl({QStringLiteral("mail"), QStringLiteral("test"), QStringLiteral("--to"),
+                         QStringLiteral("ops@acme.example")});
         QVERIFY2(test.exitCode == 0, qPrintable(show(test)));
         QCOMPARE(server.messages().size(), 3);
     }
@@ -119,21 +131,25 @@ private slots:
     {
         AiosmtpdServer server;
         QString error;
-        QVERIFY2(server.start({QStringLiteral("--starttls"), QStringLiteral("--cert"), pki.filePath(QStringLiteral("server.pem")),
-                               QStringLiteral("--key"), pki.filePath(QStringLiteral("server.key")),
-                               QStringLiteral("--auth"), QStringLiteral("mailer:right")},
+        QVERIFY2(server.start({QStringLiteral("--starttls"), QStringLiteral("--cert"),
+                               pki.filePath(QStringLiteral("server.pem")), QStringLiteral("--key"),
+                               pki.filePath(QStringLiteral("server.key")), QStringLiteral("--auth"),
+                               QStringLiteral("mailer:right")},
                               &error),
                  qPrintable(error));
-        QCOMPARE(configureSmtp(server.port(), QStringLiteral("starttls"),
-                               {QStringLiteral("--user"), QStringLiteral("mailer"), QStringLiteral("--ca-file"),
-                                pki.filePath(QStringLiteral("ca.pem"))},
-                               "wrong\n")
-                     .exitCode,
-                 0);
+        QCOMPARE(
+            configureSmtp(server.port(), QStringLiteral("starttls"),
+                          {QStringLiteral("--user"), QStringLiteral("mailer"),
+                           QStringLiteral("--ca-file"), pki.filePath(QStringLiteral("ca.pem"))},
+                          "wrong\n")
+                .exitCode,
+            0);
         auto add = addUser(QStringLiteral("amy@example.net"));
         QCOMPARE(add.exitCode, 1);
-        QVERIFY2(add.out.contains(QStringLiteral("deferred amy@example.net")), qPrintable(show(add)));
-        auto test = ctl({QStringLiteral("mail"), QStringLiteral("test"), QStringLiteral("--to"), QStringLiteral("ops@acme.example")});
+        QVERIFY2(add.out.contains(QStringLiteral("deferred amy@example.net")),
+                 qPrintable(show(add)));
+        auto test = ctl({QStringLiteral("mail"), QStringLiteral("test"), QStringLiteral("--to"),
+                         QStringLiteral("ops@acme.example")});
         QCOMPARE(test.exitCode, 6);
         QCOMPARE(test.err.count(u'\n'), 1);
         QVERIFY2(test.err.contains(QStringLiteral("password"), Qt::CaseInsensitive) ||
@@ -146,17 +162,22 @@ private slots:
     {
         AiosmtpdServer server;
         QString error;
-        QVERIFY2(server.start({QStringLiteral("--tls"), QStringLiteral("--cert"), pki.filePath(QStringLiteral("elsewhere.pem")),
-                               QStringLiteral("--key"), pki.filePath(QStringLiteral("elsewhere.key"))},
-                              &error),
-                 qPrintable(error));
-        QCOMPARE(configureSmtp(server.port(), QStringLiteral("tls"),
-                               {QStringLiteral("--ca-file"), pki.filePath(QStringLiteral("ca.pem"))})
-                     .exitCode,
-                 0);
-        auto test = ctl({QStringLiteral("mail"), QStringLiteral("test"), QStringLiteral("--to"), QStringLiteral("ops@acme.example")});
+        QVERIFY2(
+            server.start({QStringLiteral("--tls"), QStringLiteral("--cert"),
+                          pki.filePath(QStringLiteral("elsewhere.pem")), QStringLiteral("--key"),
+                          pki.filePath(QStringLiteral("elsewhere.key"))},
+                         &error),
+            qPrintable(error));
+        QCOMPARE(
+            configureSmtp(server.port(), QStringLiteral("tls"),
+                          {QStringLiteral("--ca-file"), pki.filePath(QStringLiteral("ca.pem"))})
+                .exitCode,
+            0);
+        auto test = ctl({QStringLiteral("mail"), QStringLiteral("test"), QStringLiteral("--to"),
+                         QStringLiteral("ops@acme.example")});
         QCOMPARE(test.exitCode, 6);
-        QVERIFY2(test.err.contains(QStringLiteral("host name"), Qt::CaseInsensitive), qPrintable(show(test)));
+        QVERIFY2(test.err.contains(QStringLiteral("host name"), Qt::CaseInsensitive),
+                 qPrintable(show(test)));
         QCOMPARE(server.messages().size(), 0);
     }
 
@@ -169,17 +190,22 @@ private slots:
         env.insert(QStringLiteral("ROSTER_SMTP_TIMEOUT_MS"), QStringLiteral("3000"));
         for (int i = 0; i < 10; ++i) {
             auto r = ctl({QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--email"),
-                          QStringLiteral("u%1@example.net").arg(i), QStringLiteral("--name"), QStringLiteral("User %1").arg(i)},
+                          QStringLiteral("u%1@example.net").arg(i), QStringLiteral("--name"),
+                          QStringLiteral("User %1").arg(i)},
                          {}, env);
             QCOMPARE(r.exitCode, 1);
-            QVERIFY2(r.out.contains(QStringLiteral("deferred u%1@example.net").arg(i)), qPrintable(show(r)));
+            QVERIFY2(r.out.contains(QStringLiteral("deferred u%1@example.net").arg(i)),
+                     qPrintable(show(r)));
         }
-        auto down = ctl({QStringLiteral("mail"), QStringLiteral("test"), QStringLiteral("--to"), QStringLiteral("ops@acme.example")}, {}, env);
+        auto down = ctl({QStringLiteral("mail"), QStringLiteral("test"), QStringLiteral("--to"),
+                         QStringLiteral("ops@acme.example")},
+                        {}, env);
         QCOMPARE(down.exitCode, 6);
         // 2. A server that soft-fails every recipient: still deferred, backing off.
         SmtpSink flaky;
         QString error;
-        QVERIFY2(flaky.start({QStringLiteral("-r"), QStringLiteral("RCPT")}, &error), qPrintable(error));
+        QVERIFY2(flaky.start({QStringLiteral("-r"), QStringLiteral("RCPT")}, &error),
+                 qPrintable(error));
         QCOMPARE(configureSmtp(flaky.port(), QStringLiteral("none")).exitCode, 0);
         org->clock().advanceMinutes(2);
         auto soft = ctl({QStringLiteral("outbox"), QStringLiteral("deliver")});
@@ -201,7 +227,8 @@ private slots:
         QCOMPARE(again.exitCode, 0);
         QCOMPARE(again.out.count(QStringLiteral("sent ")), 0);
         QCOMPARE(sink.messageCount(), 11);
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sent'")), 11);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sent'")),
+                 11);
         QCOMPARE(org->scalar(QStringLiteral("SELECT count(DISTINCT message_id) FROM outbox")), 11);
     }
 
@@ -211,10 +238,14 @@ private slots:
     void faultMidTransaction_data()
     {
         QTest::addColumn<QStringList>("fault");
-        QTest::newRow("dropped after the final dot") << QStringList{QStringLiteral("-q"), QStringLiteral(".")};
-        QTest::newRow("dropped at DATA") << QStringList{QStringLiteral("-q"), QStringLiteral("DATA")};
-        QTest::newRow("421 after RCPT") << QStringList{QStringLiteral("-Q"), QStringLiteral("RCPT")};
-        QTest::newRow("stall past the timeout") << QStringList{QStringLiteral("-w"), QStringLiteral("4")};
+        QTest::newRow("dropped after the final dot")
+            << QStringList{QStringLiteral("-q"), QStringLiteral(".")};
+        QTest::newRow("dropped at DATA")
+            << QStringList{QStringLiteral("-q"), QStringLiteral("DATA")};
+        QTest::newRow("421 after RCPT")
+            << QStringList{QStringLiteral("-Q"), QStringLiteral("RCPT")};
+        QTest::newRow("stall past the timeout")
+            << QStringList{QStringLiteral("-w"), QStringLiteral("4")};
     }
     void faultMidTransaction()
     {
@@ -222,8 +253,8 @@ private slots:
         constexpr int users = 6;
         for (int i = 0; i < users; ++i)
             QCOMPARE(ctl({QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--email"),
-                          QStringLiteral("f%1@example.net").arg(i), QStringLiteral("--name"), QStringLiteral("F %1").arg(i),
-                          QStringLiteral("--queue-only")})
+                          QStringLiteral("f%1@example.net").arg(i), QStringLiteral("--name"),
+                          QStringLiteral("F %1").arg(i), QStringLiteral("--queue-only")})
                          .exitCode,
                      0);
         QProcessEnvironment env = org->rosterctlEnvironment();
@@ -241,14 +272,18 @@ private slots:
         SmtpSink healthy;
         QVERIFY2(healthy.start({}, &error), qPrintable(error));
         QCOMPARE(configureSmtp(healthy.port(), QStringLiteral("none")).exitCode, 0);
-        for (int round = 0; round < 4 && org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state <> 'sent'")) > 0; ++round) {
+        for (int round = 0;
+             round < 4 &&
+             org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state <> 'sent'")) > 0;
+             ++round) {
             org->clock().advanceMinutes(5);
             env = org->rosterctlEnvironment(); // the new time
             env.insert(QStringLiteral("ROSTER_SMTP_TIMEOUT_MS"), QStringLiteral("1500"));
             auto r = ctl({QStringLiteral("outbox"), QStringLiteral("deliver")}, {}, env);
             QVERIFY2(r.exitCode == 0 || r.exitCode == 1, qPrintable(show(r)));
         }
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sent'")), users);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sent'")),
+                 users);
 
         // Every Message-ID the outbox holds reached the healthy server exactly once.
         QSqlQuery q = org->db().prepare(QStringLiteral("SELECT message_id FROM outbox"));
@@ -258,7 +293,8 @@ private slots:
             ids.insert(q.value(0).toString().toLatin1());
         QCOMPARE(ids.size(), users);
         const auto messageIdOf = [](const QByteArray &m) {
-            static const QRegularExpression re(QStringLiteral("Message-ID: <([^>]+)>"), QRegularExpression::CaseInsensitiveOption);
+            static const QRegularExpression re(QStringLiteral("Message-ID: <([^>]+)>"),
+                                               QRegularExpression::CaseInsensitiveOption);
             return re.match(QString::fromLatin1(m)).captured(1).toLatin1();
         };
         QHash<QByteArray, int> seen;
@@ -285,13 +321,15 @@ private slots:
     {
         SmtpSink sink;
         QString error;
-        QVERIFY2(sink.start({QStringLiteral("-f"), QStringLiteral("RCPT")}, &error), qPrintable(error));
+        QVERIFY2(sink.start({QStringLiteral("-f"), QStringLiteral("RCPT")}, &error),
+                 qPrintable(error));
         QCOMPARE(configureSmtp(sink.port(), QStringLiteral("none")).exitCode, 0);
         auto r = addUser(QStringLiteral("gone@example.net"));
         QCOMPARE(r.exitCode, 1);
         QVERIFY2(r.out.contains(QStringLiteral("failed gone@example.net: 5")), qPrintable(show(r)));
-        auto list = ctl({QStringLiteral("user"), QStringLiteral("list"), QStringLiteral("--view"), QStringLiteral("unconfirmed"),
-                         QStringLiteral("--format"), QStringLiteral("json")});
+        auto list = ctl({QStringLiteral("user"), QStringLiteral("list"), QStringLiteral("--view"),
+                         QStringLiteral("unconfirmed"), QStringLiteral("--format"),
+                         QStringLiteral("json")});
         QVERIFY(list.out.contains(QStringLiteral("\"mail_state\":\"failed\"")));
     }
 };

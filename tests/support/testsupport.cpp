@@ -38,14 +38,16 @@ TestOrg::TestOrg(QString engine) : m_engine(std::move(engine))
             m_error = QStringLiteral("ROSTER_TEST_PG_URL is not set");
             return;
         }
-        m_pgName = QStringLiteral("roster_test_%1").arg(QRandomGenerator::global()->generate64() % 100000000000ULL);
+        m_pgName = QStringLiteral("roster_test_%1")
+                       .arg(QRandomGenerator::global()->generate64() % 100000000000ULL);
         {
             auto server = Database::open(admin, Database::OpenMode::ServerOnly);
             if (!server) {
                 m_error = server.error().message;
                 return;
             }
-            if (Status s = server.value()->exec(QStringLiteral("CREATE DATABASE ") + m_pgName); !s) {
+            if (Status s = server.value()->exec(QStringLiteral("CREATE DATABASE ") + m_pgName);
+                !s) {
                 m_error = s.error().message;
                 return;
             }
@@ -62,8 +64,8 @@ TestOrg::TestOrg(QString engine) : m_engine(std::move(engine))
         return;
     }
     m_db = std::move(db).value();
-    auto admin = AuthService::createFirstAdmin(*m_db, m_clock, adminEmail(), QStringLiteral("Ada Admin"),
-                                               adminPassword());
+    auto admin = AuthService::createFirstAdmin(*m_db, m_clock, adminEmail(),
+                                               QStringLiteral("Ada Admin"), adminPassword());
     if (!admin) {
         m_error = admin.error().message;
         m_db.reset();
@@ -86,7 +88,8 @@ TestOrg::~TestOrg()
 {
     m_db.reset();
     if (!m_pgName.isEmpty()) {
-        auto server = Database::open(qEnvironmentVariable("ROSTER_TEST_PG_URL"), Database::OpenMode::ServerOnly);
+        auto server = Database::open(qEnvironmentVariable("ROSTER_TEST_PG_URL"),
+                                     Database::OpenMode::ServerOnly);
         if (server)
             (void)server.value()->exec(QStringLiteral("DROP DATABASE IF EXISTS ") + m_pgName +
                                        QStringLiteral(" WITH (FORCE)"));
@@ -97,7 +100,8 @@ qint64 TestOrg::addConfirmedUser(const QString &email, const QString &profile, U
 {
     static const QString hash = PasswordHasher::hash(adminPassword());
     QSqlQuery q = m_db->prepare(QStringLiteral(
-        "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, active, confirmed_at, "
+        "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, active, "
+        "confirmed_at, "
         "created_at, updated_at, password_hash) VALUES (?, ?, ?, ?, ?, (SELECT id FROM profiles "
         "WHERE name = ?), 1, ?, ?, ?, ?) RETURNING id"));
     q.addBindValue(userKindKey(kind));
@@ -154,7 +158,8 @@ int TestOrg::deliver()
 QString TestOrg::dump()
 {
     QString out;
-    for (const char *table : {"meta", "settings", "profiles", "users", "invitations", "outbox", "audit_log"}) {
+    for (const char *table :
+         {"meta", "settings", "profiles", "users", "invitations", "outbox", "audit_log"}) {
         QSqlQuery q(m_db->connection());
         q.exec(QStringLiteral("SELECT * FROM %1 ORDER BY 1").arg(QString::fromLatin1(table)));
         out += QString::fromLatin1(table) + u'\n';
@@ -190,7 +195,8 @@ QProcessEnvironment TestOrg::rosterctlEnvironment() const
     return env;
 }
 
-RunResult rosterctl(const QStringList &args, const QByteArray &input, const QProcessEnvironment &env)
+RunResult rosterctl(const QStringList &args, const QByteArray &input,
+                    const QProcessEnvironment &env)
 {
     RunResult r;
     QProcess p;
@@ -218,7 +224,8 @@ QStringList emlFiles(const QString &dir)
 {
     QDir d(dir);
     QStringList out;
-    const auto infos = d.entryInfoList({QStringLiteral("*.eml")}, QDir::Files, QDir::Time | QDir::Reversed);
+    const auto infos =
+        d.entryInfoList({QStringLiteral("*.eml")}, QDir::Files, QDir::Time | QDir::Reversed);
     for (const QFileInfo &i : infos)
         out << i.absoluteFilePath();
     return out;
@@ -266,7 +273,8 @@ QByteArray decodeQuotedPrintable(const QByteArray &in)
 
 QByteArray tokenFromMessage(const QByteArray &message)
 {
-    static const QRegularExpression re(QStringLiteral("token=([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])"));
+    static const QRegularExpression re(
+        QStringLiteral("token=([A-Za-z0-9_-]{43})(?![A-Za-z0-9_-])"));
     const auto m = re.match(QString::fromLatin1(decodeQuotedPrintable(message)));
     return m.hasMatch() ? m.captured(1).toLatin1() : QByteArray();
 }

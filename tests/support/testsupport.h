@@ -25,8 +25,10 @@ QStringList engines();
 class TestOrg
 {
 public:
-    // The engine comes from ROSTER_TEST_ENGINE (sqlite | postgresql); CTest runs each suite on both.
-    explicit TestOrg(QString engine = qEnvironmentVariable("ROSTER_TEST_ENGINE", QStringLiteral("sqlite")));
+    // The engine comes from ROSTER_TEST_ENGINE (sqlite | postgresql); CTest runs each suite on
+    // both.
+    explicit TestOrg(QString engine = qEnvironmentVariable("ROSTER_TEST_ENGINE",
+                                                           QStringLiteral("sqlite")));
     QString engine() const { return m_engine; }
     ~TestOrg();
     bool isValid() const { return m_db != nullptr; }
@@ -50,7 +52,8 @@ public:
     // suite proves the rules for CRM and Customer Portal users.
     static roster::UserKind testKind();
     // An unconfirmed user added through the service (first invitation mailed); returns its id.
-    qint64 addUnconfirmedUser(const QString &email, const QString &name = QStringLiteral("Test User"),
+    qint64 addUnconfirmedUser(const QString &email,
+                              const QString &name = QStringLiteral("Test User"),
                               roster::UserKind kind = testKind());
     // Delivers every due outbox message through the file transport; returns how many were sent.
     int deliver();

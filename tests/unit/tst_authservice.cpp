@@ -47,13 +47,15 @@ private slots:
         auto s = auth.signIn(QStringLiteral("sam@acme.example"), TestOrg::adminPassword());
         QVERIFY(!s);
         QCOMPARE(s.error().kind, ErrorKind::Refused);
-        QVERIFY2(s.error().message.contains(QStringLiteral("Standard")), qPrintable(s.error().message));
+        QVERIFY2(s.error().message.contains(QStringLiteral("Standard")),
+                 qPrintable(s.error().message));
         QVERIFY(s.error().message.contains(QStringLiteral("may not manage users")));
     }
 
     void portalUserNeverSignsIn()
     {
-        org->addConfirmedUser(QStringLiteral("cust@client.example"), QStringLiteral("Administrator"), UserKind::Portal);
+        org->addConfirmedUser(QStringLiteral("cust@client.example"),
+                              QStringLiteral("Administrator"), UserKind::Portal);
         AuthService auth(org->db(), org->clock());
         auto s = auth.signIn(QStringLiteral("cust@client.example"), TestOrg::adminPassword());
         QVERIFY(!s);
@@ -64,7 +66,8 @@ private slots:
     {
         AuthService auth(org->db(), org->clock());
         auto wrong = auth.signIn(TestOrg::adminEmail(), QStringLiteral("not the password"));
-        auto unknown = auth.signIn(QStringLiteral("nobody@acme.example"), QStringLiteral("not the password"));
+        auto unknown =
+            auth.signIn(QStringLiteral("nobody@acme.example"), QStringLiteral("not the password"));
         QVERIFY(!wrong && !unknown);
         QCOMPARE(wrong.error().message, unknown.error().message);
         QCOMPARE(wrong.error().kind, ErrorKind::Refused);
@@ -72,7 +75,8 @@ private slots:
 
     void deactivatedAndUnconfirmedAdministratorsAreRefused()
     {
-        const qint64 other = org->addConfirmedUser(QStringLiteral("vic@acme.example"), QStringLiteral("Administrator"));
+        const qint64 other = org->addConfirmedUser(QStringLiteral("vic@acme.example"),
+                                                   QStringLiteral("Administrator"));
         UserService s(org->db(), org->clock(), org->adminId());
         QVERIFY(s.setActive(other, false));
         AuthService auth(org->db(), org->clock());
@@ -88,8 +92,11 @@ private slots:
             QVERIFY(!auth.signIn(TestOrg::adminEmail(), QStringLiteral("wrong %1").arg(i)));
         auto locked = auth.signIn(TestOrg::adminEmail(), TestOrg::adminPassword());
         QVERIFY(!locked);
-        QVERIFY2(locked.error().message.contains(QStringLiteral("15 minutes")), qPrintable(locked.error().message));
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM audit_log WHERE action = 'signin.locked'")), 1);
+        QVERIFY2(locked.error().message.contains(QStringLiteral("15 minutes")),
+                 qPrintable(locked.error().message));
+        QCOMPARE(org->scalar(QStringLiteral(
+                     "SELECT count(*) FROM audit_log WHERE action = 'signin.locked'")),
+                 1);
         org->clock().advanceMinutes(14);
         QVERIFY(!auth.signIn(TestOrg::adminEmail(), TestOrg::adminPassword()));
         org->clock().advanceMinutes(1);
@@ -98,11 +105,13 @@ private slots:
 
     void storedHashCarriesOwaspParameters()
     {
-        QSqlQuery q = org->db().prepare(QStringLiteral("SELECT password_hash FROM users WHERE id = ?"));
+        QSqlQuery q =
+            org->db().prepare(QStringLiteral("SELECT password_hash FROM users WHERE id = ?"));
         q.addBindValue(org->adminId());
         QVERIFY(org->db().exec(q) && q.next());
         const QString hash = q.value(0).toString();
-        QVERIFY2(hash.startsWith(QStringLiteral("$argon2id$v=19$m=19456,t=2,p=1$")), qPrintable(hash));
+        QVERIFY2(hash.startsWith(QStringLiteral("$argon2id$v=19$m=19456,t=2,p=1$")),
+                 qPrintable(hash));
         QVERIFY(!hash.contains(TestOrg::adminPassword()));
         QVERIFY(PasswordHasher::verify(hash, TestOrg::adminPassword()));
         QVERIFY(!PasswordHasher::verify(hash, TestOrg::adminPassword() + u'x'));
@@ -110,8 +119,9 @@ private slots:
 
     void firstAdministratorOnlyOnce()
     {
-        auto again = AuthService::createFirstAdmin(org->db(), org->clock(), QStringLiteral("other@acme.example"),
-                                                   QStringLiteral("Other"), QStringLiteral("long enough pw"));
+        auto again = AuthService::createFirstAdmin(
+            org->db(), org->clock(), QStringLiteral("other@acme.example"), QStringLiteral("Other"),
+            QStringLiteral("long enough pw"));
         QVERIFY(!again);
         QCOMPARE(again.error().kind, ErrorKind::Refused);
     }

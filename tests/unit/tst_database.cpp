@@ -33,7 +33,8 @@ private slots:
         QVERIFY2(again, again ? "" : qPrintable(again.error().message));
         QCOMPARE(again.value()->databaseId(), org.db().databaseId());
         QSqlQuery q(again.value()->connection());
-        QVERIFY(q.exec(QStringLiteral("SELECT value FROM meta WHERE key = 'schema_version'")) && q.next());
+        QVERIFY(q.exec(QStringLiteral("SELECT value FROM meta WHERE key = 'schema_version'")) &&
+                q.next());
         QCOMPARE(q.value(0).toInt(), Database::schemaVersion());
     }
 
@@ -47,22 +48,27 @@ private slots:
         QVERIFY(q.exec(QStringLiteral("PRAGMA foreign_keys")) && q.next());
         QCOMPARE(q.value(0).toInt(), 1);
         q.finish();
-        QVERIFY(!org.db().exec(QStringLiteral("INSERT INTO invitations (user_id, token_hash, created_at, expires_at) VALUES (999999, 'x', 0, 0)")));
+        QVERIFY(
+            !org.db().exec(QStringLiteral("INSERT INTO invitations (user_id, token_hash, "
+                                          "created_at, expires_at) VALUES (999999, 'x', 0, 0)")));
     }
 
     void newerSchemaIsRefusedUntouched()
     {
         TestOrg org;
         QVERIFY(org.isValid());
-        QVERIFY(org.db().exec(QStringLiteral("UPDATE meta SET value = '99' WHERE key = 'schema_version'")));
+        QVERIFY(org.db().exec(
+            QStringLiteral("UPDATE meta SET value = '99' WHERE key = 'schema_version'")));
         if (org.engine() == u"sqlite")
             QVERIFY(org.db().exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
         const QString before = org.dump();
-        const QByteArray fileBefore = org.engine() == u"sqlite" ? digest(org.location()) : QByteArray();
+        const QByteArray fileBefore =
+            org.engine() == u"sqlite" ? digest(org.location()) : QByteArray();
         auto r = Database::open(org.location());
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Database);
-        QVERIFY2(r.error().message.contains(QStringLiteral("newer Roster")), qPrintable(r.error().message));
+        QVERIFY2(r.error().message.contains(QStringLiteral("newer Roster")),
+                 qPrintable(r.error().message));
         QVERIFY(r.error().message.contains(QStringLiteral("schema 99")));
         QCOMPARE(org.dump(), before);
         if (org.engine() == u"sqlite")
@@ -80,7 +86,8 @@ private slots:
         const QByteArray before = digest(path);
         auto r = Database::open(path);
         QVERIFY(!r);
-        QVERIFY2(r.error().message.contains(QStringLiteral("not a Roster database")), qPrintable(r.error().message));
+        QVERIFY2(r.error().message.contains(QStringLiteral("not a Roster database")),
+                 qPrintable(r.error().message));
         QCOMPARE(digest(path), before);
     }
 
@@ -96,7 +103,8 @@ private slots:
         f.close();
         auto r = Database::open(path);
         QVERIFY(!r);
-        QVERIFY2(r.error().message.contains(QStringLiteral("damaged")) || r.error().message.contains(QStringLiteral("not a Roster")),
+        QVERIFY2(r.error().message.contains(QStringLiteral("damaged")) ||
+                     r.error().message.contains(QStringLiteral("not a Roster")),
                  qPrintable(r.error().message));
     }
 
@@ -115,14 +123,17 @@ private slots:
         QSqlDatabase::removeDatabase(QStringLiteral("other"));
         auto r = Database::open(path);
         QVERIFY(!r);
-        QVERIFY2(r.error().message.contains(QStringLiteral("another program")), qPrintable(r.error().message));
+        QVERIFY2(r.error().message.contains(QStringLiteral("another program")),
+                 qPrintable(r.error().message));
     }
 
     void missingFolderAndMissingFile()
     {
-        auto r = Database::open(QStringLiteral("/nonexistent-folder/roster.db"), Database::OpenMode::CreateIfMissing);
+        auto r = Database::open(QStringLiteral("/nonexistent-folder/roster.db"),
+                                Database::OpenMode::CreateIfMissing);
         QVERIFY(!r);
-        QVERIFY2(r.error().message.contains(QStringLiteral("does not exist")), qPrintable(r.error().message));
+        QVERIFY2(r.error().message.contains(QStringLiteral("does not exist")),
+                 qPrintable(r.error().message));
         QTemporaryDir dir;
         auto m = Database::open(dir.filePath(QStringLiteral("absent.db")));
         QVERIFY(!m);
@@ -143,7 +154,8 @@ private slots:
         auto pg = Database::open(QStringLiteral("postgresql://nobody:pw@127.0.0.1:1/roster"));
         QVERIFY(!pg);
         QCOMPARE(pg.error().kind, ErrorKind::Database);
-        QVERIFY2(pg.error().message.contains(QStringLiteral("Cannot connect")), qPrintable(pg.error().message));
+        QVERIFY2(pg.error().message.contains(QStringLiteral("Cannot connect")),
+                 qPrintable(pg.error().message));
         QVERIFY(!pg.error().message.contains(QStringLiteral(":pw@"))); // no password in messages
     }
 
@@ -164,7 +176,8 @@ private slots:
         auto r = s.reinvite(target);
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Database);
-        QVERIFY2(r.error().message.contains(QStringLiteral("locked by another program")), qPrintable(r.error().message));
+        QVERIFY2(r.error().message.contains(QStringLiteral("locked by another program")),
+                 qPrintable(r.error().message));
         other.value()->rollback();
         QCOMPARE(org.dump(), before);
         QVERIFY(s.reinvite(target));

@@ -26,9 +26,11 @@ public:
             seen.append(m);
             DeliveryResult r;
             r.outcome = script.isEmpty() ? DeliveryResult::Outcome::Sent : script.takeFirst();
-            r.reply = r.outcome == DeliveryResult::Outcome::Sent ? QStringLiteral("250 2.0.0 queued")
-                      : r.outcome == DeliveryResult::Outcome::Temporary ? QStringLiteral("451 4.3.0 try later")
-                                                                        : QStringLiteral("550 5.1.1 no such user");
+            r.reply = r.outcome == DeliveryResult::Outcome::Sent
+                          ? QStringLiteral("250 2.0.0 queued")
+                      : r.outcome == DeliveryResult::Outcome::Temporary
+                          ? QStringLiteral("451 4.3.0 try later")
+                          : QStringLiteral("550 5.1.1 no such user");
             r.connectionError = connectionError;
             out.append(r);
         }
@@ -45,7 +47,8 @@ class TestOutbox : public QObject
     Sealer sealer() { return Sealer::forDatabase(org->db().databaseId()).value(); }
     QString state(qint64 userId)
     {
-        QSqlQuery q = org->db().prepare(QStringLiteral("SELECT state FROM outbox WHERE user_id = ? ORDER BY id DESC"));
+        QSqlQuery q = org->db().prepare(
+            QStringLiteral("SELECT state FROM outbox WHERE user_id = ? ORDER BY id DESC"));
         q.addBindValue(userId);
         if (!org->db().exec(q) || !q.next())
             return {};
@@ -86,16 +89,20 @@ private slots:
         // Not due yet: nothing happens.
         QCOMPARE(outbox.deliverDue(t, sealer())->size(), 0);
         org->clock().advanceMinutes(1);
-        QCOMPARE(outbox.deliverDue(t, sealer())->first().nextAttemptAt, org->clock().nowMs() + 120000);
+        QCOMPARE(outbox.deliverDue(t, sealer())->first().nextAttemptAt,
+                 org->clock().nowMs() + 120000);
         org->clock().advanceMinutes(2);
         auto sent = outbox.deliverDue(t, sealer());
         QCOMPARE(sent->first().state, QStringLiteral("sent"));
         QCOMPARE(t.seen.size(), 3);
         // The same Message-ID on every attempt.
-        QVERIFY(t.seen.at(0).data.contains(QByteArray("Message-ID: <" + t.seen.at(0).messageId + '>')));
+        QVERIFY(
+            t.seen.at(0).data.contains(QByteArray("Message-ID: <" + t.seen.at(0).messageId + '>')));
         QCOMPARE(t.seen.at(0).messageId, t.seen.at(2).messageId);
         QCOMPARE(UserRepository(org->db()).byId(id)->mailState, QStringLiteral("sent"));
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE sealed_token IS NOT NULL")), 0);
+        QCOMPARE(org->scalar(
+                     QStringLiteral("SELECT count(*) FROM outbox WHERE sealed_token IS NOT NULL")),
+                 0);
     }
 
     void permanentFailureFailsAtOnceWithTheReply()
@@ -146,7 +153,8 @@ private slots:
         auto r = outbox.deliverDue(t, sealer(), 2);
         QVERIFY(r);
         QCOMPARE(r->size(), 2);
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'queued'")), 3);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'queued'")),
+                 3);
     }
 
     void reinviteCancelsTheUnsentMailOfTheOldLink()
@@ -155,7 +163,10 @@ private slots:
         org->clock().advanceMinutes(6);
         UserService s(org->db(), org->clock(), org->adminId());
         QVERIFY(s.reinvite(id));
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'cancelled' AND sealed_token IS NULL")), 1);
+        QCOMPARE(
+            org->scalar(QStringLiteral(
+                "SELECT count(*) FROM outbox WHERE state = 'cancelled' AND sealed_token IS NULL")),
+            1);
         ScriptedTransport t;
         Outbox outbox(org->db(), org->clock());
         QCOMPARE(outbox.deliverDue(t, sealer())->size(), 1); // only the new one
@@ -197,9 +208,11 @@ private slots:
     void claimsOfADeadProcessAreRetried()
     {
         const qint64 id = org->addUnconfirmedUser(QStringLiteral("g@acme.example"));
-        QVERIFY(org->db().exec(QStringLiteral("UPDATE outbox SET state = 'sending', claimed_by = '%1:999999', claimed_at = %2")
-                                   .arg(QSysInfo::machineHostName())
-                                   .arg(org->clock().nowMs())));
+        QVERIFY(org->db().exec(
+            QStringLiteral(
+                "UPDATE outbox SET state = 'sending', claimed_by = '%1:999999', claimed_at = %2")
+                .arg(QSysInfo::machineHostName())
+                .arg(org->clock().nowMs())));
         ScriptedTransport t;
         Outbox outbox(org->db(), org->clock());
         auto r = outbox.deliverDue(t, sealer());
@@ -211,8 +224,10 @@ private slots:
     void quietClaimsOfAnotherHostWaitForTheStaleTimeout()
     {
         const qint64 id = org->addUnconfirmedUser(QStringLiteral("h@acme.example"));
-        QVERIFY(org->db().exec(QStringLiteral("UPDATE outbox SET state = 'sending', claimed_by = 'elsewhere:1', claimed_at = %1")
-                                   .arg(org->clock().nowMs())));
+        QVERIFY(org->db().exec(
+            QStringLiteral(
+                "UPDATE outbox SET state = 'sending', claimed_by = 'elsewhere:1', claimed_at = %1")
+                .arg(org->clock().nowMs())));
         ScriptedTransport t;
         Outbox outbox(org->db(), org->clock());
         QCOMPARE(outbox.deliverDue(t, sealer())->size(), 0);

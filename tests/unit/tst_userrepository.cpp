@@ -53,10 +53,13 @@ private slots:
     void substringFromThreeCharacters()
     {
         QCOMPARE(names(search(QStringLiteral("ann"))),
-                 (QStringList{QStringLiteral("Anna Bauer"), QStringLiteral("Hannah Müller"), QStringLiteral("Zed Zulu")}));
-        QCOMPARE(names(search(QStringLiteral("MÜLL"))), QStringList{QStringLiteral("Hannah Müller")});
+                 (QStringList{QStringLiteral("Anna Bauer"), QStringLiteral("Hannah Müller"),
+                              QStringLiteral("Zed Zulu")}));
+        QCOMPARE(names(search(QStringLiteral("MÜLL"))),
+                 QStringList{QStringLiteral("Hannah Müller")});
         QCOMPARE(names(search(QStringLiteral("o'br"))), QStringList{QStringLiteral("Jo O'Brien")});
-        QCOMPARE(names(search(QStringLiteral("anna b"))), QStringList{QStringLiteral("Anna Bauer")});
+        QCOMPARE(names(search(QStringLiteral("anna b"))),
+                 QStringList{QStringLiteral("Anna Bauer")});
         QCOMPARE(names(search(QStringLiteral("annabel"))), QStringList{});
     }
 
@@ -73,21 +76,26 @@ private slots:
     {
         QCOMPARE(names(search(QStringLiteral("an"))), QStringList{QStringLiteral("Anna Bauer")});
         QCOMPARE(names(search(QStringLiteral("h"))), QStringList{QStringLiteral("Hannah Müller")});
-        QCOMPARE(names(search(QStringLiteral("u"))), QStringList{QStringLiteral("Under_Score")}); // name and email both start with u
+        QCOMPARE(names(search(QStringLiteral("u"))),
+                 QStringList{QStringLiteral("Under_Score")}); // name and email both start with u
         QCOMPARE(names(search(QStringLiteral("JO"))), QStringList{QStringLiteral("Jo O'Brien")});
     }
 
     void searchFollowsRenamesAndSurvivesDeletes()
     {
-        QVERIFY(org->db().exec(QStringLiteral("UPDATE users SET name = 'Anneliese Bauer', name_key = 'anneliese bauer' WHERE email = 'anna.bauer@x.example'")));
-        QCOMPARE(names(search(QStringLiteral("annel"))), QStringList{QStringLiteral("Anneliese Bauer")});
+        QVERIFY(org->db().exec(
+            QStringLiteral("UPDATE users SET name = 'Anneliese Bauer', name_key = 'anneliese "
+                           "bauer' WHERE email = 'anna.bauer@x.example'")));
+        QCOMPARE(names(search(QStringLiteral("annel"))),
+                 QStringList{QStringLiteral("Anneliese Bauer")});
         QCOMPARE(names(search(QStringLiteral("anna b"))), QStringList{});
     }
 
     void fetchingFromTheEndGivesTheSameRows()
     {
-        for (const auto sort : {UserFilter::Sort::Name, UserFilter::Sort::Email, UserFilter::Sort::Status,
-                                UserFilter::Sort::Invited, UserFilter::Sort::Profile}) {
+        for (const auto sort :
+             {UserFilter::Sort::Name, UserFilter::Sort::Email, UserFilter::Sort::Status,
+              UserFilter::Sort::Invited, UserFilter::Sort::Profile}) {
             for (const bool desc : {false, true}) {
                 UserFilter f;
                 f.sort = sort;
@@ -108,7 +116,8 @@ private slots:
 
     void statusSortPutsInactiveThenConfirmedThenUnconfirmedByExpiry()
     {
-        QVERIFY(org->db().exec(QStringLiteral("UPDATE users SET active = 0 WHERE email = 'zed@annex.example'")));
+        QVERIFY(org->db().exec(
+            QStringLiteral("UPDATE users SET active = 0 WHERE email = 'zed@annex.example'")));
         UserFilter f;
         f.sort = UserFilter::Sort::Status;
         const QStringList n = names(f);
@@ -131,7 +140,8 @@ private slots:
         f.nowMs = org->clock().nowMs();
         QCOMPARE(names(f).size(), 0);
         f.view = UserView::FailedMail;
-        QVERIFY(org->db().exec(QStringLiteral("UPDATE users SET mail_state = 'failed' WHERE email = 'pure@x.example'")));
+        QVERIFY(org->db().exec(QStringLiteral(
+            "UPDATE users SET mail_state = 'failed' WHERE email = 'pure@x.example'")));
         QCOMPARE(names(f), QStringList{QStringLiteral("100% Pure")});
         f.view = UserView::All;
         f.kind = UserKind::Portal;
