@@ -155,15 +155,18 @@ QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
 QString UserFilter::countWhereSql(QVariantList *binds, Dialect dialect) const
 {
     QString sql = whereSql(binds, dialect);
-    if (dialect != Dialect::Sqlite || (view != UserView::Unconfirmed && view != UserView::Confirmed))
+    if (dialect != Dialect::Sqlite ||
+        (view != UserView::Unconfirmed && view != UserView::Confirmed))
         return sql;
     // The view's own clause is the first condition after the kind (see whereSql()).
-    const QString rowForm = view == UserView::Unconfirmed
-                                ? QStringLiteral(" AND u.confirmed_at IS NULL AND u.active = 1")
-                                : QStringLiteral(" AND u.confirmed_at IS NOT NULL AND u.active = 1");
-    const QString indexForm = view == UserView::Unconfirmed
-                                  ? QStringLiteral(" AND (u.confirmed_at IS NULL) = 1 AND u.active = 1")
-                                  : QStringLiteral(" AND (u.confirmed_at IS NULL) = 0 AND u.active = 1");
+    const QString rowForm =
+        view == UserView::Unconfirmed
+            ? QStringLiteral(" AND u.confirmed_at IS NULL AND u.active = 1")
+            : QStringLiteral(" AND u.confirmed_at IS NOT NULL AND u.active = 1");
+    const QString indexForm =
+        view == UserView::Unconfirmed
+            ? QStringLiteral(" AND (u.confirmed_at IS NULL) = 1 AND u.active = 1")
+            : QStringLiteral(" AND (u.confirmed_at IS NULL) = 0 AND u.active = 1");
     const qsizetype at = sql.indexOf(rowForm);
     if (at >= 0)
         sql.replace(at, rowForm.size(), indexForm);
