@@ -3,6 +3,7 @@
 #include "app/mailsetup.h"
 #include "app/orgsettings.h"
 #include "app/sealer.h"
+#include "app/userservice.h"
 
 #include <QCoreApplication>
 #include <QSet>
@@ -54,6 +55,33 @@ private:
                 return;
             }
             m_db = std::move(db).value();
+        } else if (Status s = m_db->reconnectIfNeeded(); !s) {
+            // PostgreSQL went away: say so once per run, try again at the next one.
+            emit m_owner->failed(s.error().message);
+            return;
+        }
+        qint64 actorId = 0;
+        PasswordSource passwordSource;
+        {
+            QMutexLocker lock(&m_owner->m_configLock);
+            actorId = m_owner->m_actorId;
+            passwordSource = m_owner->m_passwordSource;
+        }
+        QList<qint64> reminded;
+        if (actorId) {
+            // Reminders go through the same rules, audit and outbox as a re-invite.
+            UserService service(*m_db, m_clock, actorId);
+            auto queued = service.sendDueReminders();
+            if (!queued) {
+                emit m_owner->failed(queued.error().message);
+            } else {
+                for (const InviteOutcome &o : queued.value())
+                    reminded.append(o.user.id);
+            }
+            if (!reminded.isEmpty()) {
+                emit m_owner->remindersQueued(reminded);
+                emit m_owner->usersChanged(reminded);
+            }
         }
         Outbox outbox(*m_db, m_clock);
         if (!requested) {
@@ -79,7 +107,13 @@ private:
             }
             m_sealer = s.value();
         }
-        auto transport = makeTransport(settings.value(), *m_sealer);
+        OrgSettings effective = settings.value();
+        if (passwordSource && effective.transport == u"smtp" && !effective.smtpUser.isEmpty()) {
+            // The keyring first; sealed for makeTransport, which unseals it at once.
+            if (auto pw = passwordSource(m_db->databaseId()))
+                effective.smtpPasswordSealed = m_sealer->seal(*pw, smtpPasswordContext);
+        }
+        auto transport = makeTransport(effective, *m_sealer);
         if (!transport) {
             emit m_owner->failed(transport.error().message);
             return;
@@ -93,12 +127,24 @@ private:
             return;
         QList<qint64> users;
         QSet<qint64> seen;
-        for (const DeliveryReport &r : reports.value())
+        int deferred = 0;
+        QString reply;
+        qint64 nextAttempt = 0;
+        for (const DeliveryReport &r : reports.value()) {
             if (r.userId && !seen.contains(r.userId)) {
                 seen.insert(r.userId);
                 users.append(r.userId);
             }
+            if (r.state == u"deferred") {
+                ++deferred;
+                reply = r.reply;
+                nextAttempt =
+                    nextAttempt ? std::min(nextAttempt, r.nextAttemptAt) : r.nextAttemptAt;
+            }
+        }
         emit m_owner->delivered(reports.value());
+        if (deferred)
+            emit m_owner->deliveryDeferred(deferred, reply, nextAttempt);
         if (!users.isEmpty())
             emit m_owner->usersChanged(users);
     }
@@ -147,6 +193,18 @@ void OutboxWorker::stop()
     // The thread's loop has ended and the runner has no timer left: nothing can reach it now.
     delete m_runner;
     m_runner = nullptr;
+}
+
+void OutboxWorker::setActor(qint64 userId)
+{
+    QMutexLocker lock(&m_configLock);
+    m_actorId = userId;
+}
+
+void OutboxWorker::setSmtpPasswordSource(PasswordSource source)
+{
+    QMutexLocker lock(&m_configLock);
+    m_passwordSource = std::move(source);
 }
 
 void OutboxWorker::deliverNow(const QList<qint64> &outboxIds)

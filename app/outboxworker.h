@@ -5,9 +5,13 @@
 
 #include <QList>
 #include <QMetaType>
+#include <QMutex>
 #include <QObject>
 #include <QString>
 #include <QThread>
+
+#include <functional>
+#include <optional>
 
 Q_DECLARE_METATYPE(roster::DeliveryReport)
 
@@ -40,6 +44,15 @@ public:
     // Delivers these outbox rows now if they are due (every due row when empty).
     void deliverNow(const QList<qint64> &outboxIds = {});
 
+    // The signed-in administrator the automatic reminders (OrgSettings::reminderDaysBefore) are
+    // sent as; 0, the default, sends none. Each run queues the due reminders first (issue 8).
+    void setActor(qint64 userId);
+    // Where the SMTP password comes from before the sealed setting in the database: the console
+    // passes the desktop keyring (issue 3). Called on the worker thread at each run that builds
+    // an SMTP transport; nothing (std::nullopt) falls back to the database.
+    using PasswordSource = std::function<std::optional<QByteArray>(const QString &databaseId)>;
+    void setSmtpPasswordSource(PasswordSource source);
+
 signals:
     // One run's results: only runs that handled at least one message report.
     void delivered(const QList<roster::DeliveryReport> &reports);
@@ -50,6 +63,11 @@ signals:
     void failed(const QString &message);
     // A run ended, whatever it did (tests wait on this).
     void runFinished();
+    // Automatic reminders queued in a run (their delivery is reported by delivered()).
+    void remindersQueued(const QList<qint64> &userIds);
+    // Messages in this run were deferred: the server is unavailable, delivery retries on its own.
+    // `nextAttemptAt` is the earliest retry (ms since the epoch).
+    void deliveryDeferred(int count, const QString &reply, qint64 nextAttemptAt);
 
 private:
     class Runner;
@@ -57,6 +75,10 @@ private:
     const Clock &m_clock;
     QThread m_thread;
     Runner *m_runner = nullptr;
+    // Set from the GUI thread, read by the runner at each run.
+    mutable QMutex m_configLock;
+    qint64 m_actorId = 0;
+    PasswordSource m_passwordSource;
 };
 
 } // namespace roster

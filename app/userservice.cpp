@@ -532,6 +532,133 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
     return updated;
 }
 
+Result<UserRecord> UserService::updateUser(qint64 userId, const QString &name,
+                                           const QString &profile,
+                                           const std::optional<QString> &account)
+{
+    auto a = actor();
+    if (!a)
+        return a.error();
+    if (const QString p = userNameProblem(name); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
+    if (const QString p = textFieldProblem(tr("The profile"), profile, 200); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
+    if (account) {
+        if (const QString p = textFieldProblem(tr("The account"), *account, 200); !p.isEmpty())
+            return makeError(ErrorKind::Invalid, p);
+    }
+    const qint64 now = m_clock.nowMs();
+    Transaction tx(m_db);
+    if (!tx.status())
+        return tx.status().error();
+    // Two administrators editing at once: the second reads what the first wrote.
+    QSqlQuery lock =
+        m_db.prepare(QStringLiteral("SELECT id FROM users WHERE id = ?") + forUpdate(m_db));
+    lock.addBindValue(userId);
+    if (Status s = m_db.exec(lock); !s)
+        return s.error();
+    lock.finish();
+    UserRepository repo(m_db);
+    auto target = repo.byId(userId);
+    if (!target)
+        return target.error();
+    const UserRecord old = target.value();
+
+    qint64 profileId = old.profileId;
+    QString profileName = old.profileName;
+    bool toAdmin = old.isAdmin;
+    bool toManage = old.manageUsers;
+    if (old.kind == UserKind::Portal) {
+        if (!profile.trimmed().isEmpty())
+            return makeError(ErrorKind::Invalid,
+                             tr("Portal users have no profile: change their account instead."));
+    } else {
+        if (account && account->trimmed() != old.account)
+            return makeError(ErrorKind::Invalid,
+                             tr("Only portal users belong to an account: give a profile "
+                                "instead."));
+        if (!profile.trimmed().isEmpty()) {
+            auto p = repo.profileByName(profile);
+            if (!p)
+                return makeError(ErrorKind::Invalid, p.error().message);
+            profileId = p->id;
+            profileName = p->name;
+            toAdmin = p->isAdmin;
+            toManage = p->manageUsers;
+        }
+    }
+    // A Manage Users profile neither touches administrators nor makes or unmakes them.
+    if (!a->isAdmin) {
+        if (old.isAdmin)
+            return makeError(ErrorKind::Refused,
+                             tr("Only an Administrator can edit an administrator."));
+        if (toAdmin)
+            return makeError(ErrorKind::Refused,
+                             tr("Only an Administrator can give the Administrator profile."));
+    }
+    if (old.isAdmin && !toAdmin && old.active && old.confirmedAt) {
+        QSqlQuery c = m_db.prepare(QStringLiteral(
+            "SELECT count(*) FROM users u JOIN profiles p ON p.id = u.profile_id WHERE p.is_admin "
+            "= 1 AND u.active = 1 AND u.confirmed_at IS NOT NULL AND u.id <> ?"));
+        c.addBindValue(old.id);
+        if (Status s = m_db.exec(c); !s)
+            return s.error();
+        if (c.next() && c.value(0).toLongLong() == 0)
+            return makeError(ErrorKind::Refused,
+                             tr("%1 is the last active administrator: make another user an "
+                                "administrator first.")
+                                 .arg(old.email));
+        c.finish();
+    }
+
+    const QString newName = name.trimmed();
+    const QString newAccount = account ? account->trimmed() : old.account;
+    QStringList changes;
+    const auto quoted = [](const QString &v) { return QString(u'"' + v + u'"'); };
+    if (newName != old.name)
+        changes << tr("name: %1 → %2").arg(quoted(old.name), quoted(newName));
+    if (profileId != old.profileId)
+        changes << tr("profile: %1 → %2").arg(old.profileName, profileName);
+    if (newAccount != old.account)
+        changes << tr("account: %1 → %2").arg(quoted(old.account), quoted(newAccount));
+    if (changes.isEmpty())
+        return old; // nothing to write, nothing to audit
+
+    QSqlQuery q = m_db.prepare(QStringLiteral(
+        "UPDATE users SET name = ?, name_key = ?, profile_id = ?, account = ?, updated_at = ? "
+        "WHERE id = ?"));
+    q.addBindValue(newName);
+    q.addBindValue(nameKey(newName));
+    q.addBindValue(profileId ? QVariant(profileId) : nullInt());
+    q.addBindValue(newAccount);
+    q.addBindValue(now);
+    q.addBindValue(userId);
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    AuditEntry e{0,
+                 now,
+                 a->id,
+                 a->email,
+                 QStringLiteral("user.edit"),
+                 old.id,
+                 old.email,
+                 changes.join(QStringLiteral("; "))};
+    if (Status s = writeAudit(m_db, e); !s)
+        return s.error();
+    if (Status s = notifyUsersChanged(m_db, {userId}); !s)
+        return s.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    UserRecord updated = old;
+    updated.name = newName;
+    updated.profileId = profileId;
+    updated.profileName = profileName;
+    updated.isAdmin = toAdmin;
+    updated.manageUsers = toManage;
+    updated.account = newAccount;
+    return updated;
+}
+
 QString InvitationInfo::state(qint64 nowMs) const
 {
     if (acceptedAt)

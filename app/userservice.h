@@ -98,6 +98,13 @@ public:
 
     Result<UserRecord> setActive(qint64 userId, bool active);
 
+    // Edit user: the name, and the profile (CRM users) or the account (portal users, who have no
+    // profile). An empty profile keeps the current one; no account keeps it. The email is not
+    // editable: a new address is a new invitation (add the user anew). Writes "user.edit" with
+    // old → new to the audit log; nothing when nothing changed.
+    Result<UserRecord> updateUser(qint64 userId, const QString &name, const QString &profile,
+                                  const std::optional<QString> &account = std::nullopt);
+
     // Every invitation of the user, newest first, with its mail's state.
     Result<QList<InvitationInfo>> invitationHistory(qint64 userId);
 

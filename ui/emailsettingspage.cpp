@@ -7,6 +7,7 @@
 #include "app/outboxworker.h"
 #include "app/sealer.h"
 #include "app/validation.h"
+#include "ui/smtppasswordstore.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -48,6 +49,14 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     m_cooldown->setRange(0, 10080);
     m_cooldown->setSuffix(tr(" min"));
     m_cooldown->setToolTip(tr("How long after an invitation the same user cannot be re-invited"));
+    m_reminderDays = new QSpinBox(this);
+    m_reminderDays->setObjectName(QStringLiteral("reminderDaysSpin"));
+    m_reminderDays->setRange(0, 6);
+    m_reminderDays->setSpecialValueText(tr("Off"));
+    m_reminderDays->setSuffix(tr(" days before expiry"));
+    m_reminderDays->setToolTip(tr("Re-invite unconfirmed users once, this many days before their "
+                                  "invitation expires (sent by the console's background delivery "
+                                  "and by rosterctl outbox deliver)"));
 
     auto *sender = new QGroupBox(tr("Invitations"), this);
     auto *sf = new QFormLayout(sender);
@@ -57,6 +66,7 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     sf->addRow(tr("A&ccept URL:"), m_acceptUrl);
     sf->addRow(tr("&Portal accept URL:"), m_portalAcceptUrl);
     sf->addRow(tr("Re-invite &cooldown:"), m_cooldown);
+    sf->addRow(tr("Automatic &reminder:"), m_reminderDays);
 
     m_transport = new QComboBox(this);
     m_transport->setObjectName(QStringLiteral("transportCombo"));
@@ -82,11 +92,15 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     m_caFile = line("smtpCaFileEdit");
     m_caFile->setPlaceholderText(tr("system certificates"));
     m_allowPlain = new QCheckBox(tr("Allow the password over an unencrypted connection"), this);
+    m_passwordStore = new QLabel(this);
+    m_passwordStore->setObjectName(QStringLiteral("passwordStoreLabel"));
+    m_passwordStore->setWordWrap(true);
     mf->addRow(tr("&Server:"), m_host);
     mf->addRow(tr("P&ort:"), m_port);
     mf->addRow(tr("S&ecurity:"), m_security);
     mf->addRow(tr("&User:"), m_user);
     mf->addRow(tr("Pass&word:"), m_password);
+    mf->addRow(QString(), m_passwordStore);
     mf->addRow(tr("CA &file:"), m_caFile);
     mf->addRow(QString(), m_allowPlain);
     m_transportPages->addWidget(filePage);
@@ -151,8 +165,14 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     connect(m_save, &QPushButton::clicked, this, &EmailSettingsPage::save);
     connect(revert, &QPushButton::clicked, this, &EmailSettingsPage::refresh);
     connect(test, &QPushButton::clicked, this, &EmailSettingsPage::sendTest);
-    if (m_worker)
+    if (m_worker) {
         connect(m_worker, &OutboxWorker::delivered, this, &EmailSettingsPage::onDelivered);
+        // The background delivery sends reminders as the signed-in administrator, and reads the
+        // SMTP password from the keyring before the sealed setting.
+        m_worker->setActor(session.userId);
+        m_worker->setSmtpPasswordSource(
+            [](const QString &databaseId) { return SmtpPasswordStore::read(databaseId); });
+    }
     refresh();
 }
 
@@ -169,13 +189,22 @@ void EmailSettingsPage::refresh()
     m_acceptUrl->setText(s->acceptUrl);
     m_portalAcceptUrl->setText(s->portalAcceptUrl);
     m_cooldown->setValue(s->cooldownMinutes);
+    m_reminderDays->setValue(s->reminderDaysBefore);
     m_transport->setCurrentIndex(s->transport == u"smtp" ? 1 : 0);
     m_mailDir->setText(s->mailDir.isEmpty() ? OrgSettings::defaultMailDir() : s->mailDir);
     m_host->setText(s->smtpHost);
     m_port->setValue(s->smtpPort);
     m_security->setCurrentIndex(std::max(0, m_security->findData(s->smtpSecurity)));
     m_user->setText(s->smtpUser);
-    m_passwordStored = !s->smtpPasswordSealed.isEmpty();
+    const bool inKeyring = !s->smtpUser.isEmpty() && s->smtpPasswordSealed.isEmpty() &&
+                           SmtpPasswordStore::read(m_db.databaseId()).has_value();
+    m_passwordStored = inKeyring || !s->smtpPasswordSealed.isEmpty();
+    m_passwordStore->setText(
+        inKeyring ? tr("The password is in the desktop keyring.")
+        : !s->smtpPasswordSealed.isEmpty()
+            ? tr("The password is sealed in the database with this computer's key (no desktop "
+                 "keyring was available when it was saved).")
+            : QString());
     m_password->clear();
     m_password->setPlaceholderText(m_passwordStored ? tr("(stored; type to replace)") : QString());
     m_caFile->setText(s->smtpCaFile);
@@ -213,6 +242,7 @@ bool EmailSettingsPage::save()
     s.acceptUrl = m_acceptUrl->text().trimmed();
     s.portalAcceptUrl = m_portalAcceptUrl->text().trimmed();
     s.cooldownMinutes = m_cooldown->value();
+    s.reminderDaysBefore = m_reminderDays->value();
     s.transport = m_transport->currentData().toString();
     s.mailDir = m_mailDir->text().trimmed();
     s.smtpHost = m_host->text().trimmed();
@@ -221,15 +251,28 @@ bool EmailSettingsPage::save()
     s.smtpUser = m_user->text().trimmed();
     s.smtpCaFile = m_caFile->text().trimmed();
     s.smtpAllowPlainAuth = m_allowPlain->isChecked();
+    QString storeNote;
     if (s.smtpUser.isEmpty()) {
         s.smtpPasswordSealed.clear();
+        SmtpPasswordStore::remove(m_db.databaseId());
     } else if (!m_password->text().isEmpty()) {
-        auto sealer = Sealer::forDatabase(m_db.databaseId());
-        if (!sealer) {
-            m_problem->setText(sealer.error().message);
-            return false;
+        // The keyring first; the database only sealed, and only when there is no keyring.
+        QString keyringError;
+        if (SmtpPasswordStore::write(m_db.databaseId(), m_password->text().toUtf8(),
+                                     &keyringError)) {
+            s.smtpPasswordSealed.clear();
+            storeNote = tr("The password is in the desktop keyring.");
+        } else {
+            auto sealer = Sealer::forDatabase(m_db.databaseId());
+            if (!sealer) {
+                m_problem->setText(sealer.error().message);
+                return false;
+            }
+            s.smtpPasswordSealed = sealer->seal(m_password->text().toUtf8(), smtpPasswordContext);
+            storeNote = tr("No desktop keyring is available (%1): the password is sealed in the "
+                           "database with this computer's key instead.")
+                            .arg(keyringError);
         }
-        s.smtpPasswordSealed = sealer->seal(m_password->text().toUtf8(), smtpPasswordContext);
     }
     Transaction tx(m_db);
     Status r = tx.status();
@@ -251,6 +294,8 @@ bool EmailSettingsPage::save()
         return false;
     }
     refresh();
+    if (!storeNote.isEmpty())
+        m_passwordStore->setText(storeNote);
     emit statusMessage(tr("Mail settings saved."), 5000);
     return true;
 }

@@ -19,8 +19,9 @@ namespace roster {
 class OutboxWorker;
 
 // Setup › Email settings: how invitations leave (file folder or SMTP server), who they come
-// from, the accept links and the re-invite cooldown; "Send test email" goes through the outbox
-// and the background worker like any invitation.
+// from, the accept links, the re-invite cooldown and the automatic reminder; "Send test email"
+// goes through the outbox and the background worker like any invitation. The SMTP password goes
+// to the desktop keyring, or sealed into the database where there is none (the page says which).
 class EmailSettingsPage final : public QWidget
 {
     Q_OBJECT
@@ -46,6 +47,8 @@ private:
     OutboxWorker *m_worker;
     QLineEdit *m_organisation, *m_senderName, *m_senderAddress, *m_acceptUrl, *m_portalAcceptUrl;
     QSpinBox *m_cooldown;
+    QSpinBox *m_reminderDays;
+    QLabel *m_passwordStore; // where the SMTP password is kept: keyring, or sealed in the database
     QComboBox *m_transport;
     QStackedWidget *m_transportPages;
     QLineEdit *m_mailDir;

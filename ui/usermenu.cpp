@@ -59,13 +59,17 @@ QMenu *createUserMenu(const UserRecord &user, const UserMenuContext &ctx, QWidge
     }
 
     menu->addSeparator();
+    // The same words UserService::updateUser refuses with.
     add(menu, tr("Edit…"), UserAction::Edit, "editAction",
-        tr("Changing a user's name, email or profile is not available in this version."));
+        adminGuard ? tr("Only an Administrator can edit an administrator.") : QString());
     add(menu, tr("Copy email"), UserAction::CopyEmail, "copyEmailAction");
     QAction *link = add(menu, tr("Copy invite link"), UserAction::CopyInviteLink,
                         "copyInviteLinkAction", whyNotInvite);
     if (whyNotInvite.isEmpty())
         link->setStatusTip(tr("Make a new invitation and copy its link instead of mailing it."));
+    menu->addSeparator();
+    add(menu, tr("Invitation history…"), UserAction::History, "historyAction")
+        ->setStatusTip(tr("Every invitation %1 was sent, with its mail's state.").arg(user.email));
     return menu;
 }
 

@@ -7,6 +7,9 @@
 #include "models/userstablemodel.h"
 #include "ui/adduserdialog.h"
 #include "ui/bulkreinvitejob.h"
+#include "ui/csvexport.h"
+#include "ui/edituserdialog.h"
+#include "ui/invitationhistorydialog.h"
 #include "ui/userstableview.h"
 #include "ui/vectoricon.h"
 
@@ -17,6 +20,8 @@
 #include <QDateTime>
 #include <QDialog>
 #include <QDialogButtonBox>
+#include <QDir>
+#include <QFileDialog>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QItemSelectionModel>
@@ -90,6 +95,10 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     m_reinviteButton->setIcon(vectorIcon(QStringLiteral(":/icons/mail.svg")));
     m_reinviteButton->setToolTip(tr("Send new invitations to the selected users who have not "
                                     "accepted theirs"));
+    m_exportButton = new QPushButton(tr("E&xport CSV…"), this);
+    m_exportButton->setObjectName(QStringLiteral("exportButton"));
+    m_exportButton->setToolTip(tr("Save this view — its columns, search and order — as a CSV "
+                                  "file for a spreadsheet"));
 
     m_view->setObjectName(QStringLiteral("usersTable"));
     m_view->setModel(m_model);
@@ -120,6 +129,7 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     bar->addSpacing(8);
     bar->addWidget(m_countLabel);
     bar->addStretch();
+    bar->addWidget(m_exportButton);
     bar->addWidget(m_reinviteButton);
     bar->addWidget(m_addButton);
 
@@ -157,9 +167,24 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     });
     connect(m_addButton, &QPushButton::clicked, this, &UsersPage::addUser);
     connect(m_reinviteButton, &QPushButton::clicked, this, &UsersPage::reinviteSelected);
+    connect(m_exportButton, &QPushButton::clicked, this, &UsersPage::exportView);
+    m_chooseExportPath = [this] {
+        const QString name = m_kind == UserKind::Portal ? tr("portal-users.csv") : tr("users.csv");
+        return QFileDialog::getSaveFileName(this, tr("Export CSV"), QDir::home().filePath(name),
+                                            tr("CSV files (*.csv)"));
+    };
     if (m_worker) {
         connect(m_worker, &OutboxWorker::delivered, this, &UsersPage::onDelivered);
         connect(m_worker, &OutboxWorker::usersChanged, m_model, &UsersTableModel::refreshUsers);
+        if (m_kind == UserKind::Crm)
+            connect(m_worker, &OutboxWorker::remindersQueued, this,
+                    [this](const QList<qint64> &ids) {
+                        emit statusMessage(
+                            ids.size() == 1
+                                ? tr("Sent an automatic reminder to 1 user.")
+                                : tr("Sent automatic reminders to %1 users.").arg(ids.size()),
+                            10000);
+                    });
     }
     // Issue 5: other administrators' changes show up without a refresh. Known rows are re-read in
     // place; "reload" (new users, bulk changes, SQLite) re-counts, and only a changed count resets
@@ -381,6 +406,10 @@ QMenu *UsersPage::createMenuForRow(int row, QWidget *parent)
             setActive(id, false);
             break;
         case UserAction::Edit:
+            editUser(id);
+            break;
+        case UserAction::History:
+            showHistory(id);
             break;
         case UserAction::CopyEmail:
             copyEmail(id);
@@ -423,6 +452,25 @@ void UsersPage::reinvite(qint64 userId)
 
 void UsersPage::onDelivered(const QList<DeliveryReport> &reports)
 {
+    // Mail this page did not just send (reminders, retries, another console's queue): when the
+    // server is away, say once that the worker will retry. The CRM page speaks for both pages.
+    int deferred = 0;
+    qint64 retryAt = 0;
+    QString reply;
+    for (const DeliveryReport &r : reports)
+        if (r.state == u"deferred" && !m_awaitingDelivery.contains(r.outboxId)) {
+            ++deferred;
+            reply = r.reply;
+            retryAt = retryAt ? std::min(retryAt, r.nextAttemptAt) : r.nextAttemptAt;
+        }
+    if (deferred && m_kind == UserKind::Crm)
+        emit statusMessage(
+            tr("Mail server unavailable — %1 (%2 invitations waiting); delivery will retry at %3.")
+                .arg(reply)
+                .arg(deferred)
+                .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(retryAt).time(),
+                                        QLocale::ShortFormat)),
+            0);
     for (const DeliveryReport &r : reports) {
         const auto it = m_awaitingDelivery.constFind(r.outboxId);
         if (it == m_awaitingDelivery.cend())
@@ -629,6 +677,90 @@ void UsersPage::addUser()
     const int row = m_model->indexOf(out.user.id);
     if (row >= 0)
         m_view->selectRow(row);
+}
+
+void UsersPage::editUser(qint64 userId)
+{
+    // Read afresh: the cached row may be older than another console's change.
+    auto user = UserRepository(m_db).byId(userId);
+    if (!user) {
+        emit statusMessage(user.error().message, 10000);
+        return;
+    }
+    auto *dialog = new EditUserDialog(m_db, m_clock, m_session, user.value(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, userId] {
+        m_model->refreshUsers({userId});
+        if (const auto u = dialog->updated())
+            emit statusMessage(tr("Saved %1.").arg(u->email), 10000);
+    });
+    dialog->open();
+}
+
+void UsersPage::showHistory(qint64 userId)
+{
+    auto user = UserRepository(m_db).byId(userId);
+    if (!user) {
+        emit statusMessage(user.error().message, 10000);
+        return;
+    }
+    auto *dialog = new InvitationHistoryDialog(m_db, m_clock, m_session, user.value(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    if (m_worker)
+        connect(m_worker, &OutboxWorker::usersChanged, dialog,
+                [dialog, userId](const QList<qint64> &ids) {
+                    if (ids.contains(userId))
+                        dialog->reload();
+                });
+    dialog->show();
+}
+
+QList<int> UsersPage::visibleColumns() const
+{
+    QList<int> columns;
+    const QHeaderView *header = m_view->horizontalHeader();
+    for (int visual = 0; visual < header->count(); ++visual) {
+        const int logical = header->logicalIndex(visual);
+        if (logical != UsersTableModel::Actions && !m_view->isColumnHidden(logical))
+            columns.append(logical);
+    }
+    return columns;
+}
+
+void UsersPage::exportView()
+{
+    const QString path = m_chooseExportPath ? m_chooseExportPath() : QString();
+    if (!path.isEmpty())
+        exportCsv(path);
+}
+
+bool UsersPage::exportCsv(const QString &path)
+{
+    // What is on screen: a search typed in the last 150 ms counts too.
+    if (m_searchDelay->isActive()) {
+        m_searchDelay->stop();
+        applyFilter();
+    }
+    QProgressDialog progress(tr("Exporting…"), tr("Cancel"), 0, 100, this);
+    progress.setWindowModality(Qt::WindowModal);
+    progress.setMinimumDuration(500);
+    const Clock &clock = m_clock;
+    auto rows = exportUsersCsv(
+        m_db, m_model->filter(), visibleColumns(), [&clock] { return clock.nowMs(); }, path,
+        [&progress](qint64 done, qint64 total) {
+            progress.setValue(total ? int(done * 100 / total) : 100);
+            return !progress.wasCanceled();
+        });
+    if (!rows) {
+        emit statusMessage(rows.error().message, 0);
+        return false;
+    }
+    emit statusMessage(
+        rows.value() == 1
+            ? tr("Exported 1 row to %1.").arg(path)
+            : tr("Exported %1 rows to %2.").arg(QLocale().toString(rows.value()), path),
+        10000);
+    return true;
 }
 
 } // namespace roster

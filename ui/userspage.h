@@ -56,6 +56,15 @@ public:
     void setBulkConfirmer(BulkConfirmer confirmer) { m_confirmBulk = std::move(confirmer); }
     QList<qint64> selectedUserIds() const;
 
+    // Where Export CSV… writes; tests answer instead of the file dialog (rule 8). Empty: cancel.
+    using PathChooser = std::function<QString()>;
+    void setExportPathChooser(PathChooser chooser) { m_chooseExportPath = std::move(chooser); }
+    // The columns the table shows, in the order it shows them (what an export writes).
+    QList<int> visibleColumns() const;
+    // Writes the current view (columns, view, search, sort) to `path`; false with a status
+    // message when it could not.
+    bool exportCsv(const QString &path);
+
 public slots:
     void refresh();
     void focusSearch();
@@ -65,6 +74,9 @@ public slots:
     void copyInviteLink(qint64 userId);
     void reinviteSelected();
     void addUser();
+    void editUser(qint64 userId);
+    void showHistory(qint64 userId);
+    void exportView();
 
 signals:
     void statusMessage(const QString &text, int timeoutMs = 0);
@@ -92,6 +104,8 @@ private:
     QLabel *m_countLabel;
     QPushButton *m_addButton;
     QPushButton *m_reinviteButton;
+    QPushButton *m_exportButton = nullptr;
+    PathChooser m_chooseExportPath;
     QTimer *m_searchDelay;
     QPointer<QMenu> m_menu;
     QHash<qint64, QString> m_awaitingDelivery; // outbox id → recipient, for the status bar

@@ -163,6 +163,8 @@ Commands:
   user reinvite EMAIL... | --all-unconfirmed [--expired-only]   [--portal] [--queue-only]
   user activate EMAIL...      user deactivate EMAIL...          [--portal]
   user history EMAIL [--portal] [--format table|json]
+  user edit EMAIL [--name N] [--profile P] [--account A] [--portal]
+                 (the email stays: a new address is a new user and a new invitation)
   invitation accept --token TOKEN [--portal]        (password for the user from stdin)
   mail configure --transport file --dir DIR
   mail configure --transport smtp --host H --port P --security none|starttls|tls
@@ -672,10 +674,58 @@ int cmdUserActivate(Command &c, const QStringList &argv, bool active)
 
 int cmdUserHistory(Command &c, const QStringList &argv);
 
+int cmdUserEdit(Command &c, const QStringList &argv)
+{
+    QString err;
+    auto a = parseArgs(
+        argv, {QStringLiteral("name"), QStringLiteral("profile"), QStringLiteral("account")},
+        {QStringLiteral("portal")}, &err);
+    if (!a)
+        return usage(err);
+    if (a->positional.size() != 1)
+        return usage(tr("user edit needs exactly one EMAIL."));
+    if (!a->has(QStringLiteral("name")) && !a->has(QStringLiteral("profile")) &&
+        !a->has(QStringLiteral("account")))
+        return usage(tr("user edit needs --name, --profile or --account."));
+    const UserKind kind = kindOf(*a);
+    if (kind == UserKind::Portal && a->has(QStringLiteral("profile")))
+        return usage(tr("Portal users have no profile: change their --account instead."));
+    if (kind == UserKind::Crm && a->has(QStringLiteral("account")))
+        return usage(
+            tr("Only portal users belong to an account: add --portal, or give --profile."));
+    if (a->has(QStringLiteral("name")))
+        if (const QString p = userNameProblem(a->value(QStringLiteral("name"))); !p.isEmpty())
+            return usage(p);
+    if (int rc = c.signIn(); rc != Done)
+        return rc;
+    int rc = Done;
+    auto users = resolve(c, a->positional, kind, &rc);
+    if (!users)
+        return rc;
+    const UserRecord u = users->first();
+    UserService service(*c.db, c.clock, c.session->userId);
+    auto r = service.updateUser(
+        u.id, a->has(QStringLiteral("name")) ? a->value(QStringLiteral("name")) : u.name,
+        a->value(QStringLiteral("profile")),
+        a->has(QStringLiteral("account"))
+            ? std::optional<QString>(a->value(QStringLiteral("account")))
+            : std::nullopt);
+    if (!r)
+        return fail(r.error());
+    out() << "edited " << r->email << ": " << r->name;
+    if (r->kind == UserKind::Crm)
+        out() << ", " << r->profileName;
+    else if (!r->account.isEmpty())
+        out() << ", " << r->account;
+    out() << Qt::endl;
+    return Done;
+}
+
 int cmdUser(Command &c, const QStringList &argv)
 {
     if (argv.isEmpty())
-        return usage(tr("user needs a subcommand: add, list, reinvite, activate, deactivate, history."));
+        return usage(tr(
+            "user needs a subcommand: add, list, reinvite, activate, deactivate, history, edit."));
     const QString sub = argv.first();
     const QStringList rest = argv.mid(1);
     if (sub == u"add")
@@ -690,6 +740,8 @@ int cmdUser(Command &c, const QStringList &argv)
         return cmdUserActivate(c, rest, false);
     if (sub == u"history")
         return cmdUserHistory(c, rest);
+    if (sub == u"edit")
+        return cmdUserEdit(c, rest);
     return usage(tr("Unknown user subcommand \"%1\".").arg(sub));
 }
 

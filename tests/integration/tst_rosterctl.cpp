@@ -186,6 +186,11 @@ private slots:
         QTest::newRow("smtp bad port") << QStringList{S("mail"), S("configure"), S("--transport"), S("smtp"), S("--host"), S("h"), S("--port"), S("99999"), S("--security"), S("tls")} << QByteArray() << 2 << S("--port");
         QTest::newRow("bad accept url") << QStringList{S("mail"), S("configure"), S("--accept-url"), S("javascript:alert(1)")} << QByteArray() << 2 << S("accept URL");
         QTest::newRow("mail test bad to") << QStringList{S("mail"), S("test"), S("--to"), S("x")} << QByteArray() << 2 << S("");
+        QTest::newRow("edit unknown") << QStringList{S("user"), S("edit"), S("ghost@acme.example"), S("--name"), S("G")} << QByteArray() << 4 << S("No user");
+        QTest::newRow("edit nothing") << QStringList{S("user"), S("edit"), S("admin@acme.example")} << QByteArray() << 2 << S("--name");
+        QTest::newRow("edit crlf name") << QStringList{S("user"), S("edit"), S("admin@acme.example"), S("--name"), S("A\r\nB")} << QByteArray() << 2 << S("control character");
+        QTest::newRow("edit portal profile") << QStringList{S("user"), S("edit"), S("a@b.example"), S("--portal"), S("--profile"), S("Standard")} << QByteArray() << 2 << S("no profile");
+        QTest::newRow("edit last admin") << QStringList{S("user"), S("edit"), S("admin@acme.example"), S("--profile"), S("Standard")} << QByteArray() << 3 << S("last active administrator");
         QTest::newRow("outbox bad state") << QStringList{S("outbox"), S("list"), S("--state"), S("lost")} << QByteArray() << 2 << S("Unknown state");
     }
     void badInput()
@@ -340,6 +345,27 @@ private slots:
         auto v = rosterctl({QStringLiteral("--version")});
         QCOMPARE(v.exitCode, 0);
         QVERIFY(v.out.startsWith(QStringLiteral("rosterctl ")));
+    }
+
+    void editUser()
+    {
+        QCOMPARE(ctl({QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--email"), QStringLiteral("ron@example.com"),
+                      QStringLiteral("--name"), QStringLiteral("Ron")}).exitCode, 0);
+        auto r = ctl({QStringLiteral("user"), QStringLiteral("edit"), QStringLiteral("RON@example.com"), QStringLiteral("--name"),
+                      QStringLiteral("Ronald Weasley"), QStringLiteral("--profile"), QStringLiteral("User Manager")});
+        QVERIFY2(r.exitCode == 0, qPrintable(show(r)));
+        QVERIFY(r.out.contains(QStringLiteral("edited ron@example.com: Ronald Weasley, User Manager")));
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM users u JOIN profiles p ON p.id = u.profile_id "
+                                            "WHERE u.email = 'ron@example.com' AND u.name = 'Ronald Weasley' AND p.name = 'User Manager'")), 1);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM audit_log WHERE action = 'user.edit'")), 1);
+        QCOMPARE(ctl({QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--portal"), QStringLiteral("--email"),
+                      QStringLiteral("pia@example.com"), QStringLiteral("--name"), QStringLiteral("Pia")}).exitCode, 0);
+        auto p = ctl({QStringLiteral("user"), QStringLiteral("edit"), QStringLiteral("pia@example.com"), QStringLiteral("--portal"),
+                      QStringLiteral("--account"), QStringLiteral("Globex")});
+        QVERIFY2(p.exitCode == 0, qPrintable(show(p)));
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM users WHERE kind = 'portal' AND account = 'Globex'")), 1);
+        auto help = rosterctl({QStringLiteral("user"), QStringLiteral("--help")});
+        QVERIFY(help.out.contains(QStringLiteral("user edit EMAIL")));
     }
 };
 

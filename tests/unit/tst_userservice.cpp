@@ -431,6 +431,124 @@ private slots:
         org->clock().advanceMinutes(1);
         QCOMPARE(s.sendDueReminders()->size(), 1);
     }
+
+    // Edit user: the name (and the account of a portal user) change, the email stays, the change
+    // is audited with old → new.
+    void editChangesNameAndIsAudited()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("ed@example.com"), QStringLiteral("Ed Old"));
+        UserService s(org->db(), org->clock(), org->adminId());
+        const bool portal = TestOrg::testKind() == UserKind::Portal;
+        auto r = s.updateUser(id, QStringLiteral("  Edwina New "), {},
+                              portal ? std::optional<QString>(QStringLiteral("Globex")) : std::nullopt);
+        QVERIFY2(r, r ? "" : qPrintable(r.error().message));
+        const UserRecord u = user(id);
+        QCOMPARE(u.name, QStringLiteral("Edwina New"));
+        QCOMPARE(u.email, QStringLiteral("ed@example.com"));
+        if (portal)
+            QCOMPARE(u.account, QStringLiteral("Globex"));
+        // The search finds the new name (name_key and the search index follow).
+        UserFilter f;
+        f.kind = TestOrg::testKind();
+        f.search = QStringLiteral("edwina");
+        QCOMPARE(UserRepository(org->db()).count(f).value(), 1);
+        auto entries = readAudit(org->db(), 10, id);
+        QVERIFY(entries);
+        QCOMPARE(entries->first().action, QStringLiteral("user.edit"));
+        QVERIFY2(entries->first().detail.contains(QStringLiteral("\"Ed Old\" → \"Edwina New\"")),
+                 qPrintable(entries->first().detail));
+        // Saving the same values writes nothing.
+        const QString before = org->dump();
+        QVERIFY(s.updateUser(id, QStringLiteral("Edwina New"), {},
+                             portal ? std::optional<QString>(QStringLiteral("Globex")) : std::nullopt));
+        QCOMPARE(org->dump(), before);
+    }
+
+    void editRefusesBadInputAndOutsiders()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("fay@example.com"), QStringLiteral("Fay"));
+        const qint64 standard = org->addConfirmedUser(QStringLiteral("stan@example.com"), QStringLiteral("Standard"));
+        UserService s(org->db(), org->clock(), org->adminId());
+        const QString before = org->dump();
+        for (const QString &bad : {QStringLiteral("Fay\r\nBcc: x@y.example"), QStringLiteral("Fay\tTab"),
+                                   QString(10000, u'f'), QStringLiteral("   ")}) {
+            auto r = s.updateUser(id, bad, {});
+            QVERIFY(!r);
+            QCOMPARE(r.error().kind, ErrorKind::Invalid);
+        }
+        auto badProfile = s.updateUser(id, QStringLiteral("Fay"), QStringLiteral("Standard\n"));
+        QVERIFY(!badProfile);
+        QCOMPARE(badProfile.error().kind, ErrorKind::Invalid);
+        auto ghost = s.updateUser(999999, QStringLiteral("Ghost"), {});
+        QVERIFY(!ghost);
+        QCOMPARE(ghost.error().kind, ErrorKind::NotFound);
+        UserService asStandard(org->db(), org->clock(), standard);
+        auto refused = asStandard.updateUser(id, QStringLiteral("Hacked"), {});
+        QVERIFY(!refused);
+        QCOMPARE(refused.error().kind, ErrorKind::Refused);
+        QCOMPARE(org->dump(), before);
+        // Portal users have no profile; CRM users have no account.
+        if (TestOrg::testKind() == UserKind::Portal) {
+            auto r = s.updateUser(id, QStringLiteral("Fay"), QStringLiteral("Administrator"));
+            QVERIFY(!r);
+            QCOMPARE(r.error().kind, ErrorKind::Invalid);
+            QVERIFY(r.error().message.contains(QStringLiteral("account")));
+        } else {
+            auto r = s.updateUser(id, QStringLiteral("Fay"), {}, QStringLiteral("Globex"));
+            QVERIFY(!r);
+            QCOMPARE(r.error().kind, ErrorKind::Invalid);
+        }
+        QCOMPARE(org->dump(), before);
+    }
+
+    // Profiles: Manage Users neither gives nor takes Administrator nor edits an administrator;
+    // nobody demotes the last active administrator.
+    void editProfileRules()
+    {
+        if (TestOrg::testKind() == UserKind::Portal)
+            QSKIP("portal users have no profile (editRefusesBadInputAndOutsiders covers it)");
+        const qint64 manager = org->addConfirmedUser(QStringLiteral("uma@example.com"), QStringLiteral("User Manager"));
+        const qint64 std1 = org->addConfirmedUser(QStringLiteral("sid@example.com"), QStringLiteral("Standard"));
+        UserService asManager(org->db(), org->clock(), manager);
+        UserService asAdmin(org->db(), org->clock(), org->adminId());
+        const QString before = org->dump();
+        auto give = asManager.updateUser(std1, QStringLiteral("Sid"), QStringLiteral("Administrator"));
+        QVERIFY(!give);
+        QCOMPARE(give.error().kind, ErrorKind::Refused);
+        auto self = asManager.updateUser(manager, QStringLiteral("Uma"), QStringLiteral("administrator"));
+        QVERIFY(!self);
+        QCOMPARE(self.error().kind, ErrorKind::Refused);
+        auto take = asManager.updateUser(org->adminId(), QStringLiteral("Admin"), QStringLiteral("Standard"));
+        QVERIFY(!take);
+        QCOMPARE(take.error().kind, ErrorKind::Refused);
+        auto rename = asManager.updateUser(org->adminId(), QStringLiteral("Renamed Admin"), {});
+        QVERIFY(!rename);
+        QCOMPARE(rename.error().kind, ErrorKind::Refused);
+        // The last active administrator stays one, even at its own hand.
+        auto last = asAdmin.updateUser(org->adminId(), QStringLiteral("Admin"), QStringLiteral("Standard"));
+        QVERIFY(!last);
+        QCOMPARE(last.error().kind, ErrorKind::Refused);
+        QVERIFY2(last.error().message.contains(QStringLiteral("last active administrator")), qPrintable(last.error().message));
+        auto unknown = asAdmin.updateUser(std1, QStringLiteral("Sid"), QStringLiteral("Wizard"));
+        QVERIFY(!unknown);
+        QCOMPARE(unknown.error().kind, ErrorKind::Invalid);
+        QCOMPARE(org->dump(), before);
+
+        // What a manager may do: move a standard user between non-admin profiles.
+        auto ok = asManager.updateUser(std1, QStringLiteral("Sid"), QStringLiteral("User Manager"));
+        QVERIFY2(ok, ok ? "" : qPrintable(ok.error().message));
+        QCOMPARE(user(std1).profileName, QStringLiteral("User Manager"));
+        // An administrator promotes, then (with two) demotes.
+        QVERIFY(asAdmin.updateUser(std1, QStringLiteral("Sid"), QStringLiteral("Administrator")));
+        QVERIFY(user(std1).isAdmin);
+        auto demote = asAdmin.updateUser(org->adminId(), QStringLiteral("Admin"), QStringLiteral("Standard"));
+        QVERIFY2(demote, demote ? "" : qPrintable(demote.error().message));
+        QVERIFY(!user(org->adminId()).isAdmin);
+        auto entries = readAudit(org->db(), 10, org->adminId());
+        QCOMPARE(entries->first().action, QStringLiteral("user.edit"));
+        QVERIFY2(entries->first().detail.contains(QStringLiteral("profile: Administrator → Standard")),
+                 qPrintable(entries->first().detail));
+    }
 };
 
 QTEST_GUILESS_MAIN(TestUserService)
