@@ -10,10 +10,12 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCloseEvent>
 #include <QHeaderView>
 #include <QKeySequence>
 #include <QLabel>
 #include <QMenuBar>
+#include <QSettings>
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QStatusBar>
@@ -78,28 +80,45 @@ MainWindow::MainWindow(std::unique_ptr<Database> db, const Clock &clock, const S
         QMetaObject::invokeMethod(m_stack->currentWidget(), "refresh");
     });
 
-    auto *split = new QSplitter(this);
-    split->addWidget(m_nav);
-    split->addWidget(m_stack);
-    split->setStretchFactor(1, 1);
-    split->setSizes({220, 1180});
-    split->setChildrenCollapsible(false);
-    setCentralWidget(split);
+    m_split = new QSplitter(this);
+    m_split->setObjectName(QStringLiteral("mainSplitter"));
+    m_split->addWidget(m_nav);
+    m_split->addWidget(m_stack);
+    m_split->setStretchFactor(1, 1);
+    m_split->setSizes({220, 1180});
+    m_split->setChildrenCollapsible(false);
+    setCentralWidget(m_split);
+    m_users->view()->setColumnSettingsGroup(QStringLiteral("columns/usersPage"));
+    m_portalUsers->view()->setColumnSettingsGroup(QStringLiteral("columns/portalUsersPage"));
 
     auto *fileMenu = menuBar()->addMenu(tr("&File"));
     auto *refresh = fileMenu->addAction(vectorIcon(QStringLiteral(":/icons/refresh.svg")),
                                         tr("&Refresh"), this, &MainWindow::refreshCurrent);
     refresh->setShortcut(QKeySequence::Refresh);
+    refresh->setObjectName(QStringLiteral("refreshAction"));
+    refresh->setStatusTip(tr("Read the current page again from the database (F5)"));
     auto *find = fileMenu->addAction(vectorIcon(QStringLiteral(":/icons/search.svg")),
                                      tr("&Find user"), this, &MainWindow::focusSearch);
     find->setShortcut(QKeySequence::Find);
+    find->setObjectName(QStringLiteral("findAction"));
+    find->setStatusTip(tr("Search the users by name or email (Ctrl+F)"));
     auto *deliver = fileMenu->addAction(tr("&Deliver queued mail now"), this,
                                         [this] { m_worker->deliverNow(); });
     deliver->setStatusTip(tr("Send every invitation that is waiting, without waiting for the "
                              "next automatic run"));
     fileMenu->addSeparator();
+    deliver->setObjectName(QStringLiteral("deliverAction"));
     auto *quit = fileMenu->addAction(tr("&Quit"), this, &QWidget::close);
     quit->setShortcut(QKeySequence::Quit);
+    quit->setObjectName(QStringLiteral("quitAction"));
+    quit->setStatusTip(tr("Close Roster; queued mail waits for the next start"));
+    auto *editMenu = menuBar()->addMenu(tr("&Edit"));
+    // A text field keeps Ctrl+A for its own text (QLineEdit claims the standard key first).
+    auto *selectAll =
+        editMenu->addAction(tr("Select &all users"), this, &MainWindow::selectAllUsers);
+    selectAll->setShortcut(QKeySequence::SelectAll);
+    selectAll->setObjectName(QStringLiteral("selectAllAction"));
+    selectAll->setStatusTip(tr("Select every user of the current view, e.g. to re-invite them"));
     auto *goMenu = menuBar()->addMenu(tr("&Go"));
     const QList<QPair<QString, Page>> goTo = {{tr("&Users"), Page::Users},
                                               {tr("&Profiles"), Page::Profiles},
@@ -110,12 +129,16 @@ MainWindow::MainWindow(std::unique_ptr<Database> db, const Clock &clock, const S
     for (const auto &[text, p] : goTo) {
         auto *a = goMenu->addAction(text, this, [this, p = p] { showPage(p); });
         a->setShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_0 + n++)));
+        a->setStatusTip(
+            tr("Show the page %1 (%2)")
+                .arg(QString(text).remove(u'&'), a->shortcut().toString(QKeySequence::NativeText)));
     }
 
     auto *who = new QLabel(tr("Signed in as %1").arg(session.email), this);
     statusBar()->addPermanentWidget(who);
     statusBar()->setObjectName(QStringLiteral("statusBar"));
     resize(1400, 860);
+    restoreLayout();
 
     if (startDelivery)
         m_worker->start();
@@ -127,6 +150,37 @@ MainWindow::~MainWindow()
     // Stop delivery before the pages (and the GUI connection) go.
     m_worker->stop();
     delete takeCentralWidget();
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    saveLayout();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::saveLayout() const
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("window/splitter"), m_split->saveState());
+}
+
+void MainWindow::restoreLayout()
+{
+    const QSettings settings;
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
+    m_split->restoreState(settings.value(QStringLiteral("window/splitter")).toByteArray());
+}
+
+void MainWindow::selectAllUsers()
+{
+    auto *page = qobject_cast<UsersPage *>(m_stack->currentWidget());
+    if (!page)
+        return;
+    page->view()->setFocus(Qt::ShortcutFocusReason);
+    page->view()->selectAll();
 }
 
 void MainWindow::showPage(Page page)

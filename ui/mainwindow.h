@@ -8,6 +8,7 @@
 
 #include <memory>
 
+class QSplitter;
 class QStackedWidget;
 class QTreeWidget;
 class QTreeWidgetItem;
@@ -38,16 +39,25 @@ public:
 
 public slots:
     void refreshCurrent();
+    // Ctrl+A: every row of the current users view (one selection range, however long).
+    void selectAllUsers();
     void focusSearch();
     void showStatus(const QString &text, int timeoutMs = 0);
 
+protected:
+    void closeEvent(QCloseEvent *event) override;
+
 private:
+    void saveLayout() const;
+    void restoreLayout();
+
     std::unique_ptr<Database> m_db;
     const Clock &m_clock;
     Session m_session;
     OutboxWorker *m_worker;
     QTreeWidget *m_nav;
     QStackedWidget *m_stack;
+    QSplitter *m_split;
     UsersPage *m_users;
     UsersPage *m_portalUsers;
 };

@@ -3,6 +3,7 @@
 #include "app/orgsettings.h"
 #include "ui/vectoricon.h"
 
+#include <QComboBox>
 #include <QDialogButtonBox>
 #include <QFormLayout>
 #include <QLabel>
@@ -14,7 +15,7 @@ namespace roster {
 
 SignInDialog::SignInDialog(Database &db, const Clock &clock, QWidget *parent)
     : QDialog(parent), m_db(db), m_clock(clock), m_email(new QLineEdit(this)),
-      m_password(new QLineEdit(this)), m_message(new QLabel(this))
+      m_password(new QLineEdit(this)), m_message(new QLabel(this)), m_database(new QComboBox(this))
 {
     setObjectName(QStringLiteral("signInDialog"));
     setWindowTitle(tr("Sign in to Roster"));
@@ -35,7 +36,20 @@ SignInDialog::SignInDialog(Database &db, const Clock &clock, QWidget *parent)
     m_message->setStyleSheet(QStringLiteral("color: #c62828;"));
     m_message->hide();
 
+    m_database->setObjectName(QStringLiteral("databaseCombo"));
+    m_database->setAccessibleName(tr("Database"));
+    m_database->setAccessibleDescription(
+        tr("The organisation's database; choose another to sign in there"));
+    setRecentDatabases({});
+    connect(m_database, &QComboBox::activated, this, [this](int index) {
+        if (index == 0)
+            return;
+        m_switchTo = m_database->itemData(index).toString();
+        done(SwitchDatabase);
+    });
+
     auto *form = new QFormLayout;
+    form->addRow(tr("&Database:"), m_database);
     form->addRow(tr("&Email:"), m_email);
     form->addRow(tr("&Password:"), m_password);
     auto *buttons = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
@@ -52,6 +66,17 @@ SignInDialog::SignInDialog(Database &db, const Clock &clock, QWidget *parent)
     layout->addWidget(buttons);
     setMinimumWidth(400);
     m_email->setFocus();
+}
+
+void SignInDialog::setRecentDatabases(const QStringList &locations)
+{
+    m_database->clear();
+    m_database->addItem(m_db.displayName(), m_db.displayName());
+    for (const QString &l : locations)
+        if (l != m_db.displayName())
+            m_database->addItem(l, l);
+    m_database->addItem(tr("Other database…"), QString());
+    m_database->setCurrentIndex(0);
 }
 
 void SignInDialog::setEmail(const QString &email)

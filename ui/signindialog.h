@@ -6,6 +6,7 @@
 
 #include <optional>
 
+class QComboBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -19,7 +20,14 @@ class SignInDialog final : public QDialog
     Q_OBJECT
 
 public:
+    // done() code when another database was chosen: switchTo() says which ("" = the welcome).
+    static constexpr int SwitchDatabase = 2;
+
     SignInDialog(Database &db, const Clock &clock, QWidget *parent = nullptr);
+
+    // Offers these databases (besides the open one) and "Other…" in the Database field.
+    void setRecentDatabases(const QStringList &locations);
+    QString switchTo() const { return m_switchTo; }
 
     void setEmail(const QString &email);
     std::optional<Session> session() const { return m_session; }
@@ -33,6 +41,8 @@ private:
     QLineEdit *m_password;
     QLabel *m_message;
     QPushButton *m_signIn;
+    QComboBox *m_database;
+    QString m_switchTo;
     std::optional<Session> m_session;
 };
 

@@ -9,6 +9,8 @@
 #include <QKeyEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QSettings>
+#include <QTimer>
 
 namespace roster {
 
@@ -179,13 +181,73 @@ UsersTableView::UsersTableView(QWidget *parent)
     connect(this, &QAbstractItemView::entered, this, [this](const QModelIndex &index) {
         setHoveredRow(index.isValid() ? index.row() : -1);
     });
+    // A drag on a header edge ends with a release on the header; widths set by code (each
+    // view's defaults) are not the user's and are not saved.
+    horizontalHeader()->viewport()->installEventFilter(this);
+}
+
+void UsersTableView::keyboardSearch(const QString &search)
+{
+    Q_UNUSED(search);
+}
+
+void UsersTableView::setColumnSettingsGroup(const QString &group)
+{
+    m_columnGroup = group;
+    restoreColumnWidths();
+}
+
+QString UsersTableView::columnSettingsKey() const
+{
+    const auto *m = qobject_cast<const UsersTableModel *>(model());
+    if (m_columnGroup.isEmpty() || !m)
+        return {};
+    return m_columnGroup + u'/' + UserFilter::viewKey(m->filter().view);
+}
+
+void UsersTableView::saveColumnWidths() const
+{
+    const QString key = columnSettingsKey();
+    if (key.isEmpty())
+        return;
+    QVariantList widths;
+    for (int c = 0; c < horizontalHeader()->count(); ++c)
+        widths.append(isColumnHidden(c) ? 0 : columnWidth(c));
+    QSettings().setValue(key, widths);
+}
+
+void UsersTableView::restoreColumnWidths()
+{
+    const QString key = columnSettingsKey();
+    if (key.isEmpty())
+        return;
+    const QVariantList widths = QSettings().value(key).toList();
+    auto *header = horizontalHeader();
+    for (int c = 0; c < std::min(int(widths.size()), header->count()); ++c) {
+        const int w = widths.at(c).toInt();
+        // Hidden columns and the stretched / fixed ones keep what the page gives them.
+        if (w > 0 && !isColumnHidden(c) && header->sectionResizeMode(c) == QHeaderView::Interactive)
+            setColumnWidth(c, std::max(w, header->minimumSectionSize()));
+    }
+}
+
+bool UsersTableView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == horizontalHeader()->viewport() && (event->type() == QEvent::MouseButtonRelease ||
+                                                      event->type() == QEvent::MouseButtonDblClick))
+        QTimer::singleShot(0, this, [this] { saveColumnWidths(); });
+    return QTableView::eventFilter(watched, event);
 }
 
 void UsersTableView::setModel(QAbstractItemModel *model)
 {
     QTableView::setModel(model);
     if (model)
-        connect(model, &QAbstractItemModel::modelReset, this, [this] { setHoveredRow(-1); });
+        connect(model, &QAbstractItemModel::modelReset, this, [this] {
+            setHoveredRow(-1);
+            // After the page has laid out the new view's columns (same event, later).
+            QTimer::singleShot(0, this, [this] { restoreColumnWidths(); });
+        });
     if (selectionModel())
         connect(selectionModel(), &QItemSelectionModel::selectionChanged, viewport(),
                 qOverload<>(&QWidget::update));
@@ -301,6 +363,12 @@ void UsersTableView::keyPressEvent(QKeyEvent *event)
 {
     // Shift+F10 and the Menu key open the current row's menu. Both are handled here (and the
     // context menu event they would also produce is swallowed by accepting the key).
+    // Delete and Backspace are bound to nothing: deactivating is in the row menu, with its
+    // rules, never one stray key away.
+    if (event->key() == Qt::Key_Delete || event->key() == Qt::Key_Backspace) {
+        event->ignore();
+        return;
+    }
     if (event->key() == Qt::Key_Menu ||
         (event->key() == Qt::Key_F10 && event->modifiers() == Qt::ShiftModifier)) {
         requestMenuForCurrent();

@@ -46,6 +46,16 @@ public:
     int hoveredRow() const { return m_hoveredRow; }
     UserRowDelegate *rowDelegate() const { return m_delegate; }
     void setModel(QAbstractItemModel *model) override;
+    // Typing in the table does not search it: QAbstractItemView's keyboard search reads rows
+    // one by one (a million of them, on a long view). Ctrl+F goes to the search box instead.
+    void keyboardSearch(const QString &search) override;
+
+    // Column widths the user dragged, remembered per page and view (QSettings); the group is
+    // e.g. "columns/usersPage". Widths are restored whenever the view's rows are reset.
+    void setColumnSettingsGroup(const QString &group);
+    QString columnSettingsKey() const;
+    void restoreColumnWidths();
+    void saveColumnWidths() const;
 
 signals:
     void hoveredRowChanged(int row);
@@ -54,6 +64,7 @@ signals:
 
 protected:
     bool viewportEvent(QEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
     void mousePressEvent(QMouseEvent *event) override;
     void mouseReleaseEvent(QMouseEvent *event) override;
     void contextMenuEvent(QContextMenuEvent *event) override;
@@ -67,6 +78,7 @@ private:
 
     int m_hoveredRow = -1;
     int m_pressedActionsRow = -1;
+    QString m_columnGroup;
     UserRowDelegate *m_delegate;
 };
 

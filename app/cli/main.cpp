@@ -1,4 +1,5 @@
 #include "app/cli/cli.h"
+#include "translations/translator.h"
 
 #include <QCoreApplication>
 #include <QLoggingCategory>
@@ -14,6 +15,9 @@ int main(int argc, char **argv)
     QCoreApplication::setApplicationName(QStringLiteral("rosterctl"));
     QCoreApplication::setOrganizationName(QStringLiteral("roster"));
     QCoreApplication::setApplicationVersion(QStringLiteral(ROSTER_VERSION));
+    // Messages in the user's language; JSON keys, CSV headers, exit codes and the per-recipient
+    // words (sent, deferred, failed) are a contract for scripts and never translated.
+    roster::installTranslations();
     QStringList args = QCoreApplication::arguments();
     args.removeFirst();
     return roster::cli::run(args);

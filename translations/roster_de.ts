@@ -1,0 +1,2477 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="de_DE">
+<context>
+    <name>EmailAddress</name>
+    <message>
+        <source>The email address is empty: enter an address such as name@example.com.</source>
+        <translation>Die E-Mail-Adresse ist leer: Geben Sie eine Adresse wie name@example.com ein.</translation>
+    </message>
+    <message>
+        <source>The email address contains a line break: enter it on one line.</source>
+        <translation>Die E-Mail-Adresse enthält einen Zeilenumbruch: Geben Sie sie in einer Zeile ein.</translation>
+    </message>
+    <message>
+        <source>The email address contains an invisible control character (%1): retype it instead of pasting it.</source>
+        <translation>Die E-Mail-Adresse enthält ein unsichtbares Steuerzeichen (%1): Tippen Sie sie neu, statt sie einzufügen.</translation>
+    </message>
+    <message>
+        <source>The email address contains a space: remove it.</source>
+        <translation>Die E-Mail-Adresse enthält ein Leerzeichen: Entfernen Sie es.</translation>
+    </message>
+    <message>
+        <source>The email address contains “%1”, which is not a plain ASCII character (it may only look like one): only plain ASCII addresses are accepted, so retype it on an English keyboard layout.</source>
+        <translation>Die E-Mail-Adresse enthält „%1“, das kein einfaches ASCII-Zeichen ist (es sieht vielleicht nur so aus): Es werden nur reine ASCII-Adressen angenommen, tippen Sie sie also mit englischer Tastaturbelegung neu.</translation>
+    </message>
+    <message>
+        <source>The email address contains a quotation mark: quoted addresses are not accepted, enter the plain address.</source>
+        <translation>Die E-Mail-Adresse enthält ein Anführungszeichen: Adressen in Anführungszeichen werden nicht angenommen, geben Sie die reine Adresse ein.</translation>
+    </message>
+    <message>
+        <source>Enter only the address itself, without angle brackets or a name.</source>
+        <translation>Geben Sie nur die Adresse selbst ein, ohne spitze Klammern oder Namen.</translation>
+    </message>
+    <message>
+        <source>The email address contains a parenthesis: remove the comment.</source>
+        <translation>Die E-Mail-Adresse enthält eine Klammer: Entfernen Sie den Kommentar.</translation>
+    </message>
+    <message>
+        <source>The email address has no “@”: enter it as name@example.com.</source>
+        <translation>Die E-Mail-Adresse enthält kein „@“: Geben Sie sie als name@example.com ein.</translation>
+    </message>
+    <message>
+        <source>The email address has more than one “@”: keep only one.</source>
+        <translation>Die E-Mail-Adresse enthält mehr als ein „@“: Behalten Sie nur eines.</translation>
+    </message>
+    <message>
+        <source>The email address has nothing before the “@”: enter it as name@example.com.</source>
+        <translation>Vor dem „@“ steht nichts: Geben Sie die Adresse als name@example.com ein.</translation>
+    </message>
+    <message>
+        <source>The email address has no domain after the “@”: enter it as name@example.com.</source>
+        <translation>Nach dem „@“ fehlt die Domain: Geben Sie die Adresse als name@example.com ein.</translation>
+    </message>
+    <message>
+        <source>The part before the “@” is %1 characters long; at most %2 are allowed.</source>
+        <translation>Der Teil vor dem „@“ ist %1 Zeichen lang; erlaubt sind höchstens %2.</translation>
+    </message>
+    <message>
+        <source>The domain is %1 characters long; at most %2 are allowed.</source>
+        <translation>Die Domain ist %1 Zeichen lang; erlaubt sind höchstens %2.</translation>
+    </message>
+    <message>
+        <source>The email address is %1 characters long; at most %2 are allowed.</source>
+        <translation>Die E-Mail-Adresse ist %1 Zeichen lang; erlaubt sind höchstens %2.</translation>
+    </message>
+    <message>
+        <source>The part before the “@” may not start or end with a dot.</source>
+        <translation>Der Teil vor dem „@“ darf nicht mit einem Punkt beginnen oder enden.</translation>
+    </message>
+    <message>
+        <source>The part before the “@” contains two dots in a row: remove one.</source>
+        <translation>Der Teil vor dem „@“ enthält zwei Punkte hintereinander: Entfernen Sie einen.</translation>
+    </message>
+    <message>
+        <source>The part before the “@” contains “%1”, which is not allowed there.</source>
+        <translation>Der Teil vor dem „@“ enthält „%1“, das dort nicht erlaubt ist.</translation>
+    </message>
+    <message>
+        <source>Enter a domain name after the “@”, not an IP address.</source>
+        <translation>Geben Sie nach dem „@“ einen Domainnamen ein, keine IP-Adresse.</translation>
+    </message>
+    <message>
+        <source>The domain may not start or end with a dot.</source>
+        <translation>Die Domain darf nicht mit einem Punkt beginnen oder enden.</translation>
+    </message>
+    <message>
+        <source>The domain contains two dots in a row: remove one.</source>
+        <translation>Die Domain enthält zwei Punkte hintereinander: Entfernen Sie einen.</translation>
+    </message>
+    <message>
+        <source>The domain has no dot: enter a full domain such as example.com.</source>
+        <translation>Die Domain enthält keinen Punkt: Geben Sie eine vollständige Domain wie example.com ein.</translation>
+    </message>
+    <message>
+        <source>A part of the domain is %1 characters long; at most %2 are allowed between dots.</source>
+        <translation>Ein Teil der Domain ist %1 Zeichen lang; zwischen zwei Punkten sind höchstens %2 erlaubt.</translation>
+    </message>
+    <message>
+        <source>The domain contains “%1”: only letters, digits, hyphens and dots are allowed there.</source>
+        <translation>Die Domain enthält „%1“: Dort sind nur Buchstaben, Ziffern, Bindestriche und Punkte erlaubt.</translation>
+    </message>
+    <message>
+        <source>A part of the domain starts or ends with a hyphen: check the domain.</source>
+        <translation>Ein Teil der Domain beginnt oder endet mit einem Bindestrich: Prüfen Sie die Domain.</translation>
+    </message>
+</context>
+<context>
+    <name>FileTransport</name>
+    <message>
+        <source>Cannot write to %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>No mail folder is configured: run “rosterctl mail configure --transport file --dir DIR”.</source>
+        <translation>Es ist kein Mail-Ordner eingerichtet: Führen Sie „rosterctl mail configure --transport file --dir DIR“ aus.</translation>
+    </message>
+    <message>
+        <source>Cannot write to %1: it is a file, not a folder</source>
+        <translation>In %1 kann nicht geschrieben werden: Es ist eine Datei, kein Ordner</translation>
+    </message>
+    <message>
+        <source>Cannot create the folder %1: check that its parent exists and is writable</source>
+        <translation>Der Ordner %1 kann nicht angelegt werden: Prüfen Sie, ob der übergeordnete Ordner existiert und beschreibbar ist</translation>
+    </message>
+    <message>
+        <source>The message is empty.</source>
+        <translation>Die Nachricht ist leer.</translation>
+    </message>
+    <message>
+        <source>Written to %1</source>
+        <translation>Geschrieben nach %1</translation>
+    </message>
+</context>
+<context>
+    <name>InvitationMail</name>
+    <message>
+        <source>your organisation</source>
+        <translation>Ihre Organisation</translation>
+    </message>
+    <message>
+        <source>An administrator</source>
+        <translation>Ein Administrator</translation>
+    </message>
+    <message>
+        <source>The mail template %1 is missing from this build: %2</source>
+        <translation>Die Mail-Vorlage %1 fehlt in diesem Build: %2</translation>
+    </message>
+    <message>
+        <source>%1 at %2 (%3)</source>
+        <translation>%1 um %2 (%3)</translation>
+    </message>
+    <message>
+        <source>The invitation has no accept link: set the accept URL in the organisation settings.</source>
+        <translation>Die Einladung hat keinen Annahme-Link: Legen Sie die Annahme-URL in den Einstellungen der Organisation fest.</translation>
+    </message>
+    <message>
+        <source>The accept link is not a valid http(s) address: check the accept URL in the organisation settings.</source>
+        <translation>Der Annahme-Link ist keine gültige http(s)-Adresse: Prüfen Sie die Annahme-URL in den Einstellungen der Organisation.</translation>
+    </message>
+    <message>
+        <source>The mail template uses an unknown placeholder {{%1}}.</source>
+        <translation>Die Mail-Vorlage verwendet einen unbekannten Platzhalter {{%1}}.</translation>
+    </message>
+    <message>
+        <source>You&apos;re invited to %1&apos;s customer portal</source>
+        <translation>Sie sind zum Kundenportal von %1 eingeladen</translation>
+    </message>
+    <message>
+        <source>%1 invited you to %2&apos;s customer portal</source>
+        <translation>%1 hat Sie zum Kundenportal von %2 eingeladen</translation>
+    </message>
+    <message>
+        <source>You&apos;re invited to %1 on Roster</source>
+        <translation>Sie sind zu %1 auf Roster eingeladen</translation>
+    </message>
+    <message>
+        <source>%1 invited you to %2 on Roster</source>
+        <translation>%1 hat Sie zu %2 auf Roster eingeladen</translation>
+    </message>
+    <message>
+        <source>Organisation name</source>
+        <translation>Name der Organisation</translation>
+    </message>
+    <message>
+        <source>Inviter name</source>
+        <translation>Name des Einladenden</translation>
+    </message>
+    <message>
+        <source>%1: %2</source>
+        <translation>%1: %2</translation>
+    </message>
+    <message>
+        <source>Recipient name: %1</source>
+        <translation>Name des Empfängers: %1</translation>
+    </message>
+    <message>
+        <source>The invitation has no expiry date.</source>
+        <translation>Die Einladung hat kein Ablaufdatum.</translation>
+    </message>
+    <message>
+        <source>Hello,</source>
+        <translation>Hallo,</translation>
+    </message>
+    <message>
+        <source>Hello %1,</source>
+        <translation>Hallo %1,</translation>
+    </message>
+</context>
+<context>
+    <name>MailSetup</name>
+    <message>
+        <source>The SMTP server is not configured: run &quot;rosterctl mail configure --transport smtp …&quot; or open Email settings.</source>
+        <translation>Der SMTP-Server ist nicht eingerichtet: Führen Sie „rosterctl mail configure --transport smtp …“ aus oder öffnen Sie die E-Mail-Einstellungen.</translation>
+    </message>
+    <message>
+        <source>The SMTP password was saved on another computer (its key file is missing here): enter it again.</source>
+        <translation>Das SMTP-Passwort wurde auf einem anderen Computer gespeichert (seine Schlüsseldatei fehlt hier): Geben Sie es erneut ein.</translation>
+    </message>
+</context>
+<context>
+    <name>MimeMessage</name>
+    <message>
+        <source>The Message-ID is not valid: it must look like random@example.com, without angle brackets or spaces.</source>
+        <translation>Die Message-ID ist ungültig: Sie muss wie zufall@example.com aussehen, ohne spitze Klammern oder Leerzeichen.</translation>
+    </message>
+    <message>
+        <source>It contains a line break, which would start a new mail header: enter it on one line.</source>
+        <translation>Sie enthält einen Zeilenumbruch, der eine neue Mail-Kopfzeile beginnen würde: Geben Sie sie in einer Zeile ein.</translation>
+    </message>
+    <message>
+        <source>It contains an invisible control character (U+%1): retype it instead of pasting it.</source>
+        <translation>Sie enthält ein unsichtbares Steuerzeichen (U+%1): Tippen Sie sie neu, statt sie einzufügen.</translation>
+    </message>
+    <message>
+        <source>The message has no sender address: set the sender in the mail settings.</source>
+        <translation>Die Nachricht hat keine Absenderadresse: Legen Sie den Absender in den Mail-Einstellungen fest.</translation>
+    </message>
+    <message>
+        <source>Sender address: %1</source>
+        <translation>Absenderadresse: %1</translation>
+    </message>
+    <message>
+        <source>Sender name: %1</source>
+        <translation>Absendername: %1</translation>
+    </message>
+    <message>
+        <source>The message has no recipient.</source>
+        <translation>Die Nachricht hat keinen Empfänger.</translation>
+    </message>
+    <message>
+        <source>Recipient address: %1</source>
+        <translation>Empfängeradresse: %1</translation>
+    </message>
+    <message>
+        <source>Recipient name: %1</source>
+        <translation>Name des Empfängers: %1</translation>
+    </message>
+    <message>
+        <source>Subject: %1</source>
+        <translation>Betreff: %1</translation>
+    </message>
+    <message>
+        <source>A mail header name is not valid: use letters, digits and hyphens.</source>
+        <translation>Ein Name einer Mail-Kopfzeile ist ungültig: Verwenden Sie Buchstaben, Ziffern und Bindestriche.</translation>
+    </message>
+    <message>
+        <source>The header %1 is written by the message itself and cannot be added.</source>
+        <translation>Die Kopfzeile %1 schreibt die Nachricht selbst; sie kann nicht hinzugefügt werden.</translation>
+    </message>
+    <message>
+        <source>Header %1: %2</source>
+        <translation>Kopfzeile %1: %2</translation>
+    </message>
+</context>
+<context>
+    <name>PasswordHasher</name>
+    <message>
+        <source>The password is too short: use at least 8 characters.</source>
+        <translation>Das Passwort ist zu kurz: Verwenden Sie mindestens 8 Zeichen.</translation>
+    </message>
+    <message>
+        <source>The password is too long: use at most 1,024 characters.</source>
+        <translation>Das Passwort ist zu lang: Verwenden Sie höchstens 1.024 Zeichen.</translation>
+    </message>
+    <message>
+        <source>The password holds a control character (such as a line break).</source>
+        <translation>Das Passwort enthält ein Steuerzeichen (etwa einen Zeilenumbruch).</translation>
+    </message>
+</context>
+<context>
+    <name>UserStatus</name>
+    <message>
+        <source>Inactive</source>
+        <translation>Inaktiv</translation>
+    </message>
+    <message>
+        <source>Confirmed</source>
+        <translation>Bestätigt</translation>
+    </message>
+    <message>
+        <source>Unconfirmed · expires in 1 day</source>
+        <translation>Unbestätigt · läuft in 1 Tag ab</translation>
+    </message>
+    <message>
+        <source>Unconfirmed · expires in %1 days</source>
+        <translation>Unbestätigt · läuft in %1 Tagen ab</translation>
+    </message>
+    <message>
+        <source>Unconfirmed · never invited</source>
+        <translation>Unbestätigt · nie eingeladen</translation>
+    </message>
+    <message>
+        <source>Unconfirmed · expired today</source>
+        <translation>Unbestätigt · heute abgelaufen</translation>
+    </message>
+    <message>
+        <source>Unconfirmed · expired 1 day ago</source>
+        <translation>Unbestätigt · vor 1 Tag abgelaufen</translation>
+    </message>
+    <message>
+        <source>Unconfirmed · expired %1 days ago</source>
+        <translation>Unbestätigt · vor %1 Tagen abgelaufen</translation>
+    </message>
+</context>
+<context>
+    <name>main</name>
+    <message>
+        <source>Roster: the console for your CRM&apos;s users.</source>
+        <translation>Roster: die Konsole für die Benutzer Ihres CRM.</translation>
+    </message>
+    <message>
+        <source>The database: a file or a postgresql:// URL (default: ROSTER_DB, else the last one used).</source>
+        <translation>Die Datenbank: eine Datei oder eine postgresql://-URL (Standard: ROSTER_DB, sonst die zuletzt verwendete).</translation>
+    </message>
+    <message>
+        <source>Cannot open the database</source>
+        <translation>Die Datenbank kann nicht geöffnet werden</translation>
+    </message>
+    <message>
+        <source>PostgreSQL password</source>
+        <translation>PostgreSQL-Passwort</translation>
+    </message>
+    <message>
+        <source>Password for %1:</source>
+        <translation>Passwort für %1:</translation>
+    </message>
+</context>
+<context>
+    <name>roster</name>
+    <message>
+        <source>%1 is deactivated: activate the user first.</source>
+        <translation>%1 ist deaktiviert: Aktivieren Sie den Benutzer zuerst.</translation>
+    </message>
+    <message>
+        <source>%1 has already confirmed the invitation.</source>
+        <translation>%1 hat die Einladung bereits bestätigt.</translation>
+    </message>
+    <message>
+        <source>%1 was invited moments ago: you can re-invite in %2 min.</source>
+        <translation>%1 wurde gerade erst eingeladen: Eine neue Einladung ist in %2 Min. möglich.</translation>
+    </message>
+    <message>
+        <source>The name is empty: give the user&apos;s full name.</source>
+        <translation>Der Name ist leer: Geben Sie den vollständigen Namen des Benutzers ein.</translation>
+    </message>
+    <message>
+        <source>The name is %1 characters long: use at most 200.</source>
+        <translation>Der Name ist %1 Zeichen lang: Verwenden Sie höchstens 200.</translation>
+    </message>
+    <message>
+        <source>The name holds a control character (such as a line break): remove it.</source>
+        <translation>Der Name enthält ein Steuerzeichen (etwa einen Zeilenumbruch): Entfernen Sie es.</translation>
+    </message>
+    <message>
+        <source>%1 is %2 characters long: use at most %3.</source>
+        <translation>%1 ist %2 Zeichen lang: Verwenden Sie höchstens %3.</translation>
+    </message>
+    <message>
+        <source>%1 holds a control character (such as a line break): remove it.</source>
+        <translation>%1 enthält ein Steuerzeichen (etwa einen Zeilenumbruch): Entfernen Sie es.</translation>
+    </message>
+    <message>
+        <source>&quot;%1&quot; is not a usable accept URL: give an http(s) address such as https://crm.example.com/accept.</source>
+        <translation>„%1“ ist keine brauchbare Annahme-URL: Geben Sie eine http(s)-Adresse wie https://crm.example.com/accept an.</translation>
+    </message>
+    <message>
+        <source>Cannot write %1: %2</source>
+        <translation>%1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>The export stopped at row %1: the database could not be read. Nothing was written.</source>
+        <translation>Der Export brach bei Zeile %1 ab: Die Datenbank konnte nicht gelesen werden. Es wurde nichts geschrieben.</translation>
+    </message>
+    <message>
+        <source>Export cancelled: nothing was written.</source>
+        <translation>Export abgebrochen: Es wurde nichts geschrieben.</translation>
+    </message>
+    <message>
+        <source>Re-invite</source>
+        <translation>Erneut einladen</translation>
+    </message>
+    <message>
+        <source>Send %1 a new invitation; earlier links stop working.</source>
+        <translation>%1 eine neue Einladung senden; frühere Links funktionieren dann nicht mehr.</translation>
+    </message>
+    <message>
+        <source>You cannot deactivate yourself.</source>
+        <translation>Sie können sich nicht selbst deaktivieren.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator can deactivate an administrator.</source>
+        <translation>Nur ein Administrator kann einen Administrator deaktivieren.</translation>
+    </message>
+    <message>
+        <source>Deactivate</source>
+        <translation>Deaktivieren</translation>
+    </message>
+    <message>
+        <source>Activate</source>
+        <translation>Aktivieren</translation>
+    </message>
+    <message>
+        <source>Only an Administrator can activate an administrator.</source>
+        <translation>Nur ein Administrator kann einen Administrator aktivieren.</translation>
+    </message>
+    <message>
+        <source>Edit…</source>
+        <translation>Bearbeiten…</translation>
+    </message>
+    <message>
+        <source>Copy email</source>
+        <translation>E-Mail kopieren</translation>
+    </message>
+    <message>
+        <source>Copy invite link</source>
+        <translation>Einladungslink kopieren</translation>
+    </message>
+    <message>
+        <source>Make a new invitation and copy its link instead of mailing it.</source>
+        <translation>Eine neue Einladung erstellen und ihren Link kopieren, statt ihn zu mailen.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator can edit an administrator.</source>
+        <translation>Nur ein Administrator kann einen Administrator bearbeiten.</translation>
+    </message>
+    <message>
+        <source>Invitation history…</source>
+        <translation>Einladungsverlauf…</translation>
+    </message>
+    <message>
+        <source>Every invitation %1 was sent, with its mail&apos;s state.</source>
+        <translation>Jede Einladung, die %1 erhalten hat, mit dem Zustand ihrer Mail.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::AddUserDialog</name>
+    <message>
+        <source>Add Portal User</source>
+        <translation>Portalbenutzer hinzufügen</translation>
+    </message>
+    <message>
+        <source>Add New User</source>
+        <translation>Neuen Benutzer hinzufügen</translation>
+    </message>
+    <message>
+        <source>name@example.com</source>
+        <translation>name@example.com</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Email:</source>
+        <translation>&amp;E-Mail:</translation>
+    </message>
+    <message>
+        <source>&amp;Profile:</source>
+        <translation>&amp;Profil:</translation>
+    </message>
+    <message>
+        <source>&amp;Account:</source>
+        <translation>&amp;Konto:</translation>
+    </message>
+    <message>
+        <source>The user gets an invitation mail at once; its link works for 7 days.</source>
+        <translation>Der Benutzer erhält sofort eine Einladungsmail; ihr Link ist 7 Tage gültig.</translation>
+    </message>
+    <message>
+        <source>Add and &amp;invite</source>
+        <translation>Hinzufügen und &amp;einladen</translation>
+    </message>
+</context>
+<context>
+    <name>roster::AuditPage</name>
+    <message>
+        <source>Audit log</source>
+        <translation>Änderungsprotokoll</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>A&amp;ktualisieren</translation>
+    </message>
+    <message>
+        <source>The latest %1 changes, newest first.</source>
+        <translation>Die letzten %1 Änderungen, neueste zuerst.</translation>
+    </message>
+    <message>
+        <source>When</source>
+        <translation>Wann</translation>
+    </message>
+    <message>
+        <source>Who</source>
+        <translation>Wer</translation>
+    </message>
+    <message>
+        <source>Action</source>
+        <translation>Aktion</translation>
+    </message>
+    <message>
+        <source>User</source>
+        <translation>Benutzer</translation>
+    </message>
+    <message>
+        <source>Detail</source>
+        <translation>Details</translation>
+    </message>
+</context>
+<context>
+    <name>roster::AuthService</name>
+    <message>
+        <source>Your account no longer exists.</source>
+        <translation>Ihr Konto existiert nicht mehr.</translation>
+    </message>
+    <message>
+        <source>Your account is not active.</source>
+        <translation>Ihr Konto ist nicht aktiv.</translation>
+    </message>
+    <message>
+        <source>Your profile (%1) may not manage users: ask an administrator.</source>
+        <translation>Ihr Profil (%1) darf keine Benutzer verwalten: Wenden Sie sich an einen Administrator.</translation>
+    </message>
+    <message>
+        <source>Wrong email or password.</source>
+        <translation>E-Mail oder Passwort ist falsch.</translation>
+    </message>
+    <message>
+        <source>Too many wrong passwords: this account can sign in again in %1 minutes.</source>
+        <translation>Zu viele falsche Passwörter: Dieses Konto kann sich in %1 Minuten wieder anmelden.</translation>
+    </message>
+    <message>
+        <source>%1 wrong passwords; locked for 15 minutes</source>
+        <translation>%1 falsche Passwörter; für 15 Minuten gesperrt</translation>
+    </message>
+    <message>
+        <source>wrong password</source>
+        <translation>falsches Passwort</translation>
+    </message>
+    <message>
+        <source>%1 already has users: sign in as an administrator to add more.</source>
+        <translation>%1 hat bereits Benutzer: Melden Sie sich als Administrator an, um weitere hinzuzufügen.</translation>
+    </message>
+    <message>
+        <source>The new administrator was not stored.</source>
+        <translation>Der neue Administrator wurde nicht gespeichert.</translation>
+    </message>
+    <message>
+        <source>first administrator</source>
+        <translation>erster Administrator</translation>
+    </message>
+</context>
+<context>
+    <name>roster::ChangeNotifier</name>
+    <message>
+        <source>Cannot listen for changes on %1: %2</source>
+        <translation>Auf Änderungen an %1 kann nicht gewartet werden: %2</translation>
+    </message>
+</context>
+<context>
+    <name>roster::Database</name>
+    <message>
+        <source>No database given: pass --db PATH or set ROSTER_DB.</source>
+        <translation>Keine Datenbank angegeben: Übergeben Sie --db PFAD oder setzen Sie ROSTER_DB.</translation>
+    </message>
+    <message>
+        <source>The PostgreSQL driver for Qt is not installed (Debian package libqt6sql6-psql).</source>
+        <translation>Der PostgreSQL-Treiber für Qt ist nicht installiert (Debian-Paket libqt6sql6-psql).</translation>
+    </message>
+    <message>
+        <source>Unknown database URL scheme in &quot;%1&quot;: use a file path or a postgresql:// URL.</source>
+        <translation>Unbekanntes Schema der Datenbank-URL in „%1“: Verwenden Sie einen Dateipfad oder eine postgresql://-URL.</translation>
+    </message>
+    <message>
+        <source>%1 is a folder, not a database file.</source>
+        <translation>%1 ist ein Ordner, keine Datenbankdatei.</translation>
+    </message>
+    <message>
+        <source>The folder %1 does not exist: create it first or choose another path.</source>
+        <translation>Der Ordner %1 existiert nicht: Legen Sie ihn zuerst an oder wählen Sie einen anderen Pfad.</translation>
+    </message>
+    <message>
+        <source>No database at %1: create one with &quot;rosterctl init&quot;.</source>
+        <translation>Keine Datenbank unter %1: Legen Sie eine mit „rosterctl init“ an.</translation>
+    </message>
+    <message>
+        <source>Cannot read %1: %2</source>
+        <translation>%1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>%1 is not a Roster database (it is not an SQLite file).</source>
+        <translation>%1 ist keine Roster-Datenbank (keine SQLite-Datei).</translation>
+    </message>
+    <message>
+        <source>%1 is empty: create a database with &quot;rosterctl init&quot;.</source>
+        <translation>%1 ist leer: Legen Sie eine Datenbank mit „rosterctl init“ an.</translation>
+    </message>
+    <message>
+        <source>Cannot open %1: %2</source>
+        <translation>%1 kann nicht geöffnet werden: %2</translation>
+    </message>
+    <message>
+        <source>Cannot read the database URL: write it as postgresql://user:password@host:port/dbname.</source>
+        <translation>Die Datenbank-URL ist unlesbar: Schreiben Sie sie als postgresql://benutzer:passwort@host:port/dbname.</translation>
+    </message>
+    <message>
+        <source>The database URL&apos;s %1 may not contain spaces, quotes or semicolons.</source>
+        <translation>%1 der Datenbank-URL darf keine Leerzeichen, Anführungszeichen oder Semikolons enthalten.</translation>
+    </message>
+    <message>
+        <source>Cannot connect to %1: %2</source>
+        <translation>Keine Verbindung zu %1: %2</translation>
+    </message>
+    <message>
+        <source>Lost the connection to %1 and cannot reconnect: %2</source>
+        <translation>Die Verbindung zu %1 ist abgerissen und lässt sich nicht wiederherstellen: %2</translation>
+    </message>
+    <message>
+        <source>The database %1 is locked by another program; try again when it has finished.</source>
+        <translation>Die Datenbank %1 ist von einem anderen Programm gesperrt; versuchen Sie es erneut, wenn es fertig ist.</translation>
+    </message>
+    <message>
+        <source>The database %1 is read-only: check the file&apos;s permissions.</source>
+        <translation>Die Datenbank %1 ist schreibgeschützt: Prüfen Sie die Dateiberechtigungen.</translation>
+    </message>
+    <message>
+        <source>%1 is damaged or not a Roster database.</source>
+        <translation>%1 ist beschädigt oder keine Roster-Datenbank.</translation>
+    </message>
+    <message>
+        <source>The disk holding %1 is full.</source>
+        <translation>Der Datenträger mit %1 ist voll.</translation>
+    </message>
+    <message>
+        <source>Lost the connection to %1 (%2): this change was not saved; Roster reconnects on the next action.</source>
+        <translation>Die Verbindung zu %1 ist abgerissen (%2): Diese Änderung wurde nicht gespeichert; Roster verbindet sich bei der nächsten Aktion neu.</translation>
+    </message>
+    <message>
+        <source>Someone else just made the same change: reload and try again.</source>
+        <translation>Jemand hat gerade dieselbe Änderung vorgenommen: Laden Sie neu und versuchen Sie es noch einmal.</translation>
+    </message>
+    <message>
+        <source>Another administrator changed the same users at the same moment: try again.</source>
+        <translation>Ein anderer Administrator hat im selben Moment dieselben Benutzer geändert: Versuchen Sie es noch einmal.</translation>
+    </message>
+    <message>
+        <source>The database user may not do this on %1: %2</source>
+        <translation>Der Datenbankbenutzer darf dies auf %1 nicht: %2</translation>
+    </message>
+    <message>
+        <source>Database error: %1</source>
+        <translation>Datenbankfehler: %1</translation>
+    </message>
+    <message>
+        <source>%1 holds another program&apos;s tables, not a Roster database.</source>
+        <translation>%1 enthält die Tabellen eines anderen Programms, keine Roster-Datenbank.</translation>
+    </message>
+    <message>
+        <source>%1 was written by a newer Roster (schema %2; this program knows up to %3). Use a newer Roster; the database was not changed.</source>
+        <translation>%1 wurde von einem neueren Roster geschrieben (Schema %2; dieses Programm kennt bis %3). Verwenden Sie ein neueres Roster; die Datenbank wurde nicht verändert.</translation>
+    </message>
+    <message>
+        <source>Cannot upgrade %1 to schema %2: %3</source>
+        <translation>%1 kann nicht auf Schema %2 aktualisiert werden: %3</translation>
+    </message>
+</context>
+<context>
+    <name>roster::EditUserDialog</name>
+    <message>
+        <source>Edit %1</source>
+        <translation>%1 bearbeiten</translation>
+    </message>
+    <message>
+        <source>The email cannot be changed: a new address needs a new invitation. Add the user with the new address, then deactivate this one.</source>
+        <translation>Die E-Mail-Adresse lässt sich nicht ändern: Eine neue Adresse braucht eine neue Einladung. Fügen Sie den Benutzer mit der neuen Adresse hinzu und deaktivieren Sie dann diesen.</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>Email:</source>
+        <translation>E-Mail:</translation>
+    </message>
+    <message>
+        <source>&amp;Profile:</source>
+        <translation>&amp;Profil:</translation>
+    </message>
+    <message>
+        <source>&amp;Account:</source>
+        <translation>&amp;Konto:</translation>
+    </message>
+    <message>
+        <source>The email stays as it is: changing an address is a new invitation (add the user with the new address).</source>
+        <translation>Die E-Mail-Adresse bleibt, wie sie ist: Eine Adresse zu ändern bedeutet eine neue Einladung (fügen Sie den Benutzer mit der neuen Adresse hinzu).</translation>
+    </message>
+    <message>
+        <source>The account</source>
+        <translation>Das Konto</translation>
+    </message>
+</context>
+<context>
+    <name>roster::EmailSettingsPage</name>
+    <message>
+        <source>Email settings</source>
+        <translation>E-Mail-Einstellungen</translation>
+    </message>
+    <message>
+        <source> min</source>
+        <translation> Min.</translation>
+    </message>
+    <message>
+        <source>How long after an invitation the same user cannot be re-invited</source>
+        <translation>Wie lange nach einer Einladung derselbe Benutzer nicht erneut eingeladen werden kann</translation>
+    </message>
+    <message>
+        <source>Invitations</source>
+        <translation>Einladungen</translation>
+    </message>
+    <message>
+        <source>&amp;Organisation:</source>
+        <translation>&amp;Organisation:</translation>
+    </message>
+    <message>
+        <source>Sender &amp;name:</source>
+        <translation>Absender&amp;name:</translation>
+    </message>
+    <message>
+        <source>Sender &amp;address:</source>
+        <translation>Absender&amp;adresse:</translation>
+    </message>
+    <message>
+        <source>A&amp;ccept URL:</source>
+        <translation>Annahme-&amp;URL:</translation>
+    </message>
+    <message>
+        <source>&amp;Portal accept URL:</source>
+        <translation>&amp;Portal-Annahme-URL:</translation>
+    </message>
+    <message>
+        <source>Re-invite &amp;cooldown:</source>
+        <translation>Sperr&amp;frist für erneute Einladung:</translation>
+    </message>
+    <message>
+        <source>Files in a folder (no server)</source>
+        <translation>Dateien in einem Ordner (kein Server)</translation>
+    </message>
+    <message>
+        <source>SMTP server</source>
+        <translation>SMTP-Server</translation>
+    </message>
+    <message>
+        <source>&amp;Folder:</source>
+        <translation>&amp;Ordner:</translation>
+    </message>
+    <message>
+        <source>STARTTLS</source>
+        <translation>STARTTLS</translation>
+    </message>
+    <message>
+        <source>TLS (implicit)</source>
+        <translation>TLS (implizit)</translation>
+    </message>
+    <message>
+        <source>None (not encrypted)</source>
+        <translation>Keine (unverschlüsselt)</translation>
+    </message>
+    <message>
+        <source>system certificates</source>
+        <translation>System-Zertifikate</translation>
+    </message>
+    <message>
+        <source>Allow the password over an unencrypted connection</source>
+        <translation>Passwort über eine unverschlüsselte Verbindung erlauben</translation>
+    </message>
+    <message>
+        <source>&amp;Server:</source>
+        <translation>&amp;Server:</translation>
+    </message>
+    <message>
+        <source>P&amp;ort:</source>
+        <translation>P&amp;ort:</translation>
+    </message>
+    <message>
+        <source>S&amp;ecurity:</source>
+        <translation>S&amp;icherheit:</translation>
+    </message>
+    <message>
+        <source>&amp;User:</source>
+        <translation>&amp;Benutzer:</translation>
+    </message>
+    <message>
+        <source>Pass&amp;word:</source>
+        <translation>Pass&amp;wort:</translation>
+    </message>
+    <message>
+        <source>CA &amp;file:</source>
+        <translation>CA-&amp;Datei:</translation>
+    </message>
+    <message>
+        <source>Delivery</source>
+        <translation>Zustellung</translation>
+    </message>
+    <message>
+        <source>&amp;Transport:</source>
+        <translation>&amp;Transport:</translation>
+    </message>
+    <message>
+        <source>&amp;Save settings</source>
+        <translation>Einstellungen &amp;speichern</translation>
+    </message>
+    <message>
+        <source>Re&amp;vert</source>
+        <translation>&amp;Zurücksetzen</translation>
+    </message>
+    <message>
+        <source>recipient for a test message</source>
+        <translation>Empfänger einer Testnachricht</translation>
+    </message>
+    <message>
+        <source>Send &amp;test email</source>
+        <translation>&amp;Test-E-Mail senden</translation>
+    </message>
+    <message>
+        <source>Only an Administrator may change the mail settings.</source>
+        <translation>Nur ein Administrator darf die Mail-Einstellungen ändern.</translation>
+    </message>
+    <message>
+        <source>(stored; type to replace)</source>
+        <translation>(gespeichert; zum Ersetzen tippen)</translation>
+    </message>
+    <message>
+        <source>The organisation</source>
+        <translation>Die Organisation</translation>
+    </message>
+    <message>
+        <source>Give the SMTP server&apos;s host name.</source>
+        <translation>Geben Sie den Hostnamen des SMTP-Servers an.</translation>
+    </message>
+    <message>
+        <source>Mail settings saved.</source>
+        <translation>Mail-Einstellungen gespeichert.</translation>
+    </message>
+    <message>
+        <source>Sending a test message to %1…</source>
+        <translation>Testnachricht an %1 wird gesendet…</translation>
+    </message>
+    <message>
+        <source>Test message sent to %1.</source>
+        <translation>Testnachricht an %1 gesendet.</translation>
+    </message>
+    <message>
+        <source>The test message to %1 was not sent: %2</source>
+        <translation>Die Testnachricht an %1 wurde nicht gesendet: %2</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>Aus</translation>
+    </message>
+    <message>
+        <source> days before expiry</source>
+        <translation> Tage vor Ablauf</translation>
+    </message>
+    <message>
+        <source>Re-invite unconfirmed users once, this many days before their invitation expires (sent by the console&apos;s background delivery and by rosterctl outbox deliver)</source>
+        <translation>Unbestätigte Benutzer einmal erneut einladen, so viele Tage bevor ihre Einladung abläuft (gesendet von der Hintergrundzustellung der Konsole und von rosterctl outbox deliver)</translation>
+    </message>
+    <message>
+        <source>Automatic &amp;reminder:</source>
+        <translation>Automatische &amp;Erinnerung:</translation>
+    </message>
+    <message>
+        <source>The password is in the desktop keyring.</source>
+        <translation>Das Passwort liegt im Schlüsselbund des Desktops.</translation>
+    </message>
+    <message>
+        <source>The password is sealed in the database with this computer&apos;s key (no desktop keyring was available when it was saved).</source>
+        <translation>Das Passwort ist mit dem Schlüssel dieses Computers versiegelt in der Datenbank gespeichert (beim Speichern war kein Desktop-Schlüsselbund verfügbar).</translation>
+    </message>
+    <message>
+        <source>No desktop keyring is available (%1): the password is sealed in the database with this computer&apos;s key instead.</source>
+        <translation>Kein Desktop-Schlüsselbund verfügbar (%1): Das Passwort wird stattdessen mit dem Schlüssel dieses Computers versiegelt in der Datenbank gespeichert.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::InvitationHistoryDialog</name>
+    <message>
+        <source>Invitation history — %1</source>
+        <translation>Einladungsverlauf — %1</translation>
+    </message>
+    <message>
+        <source>Sent at</source>
+        <translation>Gesendet am</translation>
+    </message>
+    <message>
+        <source>By</source>
+        <translation>Von</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>Läuft ab</translation>
+    </message>
+    <message>
+        <source>Mail</source>
+        <translation>Mail</translation>
+    </message>
+    <message>
+        <source>Server reply</source>
+        <translation>Serverantwort</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>Zustand</translation>
+    </message>
+    <message>
+        <source>Invitations of %1</source>
+        <translation>Einladungen an %1</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>A&amp;ktualisieren</translation>
+    </message>
+    <message>
+        <source>%1 has never been invited.</source>
+        <translation>%1 wurde noch nie eingeladen.</translation>
+    </message>
+    <message>
+        <source>%1 was invited once.</source>
+        <translation>%1 wurde einmal eingeladen.</translation>
+    </message>
+    <message>
+        <source>%1 was invited %2 times.</source>
+        <translation>%1 wurde %2-mal eingeladen.</translation>
+    </message>
+    <message>
+        <source>Accepted %1</source>
+        <translation>Angenommen %1</translation>
+    </message>
+    <message>
+        <source>Revoked %1 (replaced)</source>
+        <translation>Widerrufen %1 (ersetzt)</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>Abgelaufen</translation>
+    </message>
+    <message>
+        <source>Open</source>
+        <translation>Offen</translation>
+    </message>
+    <message>
+        <source>Link copied (no mail)</source>
+        <translation>Link kopiert (keine Mail)</translation>
+    </message>
+</context>
+<context>
+    <name>roster::MainWindow</name>
+    <message>
+        <source>Roster — %1</source>
+        <translation>Roster — %1</translation>
+    </message>
+    <message>
+        <source>Mail delivery: %1 The mail stays queued.</source>
+        <translation>Mail-Zustellung: %1 Die Mail bleibt in der Warteschlange.</translation>
+    </message>
+    <message>
+        <source>Setup</source>
+        <translation>Einrichtung</translation>
+    </message>
+    <message>
+        <source>Users &amp; Permissions</source>
+        <translation>Benutzer &amp; Berechtigungen</translation>
+    </message>
+    <message>
+        <source>Users</source>
+        <translation>Benutzer</translation>
+    </message>
+    <message>
+        <source>Profiles</source>
+        <translation>Profile</translation>
+    </message>
+    <message>
+        <source>Customer Portal</source>
+        <translation>Kundenportal</translation>
+    </message>
+    <message>
+        <source>Email settings</source>
+        <translation>E-Mail-Einstellungen</translation>
+    </message>
+    <message>
+        <source>Audit log</source>
+        <translation>Änderungsprotokoll</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Datei</translation>
+    </message>
+    <message>
+        <source>&amp;Refresh</source>
+        <translation>A&amp;ktualisieren</translation>
+    </message>
+    <message>
+        <source>&amp;Find user</source>
+        <translation>Benutzer &amp;suchen</translation>
+    </message>
+    <message>
+        <source>&amp;Deliver queued mail now</source>
+        <translation>Wartende Mails jetzt &amp;zustellen</translation>
+    </message>
+    <message>
+        <source>Send every invitation that is waiting, without waiting for the next automatic run</source>
+        <translation>Jede wartende Einladung senden, ohne auf den nächsten automatischen Lauf zu warten</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Beenden</translation>
+    </message>
+    <message>
+        <source>&amp;Go</source>
+        <translation>&amp;Gehe zu</translation>
+    </message>
+    <message>
+        <source>&amp;Users</source>
+        <translation>&amp;Benutzer</translation>
+    </message>
+    <message>
+        <source>&amp;Profiles</source>
+        <translation>&amp;Profile</translation>
+    </message>
+    <message>
+        <source>&amp;Customer Portal users</source>
+        <translation>Benutzer des &amp;Kundenportals</translation>
+    </message>
+    <message>
+        <source>&amp;Email settings</source>
+        <translation>&amp;E-Mail-Einstellungen</translation>
+    </message>
+    <message>
+        <source>&amp;Audit log</source>
+        <translation>Änderungs&amp;protokoll</translation>
+    </message>
+    <message>
+        <source>Signed in as %1</source>
+        <translation>Angemeldet als %1</translation>
+    </message>
+    <message>
+        <source>Refreshed.</source>
+        <translation>Aktualisiert.</translation>
+    </message>
+    <message>
+        <source>Read the current page again from the database (F5)</source>
+        <translation>Die aktuelle Seite neu aus der Datenbank lesen (F5)</translation>
+    </message>
+    <message>
+        <source>Search the users by name or email (Ctrl+F)</source>
+        <translation>Benutzer nach Name oder E-Mail suchen (Strg+F)</translation>
+    </message>
+    <message>
+        <source>Close Roster; queued mail waits for the next start</source>
+        <translation>Roster schließen; wartende Mails warten bis zum nächsten Start</translation>
+    </message>
+    <message>
+        <source>&amp;Edit</source>
+        <translation>&amp;Bearbeiten</translation>
+    </message>
+    <message>
+        <source>Select &amp;all users</source>
+        <translation>&amp;Alle Benutzer auswählen</translation>
+    </message>
+    <message>
+        <source>Select every user of the current view, e.g. to re-invite them</source>
+        <translation>Alle Benutzer der aktuellen Ansicht auswählen, etwa um sie erneut einzuladen</translation>
+    </message>
+    <message>
+        <source>Show the page %1 (%2)</source>
+        <translation>Die Seite %1 anzeigen (%2)</translation>
+    </message>
+</context>
+<context>
+    <name>roster::Outbox</name>
+    <message>
+        <source>The test message was not queued.</source>
+        <translation>Die Testnachricht wurde nicht in die Warteschlange gestellt.</translation>
+    </message>
+    <message>
+        <source>This computer does not hold the key that protects this invitation&apos;s link (%1): run the delivery where the invitation was made, or copy that key file here.</source>
+        <translation>Dieser Computer hat nicht den Schlüssel, der den Link dieser Einladung schützt (%1): Führen Sie die Zustellung dort aus, wo die Einladung erstellt wurde, oder kopieren Sie die Schlüsseldatei hierher.</translation>
+    </message>
+    <message>
+        <source>Roster test message from %1</source>
+        <translation>Roster-Testnachricht von %1</translation>
+    </message>
+    <message>
+        <source>This is a test message sent by Roster to check the mail settings. If you can read it, invitations will arrive too.
+</source>
+        <translation>Dies ist eine Testnachricht, die Roster zur Prüfung der Mail-Einstellungen gesendet hat. Wenn Sie sie lesen können, kommen auch Einladungen an.
+</translation>
+    </message>
+    <message>
+        <source>The message could not be built.</source>
+        <translation>Die Nachricht konnte nicht erstellt werden.</translation>
+    </message>
+    <message>
+        <source>The mail transport gave no result for this message.</source>
+        <translation>Der Mail-Transport lieferte für diese Nachricht kein Ergebnis.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::ProfilesPage</name>
+    <message>
+        <source>Profiles</source>
+        <translation>Profile</translation>
+    </message>
+    <message>
+        <source>What each profile may do. Profiles are read-only in this version.</source>
+        <translation>Was jedes Profil darf. Profile sind in dieser Version schreibgeschützt.</translation>
+    </message>
+    <message>
+        <source>Profile</source>
+        <translation>Profil</translation>
+    </message>
+    <message>
+        <source>Setup access</source>
+        <translation>Zugriff auf Einrichtung</translation>
+    </message>
+    <message>
+        <source>Manage users</source>
+        <translation>Benutzer verwalten</translation>
+    </message>
+    <message>
+        <source>Everything</source>
+        <translation>Alles</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>Keiner</translation>
+    </message>
+    <message>
+        <source>Yes</source>
+        <translation>Ja</translation>
+    </message>
+    <message>
+        <source>No</source>
+        <translation>Nein</translation>
+    </message>
+</context>
+<context>
+    <name>roster::Sealer</name>
+    <message>
+        <source>Cannot read the key file %1: %2</source>
+        <translation>Die Schlüsseldatei %1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>The key file %1 is damaged.</source>
+        <translation>Die Schlüsseldatei %1 ist beschädigt.</translation>
+    </message>
+    <message>
+        <source>Cannot create the folder for the key file %1.</source>
+        <translation>Der Ordner für die Schlüsseldatei %1 kann nicht angelegt werden.</translation>
+    </message>
+    <message>
+        <source>Cannot write the key file %1: %2</source>
+        <translation>Die Schlüsseldatei %1 kann nicht geschrieben werden: %2</translation>
+    </message>
+</context>
+<context>
+    <name>roster::SignInDialog</name>
+    <message>
+        <source>Sign in to Roster</source>
+        <translation>Bei Roster anmelden</translation>
+    </message>
+    <message>
+        <source>Sign in to &lt;b&gt;%1&lt;/b&gt; with an administrator account.</source>
+        <translation>Melden Sie sich mit einem Administratorkonto bei &lt;b&gt;%1&lt;/b&gt; an.</translation>
+    </message>
+    <message>
+        <source>you@example.com</source>
+        <translation>sie@example.com</translation>
+    </message>
+    <message>
+        <source>&amp;Email:</source>
+        <translation>&amp;E-Mail:</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>&amp;Passwort:</translation>
+    </message>
+    <message>
+        <source>&amp;Sign in</source>
+        <translation>&amp;Anmelden</translation>
+    </message>
+    <message>
+        <source>Database</source>
+        <translation>Datenbank</translation>
+    </message>
+    <message>
+        <source>The organisation&apos;s database; choose another to sign in there</source>
+        <translation>Die Datenbank der Organisation; wählen Sie eine andere, um sich dort anzumelden</translation>
+    </message>
+    <message>
+        <source>&amp;Database:</source>
+        <translation>&amp;Datenbank:</translation>
+    </message>
+    <message>
+        <source>Other database…</source>
+        <translation>Andere Datenbank…</translation>
+    </message>
+</context>
+<context>
+    <name>roster::SmtpClient</name>
+    <message>
+        <source>The SMTP settings are not valid: %1</source>
+        <translation>Die SMTP-Einstellungen sind ungültig: %1</translation>
+    </message>
+    <message>
+        <source>TLS is not available in this installation (%1): install Qt&apos;s OpenSSL TLS plugin, or use security &quot;none&quot;.</source>
+        <translation>TLS ist in dieser Installation nicht verfügbar (%1): Installieren Sie das OpenSSL-TLS-Plugin von Qt oder verwenden Sie die Sicherheit „none“.</translation>
+    </message>
+    <message>
+        <source>The SMTP server %1 was not found: check the host name.</source>
+        <translation>Der SMTP-Server %1 wurde nicht gefunden: Prüfen Sie den Hostnamen.</translation>
+    </message>
+    <message>
+        <source>The SMTP server %1 refused the connection: is it running, and is the port right?</source>
+        <translation>Der SMTP-Server %1 hat die Verbindung abgelehnt: Läuft er, und stimmt der Port?</translation>
+    </message>
+    <message>
+        <source>Could not connect to the SMTP server %1 in time: check the host, the port and the firewall.</source>
+        <translation>Keine rechtzeitige Verbindung zum SMTP-Server %1: Prüfen Sie Host, Port und Firewall.</translation>
+    </message>
+    <message>
+        <source>The SMTP server did not answer in time (waiting for the reply to %1).</source>
+        <translation>Der SMTP-Server hat nicht rechtzeitig geantwortet (Warten auf die Antwort auf %1).</translation>
+    </message>
+    <message>
+        <source>The SMTP server closed the connection unexpectedly (while waiting for the reply to %1).</source>
+        <translation>Der SMTP-Server hat die Verbindung unerwartet geschlossen (beim Warten auf die Antwort auf %1).</translation>
+    </message>
+    <message>
+        <source>Network error while talking to the SMTP server: %1</source>
+        <translation>Netzwerkfehler bei der Kommunikation mit dem SMTP-Server: %1</translation>
+    </message>
+    <message>
+        <source>The SMTP server sent an invalid reply: %1</source>
+        <translation>Der SMTP-Server hat eine ungültige Antwort gesendet: %1</translation>
+    </message>
+    <message>
+        <source>The SMTP server is not available: %1</source>
+        <translation>Der SMTP-Server ist nicht verfügbar: %1</translation>
+    </message>
+    <message>
+        <source>The SMTP server does not offer STARTTLS, which the settings require; nothing was sent in clear text.</source>
+        <translation>Der SMTP-Server bietet kein STARTTLS an, das die Einstellungen verlangen; es wurde nichts im Klartext gesendet.</translation>
+    </message>
+    <message>
+        <source>The SMTP server refused STARTTLS (%1); nothing was sent in clear text.</source>
+        <translation>Der SMTP-Server hat STARTTLS abgelehnt (%1); es wurde nichts im Klartext gesendet.</translation>
+    </message>
+    <message>
+        <source>The SMTP server sent data before the TLS handshake (a STARTTLS injection attack?); the connection was aborted.</source>
+        <translation>Der SMTP-Server hat vor dem TLS-Handshake Daten gesendet (ein STARTTLS-Injection-Angriff?); die Verbindung wurde abgebrochen.</translation>
+    </message>
+    <message>
+        <source>TLS with the SMTP server failed: %1</source>
+        <translation>TLS mit dem SMTP-Server ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>The SMTP server offers no supported authentication mechanism (offered: %1).</source>
+        <translation>Der SMTP-Server bietet kein unterstütztes Authentifizierungsverfahren an (angeboten: %1).</translation>
+    </message>
+    <message>
+        <source>none</source>
+        <translation>keine</translation>
+    </message>
+    <message>
+        <source>Refusing to send the SMTP password over an unencrypted connection: use STARTTLS or TLS, or allow plain-text authentication explicitly.</source>
+        <translation>Das SMTP-Passwort wird nicht über eine unverschlüsselte Verbindung gesendet: Verwenden Sie STARTTLS oder TLS, oder erlauben Sie Klartext-Authentifizierung ausdrücklich.</translation>
+    </message>
+    <message>
+        <source>The SMTP server rejected the user name or password: %1</source>
+        <translation>Der SMTP-Server hat Benutzername oder Passwort abgelehnt: %1</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>abgebrochen</translation>
+    </message>
+    <message>
+        <source>no host name</source>
+        <translation>kein Hostname</translation>
+    </message>
+    <message>
+        <source>no port</source>
+        <translation>kein Port</translation>
+    </message>
+    <message>
+        <source>the HELO name &quot;%1&quot; is not a host name</source>
+        <translation>der HELO-Name „%1“ ist kein Hostname</translation>
+    </message>
+    <message>
+        <source>no TLS backend</source>
+        <translation>kein TLS-Backend</translation>
+    </message>
+    <message>
+        <source>the CA file %1 does not exist</source>
+        <translation>die CA-Datei %1 existiert nicht</translation>
+    </message>
+    <message>
+        <source>the CA file %1 holds no PEM certificate</source>
+        <translation>die CA-Datei %1 enthält kein PEM-Zertifikat</translation>
+    </message>
+    <message>
+        <source>an unexpected reply &quot;%1&quot;</source>
+        <translation>eine unerwartete Antwort „%1“</translation>
+    </message>
+    <message>
+        <source>too many authentication challenges</source>
+        <translation>zu viele Authentifizierungs-Challenges</translation>
+    </message>
+    <message>
+        <source>The message has no recipient.</source>
+        <translation>Die Nachricht hat keinen Empfänger.</translation>
+    </message>
+    <message>
+        <source>Invalid envelope address &quot;%1&quot; (empty, too long, or with spaces, angle brackets or control characters); nothing was sent.</source>
+        <translation>Ungültige Umschlagadresse „%1“ (leer, zu lang oder mit Leerzeichen, spitzen Klammern oder Steuerzeichen); es wurde nichts gesendet.</translation>
+    </message>
+    <message>
+        <source>The address has non-ASCII characters and the SMTP server does not support SMTPUTF8.</source>
+        <translation>Die Adresse enthält Nicht-ASCII-Zeichen, und der SMTP-Server unterstützt kein SMTPUTF8.</translation>
+    </message>
+    <message>
+        <source>The message has a line of %1 octets; SMTP allows %2.</source>
+        <translation>Die Nachricht hat eine Zeile mit %1 Oktetten; SMTP erlaubt %2.</translation>
+    </message>
+    <message>
+        <source>(some recipients were refused: %1)</source>
+        <translation>(einige Empfänger wurden abgelehnt: %1)</translation>
+    </message>
+    <message>
+        <source>the handshake timed out</source>
+        <translation>der Handshake hat zu lange gedauert</translation>
+    </message>
+</context>
+<context>
+    <name>roster::SmtpPasswordStore</name>
+    <message>
+        <source>the keyring is turned off (ROSTER_NO_KEYRING)</source>
+        <translation>der Schlüsselbund ist abgeschaltet (ROSTER_NO_KEYRING)</translation>
+    </message>
+    <message>
+        <source>the keyring did not answer</source>
+        <translation>der Schlüsselbund hat nicht geantwortet</translation>
+    </message>
+</context>
+<context>
+    <name>roster::SmtpReplyReader</name>
+    <message>
+        <source>a reply line longer than %1 octets</source>
+        <translation>eine Antwortzeile länger als %1 Oktette</translation>
+    </message>
+    <message>
+        <source>reply lines with different codes (%1, then %2)</source>
+        <translation>Antwortzeilen mit verschiedenen Codes (%1, dann %2)</translation>
+    </message>
+    <message>
+        <source>a reply of more than %1 lines</source>
+        <translation>eine Antwort mit mehr als %1 Zeilen</translation>
+    </message>
+</context>
+<context>
+    <name>roster::UserRepository</name>
+    <message>
+        <source>The user count came back empty.</source>
+        <translation>Die Benutzerzählung lieferte kein Ergebnis.</translation>
+    </message>
+    <message>
+        <source>No user with id %1.</source>
+        <translation>Kein Benutzer mit der ID %1.</translation>
+    </message>
+    <message>
+        <source>No portal user with the email %1.</source>
+        <translation>Kein Portalbenutzer mit der E-Mail-Adresse %1.</translation>
+    </message>
+    <message>
+        <source>No user with the email %1.</source>
+        <translation>Kein Benutzer mit der E-Mail-Adresse %1.</translation>
+    </message>
+    <message>
+        <source>No profile named &quot;%1&quot; (profiles: %2).</source>
+        <translation>Kein Profil namens „%1“ (Profile: %2).</translation>
+    </message>
+</context>
+<context>
+    <name>roster::UserRowDelegate</name>
+    <message>
+        <source>Confirmed</source>
+        <translation>Bestätigt</translation>
+    </message>
+    <message>
+        <source>Pending</source>
+        <translation>Ausstehend</translation>
+    </message>
+    <message>
+        <source>Expired</source>
+        <translation>Abgelaufen</translation>
+    </message>
+    <message>
+        <source>Inactive</source>
+        <translation>Inaktiv</translation>
+    </message>
+</context>
+<context>
+    <name>roster::UserService</name>
+    <message>
+        <source>superseded by a newer invitation</source>
+        <translation>durch eine neuere Einladung ersetzt</translation>
+    </message>
+    <message>
+        <source>The invitation was not stored.</source>
+        <translation>Die Einladung wurde nicht gespeichert.</translation>
+    </message>
+    <message>
+        <source>The invitation mail was not queued.</source>
+        <translation>Die Einladungsmail wurde nicht in die Warteschlange gestellt.</translation>
+    </message>
+    <message>
+        <source>invitation %1, expires %2</source>
+        <translation>Einladung %1, läuft ab %2</translation>
+    </message>
+    <message>
+        <source>The account</source>
+        <translation>Das Konto</translation>
+    </message>
+    <message>
+        <source>The profile</source>
+        <translation>Das Profil</translation>
+    </message>
+    <message>
+        <source>Only an Administrator can add users with the Administrator profile.</source>
+        <translation>Nur ein Administrator kann Benutzer mit dem Profil Administrator hinzufügen.</translation>
+    </message>
+    <message>
+        <source>Portal users have no CRM profile: leave the profile out.</source>
+        <translation>Portalbenutzer haben kein CRM-Profil: Lassen Sie das Profil weg.</translation>
+    </message>
+    <message>
+        <source>%1 is already a user (%2): re-invite them instead.</source>
+        <translation>%1 ist bereits Benutzer (%2): Laden Sie ihn stattdessen erneut ein.</translation>
+    </message>
+    <message>
+        <source>The new user was not stored.</source>
+        <translation>Der neue Benutzer wurde nicht gespeichert.</translation>
+    </message>
+    <message>
+        <source>portal user</source>
+        <translation>Portalbenutzer</translation>
+    </message>
+    <message>
+        <source>%1 is already active.</source>
+        <translation>%1 ist bereits aktiv.</translation>
+    </message>
+    <message>
+        <source>%1 is already deactivated.</source>
+        <translation>%1 ist bereits deaktiviert.</translation>
+    </message>
+    <message>
+        <source>You cannot deactivate yourself.</source>
+        <translation>Sie können sich nicht selbst deaktivieren.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator can activate or deactivate an administrator.</source>
+        <translation>Nur ein Administrator kann einen Administrator aktivieren oder deaktivieren.</translation>
+    </message>
+    <message>
+        <source>%1 is the last active administrator: add another one first.</source>
+        <translation>%1 ist der letzte aktive Administrator: Fügen Sie zuerst einen weiteren hinzu.</translation>
+    </message>
+    <message>
+        <source>Portal users have no profile: change their account instead.</source>
+        <translation>Portalbenutzer haben kein Profil: Ändern Sie stattdessen ihr Konto.</translation>
+    </message>
+    <message>
+        <source>Only portal users belong to an account: give a profile instead.</source>
+        <translation>Nur Portalbenutzer gehören zu einem Konto: Geben Sie stattdessen ein Profil an.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator can edit an administrator.</source>
+        <translation>Nur ein Administrator kann einen Administrator bearbeiten.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator can give the Administrator profile.</source>
+        <translation>Nur ein Administrator kann das Profil Administrator vergeben.</translation>
+    </message>
+    <message>
+        <source>%1 is the last active administrator: make another user an administrator first.</source>
+        <translation>%1 ist der letzte aktive Administrator: Machen Sie zuerst einen anderen Benutzer zum Administrator.</translation>
+    </message>
+    <message>
+        <source>name: %1 → %2</source>
+        <translation>Name: %1 → %2</translation>
+    </message>
+    <message>
+        <source>profile: %1 → %2</source>
+        <translation>Profil: %1 → %2</translation>
+    </message>
+    <message>
+        <source>account: %1 → %2</source>
+        <translation>Konto: %1 → %2</translation>
+    </message>
+    <message>
+        <source>This invitation link is not valid: check that it was copied whole, or ask for a new invitation.</source>
+        <translation>Dieser Einladungslink ist ungültig: Prüfen Sie, ob er vollständig kopiert wurde, oder bitten Sie um eine neue Einladung.</translation>
+    </message>
+    <message>
+        <source>This invitation was already accepted: sign in instead.</source>
+        <translation>Diese Einladung wurde bereits angenommen: Melden Sie sich stattdessen an.</translation>
+    </message>
+    <message>
+        <source>This invitation was replaced by a newer one: use the link in the latest invitation mail.</source>
+        <translation>Diese Einladung wurde durch eine neuere ersetzt: Verwenden Sie den Link aus der letzten Einladungsmail.</translation>
+    </message>
+    <message>
+        <source>This invitation expired on %1: ask your administrator to invite you again.</source>
+        <translation>Diese Einladung ist am %1 abgelaufen: Bitten Sie Ihren Administrator, Sie erneut einzuladen.</translation>
+    </message>
+    <message>
+        <source>This account is deactivated: ask your administrator.</source>
+        <translation>Dieses Konto ist deaktiviert: Wenden Sie sich an Ihren Administrator.</translation>
+    </message>
+    <message>
+        <source>This invitation was already accepted.</source>
+        <translation>Diese Einladung wurde bereits angenommen.</translation>
+    </message>
+    <message>
+        <source>invitation %1</source>
+        <translation>Einladung %1</translation>
+    </message>
+</context>
+<context>
+    <name>roster::UsersPage</name>
+    <message>
+        <source>Customer Portal Users</source>
+        <translation>Benutzer des Kundenportals</translation>
+    </message>
+    <message>
+        <source>Users</source>
+        <translation>Benutzer</translation>
+    </message>
+    <message>
+        <source>All users</source>
+        <translation>Alle Benutzer</translation>
+    </message>
+    <message>
+        <source>Active users</source>
+        <translation>Aktive Benutzer</translation>
+    </message>
+    <message>
+        <source>Inactive users</source>
+        <translation>Inaktive Benutzer</translation>
+    </message>
+    <message>
+        <source>Unconfirmed users</source>
+        <translation>Unbestätigte Benutzer</translation>
+    </message>
+    <message>
+        <source>Confirmed users</source>
+        <translation>Bestätigte Benutzer</translation>
+    </message>
+    <message>
+        <source>Administrators</source>
+        <translation>Administratoren</translation>
+    </message>
+    <message>
+        <source>Invitations expiring soon</source>
+        <translation>Bald ablaufende Einladungen</translation>
+    </message>
+    <message>
+        <source>Failed invitations</source>
+        <translation>Fehlgeschlagene Einladungen</translation>
+    </message>
+    <message>
+        <source>View</source>
+        <translation>Ansicht</translation>
+    </message>
+    <message>
+        <source>&amp;View:</source>
+        <translation>&amp;Ansicht:</translation>
+    </message>
+    <message>
+        <source>Search name or email (Ctrl+F)</source>
+        <translation>Name oder E-Mail suchen (Strg+F)</translation>
+    </message>
+    <message>
+        <source>Search</source>
+        <translation>Suche</translation>
+    </message>
+    <message>
+        <source>&amp;Add Portal User…</source>
+        <translation>Portalbenutzer &amp;hinzufügen…</translation>
+    </message>
+    <message>
+        <source>&amp;Add New User…</source>
+        <translation>Neuen Benutzer &amp;hinzufügen…</translation>
+    </message>
+    <message>
+        <source>&amp;Re-invite selected</source>
+        <translation>Auswahl &amp;erneut einladen</translation>
+    </message>
+    <message>
+        <source>Send new invitations to the selected users who have not accepted theirs</source>
+        <translation>Den ausgewählten Benutzern, die ihre Einladung nicht angenommen haben, neue Einladungen senden</translation>
+    </message>
+    <message>
+        <source>1 user</source>
+        <translation>1 Benutzer</translation>
+    </message>
+    <message>
+        <source>%1 users</source>
+        <translation>%1 Benutzer</translation>
+    </message>
+    <message>
+        <source>1 active user</source>
+        <translation>1 aktiver Benutzer</translation>
+    </message>
+    <message>
+        <source>%1 active users</source>
+        <translation>%1 aktive Benutzer</translation>
+    </message>
+    <message>
+        <source>1 inactive user</source>
+        <translation>1 inaktiver Benutzer</translation>
+    </message>
+    <message>
+        <source>%1 inactive users</source>
+        <translation>%1 inaktive Benutzer</translation>
+    </message>
+    <message>
+        <source>1 unconfirmed user</source>
+        <translation>1 unbestätigter Benutzer</translation>
+    </message>
+    <message>
+        <source>%1 unconfirmed users</source>
+        <translation>%1 unbestätigte Benutzer</translation>
+    </message>
+    <message>
+        <source>1 confirmed user</source>
+        <translation>1 bestätigter Benutzer</translation>
+    </message>
+    <message>
+        <source>%1 confirmed users</source>
+        <translation>%1 bestätigte Benutzer</translation>
+    </message>
+    <message>
+        <source>1 administrator</source>
+        <translation>1 Administrator</translation>
+    </message>
+    <message>
+        <source>%1 administrators</source>
+        <translation>%1 Administratoren</translation>
+    </message>
+    <message>
+        <source>1 invitation expiring soon</source>
+        <translation>1 bald ablaufende Einladung</translation>
+    </message>
+    <message>
+        <source>%1 invitations expiring soon</source>
+        <translation>%1 bald ablaufende Einladungen</translation>
+    </message>
+    <message>
+        <source>1 failed invitation</source>
+        <translation>1 fehlgeschlagene Einladung</translation>
+    </message>
+    <message>
+        <source>%1 failed invitations</source>
+        <translation>%1 fehlgeschlagene Einladungen</translation>
+    </message>
+    <message>
+        <source>%1 matching</source>
+        <translation>%1 Treffer</translation>
+    </message>
+    <message>
+        <source>&amp;Re-invite %1 selected</source>
+        <translation>%1 ausgewählte &amp;erneut einladen</translation>
+    </message>
+    <message>
+        <source>Sending a new invitation to %1…</source>
+        <translation>Neue Einladung an %1 wird gesendet…</translation>
+    </message>
+    <message>
+        <source>Invitation sent to %1.</source>
+        <translation>Einladung an %1 gesendet.</translation>
+    </message>
+    <message>
+        <source>Queued — %1: %2; will retry at %3.</source>
+        <translation>In der Warteschlange — %1: %2; neuer Versuch um %3.</translation>
+    </message>
+    <message>
+        <source>The invitation to %1 failed: %2</source>
+        <translation>Die Einladung an %1 ist fehlgeschlagen: %2</translation>
+    </message>
+    <message>
+        <source>%1 is active again.</source>
+        <translation>%1 ist wieder aktiv.</translation>
+    </message>
+    <message>
+        <source>%1 is deactivated: their invitation links stop working.</source>
+        <translation>%1 ist deaktiviert: Seine Einladungslinks funktionieren nicht mehr.</translation>
+    </message>
+    <message>
+        <source>Copied %1.</source>
+        <translation>%1 kopiert.</translation>
+    </message>
+    <message>
+        <source>Copied a new invitation link for %1; earlier links stop working.</source>
+        <translation>Neuer Einladungslink für %1 kopiert; frühere Links funktionieren nicht mehr.</translation>
+    </message>
+    <message>
+        <source>Re-invite users</source>
+        <translation>Benutzer erneut einladen</translation>
+    </message>
+    <message>
+        <source>None of the selected users can be re-invited now.</source>
+        <translation>Keiner der ausgewählten Benutzer kann jetzt erneut eingeladen werden.</translation>
+    </message>
+    <message>
+        <source>1 user will get a new invitation; earlier links stop working.</source>
+        <translation>1 Benutzer erhält eine neue Einladung; frühere Links funktionieren dann nicht mehr.</translation>
+    </message>
+    <message>
+        <source>%1 users will get a new invitation; earlier links stop working.</source>
+        <translation>%1 Benutzer erhalten eine neue Einladung; frühere Links funktionieren dann nicht mehr.</translation>
+    </message>
+    <message>
+        <source>1 user will be skipped:</source>
+        <translation>1 Benutzer wird übersprungen:</translation>
+    </message>
+    <message>
+        <source>%1 users will be skipped:</source>
+        <translation>%1 Benutzer werden übersprungen:</translation>
+    </message>
+    <message>
+        <source>%1 deactivated (activate them first)</source>
+        <translation>%1 deaktiviert (zuerst aktivieren)</translation>
+    </message>
+    <message>
+        <source>%1 invited moments ago (cooldown)</source>
+        <translation>%1 gerade erst eingeladen (Sperrfrist)</translation>
+    </message>
+    <message>
+        <source>%1 already confirmed</source>
+        <translation>%1 bereits bestätigt</translation>
+    </message>
+    <message>
+        <source>… and %1 more</source>
+        <translation>… und %1 weitere</translation>
+    </message>
+    <message>
+        <source>Re-invite 1 user</source>
+        <translation>1 Benutzer erneut einladen</translation>
+    </message>
+    <message>
+        <source>Re-invite %1 users</source>
+        <translation>%1 Benutzer erneut einladen</translation>
+    </message>
+    <message>
+        <source>Re-inviting %1 users…</source>
+        <translation>%1 Benutzer werden erneut eingeladen…</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Abbrechen</translation>
+    </message>
+    <message>
+        <source>Re-invited 1 user.</source>
+        <translation>1 Benutzer erneut eingeladen.</translation>
+    </message>
+    <message>
+        <source>Re-invited %1 users.</source>
+        <translation>%1 Benutzer erneut eingeladen.</translation>
+    </message>
+    <message>
+        <source>Skipped %1 (changed meanwhile).</source>
+        <translation>%1 übersprungen (inzwischen geändert).</translation>
+    </message>
+    <message>
+        <source>Cancelled: the rest were not invited.</source>
+        <translation>Abgebrochen: Die übrigen wurden nicht eingeladen.</translation>
+    </message>
+    <message>
+        <source>Added %1; sending the invitation…</source>
+        <translation>%1 hinzugefügt; die Einladung wird gesendet…</translation>
+    </message>
+    <message>
+        <source>E&amp;xport CSV…</source>
+        <translation>CSV e&amp;xportieren…</translation>
+    </message>
+    <message>
+        <source>Save this view — its columns, search and order — as a CSV file for a spreadsheet</source>
+        <translation>Diese Ansicht — ihre Spalten, Suche und Reihenfolge — als CSV-Datei für eine Tabellenkalkulation speichern</translation>
+    </message>
+    <message>
+        <source>portal-users.csv</source>
+        <translation>portalbenutzer.csv</translation>
+    </message>
+    <message>
+        <source>users.csv</source>
+        <translation>benutzer.csv</translation>
+    </message>
+    <message>
+        <source>Export CSV</source>
+        <translation>CSV exportieren</translation>
+    </message>
+    <message>
+        <source>CSV files (*.csv)</source>
+        <translation>CSV-Dateien (*.csv)</translation>
+    </message>
+    <message>
+        <source>Sent an automatic reminder to 1 user.</source>
+        <translation>Automatische Erinnerung an 1 Benutzer gesendet.</translation>
+    </message>
+    <message>
+        <source>Sent automatic reminders to %1 users.</source>
+        <translation>Automatische Erinnerungen an %1 Benutzer gesendet.</translation>
+    </message>
+    <message>
+        <source>Mail server unavailable — %1 (%2 invitations waiting); delivery will retry at %3.</source>
+        <translation>Mail-Server nicht verfügbar — %1 (%2 Einladungen warten); neuer Zustellversuch um %3.</translation>
+    </message>
+    <message>
+        <source>Saved %1.</source>
+        <translation>%1 gespeichert.</translation>
+    </message>
+    <message>
+        <source>Exporting…</source>
+        <translation>Wird exportiert…</translation>
+    </message>
+    <message>
+        <source>Exported 1 row to %1.</source>
+        <translation>1 Zeile nach %1 exportiert.</translation>
+    </message>
+    <message>
+        <source>Exported %1 rows to %2.</source>
+        <translation>%1 Zeilen nach %2 exportiert.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::UsersTableModel</name>
+    <message>
+        <source>Queued</source>
+        <translation>In Warteschlange</translation>
+    </message>
+    <message>
+        <source>Sending</source>
+        <translation>Wird gesendet</translation>
+    </message>
+    <message>
+        <source>Sent</source>
+        <translation>Gesendet</translation>
+    </message>
+    <message>
+        <source>Will retry</source>
+        <translation>Neuer Versuch folgt</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>Fehlgeschlagen</translation>
+    </message>
+    <message>
+        <source>Cancelled</source>
+        <translation>Abgebrochen</translation>
+    </message>
+    <message>
+        <source>today</source>
+        <translation>heute</translation>
+    </message>
+    <message>
+        <source>yesterday</source>
+        <translation>gestern</translation>
+    </message>
+    <message>
+        <source>%1 days ago</source>
+        <translation>vor %1 Tagen</translation>
+    </message>
+    <message>
+        <source>expires within a day</source>
+        <translation>läuft innerhalb eines Tages ab</translation>
+    </message>
+    <message>
+        <source>expires in %1 days</source>
+        <translation>läuft in %1 Tagen ab</translation>
+    </message>
+    <message>
+        <source>expired today</source>
+        <translation>heute abgelaufen</translation>
+    </message>
+    <message>
+        <source>expired yesterday</source>
+        <translation>gestern abgelaufen</translation>
+    </message>
+    <message>
+        <source>expired %1 days ago</source>
+        <translation>vor %1 Tagen abgelaufen</translation>
+    </message>
+    <message>
+        <source>Invitation mail: %1 — %2</source>
+        <translation>Einladungsmail: %1 — %2</translation>
+    </message>
+    <message>
+        <source>Invited %1 by %2; invitations so far: %3</source>
+        <translation>Eingeladen %1 von %2; bisherige Einladungen: %3</translation>
+    </message>
+    <message>
+        <source>Actions for %1 (Menu key or Shift+F10)</source>
+        <translation>Aktionen für %1 (Menütaste oder Umschalt+F10)</translation>
+    </message>
+    <message>
+        <source>Actions for %1</source>
+        <translation>Aktionen für %1</translation>
+    </message>
+    <message>
+        <source>Actions</source>
+        <translation>Aktionen</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Name</translation>
+    </message>
+    <message>
+        <source>Email</source>
+        <translation>E-Mail</translation>
+    </message>
+    <message>
+        <source>Account</source>
+        <translation>Konto</translation>
+    </message>
+    <message>
+        <source>Profile</source>
+        <translation>Profil</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>Status</translation>
+    </message>
+    <message>
+        <source>Invited</source>
+        <translation>Eingeladen</translation>
+    </message>
+    <message>
+        <source>Invited at</source>
+        <translation>Eingeladen am</translation>
+    </message>
+    <message>
+        <source>Expires</source>
+        <translation>Läuft ab</translation>
+    </message>
+    <message>
+        <source>Invites</source>
+        <translation>Einladungen</translation>
+    </message>
+    <message>
+        <source>Last invited by</source>
+        <translation>Zuletzt eingeladen von</translation>
+    </message>
+    <message>
+        <source>Mail</source>
+        <translation>Mail</translation>
+    </message>
+</context>
+<context>
+    <name>roster::WelcomeDialog</name>
+    <message>
+        <source>Welcome to Roster</source>
+        <translation>Willkommen bei Roster</translation>
+    </message>
+    <message>
+        <source>&amp;Open a database file…</source>
+        <translation>Datenbankdatei &amp;öffnen…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Beenden</translation>
+    </message>
+    <message>
+        <source>Open a Roster database</source>
+        <translation>Roster-Datenbank öffnen</translation>
+    </message>
+    <message>
+        <source>Roster databases (*.db *.sqlite);;All files (*)</source>
+        <translation>Roster-Datenbanken (*.db *.sqlite);;Alle Dateien (*)</translation>
+    </message>
+    <message>
+        <source>Demo organisation created</source>
+        <translation>Demo-Organisation angelegt</translation>
+    </message>
+    <message>
+        <source>Northwind Traders is ready, with 200 users in every state.
+
+Sign in as %1 with the password:
+
+%2
+
+(Copy it now: it is shown only once.)</source>
+        <translation>Northwind Traders ist bereit, mit 200 Benutzern in jedem Zustand.
+
+Melden Sie sich als %1 mit diesem Passwort an:
+
+%2
+
+(Kopieren Sie es jetzt: Es wird nur einmal angezeigt.)</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;Welcome to Roster&lt;/h3&gt;&lt;p&gt;Roster keeps your CRM&apos;s users in order: who is invited, who never accepted, who may sign in.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Willkommen bei Roster&lt;/h3&gt;&lt;p&gt;Roster hält Ordnung unter den Benutzern Ihres CRM: wer eingeladen ist, wer nie angenommen hat, wer sich anmelden darf.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&amp;Create a new organisation…</source>
+        <translation>Neue Organisation &amp;anlegen…</translation>
+    </message>
+    <message>
+        <source>A new database file with you as its first administrator</source>
+        <translation>Eine neue Datenbankdatei mit Ihnen als erstem Administrator</translation>
+    </message>
+    <message>
+        <source>An organisation&apos;s existing Roster database (SQLite)</source>
+        <translation>Die vorhandene Roster-Datenbank einer Organisation (SQLite)</translation>
+    </message>
+    <message>
+        <source>Connect to a &amp;PostgreSQL server…</source>
+        <translation>Mit einem &amp;PostgreSQL-Server verbinden…</translation>
+    </message>
+    <message>
+        <source>An organisation&apos;s database on a PostgreSQL server</source>
+        <translation>Die Datenbank einer Organisation auf einem PostgreSQL-Server</translation>
+    </message>
+    <message>
+        <source>Open the &amp;demo organisation</source>
+        <translation>&amp;Demo-Organisation öffnen</translation>
+    </message>
+    <message>
+        <source>Northwind Traders, with 200 made-up users in every state</source>
+        <translation>Northwind Traders, mit 200 erfundenen Benutzern in jedem Zustand</translation>
+    </message>
+    <message>
+        <source>Close Roster</source>
+        <translation>Roster schließen</translation>
+    </message>
+    <message>
+        <source>&amp;Recent databases:</source>
+        <translation>&amp;Zuletzt verwendete Datenbanken:</translation>
+    </message>
+    <message>
+        <source>Recent databases</source>
+        <translation>Zuletzt verwendete Datenbanken</translation>
+    </message>
+    <message>
+        <source>Press Enter or double-click to open</source>
+        <translation>Mit Eingabetaste oder Doppelklick öffnen</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;A new organisation&lt;/h3&gt;&lt;p&gt;You become its first administrator; invite everyone else from the Users page.&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Eine neue Organisation&lt;/h3&gt;&lt;p&gt;Sie werden ihr erster Administrator; alle anderen laden Sie von der Benutzerseite aus ein.&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>you@example.com</source>
+        <translation>sie@example.com</translation>
+    </message>
+    <message>
+        <source>&amp;Organisation:</source>
+        <translation>&amp;Organisation:</translation>
+    </message>
+    <message>
+        <source>Your &amp;email:</source>
+        <translation>Ihre &amp;E-Mail:</translation>
+    </message>
+    <message>
+        <source>Your &amp;name:</source>
+        <translation>Ihr &amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Password:</source>
+        <translation>&amp;Passwort:</translation>
+    </message>
+    <message>
+        <source>&amp;Repeat password:</source>
+        <translation>Passwort &amp;wiederholen:</translation>
+    </message>
+    <message>
+        <source>Choose &amp;file and create…</source>
+        <translation>&amp;Datei wählen und anlegen…</translation>
+    </message>
+    <message>
+        <source>&amp;Back</source>
+        <translation>&amp;Zurück</translation>
+    </message>
+    <message>
+        <source>&lt;h3&gt;A PostgreSQL server&lt;/h3&gt;&lt;p&gt;The password is used for this connection only and never stored; next time Roster asks again (or reads ~/.pgpass).&lt;/p&gt;</source>
+        <translation>&lt;h3&gt;Ein PostgreSQL-Server&lt;/h3&gt;&lt;p&gt;Das Passwort gilt nur für diese Verbindung und wird nie gespeichert; beim nächsten Mal fragt Roster erneut (oder liest ~/.pgpass).&lt;/p&gt;</translation>
+    </message>
+    <message>
+        <source>&amp;Host:</source>
+        <translation>&amp;Host:</translation>
+    </message>
+    <message>
+        <source>P&amp;ort:</source>
+        <translation>P&amp;ort:</translation>
+    </message>
+    <message>
+        <source>&amp;Database:</source>
+        <translation>&amp;Datenbank:</translation>
+    </message>
+    <message>
+        <source>&amp;User:</source>
+        <translation>&amp;Benutzer:</translation>
+    </message>
+    <message>
+        <source>Pass&amp;word:</source>
+        <translation>Pass&amp;wort:</translation>
+    </message>
+    <message>
+        <source>&amp;Connect</source>
+        <translation>&amp;Verbinden</translation>
+    </message>
+    <message>
+        <source>Give the server&apos;s host name and the database&apos;s name.</source>
+        <translation>Geben Sie den Hostnamen des Servers und den Namen der Datenbank an.</translation>
+    </message>
+    <message>
+        <source>The two passwords differ: type the same password twice.</source>
+        <translation>Die beiden Passwörter unterscheiden sich: Geben Sie zweimal dasselbe Passwort ein.</translation>
+    </message>
+    <message>
+        <source>The organisation name</source>
+        <translation>Der Name der Organisation</translation>
+    </message>
+    <message>
+        <source>Give the organisation&apos;s name.</source>
+        <translation>Geben Sie den Namen der Organisation an.</translation>
+    </message>
+    <message>
+        <source>Where to keep the new organisation&apos;s database</source>
+        <translation>Wo die Datenbank der neuen Organisation liegen soll</translation>
+    </message>
+    <message>
+        <source>%1 already exists: choose a new file name, or open it instead.</source>
+        <translation>%1 existiert bereits: Wählen Sie einen neuen Dateinamen oder öffnen Sie die Datei stattdessen.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::cli</name>
+    <message>
+        <source>(see &quot;rosterctl --help&quot;)</source>
+        <translation>(siehe „rosterctl --help“)</translation>
+    </message>
+    <message>
+        <source>--%1 needs a value.</source>
+        <translation>--%1 braucht einen Wert.</translation>
+    </message>
+    <message>
+        <source>Unknown option --%1.</source>
+        <translation>Unbekannte Option --%1.</translation>
+    </message>
+    <message>
+        <source>init takes no arguments besides its options.</source>
+        <translation>init nimmt außer seinen Optionen keine Argumente.</translation>
+    </message>
+    <message>
+        <source>init needs --admin-email and --admin-name.</source>
+        <translation>init braucht --admin-email und --admin-name.</translation>
+    </message>
+    <message>
+        <source>The organisation name</source>
+        <translation>Der Name der Organisation</translation>
+    </message>
+    <message>
+        <source>No password for the administrator: give it on standard input.</source>
+        <translation>Kein Passwort für den Administrator: Geben Sie es über die Standardeingabe ein.</translation>
+    </message>
+    <message>
+        <source>Created %1 with the administrator %2.</source>
+        <translation>%1 mit dem Administrator %2 angelegt.</translation>
+    </message>
+    <message>
+        <source>demo takes no arguments besides its options.</source>
+        <translation>demo nimmt außer seinen Optionen keine Argumente.</translation>
+    </message>
+    <message>
+        <source>--users takes a number from 0 to 10,000,000.</source>
+        <translation>--users nimmt eine Zahl von 0 bis 10.000.000.</translation>
+    </message>
+    <message>
+        <source>--portal-users takes a number from 0 to 10,000,000.</source>
+        <translation>--portal-users nimmt eine Zahl von 0 bis 10.000.000.</translation>
+    </message>
+    <message>
+        <source>Give both --admin-email and --admin-name, or neither.</source>
+        <translation>Geben Sie --admin-email und --admin-name beide an oder keines von beiden.</translation>
+    </message>
+    <message>
+        <source>Created %1: %2 users and %3 portal users of Northwind Traders.</source>
+        <translation>%1 angelegt: %2 Benutzer und %3 Portalbenutzer von Northwind Traders.</translation>
+    </message>
+    <message>
+        <source>Sign in as %1 with the password %2</source>
+        <translation>Melden Sie sich als %1 mit dem Passwort %2 an</translation>
+    </message>
+    <message>
+        <source>Unexpected argument &quot;%1&quot;.</source>
+        <translation>Unerwartetes Argument „%1“.</translation>
+    </message>
+    <message>
+        <source>user add needs --email and --name.</source>
+        <translation>user add braucht --email und --name.</translation>
+    </message>
+    <message>
+        <source>added %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unknown view &quot;%1&quot;: use all, active, inactive, unconfirmed, confirmed, admins, expiring or failed.</source>
+        <translation>Unbekannte Ansicht „%1“: Verwenden Sie all, active, inactive, unconfirmed, confirmed, admins, expiring oder failed.</translation>
+    </message>
+    <message>
+        <source>The search text</source>
+        <translation>Der Suchtext</translation>
+    </message>
+    <message>
+        <source>Unknown format &quot;%1&quot;: use table, json or csv.</source>
+        <translation>Unbekanntes Format „%1“: Verwenden Sie table, json oder csv.</translation>
+    </message>
+    <message>
+        <source>--limit takes a positive number.</source>
+        <translation>--limit nimmt eine positive Zahl.</translation>
+    </message>
+    <message>
+        <source>NAME</source>
+        <translation>NAME</translation>
+    </message>
+    <message>
+        <source>EMAIL</source>
+        <translation>E-MAIL</translation>
+    </message>
+    <message>
+        <source>ACCOUNT</source>
+        <translation>KONTO</translation>
+    </message>
+    <message>
+        <source>PROFILE</source>
+        <translation>PROFIL</translation>
+    </message>
+    <message>
+        <source>STATUS</source>
+        <translation>STATUS</translation>
+    </message>
+    <message>
+        <source>INVITED</source>
+        <translation>EINGELADEN</translation>
+    </message>
+    <message>
+        <source>1 user</source>
+        <translation>1 Benutzer</translation>
+    </message>
+    <message>
+        <source>%1 users</source>
+        <translation>%1 Benutzer</translation>
+    </message>
+    <message>
+        <source>user reinvite takes EMAIL... or --all-unconfirmed.</source>
+        <translation>user reinvite braucht EMAIL... oder --all-unconfirmed.</translation>
+    </message>
+    <message>
+        <source>--expired-only goes with --all-unconfirmed.</source>
+        <translation>--expired-only gehört zu --all-unconfirmed.</translation>
+    </message>
+    <message>
+        <source>user activate needs at least one EMAIL.</source>
+        <translation>user activate braucht mindestens eine EMAIL.</translation>
+    </message>
+    <message>
+        <source>user deactivate needs at least one EMAIL.</source>
+        <translation>user deactivate braucht mindestens eine EMAIL.</translation>
+    </message>
+    <message>
+        <source>user edit needs exactly one EMAIL.</source>
+        <translation>user edit braucht genau eine EMAIL.</translation>
+    </message>
+    <message>
+        <source>user edit needs --name, --profile or --account.</source>
+        <translation>user edit braucht --name, --profile oder --account.</translation>
+    </message>
+    <message>
+        <source>Portal users have no profile: change their --account instead.</source>
+        <translation>Portalbenutzer haben kein Profil: Ändern Sie stattdessen ihr --account.</translation>
+    </message>
+    <message>
+        <source>Only portal users belong to an account: add --portal, or give --profile.</source>
+        <translation>Nur Portalbenutzer gehören zu einem Konto: Fügen Sie --portal hinzu oder geben Sie --profile an.</translation>
+    </message>
+    <message>
+        <source>user needs a subcommand: add, list, reinvite, activate, deactivate, history, edit.</source>
+        <translation>user braucht einen Unterbefehl: add, list, reinvite, activate, deactivate, history, edit.</translation>
+    </message>
+    <message>
+        <source>Unknown user subcommand &quot;%1&quot;.</source>
+        <translation>Unbekannter user-Unterbefehl „%1“.</translation>
+    </message>
+    <message>
+        <source>invitation needs the subcommand accept.</source>
+        <translation>invitation braucht den Unterbefehl accept.</translation>
+    </message>
+    <message>
+        <source>invitation accept needs --token.</source>
+        <translation>invitation accept braucht --token.</translation>
+    </message>
+    <message>
+        <source>No password for the new account: give it on standard input.</source>
+        <translation>Kein Passwort für das neue Konto: Geben Sie es über die Standardeingabe ein.</translation>
+    </message>
+    <message>
+        <source>accepted %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <source>Unknown transport &quot;%1&quot;: use file or smtp.</source>
+        <translation>Unbekannter Transport „%1“: Verwenden Sie file oder smtp.</translation>
+    </message>
+    <message>
+        <source>--transport file needs --dir DIR.</source>
+        <translation>--transport file braucht --dir DIR.</translation>
+    </message>
+    <message>
+        <source>--transport smtp needs --host, --port and --security.</source>
+        <translation>--transport smtp braucht --host, --port und --security.</translation>
+    </message>
+    <message>
+        <source>Unknown security &quot;%1&quot;: use none, starttls or tls.</source>
+        <translation>Unbekannte Sicherheit „%1“: Verwenden Sie none, starttls oder tls.</translation>
+    </message>
+    <message>
+        <source>--port takes a number from 1 to 65535.</source>
+        <translation>--port nimmt eine Zahl von 1 bis 65535.</translation>
+    </message>
+    <message>
+        <source>The host</source>
+        <translation>Der Host</translation>
+    </message>
+    <message>
+        <source>The host holds a space.</source>
+        <translation>Der Host enthält ein Leerzeichen.</translation>
+    </message>
+    <message>
+        <source>Cannot read the CA file %1.</source>
+        <translation>Die CA-Datei %1 kann nicht gelesen werden.</translation>
+    </message>
+    <message>
+        <source>--%1 goes with --transport smtp.</source>
+        <translation>--%1 gehört zu --transport smtp.</translation>
+    </message>
+    <message>
+        <source>--cooldown-minutes takes a number from 0 to 10080.</source>
+        <translation>--cooldown-minutes nimmt eine Zahl von 0 bis 10080.</translation>
+    </message>
+    <message>
+        <source>--reminder-days takes a number from 0 (off) to 6.</source>
+        <translation>--reminder-days nimmt eine Zahl von 0 (aus) bis 6.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator may change the mail settings.</source>
+        <translation>Nur ein Administrator darf die Mail-Einstellungen ändern.</translation>
+    </message>
+    <message>
+        <source>No SMTP password for %1: give it on standard input.</source>
+        <translation>Kein SMTP-Passwort für %1: Geben Sie es über die Standardeingabe ein.</translation>
+    </message>
+    <message>
+        <source>Mail settings saved.</source>
+        <translation>Mail-Einstellungen gespeichert.</translation>
+    </message>
+    <message>
+        <source>mail needs a subcommand: configure, show, test.</source>
+        <translation>mail braucht einen Unterbefehl: configure, show, test.</translation>
+    </message>
+    <message>
+        <source>mail show takes no arguments.</source>
+        <translation>mail show nimmt keine Argumente.</translation>
+    </message>
+    <message>
+        <source>mail test needs --to ADDR.</source>
+        <translation>mail test braucht --to ADRESSE.</translation>
+    </message>
+    <message>
+        <source>The test message was not sent.</source>
+        <translation>Die Testnachricht wurde nicht gesendet.</translation>
+    </message>
+    <message>
+        <source>Unknown mail subcommand &quot;%1&quot;.</source>
+        <translation>Unbekannter mail-Unterbefehl „%1“.</translation>
+    </message>
+    <message>
+        <source>outbox needs a subcommand: list or deliver.</source>
+        <translation>outbox braucht einen Unterbefehl: list oder deliver.</translation>
+    </message>
+    <message>
+        <source>Unknown state &quot;%1&quot;: use %2.</source>
+        <translation>Unbekannter Zustand „%1“: Verwenden Sie %2.</translation>
+    </message>
+    <message>
+        <source>Unknown format &quot;%1&quot;: use table or json.</source>
+        <translation>Unbekanntes Format „%1“: Verwenden Sie table oder json.</translation>
+    </message>
+    <message>
+        <source>outbox deliver takes no arguments.</source>
+        <translation>outbox deliver nimmt keine Argumente.</translation>
+    </message>
+    <message>
+        <source>Unknown outbox subcommand &quot;%1&quot;.</source>
+        <translation>Unbekannter outbox-Unterbefehl „%1“.</translation>
+    </message>
+    <message>
+        <source>user history takes one EMAIL.</source>
+        <translation>user history nimmt eine EMAIL.</translation>
+    </message>
+    <message>
+        <source>%1 needs a value.</source>
+        <translation>%1 braucht einen Wert.</translation>
+    </message>
+    <message>
+        <source>No command given.</source>
+        <translation>Kein Befehl angegeben.</translation>
+    </message>
+    <message>
+        <source>Unknown command &quot;%1&quot;.</source>
+        <translation>Unbekannter Befehl „%1“.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::cli::Command</name>
+    <message>
+        <source>No database given: pass --db PATH or set ROSTER_DB.</source>
+        <translation>Keine Datenbank angegeben: Übergeben Sie --db PFAD oder setzen Sie ROSTER_DB.</translation>
+    </message>
+    <message>
+        <source>This command acts on users: pass --as EMAIL (or set ROSTER_AS) to sign in as an administrator.</source>
+        <translation>Dieser Befehl wirkt auf Benutzer: Übergeben Sie --as EMAIL (oder setzen Sie ROSTER_AS), um sich als Administrator anzumelden.</translation>
+    </message>
+    <message>
+        <source>No password for %1: set ROSTER_PASSWORD or give it on standard input.</source>
+        <translation>Kein Passwort für %1: Setzen Sie ROSTER_PASSWORD oder geben Sie es über die Standardeingabe ein.</translation>
+    </message>
+    <message>
+        <source>The mail stays queued.</source>
+        <translation>Die Mail bleibt in der Warteschlange.</translation>
+    </message>
+    <message>
+        <source>retry at %1</source>
+        <translation>neuer Versuch um %1</translation>
+    </message>
+</context>
+</TS>
