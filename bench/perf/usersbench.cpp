@@ -44,6 +44,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sys/resource.h>
 
 using namespace roster;
 
@@ -105,6 +106,16 @@ double waitPainted(const PaintCounter &counter, int before, const QElapsedTimer 
             qFatal("no paint within %lld ms", paintTimeoutMs);
     }
     return double(t.nsecsElapsed()) / 1e6;
+}
+
+// CPU time of this process so far (user + system), in milliseconds: on a shared machine the wall
+// clock also counts the time other processes had the cores.
+double cpuMs()
+{
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1e3 +
+           (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e3;
 }
 
 // Lets everything queued settle (timers of 0, deferred layouts) without timing it.
@@ -315,7 +326,7 @@ QList<qint64> unconfirmedIds(Database &db, int n)
 
 // Bulk re-invite of n users, database phase: UserService::reinviteMany (or, naively, one
 // UserService::reinvite — one transaction — per user) on a fresh copy of the database.
-double runBulk(const QString &path, const QString &scratch, int n, bool naive)
+double runBulk(const QString &path, const QString &scratch, int n, bool naive, double *cpu)
 {
     const QString copy = copyDatabase(path, scratch);
     auto db = Database::open(copy);
@@ -327,6 +338,7 @@ double runBulk(const QString &path, const QString &scratch, int n, bool naive)
         qFatal("only %lld unconfirmed users to re-invite", qlonglong(ids.size()));
     UserService service(*db.value(), processClock(), admin.userId);
     QElapsedTimer t;
+    const double cpu0 = cpuMs();
     t.start();
     qsizetype invited = 0;
     if (naive) {
@@ -340,6 +352,7 @@ double runBulk(const QString &path, const QString &scratch, int n, bool naive)
         invited = r->invited.size();
     }
     const double ms = double(t.nsecsElapsed()) / 1e6;
+    *cpu = cpuMs() - cpu0;
     if (invited != n)
         qFatal("re-invited %lld of %d", qlonglong(invited), n);
     db.value().reset();
@@ -536,12 +549,15 @@ int main(int argc, char **argv)
                 path + (naive ? QStringLiteral(".bulk-naive.db") : QStringLiteral(".bulk.db"));
             const int n = parser.value(bulkOpt).toInt();
             for (int i = 0; i < parser.value(bulkRunsOpt).toInt(); ++i) {
-                const double ms = runBulk(path, scratch, n, naive);
-                say(QStringLiteral("%1 bulk run %2: %3 ms")
+                double cpu = 0;
+                const double ms = runBulk(path, scratch, n, naive, &cpu);
+                say(QStringLiteral("%1 bulk run %2: %3 ms (CPU %4 ms)")
                         .arg(parser.value(child))
                         .arg(i + 1)
-                        .arg(ms, 0, 'f', 0));
+                        .arg(ms, 0, 'f', 0)
+                        .arg(cpu, 0, 'f', 0));
                 fig.add("bulk", ms);
+                fig.add("bulk_cpu", cpu);
                 if (naive)
                     break; // slow; once is enough to show the ratio
             }
@@ -652,6 +668,8 @@ int main(int argc, char **argv)
          QStringLiteral("≤ 300 ms"), 300},
         {"bulk", QStringLiteral("bulk re-invite of %1, database phase").arg(parser.value(bulkOpt)),
          QStringLiteral("≤ 2000 ms"), 2000},
+        {"bulk_cpu", QStringLiteral("  the same, CPU time of the process (user + system)"),
+         QStringLiteral("—"), -1},
         {"rss", QStringLiteral("peak RSS with the page open (MiB, VmHWM)"),
          QStringLiteral("≤ 150 MB"), 150},
     };
