@@ -1619,11 +1619,11 @@
     </message>
     <message>
         <source>&amp;Add New User…</source>
-        <translation>Neuen Benutzer &amp;hinzufügen…</translation>
+        <translation>&amp;Neuer Benutzer…</translation>
     </message>
     <message>
         <source>&amp;Re-invite selected</source>
-        <translation>Auswahl &amp;erneut einladen</translation>
+        <translation>Ausgewählte &amp;einladen</translation>
     </message>
     <message>
         <source>Send new invitations to the selected users who have not accepted theirs</source>
@@ -1699,7 +1699,7 @@
     </message>
     <message>
         <source>&amp;Re-invite %1 selected</source>
-        <translation>%1 ausgewählte &amp;erneut einladen</translation>
+        <translation>%1 ausgewählte &amp;einladen</translation>
     </message>
     <message>
         <source>Sending a new invitation to %1…</source>

@@ -72,6 +72,10 @@ MainWindow::MainWindow(std::unique_ptr<Database> db, const Clock &clock, const S
     page(setup, tr("Email settings"), Page::EmailSettings);
     page(setup, tr("Audit log"), Page::AuditLog);
     m_nav->expandAll();
+    // Long (German, French) labels are elided when the page claims the width: the tooltip has
+    // the whole label.
+    for (QTreeWidgetItemIterator it(m_nav); *it; ++it)
+        (*it)->setToolTip(0, (*it)->text(0));
     m_nav->setCurrentItem(usersItem);
     connect(m_nav, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem *item) {
         if (!item || !item->data(0, Qt::UserRole).isValid())

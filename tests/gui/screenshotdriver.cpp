@@ -5,6 +5,7 @@
 
 #include "app/authservice.h"
 #include "models/userstablemodel.h"
+#include "translations/translator.h"
 #include "ui/mainwindow.h"
 #include "ui/userspage.h"
 #include "ui/userstableview.h"
@@ -22,6 +23,8 @@ using namespace roster;
 int main(int argc, char **argv)
 {
     QApplication app(argc, argv);
+    // As roster does: LANG=de_DE.UTF-8 takes the German screenshot.
+    roster::installTranslations();
     QCommandLineParser parser;
     parser.addOption({QStringLiteral("db"), QStringLiteral("database"), QStringLiteral("PATH")});
     parser.addOption(
