@@ -206,6 +206,9 @@ void runRoster(const QString &path, int runs, Figures &fig)
         if (!db)
             qFatal("%s", qPrintable(db.error().message));
         const Session session = adminSession(*db.value());
+        // Experiment (USERS_BENCH_MMAP=bytes): memory-map the file for the page's connection.
+        if (const QByteArray mm = qgetenv("USERS_BENCH_MMAP"); !mm.isEmpty())
+            (void)db.value()->exec(QStringLiteral("PRAGMA mmap_size = ") + QString::fromLatin1(mm));
         QElapsedTimer t;
 
         // Users page opened → first screen painted.
