@@ -211,7 +211,10 @@ Status generateDemoData(Database &db, const Clock &clock, qint64 adminId,
     if (db.dialect() == Dialect::Sqlite)
         (void)db.exec(QStringLiteral("ANALYZE"));
     else
-        (void)db.exec(QStringLiteral("ANALYZE users"));
+        // VACUUM too: it sets the visibility map, without which PostgreSQL counts the
+        // Unconfirmed view through the heap (36 ms at 200k users) instead of users_unconfirmed
+        // alone (2 ms). Autovacuum does the same for a real organisation, later.
+        (void)db.exec(QStringLiteral("VACUUM ANALYZE users"));
     return ok();
 }
 
