@@ -14,21 +14,27 @@
 
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QTimeZone>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLocale>
+#include <QScopeGuard>
 #include <QSqlQuery>
+#include <QTimeZone>
 #include <QUrl>
 #include <QUrlQuery>
-#include <QScopeGuard>
 
 namespace roster {
 
 namespace {
-QString tr(const char *s, int n = -1) { return QCoreApplication::translate("UserService", s, nullptr, n); }
+QString tr(const char *s, int n = -1)
+{
+    return QCoreApplication::translate("UserService", s, nullptr, n);
+}
 
-QVariant nullInt() { return QVariant(QMetaType(QMetaType::LongLong)); }
+QVariant nullInt()
+{
+    return QVariant(QMetaType(QMetaType::LongLong));
+}
 
 QString forUpdate(const Database &db)
 {
@@ -74,8 +80,8 @@ struct UserService::Writer
               "INSERT INTO outbox (kind, user_id, invitation_id, recipient, message_id, payload, "
               "sealed_token, state, attempts, created_at, next_attempt_at) "
               "VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', 0, ?, ?) RETURNING id"))),
-          linkOutbox(db.prepare(
-              QStringLiteral("UPDATE invitations SET outbox_id = ? WHERE id = ?"))),
+          linkOutbox(
+              db.prepare(QStringLiteral("UPDATE invitations SET outbox_id = ? WHERE id = ?"))),
           updateUser(db.prepare(QStringLiteral(
               "UPDATE users SET invited_at = ?, invite_expires_at = ?, "
               "invite_count = invite_count + 1, last_invited_by = ?, mail_state = ?, "
@@ -84,22 +90,26 @@ struct UserService::Writer
               "INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, "
               "target_email, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"))),
           db(db)
-    {
-    }
+    {}
     QSqlQuery cancelMail, revoke, insertInvitation, insertOutbox, linkOutbox, updateUser, audit;
     Database &db;
 };
 
 UserService::UserService(Database &db, const Clock &clock, qint64 actorId)
     : m_db(db), m_clock(clock), m_actorId(actorId)
-{
-}
+{}
 
 UserService::~UserService() = default;
 
-Result<UserRecord> UserService::actor() { return AuthService::authorise(m_db, m_actorId); }
+Result<UserRecord> UserService::actor()
+{
+    return AuthService::authorise(m_db, m_actorId);
+}
 
-Result<OrgSettings> UserService::settings() { return OrgSettings::load(m_db); }
+Result<OrgSettings> UserService::settings()
+{
+    return OrgSettings::load(m_db);
+}
 
 Result<const Sealer *> UserService::sealer()
 {
@@ -143,7 +153,8 @@ Result<InviteOutcome> UserService::issue(Writer &w, const UserRecord &target,
     out.invitationId = w.insertInvitation.value(0).toLongLong();
     w.insertInvitation.finish();
 
-    const QString base = target.kind == UserKind::Portal ? settings.portalAcceptUrl : settings.acceptUrl;
+    const QString base =
+        target.kind == UserKind::Portal ? settings.portalAcceptUrl : settings.acceptUrl;
     if (queueMail) {
         auto sealerResult = sealer();
         if (!sealerResult)
@@ -203,10 +214,10 @@ Result<InviteOutcome> UserService::issue(Writer &w, const UserRecord &target,
     w.audit.addBindValue(action);
     w.audit.addBindValue(target.id);
     w.audit.addBindValue(target.email);
-    w.audit.addBindValue(tr("invitation %1, expires %2")
-                             .arg(out.invitationId)
-                             .arg(QDateTime::fromMSecsSinceEpoch(expires, QTimeZone::utc())
-                                      .toString(Qt::ISODate)));
+    w.audit.addBindValue(
+        tr("invitation %1, expires %2")
+            .arg(out.invitationId)
+            .arg(QDateTime::fromMSecsSinceEpoch(expires, QTimeZone::utc()).toString(Qt::ISODate)));
     if (Status s = m_db.exec(w.audit); !s)
         return s.error();
 
@@ -241,7 +252,8 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
     UserRepository repo(m_db);
     qint64 profileId = 0;
     if (nu.kind == UserKind::Crm) {
-        auto profile = repo.profileByName(nu.profile.isEmpty() ? QStringLiteral("Standard") : nu.profile);
+        auto profile =
+            repo.profileByName(nu.profile.isEmpty() ? QStringLiteral("Standard") : nu.profile);
         if (!profile)
             return makeError(ErrorKind::Invalid, profile.error().message);
         if (profile->isAdmin && !a->isAdmin)
@@ -269,7 +281,8 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
     }
     QSqlQuery q = m_db.prepare(QStringLiteral(
         "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, account, active, "
-        "created_at, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING id"));
+        "created_at, created_by, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?) RETURNING "
+        "id"));
     q.addBindValue(userKindKey(nu.kind));
     q.addBindValue(nu.email.trimmed());
     q.addBindValue(userEmailKey(nu.email));
@@ -290,7 +303,13 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
     if (!created)
         return created.error();
     {
-        AuditEntry e{0, now, a->id, a->email, QStringLiteral("user.add"), id, created->email,
+        AuditEntry e{0,
+                     now,
+                     a->id,
+                     a->email,
+                     QStringLiteral("user.add"),
+                     id,
+                     created->email,
                      nu.kind == UserKind::Portal ? tr("portal user") : created->profileName};
         if (Status s = writeAudit(m_db, e); !s)
             return s.error();
@@ -321,7 +340,8 @@ Result<InviteOutcome> UserService::reinvite(qint64 userId)
         return tx.status().error();
     // Lock the user's row (PostgreSQL) or the database (SQLite, BEGIN IMMEDIATE) first, so that two
     // administrators re-inviting at once make one invitation; the second meets the cooldown.
-    QSqlQuery lock = m_db.prepare(QStringLiteral("SELECT id FROM users WHERE id = ?") + forUpdate(m_db));
+    QSqlQuery lock =
+        m_db.prepare(QStringLiteral("SELECT id FROM users WHERE id = ?") + forUpdate(m_db));
     lock.addBindValue(userId);
     if (Status s = m_db.exec(lock); !s)
         return s.error();
@@ -492,17 +512,19 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
     if (!target)
         return target.error();
     if (target->active == active)
-        return makeError(ErrorKind::Refused, active ? tr("%1 is already active.").arg(target->email)
-                                                    : tr("%1 is already deactivated.").arg(target->email));
+        return makeError(ErrorKind::Refused,
+                         active ? tr("%1 is already active.").arg(target->email)
+                                : tr("%1 is already deactivated.").arg(target->email));
     if (!active && target->id == a->id)
         return makeError(ErrorKind::Refused, tr("You cannot deactivate yourself."));
     if (target->isAdmin && !a->isAdmin)
         return makeError(ErrorKind::Refused,
                          tr("Only an Administrator can activate or deactivate an administrator."));
     if (!active && target->isAdmin && target->confirmedAt) {
-        QSqlQuery c = m_db.prepare(QStringLiteral(
-            "SELECT count(*) FROM users u JOIN profiles p ON p.id = u.profile_id WHERE p.is_admin = 1 "
-            "AND u.active = 1 AND u.confirmed_at IS NOT NULL AND u.id <> ?"));
+        QSqlQuery c = m_db.prepare(
+            QStringLiteral("SELECT count(*) FROM users u JOIN profiles p ON p.id = u.profile_id "
+                           "WHERE p.is_admin = 1 "
+                           "AND u.active = 1 AND u.confirmed_at IS NOT NULL AND u.id <> ?"));
         c.addBindValue(target->id);
         if (Status s = m_db.exec(c); !s)
             return s.error();
@@ -511,16 +533,21 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
                              tr("%1 is the last active administrator: add another one first.")
                                  .arg(target->email));
     }
-    QSqlQuery q = m_db.prepare(
-        QStringLiteral("UPDATE users SET active = ?, updated_at = ? WHERE id = ?"));
+    QSqlQuery q =
+        m_db.prepare(QStringLiteral("UPDATE users SET active = ?, updated_at = ? WHERE id = ?"));
     q.addBindValue(active ? 1 : 0);
     q.addBindValue(now);
     q.addBindValue(userId);
     if (Status s = m_db.exec(q); !s)
         return s.error();
-    AuditEntry e{0, now, a->id, a->email,
+    AuditEntry e{0,
+                 now,
+                 a->id,
+                 a->email,
                  active ? QStringLiteral("user.activate") : QStringLiteral("user.deactivate"),
-                 target->id, target->email, QString()};
+                 target->id,
+                 target->email,
+                 QString()};
     if (Status s = writeAudit(m_db, e); !s)
         return s.error();
     if (Status s = notifyUsersChanged(m_db, {userId}); !s)
@@ -752,7 +779,8 @@ Result<QList<InviteOutcome>> UserService::sendDueReminders()
 }
 
 Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &clock,
-                                                    const QByteArray &token, const QString &password,
+                                                    const QByteArray &token,
+                                                    const QString &password,
                                                     std::optional<UserKind> expectedKind)
 {
     const QString invalid =
@@ -770,9 +798,10 @@ Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &c
     if (!tx.status())
         return tx.status().error();
     QSqlQuery q = db.prepare(
-        QStringLiteral("SELECT i.id, i.user_id, i.expires_at, i.accepted_at, i.revoked_at, u.active, "
-                       "u.kind, u.confirmed_at, u.email FROM invitations i JOIN users u ON u.id = "
-                       "i.user_id WHERE i.token_hash = ?") +
+        QStringLiteral(
+            "SELECT i.id, i.user_id, i.expires_at, i.accepted_at, i.revoked_at, u.active, "
+            "u.kind, u.confirmed_at, u.email FROM invitations i JOIN users u ON u.id = "
+            "i.user_id WHERE i.token_hash = ?") +
         forUpdate(db));
     q.addBindValue(hash);
     if (Status s = db.exec(q); !s)
@@ -826,7 +855,13 @@ Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &c
     u.addBindValue(userId);
     if (Status s = db.exec(u); !s)
         return s.error();
-    AuditEntry e{0, now, userId, email, QStringLiteral("invitation.accept"), userId, email,
+    AuditEntry e{0,
+                 now,
+                 userId,
+                 email,
+                 QStringLiteral("invitation.accept"),
+                 userId,
+                 email,
                  tr("invitation %1").arg(invitationId)};
     if (Status s = writeAudit(db, e); !s)
         return s.error();

@@ -30,9 +30,9 @@ struct InviteOutcome
 {
     UserRecord user; // as it is after the change
     qint64 invitationId = 0;
-    qint64 outboxId = 0;  // 0 when no mail was queued (copy invite link)
-    QByteArray token;     // only for copy invite link; otherwise it lives sealed in the outbox
-    QString link;         // likewise
+    qint64 outboxId = 0; // 0 when no mail was queued (copy invite link)
+    QByteArray token;    // only for copy invite link; otherwise it lives sealed in the outbox
+    QString link;        // likewise
 };
 
 struct AcceptOutcome

@@ -37,6 +37,6 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 #    needs (libqt6gui6 recommends it anyway);
 #  - the native Wayland platform plugin is in qt6-wayland; without it Qt runs through XWayland.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libqt6sql6-sqlite, libqt6sql6-psql")
-set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "qt6-wayland")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "qt6-wayland, qt6-translations-l10n")
 
 include(CPack)

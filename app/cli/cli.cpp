@@ -34,7 +34,10 @@ namespace roster::cli {
 
 namespace {
 
-QString tr(const char *s, int n = -1) { return QCoreApplication::translate("rosterctl", s, nullptr, n); }
+QString tr(const char *s, int n = -1)
+{
+    return QCoreApplication::translate("rosterctl", s, nullptr, n);
+}
 
 QTextStream &out()
 {
@@ -242,14 +245,14 @@ public:
         if (!transport) {
             for (qint64 id : ids)
                 Q_UNUSED(id);
-            errorLine(transport.error().message + u' ' +
-                      tr("The mail stays queued."));
+            errorLine(transport.error().message + u' ' + tr("The mail stays queued."));
             return MailError;
         }
         if (!all && ids.isEmpty())
             return Done;
         Outbox outbox(*db, clock);
-        auto reports = outbox.deliverDue(*transport.value(), seal.value(), 200, all ? QList<qint64>{} : ids);
+        auto reports =
+            outbox.deliverDue(*transport.value(), seal.value(), 200, all ? QList<qint64>{} : ids);
         if (!reports)
             return fail(reports.error());
         int rc = Done;
@@ -270,7 +273,10 @@ public:
     }
 };
 
-UserKind kindOf(const Args &a) { return a.has(QStringLiteral("portal")) ? UserKind::Portal : UserKind::Crm; }
+UserKind kindOf(const Args &a)
+{
+    return a.has(QStringLiteral("portal")) ? UserKind::Portal : UserKind::Crm;
+}
 
 QJsonObject userJson(const UserRecord &u, qint64 now)
 {
@@ -279,18 +285,23 @@ QJsonObject userJson(const UserRecord &u, qint64 now)
         {QStringLiteral("email"), u.email},
         {QStringLiteral("name"), u.name},
         {QStringLiteral("kind"), userKindKey(u.kind)},
-        {QStringLiteral("profile"), u.kind == UserKind::Crm ? QJsonValue(u.profileName) : QJsonValue()},
+        {QStringLiteral("profile"),
+         u.kind == UserKind::Crm ? QJsonValue(u.profileName) : QJsonValue()},
         {QStringLiteral("status"), userStatusKey(u.status(now))},
         {QStringLiteral("status_text"), u.statusText(now)},
         {QStringLiteral("active"), u.active},
-        {QStringLiteral("confirmed_at"), u.confirmedAt ? QJsonValue(isoTime(*u.confirmedAt)) : QJsonValue()},
-        {QStringLiteral("invited_at"), u.invitedAt ? QJsonValue(isoTime(*u.invitedAt)) : QJsonValue()},
+        {QStringLiteral("confirmed_at"),
+         u.confirmedAt ? QJsonValue(isoTime(*u.confirmedAt)) : QJsonValue()},
+        {QStringLiteral("invited_at"),
+         u.invitedAt ? QJsonValue(isoTime(*u.invitedAt)) : QJsonValue()},
         {QStringLiteral("invite_expires_at"),
          u.inviteExpiresAt ? QJsonValue(isoTime(*u.inviteExpiresAt)) : QJsonValue()},
         {QStringLiteral("invite_count"), u.inviteCount},
         {QStringLiteral("last_invited_by"), u.lastInvitedBy},
-        {QStringLiteral("mail_state"), u.mailState.isEmpty() ? QJsonValue() : QJsonValue(u.mailState)},
-        {QStringLiteral("mail_reply"), u.mailReply.isEmpty() ? QJsonValue() : QJsonValue(u.mailReply)},
+        {QStringLiteral("mail_state"),
+         u.mailState.isEmpty() ? QJsonValue() : QJsonValue(u.mailState)},
+        {QStringLiteral("mail_reply"),
+         u.mailReply.isEmpty() ? QJsonValue() : QJsonValue(u.mailReply)},
     };
     if (u.kind == UserKind::Portal)
         o.insert(QStringLiteral("account"), u.account);
@@ -312,7 +323,9 @@ QString csvField(const QString &v)
 int cmdInit(Command &c, const QStringList &argv)
 {
     QString err;
-    auto a = parseArgs(argv, {QStringLiteral("admin-email"), QStringLiteral("admin-name"), QStringLiteral("org")}, {}, &err);
+    auto a = parseArgs(
+        argv, {QStringLiteral("admin-email"), QStringLiteral("admin-name"), QStringLiteral("org")},
+        {}, &err);
     if (!a)
         return usage(err);
     if (!a->positional.isEmpty())
@@ -345,14 +358,19 @@ int cmdInit(Command &c, const QStringList &argv)
         if (Status r = st.save(*c.db); !r)
             return fail(r.error());
     }
-    out() << tr("Created %1 with the administrator %2.").arg(c.db->displayName(), email) << Qt::endl;
+    out() << tr("Created %1 with the administrator %2.").arg(c.db->displayName(), email)
+          << Qt::endl;
     return Done;
 }
 
 int cmdDemo(Command &c, const QStringList &argv)
 {
     QString err;
-    auto a = parseArgs(argv, {QStringLiteral("users"), QStringLiteral("admin-email"), QStringLiteral("admin-name"), QStringLiteral("portal-users"), QStringLiteral("seed")}, {}, &err);
+    auto a = parseArgs(argv,
+                       {QStringLiteral("users"), QStringLiteral("admin-email"),
+                        QStringLiteral("admin-name"), QStringLiteral("portal-users"),
+                        QStringLiteral("seed")},
+                       {}, &err);
     if (!a)
         return usage(err);
     if (!a->positional.isEmpty())
@@ -381,7 +399,8 @@ int cmdDemo(Command &c, const QStringList &argv)
     if (email.isEmpty()) {
         email = QStringLiteral("admin@northwind.example");
         name = QStringLiteral("Ada Admin");
-        const QString alphabet = QStringLiteral("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789");
+        const QString alphabet =
+            QStringLiteral("abcdefghijkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789");
         for (int i = 0; i < 16; ++i)
             password += alphabet.at(QRandomGenerator::system()->bounded(int(alphabet.size())));
         printPassword = true;
@@ -424,7 +443,9 @@ int cmdDemo(Command &c, const QStringList &argv)
 int cmdUserAdd(Command &c, const QStringList &argv)
 {
     QString err;
-    auto a = parseArgs(argv, {QStringLiteral("email"), QStringLiteral("name"), QStringLiteral("profile"), QStringLiteral("account")},
+    auto a = parseArgs(argv,
+                       {QStringLiteral("email"), QStringLiteral("name"), QStringLiteral("profile"),
+                        QStringLiteral("account")},
                        {QStringLiteral("portal"), QStringLiteral("queue-only")}, &err);
     if (!a)
         return usage(err);
@@ -459,7 +480,10 @@ int cmdUserAdd(Command &c, const QStringList &argv)
 int cmdUserList(Command &c, const QStringList &argv)
 {
     QString err;
-    auto a = parseArgs(argv, {QStringLiteral("view"), QStringLiteral("search"), QStringLiteral("format"), QStringLiteral("limit")}, {QStringLiteral("portal")}, &err);
+    auto a = parseArgs(argv,
+                       {QStringLiteral("view"), QStringLiteral("search"), QStringLiteral("format"),
+                        QStringLiteral("limit")},
+                       {QStringLiteral("portal")}, &err);
     if (!a)
         return usage(err);
     if (!a->positional.isEmpty())
@@ -469,16 +493,18 @@ int cmdUserList(Command &c, const QStringList &argv)
     if (a->has(QStringLiteral("view"))) {
         auto v = UserFilter::parseView(a->value(QStringLiteral("view")));
         if (!v)
-            return usage(tr("Unknown view \"%1\": use all, active, inactive, unconfirmed, confirmed, "
-                            "admins, expiring or failed.")
-                             .arg(a->value(QStringLiteral("view"))));
+            return usage(
+                tr("Unknown view \"%1\": use all, active, inactive, unconfirmed, confirmed, "
+                   "admins, expiring or failed.")
+                    .arg(a->value(QStringLiteral("view"))));
         f.view = *v;
     }
     f.sort = UserFilter::defaultSort(f.view);
     f.search = a->value(QStringLiteral("search"));
     if (const QString p = textFieldProblem(tr("The search text"), f.search, 200); !p.isEmpty())
         return usage(p);
-    const QString format = a->has(QStringLiteral("format")) ? a->value(QStringLiteral("format")) : QStringLiteral("table");
+    const QString format = a->has(QStringLiteral("format")) ? a->value(QStringLiteral("format"))
+                                                            : QStringLiteral("table");
     if (format != u"table" && format != u"json" && format != u"csv")
         return usage(tr("Unknown format \"%1\": use table, json or csv.").arg(format));
     qint64 limit = -1;
@@ -500,10 +526,11 @@ int cmdUserList(Command &c, const QStringList &argv)
 
     QStringList lines;
     if (format == u"json") {
-        out() << "{\"view\":\"" << UserFilter::viewKey(f.view) << "\",\"kind\":\"" << userKindKey(f.kind)
-              << "\",\"count\":" << total.value() << ",\"users\":[";
+        out() << "{\"view\":\"" << UserFilter::viewKey(f.view) << "\",\"kind\":\""
+              << userKindKey(f.kind) << "\",\"count\":" << total.value() << ",\"users\":[";
     } else if (format == u"csv") {
-        out() << "email,name,kind,profile,status,invited_at,invite_expires_at,invite_count,last_invited_by,mail_state,account\r\n";
+        out() << "email,name,kind,profile,status,invited_at,invite_expires_at,invite_count,last_"
+                 "invited_by,mail_state,account\r\n";
     }
     // Streamed a page at a time: a million users never sit in memory at once.
     constexpr int page = 2000;
@@ -516,26 +543,32 @@ int cmdUserList(Command &c, const QStringList &argv)
         for (const UserRecord &u : rows.value()) {
             if (format == u"json") {
                 out() << (first ? "" : ",")
-                      << QString::fromUtf8(QJsonDocument(userJson(u, now)).toJson(QJsonDocument::Compact));
+                      << QString::fromUtf8(
+                             QJsonDocument(userJson(u, now)).toJson(QJsonDocument::Compact));
                 first = false;
             } else if (format == u"csv") {
-                out() << csvField(u.email) << ',' << csvField(u.name) << ',' << userKindKey(u.kind) << ','
-                      << csvField(u.profileName) << ',' << userStatusKey(u.status(now)) << ','
-                      << (u.invitedAt ? isoTime(*u.invitedAt) : QString()) << ','
+                out() << csvField(u.email) << ',' << csvField(u.name) << ',' << userKindKey(u.kind)
+                      << ',' << csvField(u.profileName) << ',' << userStatusKey(u.status(now))
+                      << ',' << (u.invitedAt ? isoTime(*u.invitedAt) : QString()) << ','
                       << (u.inviteExpiresAt ? isoTime(*u.inviteExpiresAt) : QString()) << ','
-                      << u.inviteCount << ',' << csvField(u.lastInvitedBy) << ',' << u.mailState << ','
-                      << csvField(u.account) << "\r\n";
+                      << u.inviteCount << ',' << csvField(u.lastInvitedBy) << ',' << u.mailState
+                      << ',' << csvField(u.account) << "\r\n";
             } else {
-                table.append({u.name, u.email, u.kind == UserKind::Portal ? u.account : u.profileName,
+                table.append({u.name, u.email,
+                              u.kind == UserKind::Portal ? u.account : u.profileName,
                               u.statusText(now),
-                              u.invitedAt ? QDateTime::fromMSecsSinceEpoch(*u.invitedAt).toString(QStringLiteral("yyyy-MM-dd")) : QString()});
+                              u.invitedAt ? QDateTime::fromMSecsSinceEpoch(*u.invitedAt)
+                                                .toString(QStringLiteral("yyyy-MM-dd"))
+                                          : QString()});
             }
         }
     }
     if (format == u"json") {
         out() << "]}" << Qt::endl;
     } else if (format == u"table") {
-        const QStringList header{tr("NAME"), tr("EMAIL"), f.kind == UserKind::Portal ? tr("ACCOUNT") : tr("PROFILE"), tr("STATUS"), tr("INVITED")};
+        const QStringList header{tr("NAME"), tr("EMAIL"),
+                                 f.kind == UserKind::Portal ? tr("ACCOUNT") : tr("PROFILE"),
+                                 tr("STATUS"), tr("INVITED")};
         QList<qsizetype> widths;
         for (const QString &h : header)
             widths << h.size();
@@ -553,14 +586,16 @@ int cmdUserList(Command &c, const QStringList &argv)
         printRow(header);
         for (const QStringList &r : table)
             printRow(r);
-        out() << (total.value() == 1 ? tr("1 user") : tr("%1 users").arg(total.value())) << Qt::endl;
+        out() << (total.value() == 1 ? tr("1 user") : tr("%1 users").arg(total.value()))
+              << Qt::endl;
     }
     out().flush();
     return Done;
 }
 
 // Resolves emails to users; prints one error line per unknown email.
-std::optional<QList<UserRecord>> resolve(Command &c, const QStringList &emails, UserKind kind, int *rc)
+std::optional<QList<UserRecord>> resolve(Command &c, const QStringList &emails, UserKind kind,
+                                         int *rc)
 {
     UserRepository repo(*c.db);
     QList<UserRecord> users;
@@ -578,7 +613,10 @@ std::optional<QList<UserRecord>> resolve(Command &c, const QStringList &emails, 
 int cmdUserReinvite(Command &c, const QStringList &argv)
 {
     QString err;
-    auto a = parseArgs(argv, {}, {QStringLiteral("all-unconfirmed"), QStringLiteral("expired-only"), QStringLiteral("portal"), QStringLiteral("queue-only")}, &err);
+    auto a = parseArgs(argv, {},
+                       {QStringLiteral("all-unconfirmed"), QStringLiteral("expired-only"),
+                        QStringLiteral("portal"), QStringLiteral("queue-only")},
+                       &err);
     if (!a)
         return usage(err);
     const bool all = a->has(QStringLiteral("all-unconfirmed"));
@@ -608,7 +646,8 @@ int cmdUserReinvite(Command &c, const QStringList &argv)
             if (!rows)
                 return fail(rows.error());
             for (const UserRecord &u : rows.value())
-                if (!a->has(QStringLiteral("expired-only")) || u.status(f.nowMs) == UserStatus::Expired)
+                if (!a->has(QStringLiteral("expired-only")) ||
+                    u.status(f.nowMs) == UserStatus::Expired)
                     ids.append(u.id);
         }
         auto r = service.reinviteMany(ids);
@@ -652,7 +691,8 @@ int cmdUserActivate(Command &c, const QStringList &argv, bool active)
     if (!a)
         return usage(err);
     if (a->positional.isEmpty())
-        return usage(active ? tr("user activate needs at least one EMAIL.") : tr("user deactivate needs at least one EMAIL."));
+        return usage(active ? tr("user activate needs at least one EMAIL.")
+                            : tr("user deactivate needs at least one EMAIL."));
     if (int rc = c.signIn(); rc != Done)
         return rc;
     int rc = Done;
@@ -767,7 +807,8 @@ int cmdInvitation(Command &c, const QStringList &argv)
     std::optional<UserKind> kind;
     if (a->has(QStringLiteral("portal")))
         kind = UserKind::Portal;
-    auto r = UserService::acceptInvitation(*c.db, c.clock, a->value(QStringLiteral("token")).toUtf8(), *password, kind);
+    auto r = UserService::acceptInvitation(
+        *c.db, c.clock, a->value(QStringLiteral("token")).toUtf8(), *password, kind);
     if (!r)
         return fail(r.error());
     out() << tr("accepted %1").arg(r->email) << Qt::endl;
@@ -780,10 +821,12 @@ int cmdMailConfigure(Command &c, const QStringList &argv)
 {
     QString err;
     auto a = parseArgs(argv,
-                       {QStringLiteral("transport"), QStringLiteral("dir"), QStringLiteral("host"), QStringLiteral("port"),
-                        QStringLiteral("security"), QStringLiteral("user"), QStringLiteral("from"), QStringLiteral("from-name"),
-                        QStringLiteral("ca-file"), QStringLiteral("org"), QStringLiteral("accept-url"),
-                        QStringLiteral("portal-accept-url"), QStringLiteral("cooldown-minutes"), QStringLiteral("reminder-days")},
+                       {QStringLiteral("transport"), QStringLiteral("dir"), QStringLiteral("host"),
+                        QStringLiteral("port"), QStringLiteral("security"), QStringLiteral("user"),
+                        QStringLiteral("from"), QStringLiteral("from-name"),
+                        QStringLiteral("ca-file"), QStringLiteral("org"),
+                        QStringLiteral("accept-url"), QStringLiteral("portal-accept-url"),
+                        QStringLiteral("cooldown-minutes"), QStringLiteral("reminder-days")},
                        {QStringLiteral("allow-plain-auth")}, &err);
     if (!a)
         return usage(err);
@@ -797,19 +840,25 @@ int cmdMailConfigure(Command &c, const QStringList &argv)
     std::optional<SmtpSettings::Security> security;
     int port = 0;
     if (transport == u"smtp") {
-        if (!a->has(QStringLiteral("host")) || !a->has(QStringLiteral("port")) || !a->has(QStringLiteral("security")))
+        if (!a->has(QStringLiteral("host")) || !a->has(QStringLiteral("port")) ||
+            !a->has(QStringLiteral("security")))
             return usage(tr("--transport smtp needs --host, --port and --security."));
         security = parseSmtpSecurity(a->value(QStringLiteral("security")));
         if (!security)
-            return usage(tr("Unknown security \"%1\": use none, starttls or tls.").arg(a->value(QStringLiteral("security"))));
+            return usage(tr("Unknown security \"%1\": use none, starttls or tls.")
+                             .arg(a->value(QStringLiteral("security"))));
         bool ok = false;
         port = a->value(QStringLiteral("port")).toInt(&ok);
         if (!ok || port < 1 || port > 65535)
             return usage(tr("--port takes a number from 1 to 65535."));
-        if (const QString p = textFieldProblem(tr("The host"), a->value(QStringLiteral("host")), 255); !p.isEmpty() || a->value(QStringLiteral("host")).contains(u' '))
+        if (const QString p =
+                textFieldProblem(tr("The host"), a->value(QStringLiteral("host")), 255);
+            !p.isEmpty() || a->value(QStringLiteral("host")).contains(u' '))
             return usage(p.isEmpty() ? tr("The host holds a space.") : p);
-        if (a->has(QStringLiteral("ca-file")) && !QFileInfo(a->value(QStringLiteral("ca-file"))).isReadable())
-            return usage(tr("Cannot read the CA file %1.").arg(a->value(QStringLiteral("ca-file"))));
+        if (a->has(QStringLiteral("ca-file")) &&
+            !QFileInfo(a->value(QStringLiteral("ca-file"))).isReadable())
+            return usage(
+                tr("Cannot read the CA file %1.").arg(a->value(QStringLiteral("ca-file"))));
     } else {
         for (const char *o : {"host", "port", "security", "user", "ca-file", "allow-plain-auth"})
             if (a->has(QString::fromLatin1(o)))
@@ -823,7 +872,9 @@ int cmdMailConfigure(Command &c, const QStringList &argv)
             if (const QString p = acceptUrlProblem(a->value(QString::fromLatin1(o))); !p.isEmpty())
                 return usage(p);
     for (const char *o : {"org", "from-name", "user"})
-        if (const QString p = textFieldProblem(QStringLiteral("--") + QString::fromLatin1(o), a->value(QString::fromLatin1(o)), 200); !p.isEmpty())
+        if (const QString p = textFieldProblem(QStringLiteral("--") + QString::fromLatin1(o),
+                                               a->value(QString::fromLatin1(o)), 200);
+            !p.isEmpty())
             return usage(p);
     int cooldown = -1, reminder = -1;
     if (a->has(QStringLiteral("cooldown-minutes"))) {
@@ -841,7 +892,8 @@ int cmdMailConfigure(Command &c, const QStringList &argv)
     if (int rc = c.signIn(); rc != Done)
         return rc;
     if (!c.session->isAdmin)
-        return fail(makeError(ErrorKind::Refused, tr("Only an Administrator may change the mail settings.")));
+        return fail(makeError(ErrorKind::Refused,
+                              tr("Only an Administrator may change the mail settings.")));
     auto loaded = OrgSettings::load(*c.db);
     if (!loaded)
         return fail(loaded.error());
@@ -855,13 +907,16 @@ int cmdMailConfigure(Command &c, const QStringList &argv)
         s.smtpPort = port;
         s.smtpSecurity = smtpSecurityName(*security);
         s.smtpUser = a->value(QStringLiteral("user"));
-        s.smtpCaFile = a->has(QStringLiteral("ca-file")) ? QFileInfo(a->value(QStringLiteral("ca-file"))).absoluteFilePath() : QString();
+        s.smtpCaFile = a->has(QStringLiteral("ca-file"))
+                           ? QFileInfo(a->value(QStringLiteral("ca-file"))).absoluteFilePath()
+                           : QString();
         s.smtpAllowPlainAuth = a->has(QStringLiteral("allow-plain-auth"));
         s.smtpPasswordSealed.clear();
         if (!s.smtpUser.isEmpty()) {
             auto pw = readStdinLine();
             if (!pw || pw->isEmpty())
-                return usage(tr("No SMTP password for %1: give it on standard input.").arg(s.smtpUser));
+                return usage(
+                    tr("No SMTP password for %1: give it on standard input.").arg(s.smtpUser));
             auto seal = c.sealer();
             if (!seal)
                 return fail(seal.error());
@@ -887,9 +942,17 @@ int cmdMailConfigure(Command &c, const QStringList &argv)
         return fail(tx.status().error());
     if (Status r = s.save(*c.db); !r)
         return fail(r.error());
-    AuditEntry e{0, c.clock.nowMs(), c.session->userId, c.session->email, QStringLiteral("settings.mail"), 0, QString(),
-                 s.transport == u"smtp" ? QStringLiteral("smtp %1:%2 %3").arg(s.smtpHost).arg(s.smtpPort).arg(s.smtpSecurity)
-                                        : QStringLiteral("file %1").arg(s.mailDir)};
+    AuditEntry e{
+        0,
+        c.clock.nowMs(),
+        c.session->userId,
+        c.session->email,
+        QStringLiteral("settings.mail"),
+        0,
+        QString(),
+        s.transport == u"smtp"
+            ? QStringLiteral("smtp %1:%2 %3").arg(s.smtpHost).arg(s.smtpPort).arg(s.smtpSecurity)
+            : QStringLiteral("file %1").arg(s.mailDir)};
     if (Status r = writeAudit(*c.db, e); !r)
         return fail(r.error());
     if (Status r = tx.commit(); !r)
@@ -977,14 +1040,20 @@ int cmdOutbox(Command &c, const QStringList &argv)
     const QString sub = argv.first();
     QString err;
     if (sub == u"list") {
-        auto a = parseArgs(argv.mid(1), {QStringLiteral("state"), QStringLiteral("format"), QStringLiteral("limit")}, {}, &err);
+        auto a = parseArgs(
+            argv.mid(1),
+            {QStringLiteral("state"), QStringLiteral("format"), QStringLiteral("limit")}, {}, &err);
         if (!a)
             return usage(err);
         const QString state = a->value(QStringLiteral("state"));
-        static const QStringList states{QStringLiteral("queued"), QStringLiteral("sending"), QStringLiteral("sent"), QStringLiteral("deferred"), QStringLiteral("failed"), QStringLiteral("cancelled")};
+        static const QStringList states{QStringLiteral("queued"), QStringLiteral("sending"),
+                                        QStringLiteral("sent"),   QStringLiteral("deferred"),
+                                        QStringLiteral("failed"), QStringLiteral("cancelled")};
         if (!state.isEmpty() && !states.contains(state))
-            return usage(tr("Unknown state \"%1\": use %2.").arg(state, states.join(QStringLiteral(", "))));
-        const QString format = a->has(QStringLiteral("format")) ? a->value(QStringLiteral("format")) : QStringLiteral("table");
+            return usage(
+                tr("Unknown state \"%1\": use %2.").arg(state, states.join(QStringLiteral(", "))));
+        const QString format = a->has(QStringLiteral("format")) ? a->value(QStringLiteral("format"))
+                                                                : QStringLiteral("table");
         if (format != u"table" && format != u"json")
             return usage(tr("Unknown format \"%1\": use table or json.").arg(format));
         int limit = 1000;
@@ -1003,18 +1072,25 @@ int cmdOutbox(Command &c, const QStringList &argv)
         if (format == u"json") {
             QJsonArray arr;
             for (const OutboxEntry &e : rows.value())
-                arr.append(QJsonObject{{QStringLiteral("id"), e.id}, {QStringLiteral("kind"), e.kind},
-                                       {QStringLiteral("recipient"), e.recipient}, {QStringLiteral("message_id"), e.messageId},
-                                       {QStringLiteral("state"), e.state}, {QStringLiteral("attempts"), e.attempts},
-                                       {QStringLiteral("created_at"), isoTime(e.createdAt)},
-                                       {QStringLiteral("next_attempt_at"), isoTime(e.nextAttemptAt)},
-                                       {QStringLiteral("sent_at"), e.sentAt ? QJsonValue(isoTime(e.sentAt)) : QJsonValue()},
-                                       {QStringLiteral("last_reply"), e.lastReply}});
-            out() << QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("messages"), arr}}).toJson(QJsonDocument::Compact)) << Qt::endl;
+                arr.append(
+                    QJsonObject{{QStringLiteral("id"), e.id},
+                                {QStringLiteral("kind"), e.kind},
+                                {QStringLiteral("recipient"), e.recipient},
+                                {QStringLiteral("message_id"), e.messageId},
+                                {QStringLiteral("state"), e.state},
+                                {QStringLiteral("attempts"), e.attempts},
+                                {QStringLiteral("created_at"), isoTime(e.createdAt)},
+                                {QStringLiteral("next_attempt_at"), isoTime(e.nextAttemptAt)},
+                                {QStringLiteral("sent_at"),
+                                 e.sentAt ? QJsonValue(isoTime(e.sentAt)) : QJsonValue()},
+                                {QStringLiteral("last_reply"), e.lastReply}});
+            out() << QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("messages"), arr}})
+                                           .toJson(QJsonDocument::Compact))
+                  << Qt::endl;
         } else {
             for (const OutboxEntry &e : rows.value())
-                out() << e.id << '\t' << e.state << '\t' << e.recipient << '\t' << e.attempts << '\t'
-                      << isoTime(e.createdAt) << '\t' << e.lastReply << Qt::endl;
+                out() << e.id << '\t' << e.state << '\t' << e.recipient << '\t' << e.attempts
+                      << '\t' << isoTime(e.createdAt) << '\t' << e.lastReply << Qt::endl;
         }
         return Done;
     }
@@ -1046,7 +1122,8 @@ int cmdUserHistory(Command &c, const QStringList &argv)
         return usage(err);
     if (a->positional.size() != 1)
         return usage(tr("user history takes one EMAIL."));
-    const QString format = a->has(QStringLiteral("format")) ? a->value(QStringLiteral("format")) : QStringLiteral("table");
+    const QString format = a->has(QStringLiteral("format")) ? a->value(QStringLiteral("format"))
+                                                            : QStringLiteral("table");
     if (format != u"table" && format != u"json")
         return usage(tr("Unknown format \"%1\": use table or json.").arg(format));
     if (int rc = c.signIn(); rc != Done)
@@ -1063,24 +1140,31 @@ int cmdUserHistory(Command &c, const QStringList &argv)
     if (format == u"json") {
         QJsonArray arr;
         for (const InvitationInfo &i : history.value())
-            arr.append(QJsonObject{{QStringLiteral("id"), i.id},
-                                   {QStringLiteral("state"), i.state(now)},
-                                   {QStringLiteral("invited_at"), isoTime(i.createdAt)},
-                                   {QStringLiteral("expires_at"), isoTime(i.expiresAt)},
-                                   {QStringLiteral("invited_by"), i.createdBy},
-                                   {QStringLiteral("accepted_at"), i.acceptedAt ? QJsonValue(isoTime(*i.acceptedAt)) : QJsonValue()},
-                                   {QStringLiteral("revoked_at"), i.revokedAt ? QJsonValue(isoTime(*i.revokedAt)) : QJsonValue()},
-                                   {QStringLiteral("mail_state"), i.mailState.isEmpty() ? QJsonValue() : QJsonValue(i.mailState)},
-                                   {QStringLiteral("mail_reply"), i.mailReply.isEmpty() ? QJsonValue() : QJsonValue(i.mailReply)}});
-        out() << QString::fromUtf8(QJsonDocument(QJsonObject{{QStringLiteral("email"), users->first().email},
-                                                             {QStringLiteral("invitations"), arr}})
-                                       .toJson(QJsonDocument::Compact))
+            arr.append(
+                QJsonObject{{QStringLiteral("id"), i.id},
+                            {QStringLiteral("state"), i.state(now)},
+                            {QStringLiteral("invited_at"), isoTime(i.createdAt)},
+                            {QStringLiteral("expires_at"), isoTime(i.expiresAt)},
+                            {QStringLiteral("invited_by"), i.createdBy},
+                            {QStringLiteral("accepted_at"),
+                             i.acceptedAt ? QJsonValue(isoTime(*i.acceptedAt)) : QJsonValue()},
+                            {QStringLiteral("revoked_at"),
+                             i.revokedAt ? QJsonValue(isoTime(*i.revokedAt)) : QJsonValue()},
+                            {QStringLiteral("mail_state"),
+                             i.mailState.isEmpty() ? QJsonValue() : QJsonValue(i.mailState)},
+                            {QStringLiteral("mail_reply"),
+                             i.mailReply.isEmpty() ? QJsonValue() : QJsonValue(i.mailReply)}});
+        out() << QString::fromUtf8(
+                     QJsonDocument(QJsonObject{{QStringLiteral("email"), users->first().email},
+                                               {QStringLiteral("invitations"), arr}})
+                         .toJson(QJsonDocument::Compact))
               << Qt::endl;
         return Done;
     }
     for (const InvitationInfo &i : history.value())
         out() << isoTime(i.createdAt) << '\t' << i.state(now) << '\t' << i.createdBy << '\t'
-              << (i.mailState.isEmpty() ? QStringLiteral("link copied") : i.mailState) << '\t' << i.mailReply << Qt::endl;
+              << (i.mailState.isEmpty() ? QStringLiteral("link copied") : i.mailState) << '\t'
+              << i.mailReply << Qt::endl;
     return Done;
 }
 
@@ -1121,7 +1205,8 @@ int run(const QStringList &arguments)
         bool inTopic = false;
         for (const QString &line : lines) {
             if (line.startsWith(u"  ") && !line.startsWith(u"   "))
-                inTopic = line.mid(2).startsWith(topic + u' ') || line.contains(u"  " + topic + u' ');
+                inTopic =
+                    line.mid(2).startsWith(topic + u' ') || line.contains(u"  " + topic + u' ');
             else if (!line.startsWith(u"   "))
                 inTopic = false;
             if (inTopic)
@@ -1132,7 +1217,8 @@ int run(const QStringList &arguments)
         out() << "Usage: rosterctl [--db PATH|URL] [--as EMAIL] " << topic << " ...\n\n"
               << picked.join(u'\n') << "\n\n"
               << lines.filter(QStringLiteral("Exit codes")).value(0) << '\n'
-              << lines.at(lines.indexOf(lines.filter(QStringLiteral("Exit codes")).value(0)) + 1) << '\n';
+              << lines.at(lines.indexOf(lines.filter(QStringLiteral("Exit codes")).value(0)) + 1)
+              << '\n';
         return Done;
     }
     if (rest.first() == u"--version") {

@@ -24,11 +24,11 @@
 #include <QMenu>
 #include <QPointer>
 #include <QPushButton>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSqlQuery>
 #include <QStatusBar>
 #include <QTableWidget>
-#include <QRegularExpression>
 #include <QTest>
 
 using namespace roster;

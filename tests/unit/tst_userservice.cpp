@@ -51,7 +51,8 @@ private slots:
     // Rule 7: a new user is unconfirmed and gets its first invitation by the same path.
     void addUserCreatesUnconfirmedUserAndMailsInvitation()
     {
-        const qint64 id = org->addUnconfirmedUser(QStringLiteral("Bob@Example.com"), QStringLiteral("Bob Builder"));
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("Bob@Example.com"),
+                                                  QStringLiteral("Bob Builder"));
         QVERIFY(id > 0);
         const UserRecord u = user(id);
         QCOMPARE(u.email, QStringLiteral("Bob@Example.com")); // stored as typed
@@ -59,18 +60,29 @@ private slots:
         QCOMPARE(u.status(org->clock().nowMs()), UserStatus::Pending);
         QCOMPARE(u.inviteCount, 1);
         QCOMPARE(openInvitations(id), 1);
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE user_id = ? AND state = 'queued'"), {id}), 1);
+        QCOMPARE(
+            org->scalar(QStringLiteral(
+                            "SELECT count(*) FROM outbox WHERE user_id = ? AND state = 'queued'"),
+                        {id}),
+            1);
         QCOMPARE(org->deliver(), 1);
         QCOMPARE(user(id).mailState, QStringLiteral("sent"));
         QCOMPARE(latestToken(QStringLiteral("Bob@Example.com")).size(), 43);
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM audit_log WHERE action = 'user.add' AND target_user_id = ?"), {id}), 1);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM audit_log WHERE action = "
+                                            "'user.add' AND target_user_id = ?"),
+                             {id}),
+                 1);
     }
 
     void emailsAreUniqueCaseInsensitively()
     {
         QVERIFY(org->addUnconfirmedUser(QStringLiteral("carol@example.com")) > 0);
         UserService s(org->db(), org->clock(), org->adminId());
-        auto r = s.addUser(NewUser{TestOrg::testKind(), QStringLiteral("CAROL@example.COM"), QStringLiteral("Carol"), {}, {}});
+        auto r = s.addUser(NewUser{TestOrg::testKind(),
+                                   QStringLiteral("CAROL@example.COM"),
+                                   QStringLiteral("Carol"),
+                                   {},
+                                   {}});
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Refused);
         QVERIFY(r.error().message.contains(QStringLiteral("already a user")));
@@ -79,13 +91,17 @@ private slots:
     // Rule 2: re-invite only unconfirmed users.
     void reinviteOfConfirmedUserIsRefused()
     {
-        const qint64 id = org->addConfirmedUser(QStringLiteral("dave@example.com"), QStringLiteral("Standard"));
+        const qint64 id =
+            org->addConfirmedUser(QStringLiteral("dave@example.com"), QStringLiteral("Standard"));
         UserService s(org->db(), org->clock(), org->adminId());
         auto r = s.reinvite(id);
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Refused);
-        QVERIFY2(r.error().message.contains(QStringLiteral("already confirmed")), qPrintable(r.error().message));
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ?"), {id}), 0);
+        QVERIFY2(r.error().message.contains(QStringLiteral("already confirmed")),
+                 qPrintable(r.error().message));
+        QCOMPARE(
+            org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ?"), {id}),
+            0);
     }
 
     void reinviteOfDeactivatedUserSaysActivateFirst()
@@ -97,7 +113,8 @@ private slots:
         auto r = s.reinvite(id);
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Refused);
-        QVERIFY2(r.error().message.contains(QStringLiteral("activate the user first")), qPrintable(r.error().message));
+        QVERIFY2(r.error().message.contains(QStringLiteral("activate the user first")),
+                 qPrintable(r.error().message));
         QVERIFY(s.setActive(id, true));
         QVERIFY(s.reinvite(id));
     }
@@ -114,17 +131,25 @@ private slots:
         auto r = s.reinvite(id);
         QVERIFY2(r, r ? "" : qPrintable(r.error().message));
         QCOMPARE(openInvitations(id), 1);
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND revoked_at IS NOT NULL"), {id}), 1);
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM audit_log WHERE action = 'invitation.reinvite' AND target_user_id = ?"), {id}), 1);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? "
+                                            "AND revoked_at IS NOT NULL"),
+                             {id}),
+                 1);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM audit_log WHERE action = "
+                                            "'invitation.reinvite' AND target_user_id = ?"),
+                             {id}),
+                 1);
         QCOMPARE(user(id).inviteCount, 2);
         QCOMPARE(org->deliver(), 1);
         const QByteArray newToken = latestToken(QStringLiteral("frank@example.com"));
         QVERIFY(newToken != oldToken);
-        auto old = UserService::acceptInvitation(org->db(), org->clock(), oldToken, QStringLiteral("a good password"));
+        auto old = UserService::acceptInvitation(org->db(), org->clock(), oldToken,
+                                                 QStringLiteral("a good password"));
         QVERIFY(!old);
         QCOMPARE(old.error().kind, ErrorKind::Refused);
         QVERIFY(old.error().message.contains(QStringLiteral("replaced by a newer one")));
-        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), newToken, QStringLiteral("a good password")));
+        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), newToken,
+                                              QStringLiteral("a good password")));
         QVERIFY(user(id).confirmedAt);
     }
 
@@ -135,9 +160,10 @@ private slots:
             QSKIP("the failure is injected with an SQLite trigger");
         const qint64 id = org->addUnconfirmedUser(QStringLiteral("gina@example.com"));
         org->clock().advanceMinutes(6);
-        QVERIFY(org->db().exec(QStringLiteral(
-            "CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log WHEN NEW.action = 'invitation.reinvite' "
-            "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")));
+        QVERIFY(
+            org->db().exec(QStringLiteral("CREATE TRIGGER fail_audit BEFORE INSERT ON audit_log "
+                                          "WHEN NEW.action = 'invitation.reinvite' "
+                                          "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")));
         const QString before = org->dump();
         UserService s(org->db(), org->clock(), org->adminId());
         auto r = s.reinvite(id);
@@ -155,7 +181,8 @@ private slots:
         auto r = s.reinvite(id);
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Refused);
-        QVERIFY2(r.error().message.contains(QStringLiteral("3 min")), qPrintable(r.error().message));
+        QVERIFY2(r.error().message.contains(QStringLiteral("3 min")),
+                 qPrintable(r.error().message));
         org->clock().advanceMinutes(3);
         QVERIFY(s.reinvite(id));
     }
@@ -166,7 +193,8 @@ private slots:
         org->clock().advanceMinutes(10);
         const qint64 old = org->addUnconfirmedUser(QStringLiteral("jack@example.com"));
         org->clock().advanceMinutes(1); // jack is within the cooldown, ivy is not
-        const qint64 confirmed = org->addConfirmedUser(QStringLiteral("kim@example.com"), QStringLiteral("Standard"));
+        const qint64 confirmed =
+            org->addConfirmedUser(QStringLiteral("kim@example.com"), QStringLiteral("Standard"));
         const qint64 inactive = org->addUnconfirmedUser(QStringLiteral("lee@example.com"));
         UserService s(org->db(), org->clock(), org->adminId());
         QVERIFY(s.setActive(inactive, false));
@@ -192,8 +220,10 @@ private slots:
     {
         QList<qint64> ids;
         for (int i = 0; i < 1200; ++i)
-            ids << org->addConfirmedUser(QStringLiteral("u%1@bulk.example").arg(i), QStringLiteral("Standard"));
-        QVERIFY(org->db().exec(QStringLiteral("UPDATE users SET confirmed_at = NULL WHERE email LIKE '%@bulk.example'")));
+            ids << org->addConfirmedUser(QStringLiteral("u%1@bulk.example").arg(i),
+                                         QStringLiteral("Standard"));
+        QVERIFY(org->db().exec(QStringLiteral(
+            "UPDATE users SET confirmed_at = NULL WHERE email LIKE '%@bulk.example'")));
         UserService s(org->db(), org->clock(), org->adminId());
         int calls = 0;
         auto r = s.reinviteMany(ids, [&](qsizetype done, qsizetype total) {
@@ -214,14 +244,17 @@ private slots:
         const QByteArray token = latestToken(QStringLiteral("mia@example.com"));
         UserService s(org->db(), org->clock(), org->adminId());
         QVERIFY(s.setActive(id, false));
-        auto inactive = UserService::acceptInvitation(org->db(), org->clock(), token, QStringLiteral("a good password"));
+        auto inactive = UserService::acceptInvitation(org->db(), org->clock(), token,
+                                                      QStringLiteral("a good password"));
         QVERIFY(!inactive);
         QVERIFY(inactive.error().message.contains(QStringLiteral("deactivated")));
         QVERIFY(s.setActive(id, true));
-        auto ok = UserService::acceptInvitation(org->db(), org->clock(), token, QStringLiteral("a good password"));
+        auto ok = UserService::acceptInvitation(org->db(), org->clock(), token,
+                                                QStringLiteral("a good password"));
         QVERIFY2(ok, ok ? "" : qPrintable(ok.error().message));
         QVERIFY(user(id).confirmedAt);
-        auto again = UserService::acceptInvitation(org->db(), org->clock(), token, QStringLiteral("a good password"));
+        auto again = UserService::acceptInvitation(org->db(), org->clock(), token,
+                                                   QStringLiteral("a good password"));
         QVERIFY(!again);
         QVERIFY(again.error().message.contains(QStringLiteral("already accepted")));
         // The user left the Unconfirmed view.
@@ -237,14 +270,19 @@ private slots:
         const QByteArray token = latestToken(QStringLiteral("ned@example.com"));
         org->clock().advance(invitationLifetimeMs - 60000);
         QCOMPARE(user(id).status(org->clock().nowMs()), UserStatus::Pending);
-        QVERIFY(user(id).statusText(org->clock().nowMs()).contains(QStringLiteral("expires in 1 day")));
+        QVERIFY(
+            user(id).statusText(org->clock().nowMs()).contains(QStringLiteral("expires in 1 day")));
         org->clock().advance(60000);
         QCOMPARE(user(id).status(org->clock().nowMs()), UserStatus::Expired);
-        auto r = UserService::acceptInvitation(org->db(), org->clock(), token, QStringLiteral("a good password"));
+        auto r = UserService::acceptInvitation(org->db(), org->clock(), token,
+                                               QStringLiteral("a good password"));
         QVERIFY(!r);
-        QVERIFY2(r.error().message.contains(QStringLiteral("expired")), qPrintable(r.error().message));
+        QVERIFY2(r.error().message.contains(QStringLiteral("expired")),
+                 qPrintable(r.error().message));
         org->clock().advanceDays(2);
-        QVERIFY(user(id).statusText(org->clock().nowMs()).contains(QStringLiteral("expired 2 days ago")));
+        QVERIFY(user(id)
+                    .statusText(org->clock().nowMs())
+                    .contains(QStringLiteral("expired 2 days ago")));
         // A re-invite gives a fresh 7-day window.
         UserService s(org->db(), org->clock(), org->adminId());
         auto again = s.reinvite(id);
@@ -268,7 +306,8 @@ private slots:
         QFETCH(QByteArray, token);
         org->addUnconfirmedUser(QStringLiteral("olga@example.com"));
         const QString before = org->dump();
-        auto r = UserService::acceptInvitation(org->db(), org->clock(), token, QStringLiteral("a good password"));
+        auto r = UserService::acceptInvitation(org->db(), org->clock(), token,
+                                               QStringLiteral("a good password"));
         QVERIFY(!r);
         QVERIFY(r.error().kind == ErrorKind::Invalid || r.error().kind == ErrorKind::NotFound);
         QVERIFY(r.error().message.contains(QStringLiteral("not valid")));
@@ -278,18 +317,23 @@ private slots:
     // A token accepts only the invitation of its own kind of user (issue 7).
     void tokenIsBoundToItsKind()
     {
-        const qint64 crm = org->addUnconfirmedUser(QStringLiteral("crm@example.com"), QStringLiteral("C"), UserKind::Crm);
-        const qint64 portal = org->addUnconfirmedUser(QStringLiteral("cust@example.com"), QStringLiteral("P"), UserKind::Portal);
+        const qint64 crm = org->addUnconfirmedUser(QStringLiteral("crm@example.com"),
+                                                   QStringLiteral("C"), UserKind::Crm);
+        const qint64 portal = org->addUnconfirmedUser(QStringLiteral("cust@example.com"),
+                                                      QStringLiteral("P"), UserKind::Portal);
         QVERIFY(crm && portal);
         QCOMPARE(org->deliver(), 2);
         const QByteArray crmToken = latestToken(QStringLiteral("crm@example.com"));
         const QByteArray portalToken = latestToken(QStringLiteral("cust@example.com"));
-        auto wrong = UserService::acceptInvitation(org->db(), org->clock(), crmToken, QStringLiteral("a good password"), UserKind::Portal);
+        auto wrong = UserService::acceptInvitation(
+            org->db(), org->clock(), crmToken, QStringLiteral("a good password"), UserKind::Portal);
         QVERIFY(!wrong);
         QCOMPARE(user(crm).confirmedAt.has_value(), false);
-        auto wrong2 = UserService::acceptInvitation(org->db(), org->clock(), portalToken, QStringLiteral("a good password"), UserKind::Crm);
+        auto wrong2 = UserService::acceptInvitation(
+            org->db(), org->clock(), portalToken, QStringLiteral("a good password"), UserKind::Crm);
         QVERIFY(!wrong2);
-        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), portalToken, QStringLiteral("a good password"), UserKind::Portal));
+        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), portalToken,
+                                              QStringLiteral("a good password"), UserKind::Portal));
         QVERIFY(user(portal).confirmedAt);
         // The portal mail is the portal's: its own subject and accept URL.
         bool sawPortal = false;
@@ -314,11 +358,14 @@ private slots:
         QCOMPARE(org->deliver(), 1);
         const QByteArray token = latestToken(QStringLiteral("pat@example.com"));
         QCOMPARE(token.size(), 43);
-        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND token_hash = ?"),
-                             {id, tokenHash(token)}),
+        QCOMPARE(org->scalar(
+                     QStringLiteral(
+                         "SELECT count(*) FROM invitations WHERE user_id = ? AND token_hash = ?"),
+                     {id, tokenHash(token)}),
                  1);
         QVERIFY(org->db().exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
-        QByteArray bytes = readFile(org->location()) + readFile(org->location() + QStringLiteral("-wal"));
+        QByteArray bytes =
+            readFile(org->location()) + readFile(org->location() + QStringLiteral("-wal"));
         QVERIFY(!bytes.isEmpty());
         QVERIFY(!bytes.contains(token));
         QVERIFY(bytes.contains(tokenHash(token).toLatin1()));
@@ -331,13 +378,15 @@ private slots:
         bytes = readFile(org->location()) + readFile(org->location() + QStringLiteral("-wal"));
         QVERIFY(!bytes.contains(link->token));
         QVERIFY(link->link.endsWith(QString::fromLatin1(link->token)));
-        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), link->token, QStringLiteral("a good password")));
+        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), link->token,
+                                              QStringLiteral("a good password")));
     }
 
     // Rule 1 in the service layer: a Standard user's calls are refused even without the GUI.
     void standardUserIsRefusedByTheServices()
     {
-        const qint64 standard = org->addConfirmedUser(QStringLiteral("sam@example.com"), QStringLiteral("Standard"));
+        const qint64 standard =
+            org->addConfirmedUser(QStringLiteral("sam@example.com"), QStringLiteral("Standard"));
         const qint64 target = org->addUnconfirmedUser(QStringLiteral("tia@example.com"));
         org->clock().advanceMinutes(10);
         UserService s(org->db(), org->clock(), standard);
@@ -345,7 +394,8 @@ private slots:
         auto r = s.reinvite(target);
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Refused);
-        QVERIFY(!s.addUser(NewUser{UserKind::Crm, QStringLiteral("x@example.com"), QStringLiteral("X"), {}, {}}));
+        QVERIFY(!s.addUser(
+            NewUser{UserKind::Crm, QStringLiteral("x@example.com"), QStringLiteral("X"), {}, {}}));
         QVERIFY(!s.setActive(target, false));
         QVERIFY(!s.reinviteMany({target}));
         QVERIFY(!s.copyInviteLink(target));
@@ -354,12 +404,21 @@ private slots:
 
     void userManagerMayNotMakeAdministrators()
     {
-        const qint64 manager = org->addConfirmedUser(QStringLiteral("uma@example.com"), QStringLiteral("User Manager"));
+        const qint64 manager = org->addConfirmedUser(QStringLiteral("uma@example.com"),
+                                                     QStringLiteral("User Manager"));
         UserService s(org->db(), org->clock(), manager);
-        auto admin = s.addUser(NewUser{UserKind::Crm, QStringLiteral("evil@example.com"), QStringLiteral("Evil"), QStringLiteral("Administrator"), {}});
+        auto admin = s.addUser(NewUser{UserKind::Crm,
+                                       QStringLiteral("evil@example.com"),
+                                       QStringLiteral("Evil"),
+                                       QStringLiteral("Administrator"),
+                                       {}});
         QVERIFY(!admin);
         QCOMPARE(admin.error().kind, ErrorKind::Refused);
-        auto standard = s.addUser(NewUser{UserKind::Crm, QStringLiteral("ok@example.com"), QStringLiteral("Okay"), QStringLiteral("Standard"), {}});
+        auto standard = s.addUser(NewUser{UserKind::Crm,
+                                          QStringLiteral("ok@example.com"),
+                                          QStringLiteral("Okay"),
+                                          QStringLiteral("Standard"),
+                                          {}});
         QVERIFY(standard);
         // ... nor deactivate one.
         auto deact = s.setActive(org->adminId(), false);
@@ -369,7 +428,8 @@ private slots:
 
     void deactivatedAdministratorLosesAccessAtOnce()
     {
-        const qint64 second = org->addConfirmedUser(QStringLiteral("vic@example.com"), QStringLiteral("Administrator"));
+        const qint64 second = org->addConfirmedUser(QStringLiteral("vic@example.com"),
+                                                    QStringLiteral("Administrator"));
         const qint64 target = org->addUnconfirmedUser(QStringLiteral("wes@example.com"));
         org->clock().advanceMinutes(10);
         UserService asAdmin(org->db(), org->clock(), org->adminId());
@@ -381,7 +441,8 @@ private slots:
     void lastAdministratorCannotBeDeactivated()
     {
         UserService s(org->db(), org->clock(), org->adminId());
-        const qint64 other = org->addConfirmedUser(QStringLiteral("xena@example.com"), QStringLiteral("Administrator"));
+        const qint64 other = org->addConfirmedUser(QStringLiteral("xena@example.com"),
+                                                   QStringLiteral("Administrator"));
         UserService asOther(org->db(), org->clock(), other);
         QVERIFY(asOther.setActive(org->adminId(), false));
         auto r = asOther.setActive(other, false);
@@ -403,9 +464,10 @@ private slots:
         QStringList actions;
         for (const AuditEntry &e : entries.value())
             actions.prepend(e.action);
-        QCOMPARE(actions, (QStringList{QStringLiteral("user.add"), QStringLiteral("invitation.invite"),
-                                       QStringLiteral("user.deactivate"), QStringLiteral("user.activate"),
-                                       QStringLiteral("invitation.reinvite")}));
+        QCOMPARE(actions,
+                 (QStringList{QStringLiteral("user.add"), QStringLiteral("invitation.invite"),
+                              QStringLiteral("user.deactivate"), QStringLiteral("user.activate"),
+                              QStringLiteral("invitation.reinvite")}));
         for (const AuditEntry &e : entries.value())
             QCOMPARE(e.actorEmail, TestOrg::adminEmail());
     }
@@ -436,11 +498,13 @@ private slots:
     // is audited with old → new.
     void editChangesNameAndIsAudited()
     {
-        const qint64 id = org->addUnconfirmedUser(QStringLiteral("ed@example.com"), QStringLiteral("Ed Old"));
+        const qint64 id =
+            org->addUnconfirmedUser(QStringLiteral("ed@example.com"), QStringLiteral("Ed Old"));
         UserService s(org->db(), org->clock(), org->adminId());
         const bool portal = TestOrg::testKind() == UserKind::Portal;
-        auto r = s.updateUser(id, QStringLiteral("  Edwina New "), {},
-                              portal ? std::optional<QString>(QStringLiteral("Globex")) : std::nullopt);
+        auto r =
+            s.updateUser(id, QStringLiteral("  Edwina New "), {},
+                         portal ? std::optional<QString>(QStringLiteral("Globex")) : std::nullopt);
         QVERIFY2(r, r ? "" : qPrintable(r.error().message));
         const UserRecord u = user(id);
         QCOMPARE(u.name, QStringLiteral("Edwina New"));
@@ -459,19 +523,23 @@ private slots:
                  qPrintable(entries->first().detail));
         // Saving the same values writes nothing.
         const QString before = org->dump();
-        QVERIFY(s.updateUser(id, QStringLiteral("Edwina New"), {},
-                             portal ? std::optional<QString>(QStringLiteral("Globex")) : std::nullopt));
+        QVERIFY(
+            s.updateUser(id, QStringLiteral("Edwina New"), {},
+                         portal ? std::optional<QString>(QStringLiteral("Globex")) : std::nullopt));
         QCOMPARE(org->dump(), before);
     }
 
     void editRefusesBadInputAndOutsiders()
     {
-        const qint64 id = org->addUnconfirmedUser(QStringLiteral("fay@example.com"), QStringLiteral("Fay"));
-        const qint64 standard = org->addConfirmedUser(QStringLiteral("stan@example.com"), QStringLiteral("Standard"));
+        const qint64 id =
+            org->addUnconfirmedUser(QStringLiteral("fay@example.com"), QStringLiteral("Fay"));
+        const qint64 standard =
+            org->addConfirmedUser(QStringLiteral("stan@example.com"), QStringLiteral("Standard"));
         UserService s(org->db(), org->clock(), org->adminId());
         const QString before = org->dump();
-        for (const QString &bad : {QStringLiteral("Fay\r\nBcc: x@y.example"), QStringLiteral("Fay\tTab"),
-                                   QString(10000, u'f'), QStringLiteral("   ")}) {
+        for (const QString &bad :
+             {QStringLiteral("Fay\r\nBcc: x@y.example"), QStringLiteral("Fay\tTab"),
+              QString(10000, u'f'), QStringLiteral("   ")}) {
             auto r = s.updateUser(id, bad, {});
             QVERIFY(!r);
             QCOMPARE(r.error().kind, ErrorKind::Invalid);
@@ -507,28 +575,35 @@ private slots:
     {
         if (TestOrg::testKind() == UserKind::Portal)
             QSKIP("portal users have no profile (editRefusesBadInputAndOutsiders covers it)");
-        const qint64 manager = org->addConfirmedUser(QStringLiteral("uma@example.com"), QStringLiteral("User Manager"));
-        const qint64 std1 = org->addConfirmedUser(QStringLiteral("sid@example.com"), QStringLiteral("Standard"));
+        const qint64 manager = org->addConfirmedUser(QStringLiteral("uma@example.com"),
+                                                     QStringLiteral("User Manager"));
+        const qint64 std1 =
+            org->addConfirmedUser(QStringLiteral("sid@example.com"), QStringLiteral("Standard"));
         UserService asManager(org->db(), org->clock(), manager);
         UserService asAdmin(org->db(), org->clock(), org->adminId());
         const QString before = org->dump();
-        auto give = asManager.updateUser(std1, QStringLiteral("Sid"), QStringLiteral("Administrator"));
+        auto give =
+            asManager.updateUser(std1, QStringLiteral("Sid"), QStringLiteral("Administrator"));
         QVERIFY(!give);
         QCOMPARE(give.error().kind, ErrorKind::Refused);
-        auto self = asManager.updateUser(manager, QStringLiteral("Uma"), QStringLiteral("administrator"));
+        auto self =
+            asManager.updateUser(manager, QStringLiteral("Uma"), QStringLiteral("administrator"));
         QVERIFY(!self);
         QCOMPARE(self.error().kind, ErrorKind::Refused);
-        auto take = asManager.updateUser(org->adminId(), QStringLiteral("Admin"), QStringLiteral("Standard"));
+        auto take = asManager.updateUser(org->adminId(), QStringLiteral("Admin"),
+                                         QStringLiteral("Standard"));
         QVERIFY(!take);
         QCOMPARE(take.error().kind, ErrorKind::Refused);
         auto rename = asManager.updateUser(org->adminId(), QStringLiteral("Renamed Admin"), {});
         QVERIFY(!rename);
         QCOMPARE(rename.error().kind, ErrorKind::Refused);
         // The last active administrator stays one, even at its own hand.
-        auto last = asAdmin.updateUser(org->adminId(), QStringLiteral("Admin"), QStringLiteral("Standard"));
+        auto last =
+            asAdmin.updateUser(org->adminId(), QStringLiteral("Admin"), QStringLiteral("Standard"));
         QVERIFY(!last);
         QCOMPARE(last.error().kind, ErrorKind::Refused);
-        QVERIFY2(last.error().message.contains(QStringLiteral("last active administrator")), qPrintable(last.error().message));
+        QVERIFY2(last.error().message.contains(QStringLiteral("last active administrator")),
+                 qPrintable(last.error().message));
         auto unknown = asAdmin.updateUser(std1, QStringLiteral("Sid"), QStringLiteral("Wizard"));
         QVERIFY(!unknown);
         QCOMPARE(unknown.error().kind, ErrorKind::Invalid);
@@ -541,13 +616,15 @@ private slots:
         // An administrator promotes, then (with two) demotes.
         QVERIFY(asAdmin.updateUser(std1, QStringLiteral("Sid"), QStringLiteral("Administrator")));
         QVERIFY(user(std1).isAdmin);
-        auto demote = asAdmin.updateUser(org->adminId(), QStringLiteral("Admin"), QStringLiteral("Standard"));
+        auto demote =
+            asAdmin.updateUser(org->adminId(), QStringLiteral("Admin"), QStringLiteral("Standard"));
         QVERIFY2(demote, demote ? "" : qPrintable(demote.error().message));
         QVERIFY(!user(org->adminId()).isAdmin);
         auto entries = readAudit(org->db(), 10, org->adminId());
         QCOMPARE(entries->first().action, QStringLiteral("user.edit"));
-        QVERIFY2(entries->first().detail.contains(QStringLiteral("profile: Administrator → Standard")),
-                 qPrintable(entries->first().detail));
+        QVERIFY2(
+            entries->first().detail.contains(QStringLiteral("profile: Administrator → Standard")),
+            qPrintable(entries->first().detail));
     }
 };
 
