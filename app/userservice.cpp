@@ -328,6 +328,16 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
 
 Result<InviteOutcome> UserService::reinvite(qint64 userId)
 {
+    return issueOne(userId, true, QStringLiteral("invitation.reinvite"));
+}
+
+Result<InviteOutcome> UserService::copyInviteLink(qint64 userId)
+{
+    return issueOne(userId, false, QStringLiteral("invitation.link"));
+}
+
+Result<InviteOutcome> UserService::issueOne(qint64 userId, bool queueMail, const QString &action)
+{
     auto a = actor();
     if (!a)
         return a.error();
@@ -353,38 +363,7 @@ Result<InviteOutcome> UserService::reinvite(qint64 userId)
     if (auto refusal = reinviteRefusal(target.value(), now, cfg->cooldownMinutes))
         return *refusal;
     Writer w(m_db);
-    auto out = issue(w, target.value(), a.value(), cfg.value(), true,
-                     QStringLiteral("invitation.reinvite"), now);
-    if (!out)
-        return out.error();
-    if (Status s = notifyUsersChanged(m_db, {userId}); !s)
-        return s.error();
-    if (Status s = tx.commit(); !s)
-        return s.error();
-    return out;
-}
-
-Result<InviteOutcome> UserService::copyInviteLink(qint64 userId)
-{
-    auto a = actor();
-    if (!a)
-        return a.error();
-    auto cfg = settings();
-    if (!cfg)
-        return cfg.error();
-    const qint64 now = m_clock.nowMs();
-    Transaction tx(m_db);
-    if (!tx.status())
-        return tx.status().error();
-    UserRepository repo(m_db);
-    auto target = repo.byId(userId);
-    if (!target)
-        return target.error();
-    if (auto refusal = reinviteRefusal(target.value(), now, cfg->cooldownMinutes))
-        return *refusal;
-    Writer w(m_db);
-    auto out = issue(w, target.value(), a.value(), cfg.value(), false,
-                     QStringLiteral("invitation.link"), now);
+    auto out = issue(w, target.value(), a.value(), cfg.value(), queueMail, action, now);
     if (!out)
         return out.error();
     if (Status s = notifyUsersChanged(m_db, {userId}); !s)

@@ -122,6 +122,8 @@ private:
     Result<UserRecord> actor();
     Result<OrgSettings> settings();
     Result<const Sealer *> sealer();
+    // Re-invite and copy-invite-link: one user, locked, checked, one invitation.
+    Result<InviteOutcome> issueOne(qint64 userId, bool queueMail, const QString &action);
     Result<InviteOutcome> issue(Writer &w, const UserRecord &target, const UserRecord &actor,
                                 const OrgSettings &settings, bool queueMail, const QString &action,
                                 qint64 now);
