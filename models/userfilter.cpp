@@ -122,22 +122,15 @@ QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
     if (s.size() >= 3) {
         const QString e = likeEscaped(s);
         if (dialect == Dialect::Sqlite) {
-            // Candidates from the trigram index (every trigram of the text must be there), then
-            // the exact test on the row itself.
-            QStringList trigrams;
-            for (qsizetype i = 0; i + 3 <= s.size(); ++i) {
-                QString t = s.mid(i, 3);
-                t.replace(u'"', QStringLiteral("\"\""));
-                const QString quoted = u'"' + t + u'"';
-                if (!trigrams.contains(quoted))
-                    trigrams << quoted;
-            }
+            // The trigram index with positions answers exactly: a phrase of consecutive
+            // trigrams is a substring.
             sql += u" AND u.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ?)";
-            binds->append(trigrams.join(QStringLiteral(" AND ")));
+            binds->append(searchMatchExpression(dialect));
+        } else {
+            sql += u" AND (u.name_key LIKE ? ESCAPE '\\' OR u.email_key LIKE ? ESCAPE '\\')";
+            binds->append(QString(u'%' + e + u'%'));
+            binds->append(QString(u'%' + e + u'%'));
         }
-        sql += u" AND (u.name_key LIKE ? ESCAPE '\\' OR u.email_key LIKE ? ESCAPE '\\')";
-        binds->append(QString(u'%' + e + u'%'));
-        binds->append(QString(u'%' + e + u'%'));
     } else if (!s.isEmpty()) {
         // The start of the name or of the email: two index range scans.
         QString upper = s;
@@ -150,6 +143,31 @@ QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
         binds->append(upper);
     }
     return sql;
+}
+
+QString UserFilter::searchMatchExpression(Dialect dialect) const
+{
+    const QString s = search.trimmed().toCaseFolded();
+    if (dialect != Dialect::Sqlite || s.size() < 3)
+        return {};
+    QString phrase = s;
+    phrase.replace(u'"', QStringLiteral("\"\""));
+    return QStringLiteral("kind:\"") + userKindKey(kind) +
+           QStringLiteral("\" AND {name_key email_key}:\"") + phrase + u'"';
+}
+
+QString UserFilter::searchIndexHint(Dialect dialect) const
+{
+    if (searchMatchExpression(dialect).isEmpty() || view != UserView::All)
+        return {};
+    switch (sort) {
+    case Sort::Name:
+        return QStringLiteral(" INDEXED BY users_by_name");
+    case Sort::Email:
+        return QStringLiteral(" INDEXED BY users_by_email");
+    default:
+        return {};
+    }
 }
 
 QString UserFilter::countWhereSql(QVariantList *binds, Dialect dialect) const

@@ -46,6 +46,12 @@ struct UserFilter
     // through a trigram index (SQLite FTS5 / PostgreSQL pg_trgm); shorter text matches the start
     // of the name or the email (index range scans). Either way a million users cost milliseconds.
     QString whereSql(QVariantList *binds, Dialect dialect = Dialect::Sqlite) const;
+    // SQLite, search of 3+ characters: the FTS5 MATCH expression (kind and an exact phrase over
+    // name and email) that answers the search alone; empty otherwise.
+    QString searchMatchExpression(Dialect dialect) const;
+    // SQLite: the index the first page should walk (in sort order, testing the matching ids)
+    // when a search narrows the All view; empty when the planner's own choice is better.
+    QString searchIndexHint(Dialect dialect) const;
     // The same rows, spelled for count(*). On SQLite the Unconfirmed and Confirmed views test
     // (confirmed_at IS NULL) as the expression users_by_status holds, so the count reads that
     // index alone: spelled as in whereSql(), the planner took users_by_status for (kind, active)

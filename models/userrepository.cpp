@@ -11,19 +11,27 @@ QString tr(const char *s)
     return QCoreApplication::translate("UserRepository", s);
 }
 
-QString fromClause(bool join)
+QString fromClause(bool join, const QString &hint = {})
 {
-    return join ? QStringLiteral(" FROM users u LEFT JOIN profiles p ON p.id = u.profile_id")
-                : QStringLiteral(" FROM users u");
+    QString from = QStringLiteral(" FROM users u") + hint;
+    if (join)
+        from += QStringLiteral(" LEFT JOIN profiles p ON p.id = u.profile_id");
+    return from;
 }
 } // namespace
 
 Result<qint64> UserRepository::count(const UserFilter &filter) const
 {
     QVariantList binds;
-    const QString sql = QStringLiteral("SELECT count(*)") +
-                        fromClause(filter.view == UserView::Admins) +
-                        filter.countWhereSql(&binds, m_db.dialect());
+    QString sql;
+    if (filter.view == UserView::All && !filter.searchMatchExpression(m_db.dialect()).isEmpty()) {
+        // The search index knows the kind: it counts the matches without reading users.
+        sql = QStringLiteral("SELECT count(*) FROM users_search WHERE users_search MATCH ?");
+        binds.append(filter.searchMatchExpression(m_db.dialect()));
+    } else {
+        sql = QStringLiteral("SELECT count(*)") + fromClause(filter.view == UserView::Admins) +
+              filter.countWhereSql(&binds, m_db.dialect());
+    }
     QSqlQuery q = m_db.prepare(sql);
     for (const QVariant &b : binds)
         q.addBindValue(b);
@@ -38,7 +46,8 @@ Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64
                                                 bool fromEnd) const
 {
     QVariantList binds;
-    const QString sql = QStringLiteral("SELECT ") + UserRecord::selectColumns() + fromClause(true) +
+    const QString sql = QStringLiteral("SELECT ") + UserRecord::selectColumns() +
+                        fromClause(true, filter.searchIndexHint(m_db.dialect())) +
                         filter.whereSql(&binds, m_db.dialect()) + filter.orderBySql(fromEnd) +
                         QStringLiteral(" LIMIT ? OFFSET ?");
     QSqlQuery q = m_db.prepare(sql);
