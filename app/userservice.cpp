@@ -106,6 +106,19 @@ Result<UserRecord> UserService::actor()
     return AuthService::authorise(m_db, m_actorId);
 }
 
+Result<UserRecord> UserService::lockedUser(qint64 userId)
+{
+    // Inside the caller's transaction: the row is locked (PostgreSQL) or the whole database is
+    // (SQLite, BEGIN IMMEDIATE) before it is read, so concurrent changes to one user serialise.
+    QSqlQuery lock =
+        m_db.prepare(QStringLiteral("SELECT id FROM users WHERE id = ?") + forUpdate(m_db));
+    lock.addBindValue(userId);
+    if (Status s = m_db.exec(lock); !s)
+        return s.error();
+    lock.finish();
+    return UserRepository(m_db).byId(userId);
+}
+
 Result<OrgSettings> UserService::settings()
 {
     return OrgSettings::load(m_db);
@@ -348,16 +361,8 @@ Result<InviteOutcome> UserService::issueOne(qint64 userId, bool queueMail, const
     Transaction tx(m_db);
     if (!tx.status())
         return tx.status().error();
-    // Lock the user's row (PostgreSQL) or the database (SQLite, BEGIN IMMEDIATE) first, so that two
-    // administrators re-inviting at once make one invitation; the second meets the cooldown.
-    QSqlQuery lock =
-        m_db.prepare(QStringLiteral("SELECT id FROM users WHERE id = ?") + forUpdate(m_db));
-    lock.addBindValue(userId);
-    if (Status s = m_db.exec(lock); !s)
-        return s.error();
-    lock.finish();
-    UserRepository repo(m_db);
-    auto target = repo.byId(userId);
+    // Two administrators re-inviting at once make one invitation; the second meets the cooldown.
+    auto target = lockedUser(userId);
     if (!target)
         return target.error();
     if (auto refusal = reinviteRefusal(target.value(), now, cfg->cooldownMinutes))
@@ -486,8 +491,7 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
     Transaction tx(m_db);
     if (!tx.status())
         return tx.status().error();
-    UserRepository repo(m_db);
-    auto target = repo.byId(userId);
+    auto target = lockedUser(userId);
     if (!target)
         return target.error();
     if (target->active == active)
@@ -558,14 +562,8 @@ Result<UserRecord> UserService::updateUser(qint64 userId, const QString &name,
     if (!tx.status())
         return tx.status().error();
     // Two administrators editing at once: the second reads what the first wrote.
-    QSqlQuery lock =
-        m_db.prepare(QStringLiteral("SELECT id FROM users WHERE id = ?") + forUpdate(m_db));
-    lock.addBindValue(userId);
-    if (Status s = m_db.exec(lock); !s)
-        return s.error();
-    lock.finish();
     UserRepository repo(m_db);
-    auto target = repo.byId(userId);
+    auto target = lockedUser(userId);
     if (!target)
         return target.error();
     const UserRecord old = target.value();

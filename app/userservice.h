@@ -120,6 +120,8 @@ public:
 private:
     struct Writer;
     Result<UserRecord> actor();
+    // The user, read after locking it for the rest of the caller's transaction.
+    Result<UserRecord> lockedUser(qint64 userId);
     Result<OrgSettings> settings();
     Result<const Sealer *> sealer();
     // Re-invite and copy-invite-link: one user, locked, checked, one invitation.
