@@ -284,6 +284,8 @@ Error Database::errorFrom(const QSqlError &error) const
         // NOTADB.
         const int primary = code.toInt() & 0xff;
         switch (primary) {
+        case 9: // SQLITE_INTERRUPT: sqlite3_interrupt()
+            return makeError(ErrorKind::Cancelled, tr("The query was cancelled."));
         case 5:
         case 6:
             return makeError(ErrorKind::Database,
@@ -304,6 +306,8 @@ Error Database::errorFrom(const QSqlError &error) const
         default:
             break;
         }
+    } else if (code == u"57014") { // query_canceled: a cancel request (PQcancel)
+        return makeError(ErrorKind::Cancelled, tr("The query was cancelled."));
     } else if (isConnectionError(error)) {
         // The server rolled back whatever this connection had not committed.
         m_connectionLost = true;
@@ -334,8 +338,11 @@ Status Database::exec(QSqlQuery &query) const
         if (bound.at(i).typeId() == QMetaType::QString && bound.at(i).toString().isNull())
             query.bindValue(int(i), QString(u""_qs));
     if (!query.exec()) {
-        qCWarning(lcStorage) << "query failed:" << query.lastError().text() << query.lastQuery();
-        return errorFrom(query.lastError());
+        Error e = errorFrom(query.lastError());
+        if (e.kind != ErrorKind::Cancelled)
+            qCWarning(lcStorage) << "query failed:" << query.lastError().text()
+                                 << query.lastQuery();
+        return e;
     }
     return ok();
 }

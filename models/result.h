@@ -9,11 +9,12 @@ namespace roster {
 
 // What went wrong, in the terms the command line's exit codes and the GUI's messages need.
 enum class ErrorKind {
-    Invalid,  // bad input (exit 2)
-    Refused,  // a rule or a permission said no (exit 3)
-    NotFound, // (exit 4)
-    Database, // (exit 5)
-    Mail,     // mail configuration or connection (exit 6)
+    Invalid,   // bad input (exit 2)
+    Refused,   // a rule or a permission said no (exit 3)
+    NotFound,  // (exit 4)
+    Database,  // (exit 5)
+    Mail,      // mail configuration or connection (exit 6)
+    Cancelled, // a statement stopped on purpose (StatementInterrupter); never shown to a user
 };
 
 struct Error

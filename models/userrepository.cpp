@@ -1,6 +1,7 @@
 #include "models/userrepository.h"
 
 #include <QCoreApplication>
+#include <QSqlError>
 #include <QSqlQuery>
 
 namespace roster {
@@ -61,6 +62,9 @@ Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64
     rows.reserve(limit);
     while (q.next())
         rows.append(UserRecord::readFrom(q));
+    // SQLite steps the rows inside next(): a failure there (an interrupt, I/O) ends the loop.
+    if (q.lastError().isValid())
+        return m_db.errorFrom(q.lastError());
     if (fromEnd)
         std::reverse(rows.begin(), rows.end());
     return rows;

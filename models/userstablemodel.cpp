@@ -358,7 +358,7 @@ void UsersTableModel::sort(int column, Qt::SortOrder order)
     const auto s = sortFor(column);
     if (!s)
         return;
-    UserFilter f = m_filter;
+    UserFilter f = filter();
     f.sort = *s;
     f.descending = order == Qt::DescendingOrder;
     setFilter(f);
@@ -368,8 +368,9 @@ void UsersTableModel::setFilter(const UserFilter &filter)
 {
     UserFilter f = filter;
     f.nowMs = m_filter.nowMs;
-    if (m_loaded && f == m_filter)
+    if (m_loaded && f == m_filter && !m_loading)
         return;
+    stopLoading();
     const bool headerChanges = f.kind != m_filter.kind;
     m_filter = f;
     reload();
@@ -377,8 +378,102 @@ void UsersTableModel::setFilter(const UserFilter &filter)
         emit headerDataChanged(Qt::Horizontal, 0, ColumnCount - 1);
 }
 
+void UsersTableModel::setBackgroundLoading(bool enabled)
+{
+    if (enabled == (m_loader != nullptr))
+        return;
+    if (!enabled) {
+        stopLoading();
+        delete m_loader;
+        m_loader = nullptr;
+        return;
+    }
+    m_loader = new ViewLoader(m_db.location(), this);
+    connect(m_loader, &ViewLoader::loaded, this, &UsersTableModel::applyLoad);
+}
+
+void UsersTableModel::requestFilter(const UserFilter &filter)
+{
+    if (!m_loader || !m_loaded) {
+        setFilter(filter);
+        return;
+    }
+    UserFilter f = filter;
+    if (m_loading) {
+        f.nowMs = m_wanted.nowMs;
+        if (f == m_wanted)
+            return;
+    }
+    f.nowMs = m_filter.nowMs;
+    if (f == m_filter) {
+        stopLoading(); // typed back to what is on show
+        return;
+    }
+    f.nowMs = m_now();
+    m_wanted = f;
+    m_loadGeneration = m_loader->request(f, m_pageSize);
+    if (!m_loading) {
+        m_loading = true;
+        emit loadingChanged(true);
+    }
+}
+
+void UsersTableModel::stopLoading()
+{
+    if (!m_loading)
+        return;
+    m_loader->cancel();
+    m_loading = false;
+    m_loadGeneration = 0;
+    emit loadingChanged(false);
+}
+
+void UsersTableModel::applyLoad(const ViewLoad &load)
+{
+    if (!m_loading || load.generation != m_loadGeneration)
+        return;
+    m_loading = false;
+    m_loadGeneration = 0;
+    if (load.error) {
+        // The second connection failed (PostgreSQL out of connections, a lost server): read on
+        // this one instead, which reports its own error if the database itself is the trouble.
+        qCWarning(lcStorage) << "background load failed, reading in the foreground:"
+                             << load.error->message;
+        emit loadingChanged(false);
+        const bool headerChanges = load.filter.kind != m_filter.kind;
+        m_filter = load.filter;
+        reload();
+        if (headerChanges)
+            emit headerDataChanged(Qt::Horizontal, 0, ColumnCount - 1);
+        return;
+    }
+    const bool headerChanges = load.filter.kind != m_filter.kind;
+    beginResetModel();
+    m_filter = load.filter;
+    m_pages.clear();
+    m_count = load.count;
+    if (!load.firstRows.isEmpty()) {
+        Page p;
+        p.rows = load.firstRows;
+        p.lastUse = ++m_useCounter;
+        // The loader reads a page's worth from the top: exactly page 0 of this filter.
+        if (p.rows.size() == std::min<qint64>(m_pageSize, m_count))
+            m_pages.insert(0, std::move(p));
+    }
+    endResetModel();
+    if (headerChanges)
+        emit headerDataChanged(Qt::Horizontal, 0, ColumnCount - 1);
+    emit loadingChanged(false);
+    emit countChanged(m_count);
+}
+
 void UsersTableModel::reload()
 {
+    if (m_loading) {
+        // Reloading means showing what was asked for last, now.
+        m_filter = m_wanted;
+        stopLoading();
+    }
     m_filter.nowMs = m_now();
     auto n = UserRepository(m_db).count(m_filter);
     beginResetModel();

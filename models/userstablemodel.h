@@ -3,6 +3,7 @@
 #include "models/database.h"
 #include "models/userfilter.h"
 #include "models/userrecord.h"
+#include "models/viewloader.h"
 
 #include <QAbstractTableModel>
 #include <QHash>
@@ -60,9 +61,22 @@ public:
                         int role = Qt::DisplayRole) const override;
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
-    UserFilter filter() const { return m_filter; }
-    // Applies a new filter (view, search, sort) and reloads when it differs.
+    // The filter asked for last: the one being loaded in the background, if any, else the one
+    // shown.
+    UserFilter filter() const { return m_loading ? m_wanted : m_filter; }
+    // The filter the rows on show were read with.
+    UserFilter shownFilter() const { return m_filter; }
+    // Applies a new filter (view, search, sort) and reloads when it differs, before returning.
     void setFilter(const UserFilter &filter);
+    // The same without waiting: the count and the first rows are read on a thread of its own (see
+    // ViewLoader) and the rows on show stay until they arrive; a newer request or a setFilter()
+    // stops the stale one inside the database. Falls back to setFilter() without background
+    // loading. For search as you type, where a broad query may take a while.
+    void requestFilter(const UserFilter &filter);
+    // Gives the model a second connection, to the same database, for requestFilter().
+    void setBackgroundLoading(bool enabled);
+    bool isLoading() const { return m_loading; }
+    ViewLoader *viewLoader() const { return m_loader; }
     // Re-counts and drops every cached row (F5, or after rows were added).
     void reload();
     // Re-reads just these users and emits dataChanged for the rows currently showing them.
@@ -93,6 +107,8 @@ public:
 
 signals:
     void countChanged(qint64 count);
+    // A requestFilter() started (true) or ended, applied or dropped (false).
+    void loadingChanged(bool loading);
     void errorOccurred(const QString &message);
 
 private:
@@ -104,12 +120,18 @@ private:
     const Page *page(int pageIndex) const;
     QVariant display(const UserRecord &u, int column) const;
     QVariant tooltip(const UserRecord &u, int column) const;
+    void applyLoad(const ViewLoad &load);
+    void stopLoading();
 
     Database &m_db;
     std::function<qint64()> m_now;
     UserFilter m_filter;
     qint64 m_count = 0;
     bool m_loaded = false;
+    ViewLoader *m_loader = nullptr;
+    UserFilter m_wanted;
+    quint64 m_loadGeneration = 0;
+    bool m_loading = false;
     int m_pageSize = defaultPageSize;
     int m_maxPages = defaultCachedPages;
     mutable QHash<int, Page> m_pages;

@@ -47,7 +47,7 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
       m_view(new UsersTableView(this)), m_viewCombo(new QComboBox(this)),
       m_search(new QLineEdit(this)), m_countLabel(new QLabel(this)),
       m_addButton(new QPushButton(this)), m_reinviteButton(new QPushButton(this)),
-      m_searchDelay(new QTimer(this))
+      m_searchDelay(new QTimer(this)), m_busyDelay(new QTimer(this))
 {
     setObjectName(kind == UserKind::Portal ? QStringLiteral("portalUsersPage")
                                            : QStringLiteral("usersPage"));
@@ -194,6 +194,8 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
         const int first = std::max(0, m_view->rowAt(0));
         int last = m_view->rowAt(m_view->viewport()->height() - 1);
         last = last < 0 ? std::min(m_model->rowCount() - 1, first + 100) : last;
+        if (m_model->isLoading())
+            return; // the search being loaded reads the rows as they are now
         QList<qint64> changed = ids;
         if (changed.isEmpty()) {
             UserFilter f = m_model->filter();
@@ -226,6 +228,23 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     f.view = UserView::All;
     f.sort = UserFilter::defaultSort(f.view);
     m_model->setFilter(f);
+    // Search as you type reads on a second connection: a broad search on a million users never
+    // holds the window, and the next key stops it inside the database.
+    m_model->setBackgroundLoading(true);
+    m_busyDelay->setSingleShot(true);
+    m_busyDelay->setInterval(250);
+    connect(m_busyDelay, &QTimer::timeout, this, [this] {
+        if (m_model->isLoading())
+            m_countLabel->setText(tr("Searching…"));
+    });
+    connect(m_model, &UsersTableModel::loadingChanged, this, [this](bool loading) {
+        if (loading) {
+            m_busyDelay->start();
+        } else {
+            m_busyDelay->stop();
+            updateCount(m_model->rowCount());
+        }
+    });
     m_view->horizontalHeader()->setSortIndicator(UsersTableModel::Name, Qt::AscendingOrder);
     updateColumns();
     updateButtons();
@@ -253,7 +272,7 @@ void UsersPage::applyFilter()
 {
     UserFilter f = m_model->filter();
     f.search = m_search->text();
-    m_model->setFilter(f);
+    m_model->requestFilter(f);
 }
 
 void UsersPage::refresh()
@@ -312,7 +331,8 @@ void UsersPage::updateCount(qint64 n)
 {
     const QString num = QLocale().toString(n);
     QString text;
-    const bool searching = !m_search->text().trimmed().isEmpty();
+    // The rows on show, which lag the search box while a search loads.
+    const bool searching = !m_model->shownFilter().search.trimmed().isEmpty();
     switch (currentView()) {
     default: // All, and views added later
         text = n == 1 ? tr("1 user") : tr("%1 users").arg(num);

@@ -107,6 +107,7 @@ private:
     QPushButton *m_exportButton = nullptr;
     PathChooser m_chooseExportPath;
     QTimer *m_searchDelay;
+    QTimer *m_busyDelay; // "Searching…" in the count label when a search takes a while
     QPointer<QMenu> m_menu;
     QHash<qint64, QString> m_awaitingDelivery; // outbox id → recipient, for the status bar
     BulkConfirmer m_confirmBulk;

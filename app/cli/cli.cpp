@@ -64,6 +64,7 @@ int exitFor(ErrorKind kind)
     case ErrorKind::NotFound:
         return NotFound;
     case ErrorKind::Database:
+    case ErrorKind::Cancelled:
         return DatabaseError;
     case ErrorKind::Mail:
         return MailError;

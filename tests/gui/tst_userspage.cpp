@@ -5,6 +5,7 @@
 
 #include "app/outboxworker.h"
 #include "models/userstablemodel.h"
+#include "models/viewloader.h"
 #include "ui/mainwindow.h"
 #include "ui/userspage.h"
 #include "ui/userstableview.h"
@@ -45,6 +46,7 @@ private slots:
     void unconfirmedViewMatchesRosterctl();
     void bulkReinviteSkipsIneligibleUsers();
     void searchNarrowsTheList();
+    void nextKeyStopsTheSearchStillRunning();
     void deactivateFromTheMenuUpdatesTheRow();
     void serverDownSaysQueuedAndWillRetry();
     void failedInvitationsListShowsTheReply();
@@ -429,6 +431,39 @@ void TestUsersPage::searchNarrowsTheList()
     QTest::keyClicks(search, QStringLiteral("pat"));
     QTRY_COMPARE(m_page->model()->rowCount(), 1);
     QCOMPARE(m_page->model()->userAt(0).id, m_pending);
+    QCOMPARE(m_page->countText(), QStringLiteral("1 user matching"));
+}
+
+void TestUsersPage::nextKeyStopsTheSearchStillRunning()
+{
+    // Issue 6: a search that takes long (here: one that would count to ten billion first) does not
+    // hold the window, and the next key stops it inside the database instead of waiting for it.
+    auto *search = m_page->findChild<QLineEdit *>(QStringLiteral("searchEdit"));
+    ViewLoader *loader = m_page->model()->viewLoader();
+    QVERIFY(search && loader);
+    loader->setStatementBeforeLoadForTest(QStringLiteral(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000000) "
+        "SELECT count(*) FROM c"));
+    const int all = m_page->model()->rowCount();
+    QVERIFY(all >= 6);
+    search->setFocus();
+    QTest::keyClicks(search, QStringLiteral("pa"));
+    QTRY_VERIFY(loader->running() != 0);
+    QTRY_COMPARE(m_page->countText(), QStringLiteral("Searching…"));
+    // Meanwhile the rows on show stay and answer: hover shows a gear, a click selects.
+    QCOMPARE(m_page->model()->rowCount(), all);
+    const QRect second = m_view->visualRect(m_page->model()->index(1, UsersTableModel::Name));
+    QTest::mouseMove(m_view->viewport(), second.center());
+    QTRY_COMPARE(m_view->hoveredRow(), 1);
+    QTest::mouseClick(m_view->viewport(), Qt::LeftButton, {}, second.center());
+    QCOMPARE(m_page->selectedUserIds().size(), qsizetype(1));
+    QVERIFY(loader->running() != 0); // still counting
+    // The next key: the stale search stops where it is, the new one shows.
+    loader->setStatementBeforeLoadForTest(QString());
+    QTest::keyClicks(search, QStringLiteral("t"));
+    QTRY_COMPARE(m_page->model()->rowCount(), 1);
+    QCOMPARE(m_page->model()->userAt(0).id, m_pending);
+    QCOMPARE(loader->interruptions(), 1);
     QCOMPARE(m_page->countText(), QStringLiteral("1 user matching"));
 }
 

@@ -1,0 +1,207 @@
+#include "models/viewloader.h"
+
+#include "models/database.h"
+#include "models/statementinterrupter.h"
+#include "models/userrepository.h"
+
+#include <QCoreApplication>
+#include <QMutex>
+#include <QMutexLocker>
+#include <QThread>
+
+namespace roster {
+
+namespace {
+struct Job
+{
+    quint64 generation = 0;
+    UserFilter filter;
+    int firstRows = 0;
+};
+} // namespace
+
+struct ViewLoader::Shared
+{
+    QString location;
+    QMutex mutex;
+    std::optional<Job> pending; // guarded by mutex
+    QString statementBefore;    // guarded by mutex
+    std::atomic<quint64> latest{0};
+    std::atomic<quint64> running{0};
+    std::atomic<int> interruptions{0};
+    StatementInterrupter interrupter;
+
+    bool stale(quint64 generation) const { return generation != latest.load(); }
+};
+
+class ViewLoader::Worker final : public QObject
+{
+public:
+    Worker(std::shared_ptr<Shared> shared, ViewLoader *owner)
+        : m_shared(std::move(shared)), m_owner(owner)
+    {}
+    ~Worker() override
+    {
+        // On the worker thread (deleteLater after the thread's loop ended): the connection
+        // closes where it was opened.
+        m_shared->interrupter.detach();
+        m_db.reset();
+    }
+
+    void work()
+    {
+        for (;;) {
+            Job job;
+            QString before;
+            {
+                QMutexLocker lock(&m_shared->mutex);
+                if (!m_shared->pending)
+                    return;
+                job = *m_shared->pending;
+                m_shared->pending.reset();
+                before = m_shared->statementBefore;
+                m_shared->running = job.generation;
+            }
+            ViewLoad out = load(job, before);
+            m_shared->running = 0;
+            if (out.error && out.error->kind == ErrorKind::Cancelled) {
+                if (!m_shared->stale(job.generation)) {
+                    // A cancel meant for the previous statement reached this one (PostgreSQL
+                    // cancels whatever runs when the request lands): it is still wanted.
+                    QMutexLocker lock(&m_shared->mutex);
+                    if (!m_shared->pending)
+                        m_shared->pending = job;
+                } else {
+                    ++m_shared->interruptions;
+                }
+                continue;
+            }
+            if (m_shared->stale(job.generation))
+                continue;
+            ViewLoader *owner = m_owner;
+            QMetaObject::invokeMethod(
+                owner, [owner, out = std::move(out)] { owner->deliver(out); },
+                Qt::QueuedConnection);
+        }
+    }
+
+private:
+    ViewLoad load(const Job &job, const QString &before)
+    {
+        ViewLoad out;
+        out.generation = job.generation;
+        out.filter = job.filter;
+        auto fail = [&out](const Error &e) {
+            out.error = e;
+            return out;
+        };
+        if (!m_db) {
+            auto db = Database::open(m_shared->location, Database::OpenMode::MustExist);
+            if (!db)
+                return fail(db.error());
+            m_db = std::move(db).value();
+        }
+        if (Status s = m_db->reconnectIfNeeded(); !s)
+            return fail(s.error());
+        m_shared->interrupter.attach(*m_db);
+        const Error cancelled{ErrorKind::Cancelled, QString()};
+        if (m_shared->stale(job.generation))
+            return fail(cancelled);
+        if (!before.isEmpty()) {
+            QSqlQuery q = m_db->prepare(before);
+            if (Status s = m_db->exec(q); !s)
+                return fail(s.error());
+            while (q.next()) {
+            }
+        }
+        UserRepository repo(*m_db);
+        auto count = repo.count(job.filter);
+        if (!count)
+            return fail(count.error());
+        out.count = count.value();
+        if (m_shared->stale(job.generation))
+            return fail(cancelled);
+        const int rows = int(std::min<qint64>(job.firstRows, out.count));
+        if (rows > 0) {
+            auto page = repo.fetch(job.filter, 0, rows);
+            if (!page)
+                return fail(page.error());
+            out.firstRows = std::move(page).value();
+        }
+        return out;
+    }
+
+    std::shared_ptr<Shared> m_shared;
+    ViewLoader *m_owner;
+    std::unique_ptr<Database> m_db;
+};
+
+ViewLoader::ViewLoader(const QString &location, QObject *parent)
+    : QObject(parent), m_shared(std::make_shared<Shared>()), m_thread(new QThread(this))
+{
+    m_shared->location = location;
+    m_thread->setObjectName(QStringLiteral("roster-view-loader"));
+    m_worker = new Worker(m_shared, this);
+    m_worker->moveToThread(m_thread);
+    connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
+    m_thread->start();
+}
+
+ViewLoader::~ViewLoader()
+{
+    cancel();
+    m_thread->quit();
+    m_thread->wait();
+}
+
+quint64 ViewLoader::request(const UserFilter &filter, int firstRows)
+{
+    quint64 generation = 0;
+    {
+        QMutexLocker lock(&m_shared->mutex);
+        generation = ++m_shared->latest;
+        m_shared->pending = Job{generation, filter, firstRows};
+    }
+    if (m_shared->running.load() != 0)
+        m_shared->interrupter.interrupt();
+    Worker *worker = m_worker;
+    QMetaObject::invokeMethod(
+        worker, [worker] { worker->work(); }, Qt::QueuedConnection);
+    return generation;
+}
+
+void ViewLoader::cancel()
+{
+    {
+        QMutexLocker lock(&m_shared->mutex);
+        m_shared->pending.reset();
+        ++m_shared->latest;
+    }
+    if (m_shared->running.load() != 0)
+        m_shared->interrupter.interrupt();
+}
+
+quint64 ViewLoader::running() const
+{
+    return m_shared->running.load();
+}
+
+int ViewLoader::interruptions() const
+{
+    return m_shared->interruptions.load();
+}
+
+void ViewLoader::setStatementBeforeLoadForTest(const QString &sql)
+{
+    QMutexLocker lock(&m_shared->mutex);
+    m_shared->statementBefore = sql;
+}
+
+void ViewLoader::deliver(const ViewLoad &load)
+{
+    if (load.generation != m_shared->latest.load())
+        return; // cancelled after it was posted
+    emit loaded(load);
+}
+
+} // namespace roster

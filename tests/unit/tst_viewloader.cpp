@@ -1,0 +1,247 @@
+// Issue 6, "search-as-you-type cancels the stale query": StatementInterrupter stops a statement
+// that is running inside the database (sqlite3_interrupt, a PostgreSQL cancel request);
+// ViewLoader reads a view on its own connection and stops the superseded read; UsersTableModel's
+// requestFilter() keeps the rows on show until the new ones arrive. Runs on both engines
+// (ROSTER_TEST_ENGINE).
+#include "app/demodata.h"
+#include "models/statementinterrupter.h"
+#include "models/userrepository.h"
+#include "models/userstablemodel.h"
+#include "models/viewloader.h"
+#include "testsupport.h"
+
+#include <QSignalSpy>
+#include <QSqlQuery>
+#include <QTest>
+#include <QThread>
+#include <QThreadPool>
+
+using namespace roster;
+using namespace testsupport;
+
+namespace {
+// Counts to ten billion: minutes on either engine, far past any wait in this suite — so a load
+// that comes back at all was stopped inside the database, not waited out.
+const QString endless = QStringLiteral(
+    "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000000) "
+    "SELECT count(*) FROM c");
+
+UserFilter search(const QString &text)
+{
+    UserFilter f;
+    f.search = text;
+    return f;
+}
+} // namespace
+
+class TestViewLoader : public QObject
+{
+    Q_OBJECT
+    std::unique_ptr<TestOrg> org;
+
+private slots:
+    void init()
+    {
+        org = std::make_unique<TestOrg>();
+        QVERIFY2(org->isValid(), qPrintable(org->error()));
+        DemoOptions o;
+        o.users = 300;
+        o.portalUsers = 0;
+        QVERIFY(generateDemoData(org->db(), org->clock(), org->adminId(), o));
+    }
+    void cleanup() { org.reset(); }
+
+    void interruptStopsARunningStatement()
+    {
+        StatementInterrupter interrupter;
+        interrupter.attach(org->db());
+        std::unique_ptr<QThread> other(QThread::create([&interrupter] {
+            QThread::msleep(300); // well inside the statement
+            interrupter.interrupt();
+        }));
+        other->start();
+        QSqlQuery q = org->db().prepare(endless);
+        const Status s = org->db().exec(q);
+        other->wait();
+        QVERIFY(!s);
+        QCOMPARE(s.error().kind, ErrorKind::Cancelled);
+        // The connection goes on working.
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM users")), qint64(301));
+        interrupter.detach();
+    }
+
+    void interruptWhenIdleStopsNothing()
+    {
+        StatementInterrupter interrupter;
+        interrupter.attach(org->db());
+        interrupter.interrupt();
+        QThreadPool::globalInstance()->waitForDone(); // the PostgreSQL request has been sent
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM users")), qint64(301));
+        interrupter.detach();
+        interrupter.interrupt(); // detached: nothing to stop, nothing to crash
+    }
+
+    void loadReadsTheCountAndTheFirstRows()
+    {
+        ViewLoader loader(org->location());
+        QSignalSpy loaded(&loader, &ViewLoader::loaded);
+        UserFilter f;
+        f.sort = UserFilter::Sort::Email;
+        f.descending = true;
+        const quint64 generation = loader.request(f, 20);
+        QVERIFY(loaded.wait(10000));
+        const auto load = loaded.at(0).at(0).value<ViewLoad>();
+        QCOMPARE(load.generation, generation);
+        QVERIFY(!load.error);
+        UserRepository repo(org->db());
+        QCOMPARE(load.count, repo.count(f).value());
+        QVERIFY(load.count > 20);
+        const auto first = repo.fetch(f, 0, 20).value();
+        QCOMPARE(load.firstRows.size(), qsizetype(20));
+        for (int i = 0; i < 20; ++i)
+            QCOMPARE(load.firstRows.at(i).id, first.at(i).id);
+    }
+
+    void newerRequestStopsTheRunningOne()
+    {
+        ViewLoader loader(org->location());
+        QSignalSpy loaded(&loader, &ViewLoader::loaded);
+        loader.setStatementBeforeLoadForTest(endless);
+        const quint64 stale = loader.request(search(QStringLiteral("ann")), 20);
+        QTRY_COMPARE(loader.running(), stale);
+        QTest::qWait(200); // inside the endless statement
+        loader.setStatementBeforeLoadForTest(QString());
+        const quint64 fresh = loader.request(search(QStringLiteral("anna")), 20);
+        QVERIFY(loaded.wait(10000));
+        QCOMPARE(loaded.size(), 1);
+        const auto load = loaded.at(0).at(0).value<ViewLoad>();
+        QCOMPARE(load.generation, fresh);
+        QVERIFY(!load.error);
+        QCOMPARE(load.filter.search, QStringLiteral("anna"));
+        QCOMPARE(loader.interruptions(), 1);
+    }
+
+    void cancelStopsTheRunningOneAndReportsNothing()
+    {
+        ViewLoader loader(org->location());
+        QSignalSpy loaded(&loader, &ViewLoader::loaded);
+        loader.setStatementBeforeLoadForTest(endless);
+        const quint64 generation = loader.request(search(QStringLiteral("ann")), 20);
+        QTRY_COMPARE(loader.running(), generation);
+        loader.cancel();
+        QTRY_COMPARE(loader.running(), quint64(0));
+        QCOMPARE(loader.interruptions(), 1);
+        QTest::qWait(100);
+        QCOMPARE(loaded.size(), 0);
+    }
+
+    void destroyedWhileAStatementRuns()
+    {
+        auto loader = std::make_unique<ViewLoader>(org->location());
+        loader->setStatementBeforeLoadForTest(endless);
+        const quint64 generation = loader->request(search(QStringLiteral("ann")), 20);
+        QTRY_COMPARE(loader->running(), generation);
+        loader.reset(); // stops the statement and joins the thread: returns, or CTest's timeout
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM users")), qint64(301));
+    }
+
+    void unreachableDatabaseIsAnError()
+    {
+        const QString location = org->engine() == u"postgresql"
+                                     ? QStringLiteral("postgresql://roster@127.0.0.1:1/nothing")
+                                     : org->dir() + QStringLiteral("/missing.db");
+        ViewLoader loader(location);
+        QSignalSpy loaded(&loader, &ViewLoader::loaded);
+        loader.request(search(QStringLiteral("ann")), 20);
+        QVERIFY(loaded.wait(10000));
+        const auto load = loaded.at(0).at(0).value<ViewLoad>();
+        QVERIFY(load.error);
+        QVERIFY(!load.error->message.isEmpty());
+    }
+
+    void modelKeepsTheRowsOnShowUntilTheLoadArrives()
+    {
+        UsersTableModel model(org->db(), [this] { return org->clock().nowMs(); });
+        model.setFilter(UserFilter{});
+        model.setBackgroundLoading(true);
+        const int all = model.rowCount();
+        QCOMPARE(all, 301);
+        QSignalSpy loading(&model, &UsersTableModel::loadingChanged);
+        QSignalSpy reset(&model, &QAbstractItemModel::modelReset);
+        model.viewLoader()->setStatementBeforeLoadForTest(
+            QStringLiteral("SELECT count(*) FROM users"));
+        model.requestFilter(search(QStringLiteral("ann")));
+        QVERIFY(model.isLoading());
+        QCOMPARE(model.filter().search, QStringLiteral("ann")); // what was asked for
+        QCOMPARE(model.shownFilter().search, QString());        // what is on show
+        QCOMPARE(model.rowCount(), all);
+        QCOMPARE(reset.size(), 0);
+        QTRY_VERIFY(!model.isLoading());
+        QCOMPARE(reset.size(), 1);
+        QCOMPARE(loading.size(), 2); // true, then false
+        UserRepository repo(org->db());
+        QCOMPARE(model.rowCount(), int(repo.count(model.filter()).value()));
+        QVERIFY(model.rowCount() < all);
+        const auto rows = repo.fetch(model.filter(), 0, model.rowCount()).value();
+        for (int i = 0; i < model.rowCount(); ++i)
+            QCOMPARE(model.userAt(i).id, rows.at(i).id);
+        // Typing back to what is on show costs nothing.
+        model.requestFilter(model.shownFilter());
+        QVERIFY(!model.isLoading());
+    }
+
+    void setFilterWhileLoadingDropsTheLoad()
+    {
+        UsersTableModel model(org->db(), [this] { return org->clock().nowMs(); });
+        model.setFilter(UserFilter{});
+        model.setBackgroundLoading(true);
+        model.viewLoader()->setStatementBeforeLoadForTest(endless);
+        model.requestFilter(search(QStringLiteral("ann")));
+        QTRY_VERIFY(model.viewLoader()->running() != 0);
+        UserFilter unconfirmed;
+        unconfirmed.view = UserView::Unconfirmed;
+        unconfirmed.sort = UserFilter::defaultSort(unconfirmed.view);
+        model.setFilter(unconfirmed);
+        QVERIFY(!model.isLoading());
+        QTRY_COMPARE(model.viewLoader()->interruptions(), 1);
+        QTest::qWait(100);
+        QCOMPARE(model.shownFilter().view, UserView::Unconfirmed);
+        QCOMPARE(model.shownFilter().search, QString());
+        QCOMPARE(model.rowCount(), int(UserRepository(org->db()).count(unconfirmed).value()));
+    }
+
+    void sortWhileLoadingKeepsTheSearch()
+    {
+        UsersTableModel model(org->db(), [this] { return org->clock().nowMs(); });
+        model.setFilter(UserFilter{});
+        model.setBackgroundLoading(true);
+        model.viewLoader()->setStatementBeforeLoadForTest(endless);
+        model.requestFilter(search(QStringLiteral("ann")));
+        QTRY_VERIFY(model.viewLoader()->running() != 0);
+        model.sort(UsersTableModel::Email, Qt::DescendingOrder);
+        QVERIFY(!model.isLoading());
+        QCOMPARE(model.shownFilter().search, QStringLiteral("ann"));
+        QCOMPARE(model.shownFilter().sort, UserFilter::Sort::Email);
+        QCOMPARE(model.rowCount(),
+                 int(UserRepository(org->db()).count(search(QStringLiteral("ann"))).value()));
+    }
+
+    void failedLoadFallsBackToTheForeground()
+    {
+        UsersTableModel model(org->db(), [this] { return org->clock().nowMs(); });
+        model.setFilter(UserFilter{});
+        model.setBackgroundLoading(true);
+        QSignalSpy errors(&model, &UsersTableModel::errorOccurred);
+        model.viewLoader()->setStatementBeforeLoadForTest(
+            QStringLiteral("SELECT * FROM no_such_table"));
+        model.requestFilter(search(QStringLiteral("ann")));
+        QTRY_VERIFY(!model.isLoading());
+        QCOMPARE(model.shownFilter().search, QStringLiteral("ann"));
+        QCOMPARE(model.rowCount(),
+                 int(UserRepository(org->db()).count(search(QStringLiteral("ann"))).value()));
+        QCOMPARE(errors.size(), 0); // this connection could read it: nothing to tell the user
+    }
+};
+
+QTEST_GUILESS_MAIN(TestViewLoader)
+#include "tst_viewloader.moc"
