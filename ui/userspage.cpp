@@ -138,6 +138,7 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     layout->addLayout(bar);
     layout->addWidget(m_view, 1);
 
+    m_searchDelay->setObjectName(QStringLiteral("searchDelay"));
     m_searchDelay->setSingleShot(true);
     m_searchDelay->setInterval(150);
     connect(m_searchDelay, &QTimer::timeout, this, &UsersPage::applyFilter);

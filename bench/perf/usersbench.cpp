@@ -17,6 +17,7 @@
 #include "app/userservice.h"
 #include "models/database.h"
 #include "models/userstablemodel.h"
+#include "models/viewloader.h"
 #include "ui/userspage.h"
 #include "ui/userstableview.h"
 
@@ -155,10 +156,55 @@ private:
     const PaintCounter &m_paints;
 };
 
+// The longest the GUI thread went without running its event loop while started: a 1 ms timer
+// that should tick every millisecond notes the widest gap between two ticks.
+class StallMeter final : public QObject
+{
+public:
+    StallMeter()
+    {
+        m_timer.setInterval(1);
+        m_timer.setTimerType(Qt::PreciseTimer);
+        QObject::connect(&m_timer, &QTimer::timeout, this, [this] {
+            const qint64 now = m_clock.nsecsElapsed();
+            longestMs = std::max(longestMs, double(now - m_last) / 1e6);
+            m_last = now;
+        });
+    }
+    void start()
+    {
+        longestMs = 0;
+        m_clock.start();
+        m_last = 0;
+        m_timer.start();
+    }
+    double stop()
+    {
+        m_timer.stop();
+        const qint64 now = m_clock.nsecsElapsed();
+        return std::max(longestMs, double(now - m_last) / 1e6);
+    }
+    double longestMs = 0;
+
+private:
+    QTimer m_timer;
+    QElapsedTimer m_clock;
+    qint64 m_last = 0;
+};
+
 // The figures, in the order of the table.
-const char *const figureKeys[] = {
-    "open", "unconfirmed", "keystroke", "keystroke_debounce", "keystroke_worst", "ctrl_end",
-    "sort", "bulk",        "rss"};
+const char *const figureKeys[] = {"open",
+                                  "unconfirmed",
+                                  "keystroke",
+                                  "keystroke_debounce",
+                                  "keystroke_worst",
+                                  "stall",
+                                  "stale",
+                                  "ctrl_end",
+                                  "sort",
+                                  "bulk",
+                                  "bulk_cpu",
+                                  "rss"};
 
 struct Figures
 {
@@ -236,35 +282,71 @@ void runRoster(const QString &path, int runs, Figures &fig)
         settle();
 
         // Search as you type, one key at a time: from the debounced query firing to the rows
-        // painted, and from the key press to the rows painted (debounce included).
+        // painted, and from the key press to the rows painted (debounce included). The query runs
+        // on the page's second connection: the rows painted are those painted after the model
+        // took the loaded rows (modelReset), not a repaint of the old ones before that.
         auto *edit = page->findChild<QLineEdit *>(QStringLiteral("searchEdit"));
-        QTimer *delay = nullptr;
-        for (QTimer *tm : page->findChildren<QTimer *>(Qt::FindDirectChildrenOnly))
-            if (tm->isSingleShot() && tm->interval() <= 1000)
-                delay = tm;
+        auto *delay = page->findChild<QTimer *>(QStringLiteral("searchDelay"));
         if (!delay)
             qFatal("no search debounce timer");
         TimerWatcher fired(delay, t, paints);
+        int paintsAtReset = -1;
+        QObject::connect(page->model(), &QAbstractItemModel::modelReset, page.get(),
+                         [&] { paintsAtReset = paints.paints; });
+        auto waitRows = [&] {
+            while (fired.firedAtMs < 0 || paintsAtReset < 0) {
+                QCoreApplication::processEvents(QEventLoop::AllEvents);
+                if (t.elapsed() > paintTimeoutMs)
+                    qFatal("the search never showed its rows");
+            }
+            return waitPainted(paints, paintsAtReset, t);
+        };
         edit->setFocus();
         settle(); // the table repaints as it loses the focus
         double worst = 0;
+        StallMeter stall;
+        stall.start();
         for (const QChar c : searchWord) {
             fired.firedAtMs = -1;
+            paintsAtReset = -1;
             t.start();
             typeChar(edit, c);
-            // The rows painted after the debounced query ran (not a repaint before it).
-            while (fired.firedAtMs < 0) {
-                QCoreApplication::processEvents(QEventLoop::AllEvents);
-                if (t.elapsed() > paintTimeoutMs)
-                    qFatal("the debounced search never ran");
-            }
-            const double painted = waitPainted(paints, fired.paintsAtFire, t);
+            const double painted = waitRows();
             fig.add("keystroke_debounce", painted);
             fig.add("keystroke", painted - fired.firedAtMs);
             worst = std::max(worst, painted - fired.firedAtMs);
             settle(30);
         }
+        fig.add("stall", stall.stop());
         fig.add("keystroke_worst", worst);
+
+        // A stale search: the broadest one ("exa" is in every address) still counting when the
+        // next search fires. From that query firing to its rows painted; without a stop the new
+        // query would wait for the stale one to finish on the shared connection.
+        ViewLoader *loader = page->model()->viewLoader();
+        if (!loader)
+            qFatal("the page has no background loader");
+        edit->clear(); // the whole list again: "müller" below is a new search
+        settle(300);
+        const int interrupted = loader->interruptions();
+        edit->setText(QStringLiteral("exa"));
+        QElapsedTimer guard;
+        guard.start();
+        while (loader->running() == 0) {
+            QCoreApplication::processEvents(QEventLoop::AllEvents);
+            if (guard.elapsed() > paintTimeoutMs)
+                qFatal("the broad search never started");
+        }
+        fired.firedAtMs = -1;
+        paintsAtReset = -1;
+        t.start();
+        edit->setText(searchWord);
+        const double stalePainted = waitRows();
+        if (page->model()->shownFilter().search != searchWord)
+            qFatal("the stale search's rows were shown");
+        // Only a search stopped in the database counts (a fast machine may finish "exa" first).
+        if (loader->interruptions() > interrupted)
+            fig.add("stale", stalePainted - fired.firedAtMs);
         edit->clear();
         settle(300);
 
@@ -466,6 +548,8 @@ void runNaive(const QString &path, int runs, Figures &fig)
         // The tutorial filters on every textChanged: no debounce, so both figures are the same.
         QObject::connect(&edit, &QLineEdit::textChanged, &proxy, &NaiveProxy::setSearch);
         double worst = 0;
+        StallMeter stall;
+        stall.start();
         for (const QChar c : searchWord) {
             before = paints.paints;
             t.start();
@@ -483,6 +567,7 @@ void runNaive(const QString &path, int runs, Figures &fig)
             worst = std::max(worst, ms);
             settle(30);
         }
+        fig.add("stall", stall.stop());
         fig.add("keystroke_worst", worst);
         edit.clear();
         settle();
@@ -684,6 +769,11 @@ int main(int argc, char **argv)
         {"keystroke_worst", QStringLiteral("  worst keystroke of \"müller\" in a run"),
          QStringLiteral("—"), -1},
         {"keystroke_debounce", QStringLiteral("  key press → rows painted (with the debounce)"),
+         QStringLiteral("—"), -1},
+        {"stall", QStringLiteral("  longest the window stood still while typing \"müller\""),
+         QStringLiteral("—"), -1},
+        {"stale",
+         QStringLiteral("  next search while the broadest (\"exa\") still runs → its rows painted"),
          QStringLiteral("—"), -1},
         {"ctrl_end", QStringLiteral("Ctrl+End → last row painted"), QStringLiteral("≤ 100 ms"),
          100},
