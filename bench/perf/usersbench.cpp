@@ -42,6 +42,7 @@
 #include <QTest>
 #include <QThread>
 #include <QTimer>
+#include <QUrl>
 #include <QVBoxLayout>
 
 #include <algorithm>
@@ -291,8 +292,12 @@ void runRoster(const QString &path, int runs, Figures &fig)
             qFatal("no search debounce timer");
         TimerWatcher fired(delay, t, paints);
         int paintsAtReset = -1;
-        QObject::connect(page->model(), &QAbstractItemModel::modelReset, page.get(),
-                         [&] { paintsAtReset = paints.paints; });
+        QObject::connect(page->model(), &QAbstractItemModel::modelReset, page.get(), [&] {
+            // The rows of the text in the box, not those of a search it
+            // superseded that arrived first.
+            if (page->model()->shownFilter().search == edit->text())
+                paintsAtReset = paints.paints;
+        });
         auto waitRows = [&] {
             while (fired.firedAtMs < 0 || paintsAtReset < 0) {
                 QCoreApplication::processEvents(QEventLoop::AllEvents);
@@ -378,9 +383,38 @@ void runRoster(const QString &path, int runs, Figures &fig)
     }
 }
 
-// A copy of the database for a destructive run (the original stays as generated).
+bool isPostgres(const QString &location)
+{
+    return location.startsWith(u"postgresql://") || location.startsWith(u"postgres://");
+}
+
+// The same server, another database.
+QString withDatabase(const QString &url, const QString &name)
+{
+    QUrl u(url);
+    u.setPath(u'/' + name);
+    return u.toString();
+}
+
+// A copy of the database for a destructive run (the original stays as generated). PostgreSQL:
+// CREATE DATABASE … TEMPLATE, on the same server, named after `to`'s file name.
 QString copyDatabase(const QString &path, const QString &to)
 {
+    if (isPostgres(path)) {
+        const QString name = QFileInfo(to).fileName().replace(u'.', u'_').replace(u'-', u'_');
+        // From the server's maintenance database: a template must have no connection.
+        auto server = Database::open(withDatabase(path, QStringLiteral("postgres")),
+                                     Database::OpenMode::ServerOnly);
+        if (!server)
+            qFatal("%s", qPrintable(server.error().message));
+        const QString original = QUrl(path).path().mid(1);
+        if (!server.value()->exec(QStringLiteral("DROP DATABASE IF EXISTS ") + name +
+                                  QStringLiteral(" WITH (FORCE)")) ||
+            !server.value()->exec(QStringLiteral("CREATE DATABASE ") + name +
+                                  QStringLiteral(" TEMPLATE ") + original))
+            qFatal("cannot copy the database %s", qPrintable(original));
+        return withDatabase(path, name);
+    }
     {
         auto db = Database::open(path);
         if (!db)
@@ -447,6 +481,13 @@ double runBulk(const QString &path, const QString &scratch, int n, bool naive, d
     if (invited != n)
         qFatal("re-invited %lld of %d", qlonglong(invited), n);
     db.value().reset();
+    if (isPostgres(copy)) {
+        if (auto server = Database::open(withDatabase(copy, QStringLiteral("postgres")),
+                                         Database::OpenMode::ServerOnly))
+            (void)server.value()->exec(QStringLiteral("DROP DATABASE IF EXISTS ") +
+                                       QUrl(copy).path().mid(1));
+        return ms;
+    }
     for (const QString &suffix : {QString(), QStringLiteral("-wal"), QStringLiteral("-shm")})
         QFile::remove(copy + suffix);
     return ms;
@@ -639,9 +680,15 @@ int main(int argc, char **argv)
     parser.addOptions(
         {dbOpt, usersOpt, runsOpt, naiveRunsOpt, bulkRunsOpt, bulkOpt, noNaive, noBulk, child});
     parser.process(app);
-    const QString path = QFileInfo(parser.value(dbOpt)).absoluteFilePath();
+    // A file, or a PostgreSQL URL of an organisation made beforehand (rosterctl init + demo).
+    const QString path = isPostgres(parser.value(dbOpt))
+                             ? parser.value(dbOpt)
+                             : QFileInfo(parser.value(dbOpt)).absoluteFilePath();
     // The sealing key of the bench's databases lives beside them, not in the user's config.
-    qputenv("ROSTER_KEY_FILE", QFile::encodeName(path + QStringLiteral(".key")));
+    if (!isPostgres(path))
+        qputenv("ROSTER_KEY_FILE", QFile::encodeName(path + QStringLiteral(".key")));
+    else if (qEnvironmentVariableIsEmpty("ROSTER_KEY_FILE"))
+        qputenv("ROSTER_KEY_FILE", "/tmp/roster-perf/postgresql.key");
 
     if (parser.isSet(child)) {
         // One side of the comparison in a process of its own, so that VmHWM is its own.
@@ -654,7 +701,11 @@ int main(int argc, char **argv)
         fig.add("rss", procStatusMiB("VmHWM:"));
         if (!parser.isSet(noBulk)) {
             const QString scratch =
-                path + (naive ? QStringLiteral(".bulk-naive.db") : QStringLiteral(".bulk.db"));
+                isPostgres(path)
+                    ? QStringLiteral("/tmp/roster-perf/") +
+                          (naive ? QStringLiteral("bulk_naive") : QStringLiteral("bulk"))
+                    : path +
+                          (naive ? QStringLiteral(".bulk-naive.db") : QStringLiteral(".bulk.db"));
             const int n = parser.value(bulkOpt).toInt();
             for (int i = 0; i < parser.value(bulkRunsOpt).toInt(); ++i) {
                 double cpu = 0;
@@ -680,8 +731,9 @@ int main(int argc, char **argv)
     }
 
     // ---- parent: make the database if needed, run both sides, print the table.
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    if (!QFileInfo::exists(path)) {
+    if (!isPostgres(path))
+        QDir().mkpath(QFileInfo(path).absolutePath());
+    if (!isPostgres(path) && !QFileInfo::exists(path)) {
         say(QStringLiteral("Generating %1 with rosterctl demo --users %2 …")
                 .arg(path, parser.value(usersOpt)));
         QElapsedTimer t;
@@ -700,12 +752,12 @@ int main(int argc, char **argv)
         if (!db)
             qFatal("%s", qPrintable(db.error().message));
         QSqlQuery q = db.value()->prepare(QStringLiteral(
-            "SELECT count(*), sum(kind = 'crm'), sum(kind = 'crm' AND confirmed_at IS NULL AND "
-            "active = 1) FROM users"));
+            "SELECT count(*), sum(CASE WHEN kind = 'crm' THEN 1 ELSE 0 END), sum(CASE WHEN "
+            "kind = 'crm' AND confirmed_at IS NULL AND active = 1 THEN 1 ELSE 0 END) FROM users"));
         if (!db.value()->exec(q) || !q.next())
             qFatal("cannot count users");
         say(QStringLiteral("Database %1: %2 users, %3 CRM users, %4 unconfirmed CRM users")
-                .arg(path)
+                .arg(db.value()->displayName())
                 .arg(q.value(0).toLongLong())
                 .arg(q.value(1).toLongLong())
                 .arg(q.value(2).toLongLong()));
