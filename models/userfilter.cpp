@@ -111,6 +111,12 @@ QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
     case UserView::ExpiringSoon:
         sql += u" AND u.confirmed_at IS NULL AND u.active = 1"
                u" AND u.invite_expires_at > ? AND u.invite_expires_at <= ?";
+        // SQLite matches the users_by_status expression index only in this form (PostgreSQL
+        // matches "confirmed_at IS NULL" itself): a range of it is the view, where the partial
+        // users_unconfirmed index would first walk every expired invitation (1M users: count
+        // 34 → 1 ms, first page 98 → 28 ms).
+        if (dialect == Dialect::Sqlite)
+            sql += u" AND (u.confirmed_at IS NULL) = 1";
         binds->append(nowMs);
         binds->append(nowMs + expiringSoonMs);
         break;
