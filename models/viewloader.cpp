@@ -85,6 +85,20 @@ public:
         }
     }
 
+    // Opens the connection ahead of the first load (a new connection also starts with an empty
+    // page cache: ~100 ms of the first search at 1M users otherwise). A failure here is reported
+    // by the first load, which tries again.
+    Status connectNow()
+    {
+        if (m_db)
+            return ok();
+        auto db = Database::open(m_shared->location, Database::OpenMode::MustExist);
+        if (!db)
+            return db.error();
+        m_db = std::move(db).value();
+        return ok();
+    }
+
 private:
     ViewLoad load(const Job &job, const QString &before)
     {
@@ -95,12 +109,8 @@ private:
             out.error = e;
             return out;
         };
-        if (!m_db) {
-            auto db = Database::open(m_shared->location, Database::OpenMode::MustExist);
-            if (!db)
-                return fail(db.error());
-            m_db = std::move(db).value();
-        }
+        if (Status s = connectNow(); !s)
+            return fail(s.error());
         if (Status s = m_db->reconnectIfNeeded(); !s)
             return fail(s.error());
         m_shared->interrupter.attach(*m_db);
@@ -145,6 +155,9 @@ ViewLoader::ViewLoader(const QString &location, QObject *parent)
     m_worker->moveToThread(m_thread);
     connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
     m_thread->start();
+    Worker *worker = m_worker;
+    QMetaObject::invokeMethod(
+        worker, [worker] { (void)worker->connectNow(); }, Qt::QueuedConnection);
 }
 
 ViewLoader::~ViewLoader()

@@ -33,6 +33,7 @@
 #include <QLineEdit>
 #include <QMap>
 #include <QProcess>
+#include <QScrollBar>
 #include <QSortFilterProxyModel>
 #include <QSqlField>
 #include <QSqlQuery>
@@ -193,19 +194,6 @@ private:
     qint64 m_last = 0;
 };
 
-// The figures, in the order of the table.
-const char *const figureKeys[] = {"open",
-                                  "unconfirmed",
-                                  "keystroke",
-                                  "keystroke_debounce",
-                                  "keystroke_worst",
-                                  "stall",
-                                  "stale",
-                                  "ctrl_end",
-                                  "sort",
-                                  "bulk",
-                                  "bulk_cpu",
-                                  "rss"};
 
 struct Figures
 {
@@ -384,6 +372,18 @@ void runRoster(const QString &path, int runs, Figures &fig)
             qFatal("Ctrl+End did not reach the last row");
         settle();
         QTest::keyClick(view, Qt::Key_Home, Qt::ControlModifier);
+        settle();
+
+        // The scrollbar's thumb dragged to the middle of the list: rows half a million down.
+        QScrollBar *bar = view->verticalScrollBar();
+        before = paints.paints;
+        t.start();
+        bar->setValue(bar->maximum() / 2);
+        fig.add("middle", waitPainted(paints, before, t));
+        if (!page->model()->userAt(view->rowAt(0)).isValid())
+            qFatal("no rows in the middle of the list");
+        settle();
+        bar->setValue(0);
         settle();
 
         // Sort by another column: a click on the Email header.
@@ -638,6 +638,13 @@ void runNaive(const QString &path, int runs, Figures &fig)
         QTest::keyClick(&view, Qt::Key_End, Qt::ControlModifier);
         fig.add("ctrl_end", waitPainted(paints, before, t));
         settle();
+        QTest::keyClick(&view, Qt::Key_Home, Qt::ControlModifier);
+        settle();
+        before = paints.paints;
+        t.start();
+        view.verticalScrollBar()->setValue(view.verticalScrollBar()->maximum() / 2);
+        fig.add("middle", waitPainted(paints, before, t));
+        settle();
 
         QHeaderView *header = view.horizontalHeader();
         before = paints.paints;
@@ -849,6 +856,8 @@ int main(int argc, char **argv)
          QStringLiteral("—"), -1},
         {"ctrl_end", QStringLiteral("Ctrl+End → last row painted"), QStringLiteral("≤ 100 ms"),
          100},
+        {"middle", QStringLiteral("  scrollbar dragged to the middle → painted"),
+         QStringLiteral("—"), -1},
         {"sort", QStringLiteral("sort by Email (header click) → painted"),
          QStringLiteral("≤ 300 ms"), 300},
         {"bulk", QStringLiteral("bulk re-invite of %1, database phase").arg(parser.value(bulkOpt)),
