@@ -194,7 +194,6 @@ private:
     qint64 m_last = 0;
 };
 
-
 struct Figures
 {
     QMap<QString, QList<double>> samples;
