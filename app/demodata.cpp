@@ -8,6 +8,11 @@
 #include <QSqlQuery>
 #include <QStringList>
 
+#include <algorithm>
+#include <initializer_list>
+#include <optional>
+#include <vector>
+
 namespace roster {
 
 namespace {
@@ -48,6 +53,132 @@ QString asciiFold(const QString &s)
     }
     return out;
 }
+
+// Both engines cap the values one statement binds: SQLite (3.32 and later) at 32766 by default,
+// PostgreSQL's protocol at 65535.
+constexpr int maxBoundValues = 32766;
+// Past a few hundred rows a statement, the per-statement cost (a round trip to PostgreSQL, a VDBE
+// start and Qt's bookkeeping on SQLite) is already spread thin; more only lengthens the text.
+constexpr int maxRowsPerStatement = 250;
+
+// Rows for one table, written with multi-row INSERT … VALUES (…), (…) statements: one prepared
+// once for a full batch of rows, one prepared for whatever is left at the end.
+// (QSqlQuery::execBatch would not help: the SQLite and PostgreSQL drivers run it row by row.)
+class RowWriter
+{
+public:
+    RowWriter(Database &db, const QString &table, const QStringList &columns)
+        : m_db(db), m_table(table), m_columns(columns),
+          m_rowsPerStatement(std::min(maxRowsPerStatement, maxBoundValues / int(columns.size())))
+    {}
+    void add(std::initializer_list<QVariant> row)
+    {
+        Q_ASSERT(row.size() == size_t(m_columns.size()));
+        m_pending.insert(m_pending.end(), row.begin(), row.end());
+    }
+    qsizetype pendingRows() const { return qsizetype(m_pending.size()) / m_columns.size(); }
+    int rowsPerStatement() const { return m_rowsPerStatement; }
+
+    // Writes every full statement's worth of pending rows; with `all`, the rest too.
+    Status write(bool all)
+    {
+        const qsizetype rows = pendingRows();
+        qsizetype written = 0;
+        if (rows >= m_rowsPerStatement && !m_fullPrepared) {
+            m_full = m_db.prepare(sql(m_rowsPerStatement));
+            m_fullPrepared = true;
+        }
+        for (; rows - written >= m_rowsPerStatement; written += m_rowsPerStatement)
+            if (Status s = run(m_full, written, m_rowsPerStatement); !s)
+                return s;
+        if (all && written < rows) {
+            QSqlQuery rest = m_db.prepare(sql(int(rows - written)));
+            if (Status s = run(rest, written, int(rows - written)); !s)
+                return s;
+            written = rows;
+        }
+        m_pending.erase(m_pending.begin(), m_pending.begin() + written * m_columns.size());
+        return ok();
+    }
+
+private:
+    QString sql(int rows) const
+    {
+        const QString row =
+            u'(' + QStringList(m_columns.size(), QStringLiteral("?")).join(u", ") + u')';
+        // OR ROLLBACK: see generateDemoData (no statement journal on SQLite).
+        const QString insert = m_db.dialect() == Dialect::Sqlite
+                                   ? QStringLiteral("INSERT OR ROLLBACK INTO ")
+                                   : QStringLiteral("INSERT INTO ");
+        return insert + m_table + u" (" + m_columns.join(u", ") + u") VALUES " +
+               QStringList(rows, row).join(u", ");
+    }
+    Status run(QSqlQuery &q, qsizetype firstRow, int rows)
+    {
+        const qsizetype first = firstRow * m_columns.size();
+        const int values = rows * int(m_columns.size());
+        for (int i = 0; i < values; ++i)
+            q.bindValue(i, m_pending[size_t(first + i)]);
+        Status s = m_db.exec(q);
+        q.finish();
+        return s;
+    }
+
+    Database &m_db;
+    QString m_table;
+    QStringList m_columns;
+    int m_rowsPerStatement;
+    QSqlQuery m_full;
+    bool m_fullPrepared = false;
+    std::vector<QVariant> m_pending;
+};
+
+// Hands out the users' ids, decided here instead of read back with RETURNING (whose order over a
+// multi-row INSERT neither engine promises), so that invitations can name their users in the same
+// batch. SQLite: the ids it would choose itself, max(id) + 1 onwards (users has no AUTOINCREMENT);
+// safe because the one write transaction keeps every other writer out until the commit.
+// PostgreSQL: drawn from the identity column's own sequence, which never hands a number out twice.
+class UserIds
+{
+public:
+    explicit UserIds(Database &db) : m_db(db) {}
+    // The next `count` ids, ascending.
+    Result<std::vector<qint64>> take(qint64 count)
+    {
+        std::vector<qint64> ids;
+        ids.reserve(size_t(count));
+        if (m_db.dialect() == Dialect::Sqlite) {
+            if (!m_last) {
+                QSqlQuery q =
+                    m_db.prepare(QStringLiteral("SELECT COALESCE(MAX(id), 0) FROM users"));
+                if (Status s = m_db.exec(q); !s)
+                    return s.error();
+                if (!q.next())
+                    return makeError(ErrorKind::Database, QStringLiteral("no largest user id"));
+                m_last = q.value(0).toLongLong();
+            }
+            for (qint64 i = 0; i < count; ++i)
+                ids.push_back(++*m_last);
+            return ids;
+        }
+        QSqlQuery q = m_db.prepare(QStringLiteral(
+            "SELECT nextval(pg_get_serial_sequence('users', 'id')) FROM generate_series(1, ?)"));
+        q.addBindValue(count);
+        if (Status s = m_db.exec(q); !s)
+            return s.error();
+        while (q.next())
+            ids.push_back(q.value(0).toLongLong());
+        if (qint64(ids.size()) != count)
+            return makeError(ErrorKind::Database, QStringLiteral("user ids not reserved"));
+        std::sort(ids.begin(), ids.end());
+        return ids;
+    }
+
+private:
+    Database &m_db;
+    std::optional<qint64> m_last; // SQLite: the last id handed out
+};
+
 } // namespace
 
 Status generateDemoData(Database &db, const Clock &clock, qint64 adminId,
@@ -58,7 +189,7 @@ Status generateDemoData(Database &db, const Clock &clock, qint64 adminId,
     const qint64 now = clock.nowMs();
     const qint64 portal = options.portalUsers >= 0 ? options.portalUsers : options.users / 10;
     const qint64 total = options.users + portal;
-    constexpr qint64 perTransaction = 20000;
+    constexpr qint64 perChunk = 20000; // users between two progress reports
 
     qint64 adminProfile = 0, standardProfile = 0, managerProfile = 0;
     {
@@ -85,64 +216,100 @@ Status generateDemoData(Database &db, const Clock &clock, qint64 adminId,
             adminName = q.value(0).toString();
     }
 
-    // A million rows go into nine indexes and the trigram index in random key order: with SQLite's
-    // default 2 MB page cache nearly every insert re-read index pages through the kernel, and
-    // every commit ran a WAL checkpoint. Generate with a 256 MB cache and one checkpoint at the
-    // end; the connection gets its settings back.
-    // The trigram index's insert trigger goes too: FTS5 flushes its pending terms at every
-    // statement's savepoint, i.e. once per user (a third of the time); it is put back and the
-    // index rebuilt from the table in one pass at the end.
+    // What made a million users slow on SQLite, and what is done about it:
+    // - Index pages are touched in random key order: a 256 MB page cache instead of 2 MB, and one
+    //   WAL checkpoint at the end; the connection gets its settings back.
+    // - FTS5 flushes its pending terms at every statement: the trigram index's insert trigger
+    //   goes, and the index is rebuilt from the table in one pass at the end.
+    // - A statement that writes several rows, or returns some, and might fail half-way (a
+    //   constraint that aborts it, an immediate foreign key check) first copies every page it
+    //   changes into a statement journal, a temporary file, so as to undo itself alone: 4.4 GB
+    //   written at 100,000 users by the old one-row INSERT … RETURNING. The inserts here say
+    //   OR ROLLBACK (a failure undoes the whole transaction, as it would anyway) and foreign keys
+    //   are checked once before the commit instead of by every statement.
+    // All of it is one transaction: a failure, or a kill, leaves the organisation as it was, its
+    // search trigger included.
     const bool sqlite = db.dialect() == Dialect::Sqlite;
-    QString searchTrigger;
+    bool foreignKeys = false;
     if (sqlite) {
+        QSqlQuery fk = db.prepare(QStringLiteral("PRAGMA foreign_keys"));
+        foreignKeys = db.exec(fk) && fk.next() && fk.value(0).toInt() == 1;
+        fk.finish();
+        // Before BEGIN: inside a transaction this pragma does nothing.
+        if (Status s = db.exec(QStringLiteral("PRAGMA foreign_keys = OFF")); !s)
+            return s;
         (void)db.exec(QStringLiteral("PRAGMA cache_size = -262144"));
         (void)db.exec(QStringLiteral("PRAGMA wal_autocheckpoint = 0"));
+    }
+    const auto restore = qScopeGuard([&] { // runs after tx below has ended
+        if (!sqlite)
+            return;
+        if (foreignKeys)
+            (void)db.exec(QStringLiteral("PRAGMA foreign_keys = ON"));
+        (void)db.exec(QStringLiteral("PRAGMA wal_autocheckpoint = 1000"));
+        (void)db.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)"));
+        (void)db.exec(QStringLiteral("PRAGMA cache_size = -2000"));
+    });
+
+    Transaction tx(db);
+    if (!tx.status())
+        return tx.status();
+    QString searchTrigger;
+    if (sqlite) {
         QSqlQuery t = db.prepare(QStringLiteral("SELECT sql FROM sqlite_master WHERE type = "
                                                 "'trigger' AND name = 'users_search_insert'"));
-        if (db.exec(t) && t.next())
+        if (Status s = db.exec(t); !s)
+            return s;
+        if (t.next())
             searchTrigger = t.value(0).toString();
         t.finish();
         if (!searchTrigger.isEmpty())
             if (Status s = db.exec(QStringLiteral("DROP TRIGGER users_search_insert")); !s)
                 return s;
     }
-    const auto restore = qScopeGuard([&] {
-        if (!sqlite)
-            return;
-        if (!searchTrigger.isEmpty()) {
-            (void)db.exec(searchTrigger);
-            (void)db.exec(
-                QStringLiteral("INSERT INTO users_search (users_search) VALUES ('rebuild')"));
-        }
-        (void)db.exec(QStringLiteral("PRAGMA wal_autocheckpoint = 1000"));
-        (void)db.exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)"));
-        (void)db.exec(QStringLiteral("PRAGMA cache_size = -2000"));
-    });
 
-    qint64 done = 0;
-    while (done < total) {
-        Transaction tx(db);
-        if (!tx.status())
-            return tx.status();
-        QSqlQuery user = db.prepare(QStringLiteral(
-            "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, account, "
-            "active, "
-            "confirmed_at, created_at, created_by, updated_at, invited_at, invite_expires_at, "
-            "invite_count, last_invited_by, mail_state) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"));
-        QSqlQuery invitation = db.prepare(QStringLiteral(
-            "INSERT INTO invitations (user_id, token_hash, created_at, expires_at, created_by, "
-            "created_by_name, accepted_at) VALUES (?, ?, ?, ?, ?, ?, ?)"));
-        const qint64 end = std::min(total, done + perTransaction);
+    // Folding a name for its email address normalises it (NFKD): once per name, not per user.
+    QStringList foldedFirst, foldedLast;
+    for (const char16_t *n : firstNames)
+        foldedFirst << asciiFold(QString::fromUtf16(n));
+    for (const char16_t *n : lastNames)
+        foldedLast << asciiFold(QString::fromUtf16(n));
+    const QVariant crmKind = QStringLiteral("crm"), portalKind = QStringLiteral("portal");
+    const QVariant sent = QStringLiteral("sent"), noAccount = QStringLiteral("");
+    const QVariant nullId = QVariant(QMetaType::fromType<qlonglong>());
+    const QVariant admin = adminId, adminNameValue = adminName;
+
+    RowWriter users(
+        db, QStringLiteral("users"),
+        {QStringLiteral("id"), QStringLiteral("kind"), QStringLiteral("email"),
+         QStringLiteral("email_key"), QStringLiteral("name"), QStringLiteral("name_key"),
+         QStringLiteral("profile_id"), QStringLiteral("account"), QStringLiteral("active"),
+         QStringLiteral("confirmed_at"), QStringLiteral("created_at"), QStringLiteral("created_by"),
+         QStringLiteral("updated_at"), QStringLiteral("invited_at"),
+         QStringLiteral("invite_expires_at"), QStringLiteral("invite_count"),
+         QStringLiteral("last_invited_by"), QStringLiteral("mail_state")});
+    RowWriter invitations(db, QStringLiteral("invitations"),
+                          {QStringLiteral("user_id"), QStringLiteral("token_hash"),
+                           QStringLiteral("created_at"), QStringLiteral("expires_at"),
+                           QStringLiteral("created_by"), QStringLiteral("created_by_name")});
+
+    UserIds userIds(db);
+    for (qint64 done = 0; done < total;) {
+        const qint64 end = std::min(total, done + perChunk);
+        auto ids = userIds.take(end - done);
+        if (!ids)
+            return ids.error();
         for (qint64 i = done; i < end; ++i) {
+            // The generator's draws keep the order they always had: the same seed gives the same
+            // organisation as before.
             const bool isPortal = i >= options.users;
-            const QString first =
-                QString::fromUtf16(firstNames[rng.bounded(int(std::size(firstNames)))]);
-            const QString last =
-                QString::fromUtf16(lastNames[rng.bounded(int(std::size(lastNames)))]);
-            const QString name = first + u' ' + last;
+            const int firstIndex = rng.bounded(int(std::size(firstNames)));
+            const int lastIndex = rng.bounded(int(std::size(lastNames)));
+            const QString name = QString::fromUtf16(firstNames[firstIndex]) + u' ' +
+                                 QString::fromUtf16(lastNames[lastIndex]);
             const QString email =
-                asciiFold(first) + u'.' + asciiFold(last) + u'.' + QString::number(i + 1) + u'@' +
+                foldedFirst.at(firstIndex) + u'.' + foldedLast.at(lastIndex) + u'.' +
+                QString::number(i + 1) + u'@' +
                 QString::fromLatin1(domains[rng.bounded(int(std::size(domains)))]);
             const int roll = int(rng.bounded(1000));
             // 5% deactivated, 10% unconfirmed (half expired), the rest confirmed.
@@ -151,10 +318,12 @@ Status generateDemoData(Database &db, const Clock &clock, qint64 adminId,
             const bool expired = unconfirmed && roll >= 100;
             const qint64 created = now - qint64(rng.bounded(3 * 365)) * msPerDay - 8 * msPerDay;
             qint64 invited = created;
-            if (unconfirmed)
-                invited = expired ? now - (7 + qint64(rng.bounded(60))) * msPerDay -
-                                        qint64(rng.bounded(int(msPerDay)))
-                                  : now - qint64(rng.bounded(int(7 * msPerDay - 3600000)));
+            if (expired) {
+                const qint64 days = 7 + qint64(rng.bounded(60));
+                invited = now - days * msPerDay - qint64(rng.bounded(int(msPerDay)));
+            } else if (unconfirmed) {
+                invited = now - qint64(rng.bounded(int(7 * msPerDay - 3600000)));
+            }
             qint64 profile = standardProfile;
             if (!isPortal) {
                 if (i % 97 == 5)
@@ -162,55 +331,61 @@ Status generateDemoData(Database &db, const Clock &clock, qint64 adminId,
                 else if (i % 61 == 7)
                     profile = managerProfile;
             }
+            const QVariant account =
+                isPortal
+                    ? QVariant(QString::fromUtf16(accounts[rng.bounded(int(std::size(accounts)))]))
+                    : noAccount;
+            const int inviteCount = unconfirmed ? 1 + int(rng.bounded(3)) : 1;
             const bool confirmed = !unconfirmed && !(inactive && roll % 2);
-            user.addBindValue(isPortal ? QStringLiteral("portal") : QStringLiteral("crm"));
-            user.addBindValue(email);
-            user.addBindValue(userEmailKey(email));
-            user.addBindValue(name);
-            user.addBindValue(nameKey(name));
-            user.addBindValue(isPortal ? QVariant(QMetaType(QMetaType::LongLong))
-                                       : QVariant(profile));
-            user.addBindValue(
-                isPortal ? QString::fromUtf16(accounts[rng.bounded(int(std::size(accounts)))])
-                         : QString());
-            user.addBindValue(inactive ? 0 : 1);
-            user.addBindValue(confirmed ? QVariant(invited + msPerDay / 3)
-                                        : QVariant(QMetaType(QMetaType::LongLong)));
-            user.addBindValue(created);
-            user.addBindValue(adminId);
-            user.addBindValue(invited);
-            user.addBindValue(invited);
-            user.addBindValue(invited + invitationLifetimeMs);
-            user.addBindValue(unconfirmed ? 1 + int(rng.bounded(3)) : 1);
-            user.addBindValue(adminName);
-            user.addBindValue(QStringLiteral("sent"));
-            if (Status s = db.exec(user); !s)
-                return s;
-            if (!user.next())
-                return makeError(ErrorKind::Database, QStringLiteral("demo user not stored"));
-            const qint64 id = user.value(0).toLongLong();
-            user.finish();
-            if (!confirmed && !inactive) {
-                invitation.addBindValue(id);
-                invitation.addBindValue(issueToken().hash); // a token nobody holds
-                invitation.addBindValue(invited);
-                invitation.addBindValue(invited + invitationLifetimeMs);
-                invitation.addBindValue(adminId);
-                invitation.addBindValue(adminName);
-                invitation.addBindValue(QVariant(QMetaType(QMetaType::LongLong)));
-                if (Status s = db.exec(invitation); !s)
+            const qint64 id = ids.value()[size_t(i - done)];
+            users.add({id, isPortal ? portalKind : crmKind, email, userEmailKey(email), name,
+                       nameKey(name), isPortal ? nullId : QVariant(profile), account,
+                       inactive ? 0 : 1, confirmed ? QVariant(invited + msPerDay / 3) : nullId,
+                       created, admin, invited, invited, invited + invitationLifetimeMs,
+                       inviteCount, adminNameValue, sent});
+            if (!confirmed && !inactive)
+                invitations.add({id, issueToken().hash /* a token nobody holds */, invited,
+                                 invited + invitationLifetimeMs, admin, adminNameValue});
+            // Users first: an invitation's row refers to its user's.
+            if (users.pendingRows() >= users.rowsPerStatement()) {
+                if (Status s = users.write(false); !s)
+                    return s;
+                if (Status s = invitations.write(false); !s)
                     return s;
             }
         }
-        if (Status s = tx.commit(); !s)
-            return s;
         done = end;
         if (progress)
             progress(done, total);
     }
-    if (db.dialect() == Dialect::Sqlite)
+    if (Status s = users.write(true); !s)
+        return s;
+    if (Status s = invitations.write(true); !s)
+        return s;
+
+    if (sqlite) {
+        for (const QString &table : {QStringLiteral("users"), QStringLiteral("invitations")}) {
+            QSqlQuery check = db.prepare(u"PRAGMA foreign_key_check(" + table + u')');
+            if (Status s = db.exec(check); !s)
+                return s;
+            if (check.next())
+                return makeError(ErrorKind::Database,
+                                 QStringLiteral("demo data breaks a foreign key of ") + table);
+        }
+        // Before the search index is rebuilt, as it always was (the same statistics).
         (void)db.exec(QStringLiteral("ANALYZE"));
-    else
+        if (!searchTrigger.isEmpty()) {
+            if (Status s = db.exec(searchTrigger); !s)
+                return s;
+            if (Status s = db.exec(
+                    QStringLiteral("INSERT INTO users_search (users_search) VALUES ('rebuild')"));
+                !s)
+                return s;
+        }
+    }
+    if (Status s = tx.commit(); !s)
+        return s;
+    if (!sqlite)
         // VACUUM too: it sets the visibility map, without which PostgreSQL counts the
         // Unconfirmed view through the heap (36 ms at 200k users) instead of users_unconfirmed
         // alone (2 ms). Autovacuum does the same for a real organisation, later.

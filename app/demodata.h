@@ -16,8 +16,9 @@ struct DemoOptions
 
 // Fills an organisation with realistic users in every state: ~10% unconfirmed (half of them
 // expired), ~5% deactivated, a few administrators and user managers, names from many languages.
-// Users are written in large transactions with one prepared statement each (a million in well
-// under a minute). progress(done, total) may be empty.
+// Users and their invitations are written a few hundred rows per INSERT statement, in one
+// transaction: a failure leaves the organisation as it was. progress(done, total), which may be
+// empty, counts the users generated; they become visible together at the end.
 Status generateDemoData(Database &db, const Clock &clock, qint64 adminId,
                         const DemoOptions &options,
                         const std::function<void(qint64, qint64)> &progress = {});
