@@ -40,7 +40,7 @@ QStringList column(Database &db, const QString &sql, const QVariantList &binds =
     return out;
 }
 
-// The users table's indexes and triggers (SQLite: every schema object), as their definitions.
+// Every index, trigger and constraint, as their definitions (SQLite: every schema object).
 QStringList schemaOf(Database &db)
 {
     return column(
@@ -48,7 +48,10 @@ QStringList schemaOf(Database &db)
                 ? QStringLiteral("SELECT type || ' ' || name || ' ' || COALESCE(sql, '') FROM "
                                  "sqlite_master WHERE name NOT LIKE 'sqlite_stat%' ORDER BY name")
                 : QStringLiteral("SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE "
-                                 "schemaname = current_schema() ORDER BY indexname"));
+                                 "schemaname = current_schema() UNION ALL SELECT "
+                                 "conrelid::regclass::text || ' ' || conname || ' ' || "
+                                 "pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace "
+                                 "= current_schema()::regnamespace ORDER BY 1"));
 }
 } // namespace
 
