@@ -40,14 +40,17 @@ QStringList column(Database &db, const QString &sql, const QVariantList &binds =
     return out;
 }
 
-// Every index, trigger and constraint, as their definitions (SQLite: every schema object).
+// Every index, trigger and constraint, as their definitions (SQLite: every schema object, and the
+// search index's configuration).
 QStringList schemaOf(Database &db)
 {
-    return column(
-        db, db.dialect() == Dialect::Sqlite
-                ? QStringLiteral("SELECT type || ' ' || name || ' ' || COALESCE(sql, '') FROM "
-                                 "sqlite_master WHERE name NOT LIKE 'sqlite_stat%' ORDER BY name")
-                : QStringLiteral("SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE "
+    if (db.dialect() == Dialect::Sqlite)
+        return column(db, QStringLiteral("SELECT type || ' ' || name || ' ' || COALESCE(sql, '') "
+                                         "FROM sqlite_master WHERE name NOT LIKE 'sqlite_stat%' "
+                                         "UNION ALL SELECT 'config ' || k || ' ' || v FROM "
+                                         "users_search_config ORDER BY 1"));
+    return column(db,
+                  QStringLiteral("SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE "
                                  "schemaname = current_schema() UNION ALL SELECT "
                                  "conrelid::regclass::text || ' ' || conname || ' ' || "
                                  "pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace "
