@@ -44,7 +44,7 @@ Result<qint64> UserRepository::count(const UserFilter &filter) const
 }
 
 Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64 offset, int limit,
-                                                bool fromEnd) const
+                                                bool fromEnd, qint64 matches) const
 {
     QVariantList binds;
     // The page's ids first, then their rows: the inner query sorts and skips index entries (the
@@ -53,14 +53,24 @@ Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64
     // a page in the middle of the list took 0.9 s and a one-letter search's first page 96 ms (18
     // and 19 ms this way).
     const QString order = filter.orderBySql(fromEnd);
-    const QString sql =
-        QStringLiteral("SELECT ") + UserRecord::selectColumns() +
-        QStringLiteral(" FROM (SELECT u.id") +
+    QString from =
         fromClause(filter.view == UserView::Admins, filter.searchIndexHint(m_db.dialect())) +
-        filter.whereSql(&binds, m_db.dialect()) + order +
-        QStringLiteral(" LIMIT ? OFFSET ?) AS page JOIN users u ON u.id = page.id"
-                       " LEFT JOIN profiles p ON p.id = u.profile_id") +
-        order;
+        filter.whereSql(&binds, m_db.dialect());
+    // PostgreSQL plans LIMIT 200 of a search as a walk of the sort index that stops at the 200th
+    // match, assuming matches spread evenly. A prefix search's matches are anything but: "m"
+    // (40,000 matches, all past the middle by name) walked 500,000 rows, 0.9 s at 1M users. Then
+    // OFFSET 0 fences the matches off: they are collected through the prefix (or trigram) indexes
+    // and only they are sorted, ~50 ms. A substring's matches are spread ("müller": 25,000, the
+    // walk finds 200 in 40 ms, collecting and sorting them all takes 100): fenced only when few.
+    const QString text = filter.search.trimmed();
+    const qint64 fence = text.size() < 3 ? 200000 : 5000;
+    if (m_db.dialect() == Dialect::Postgres && !text.isEmpty() && matches >= 0 && matches <= fence)
+        from = QStringLiteral(" FROM (SELECT u.*") + from + QStringLiteral(" OFFSET 0) AS u");
+    const QString sql = QStringLiteral("SELECT ") + UserRecord::selectColumns() +
+                        QStringLiteral(" FROM (SELECT u.id") + from + order +
+                        QStringLiteral(" LIMIT ? OFFSET ?) AS page JOIN users u ON u.id = page.id"
+                                       " LEFT JOIN profiles p ON p.id = u.profile_id") +
+                        order;
     QSqlQuery q = m_db.prepare(sql);
     for (const QVariant &b : binds)
         q.addBindValue(b);

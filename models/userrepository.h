@@ -25,8 +25,10 @@ public:
     Result<qint64> count(const UserFilter &filter) const;
     // Rows [offset, offset+limit) of the filter's order. With fromEnd, offset counts from the last
     // row backwards (cheap access to the end of a long list); rows still come back in view order.
+    // `matches`, the filter's count when the caller has it, lets a search with few matches be
+    // planned as such (PostgreSQL).
     Result<QList<UserRecord>> fetch(const UserFilter &filter, qint64 offset, int limit,
-                                    bool fromEnd = false) const;
+                                    bool fromEnd = false, qint64 matches = -1) const;
     Result<UserRecord> byId(qint64 id) const;
     Result<UserRecord> byEmail(UserKind kind, const QString &email) const;
     Result<QList<UserRecord>> byIds(const QList<qint64> &ids) const;

@@ -55,7 +55,7 @@ const UsersTableModel::Page *UsersTableModel::page(int pageIndex) const
     // walks a few rows of the index backwards instead of skipping a million forwards.
     const bool fromEnd = first > m_count / 2;
     const qint64 offset = fromEnd ? m_count - last : first;
-    auto rows = UserRepository(m_db).fetch(m_filter, offset, limit, fromEnd);
+    auto rows = UserRepository(m_db).fetch(m_filter, offset, limit, fromEnd, m_count);
     ++m_fetches;
     m_lastFromEnd = fromEnd;
     if (!rows) {
@@ -120,8 +120,8 @@ QList<qint64> UsersTableModel::userIds(int first, int last) const
     for (qint64 start = first; start <= last; start += chunk) {
         const qint64 end = std::min<qint64>(start + chunk, qint64(last) + 1); // exclusive
         const bool fromEnd = start > m_count / 2;
-        auto rows =
-            repo.fetch(m_filter, fromEnd ? m_count - end : start, int(end - start), fromEnd);
+        auto rows = repo.fetch(m_filter, fromEnd ? m_count - end : start, int(end - start), fromEnd,
+                               m_count);
         if (!rows) {
             auto *self = const_cast<UsersTableModel *>(this);
             const QString message = rows.error().message;

@@ -133,7 +133,7 @@ private:
             return fail(cancelled);
         const int rows = int(std::min<qint64>(job.firstRows, out.count));
         if (rows > 0) {
-            auto page = repo.fetch(job.filter, 0, rows);
+            auto page = repo.fetch(job.filter, 0, rows, false, out.count);
             if (!page)
                 return fail(page.error());
             out.firstRows = std::move(page).value();

@@ -538,7 +538,8 @@ int cmdUserList(Command &c, const QStringList &argv)
     QList<QStringList> table;
     bool first = true;
     for (qint64 offset = 0; offset < wanted; offset += page) {
-        auto rows = repo.fetch(f, offset, int(std::min<qint64>(page, wanted - offset)));
+        auto rows = repo.fetch(f, offset, int(std::min<qint64>(page, wanted - offset)), false,
+                               total.value());
         if (!rows)
             return fail(rows.error());
         for (const UserRecord &u : rows.value()) {
@@ -643,7 +644,7 @@ int cmdUserReinvite(Command &c, const QStringList &argv)
             return fail(n.error());
         QList<qint64> ids;
         for (qint64 offset = 0; offset < n.value(); offset += 5000) {
-            auto rows = repo.fetch(f, offset, 5000);
+            auto rows = repo.fetch(f, offset, 5000, false, n.value());
             if (!rows)
                 return fail(rows.error());
             for (const UserRecord &u : rows.value())
