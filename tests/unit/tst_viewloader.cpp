@@ -39,6 +39,18 @@ class TestViewLoader : public QObject
     Q_OBJECT
     std::unique_ptr<TestOrg> org;
 
+    // A model whose background search ("ann") is held inside the database by `endless`.
+    std::unique_ptr<UsersTableModel> modelStuckOnASearch()
+    {
+        auto model =
+            std::make_unique<UsersTableModel>(org->db(), [this] { return org->clock().nowMs(); });
+        model->setFilter(UserFilter{});
+        model->setBackgroundLoading(true);
+        model->viewLoader()->setStatementBeforeLoadForTest(endless);
+        model->requestFilter(search(QStringLiteral("ann")));
+        return model;
+    }
+
 private slots:
     void init()
     {
@@ -192,11 +204,8 @@ private slots:
 
     void setFilterWhileLoadingDropsTheLoad()
     {
-        UsersTableModel model(org->db(), [this] { return org->clock().nowMs(); });
-        model.setFilter(UserFilter{});
-        model.setBackgroundLoading(true);
-        model.viewLoader()->setStatementBeforeLoadForTest(endless);
-        model.requestFilter(search(QStringLiteral("ann")));
+        auto owned = modelStuckOnASearch();
+        UsersTableModel &model = *owned;
         QTRY_VERIFY(model.viewLoader()->running() != 0);
         UserFilter unconfirmed;
         unconfirmed.view = UserView::Unconfirmed;
@@ -212,11 +221,8 @@ private slots:
 
     void sortWhileLoadingKeepsTheSearch()
     {
-        UsersTableModel model(org->db(), [this] { return org->clock().nowMs(); });
-        model.setFilter(UserFilter{});
-        model.setBackgroundLoading(true);
-        model.viewLoader()->setStatementBeforeLoadForTest(endless);
-        model.requestFilter(search(QStringLiteral("ann")));
+        auto owned = modelStuckOnASearch();
+        UsersTableModel &model = *owned;
         QTRY_VERIFY(model.viewLoader()->running() != 0);
         model.sort(UsersTableModel::Email, Qt::DescendingOrder);
         QVERIFY(!model.isLoading());
