@@ -13,26 +13,42 @@ for tool in initdb pg_ctl psql; do
   [[ -x "$bindir/$tool" ]] || die "$bindir/$tool not found: install PostgreSQL 15 (Debian package postgresql, script/bootstrap --test)"
 done
 
+statedir=$(realpath -ms "$statedir")
+cd / # the server's user may not be able to enter the caller's folder
 run=()
 if [[ $(id -u) == 0 ]]; then
   id postgres >/dev/null 2>&1 || die "running as root but there is no 'postgres' system user to run the server as"
   run=(runuser -u postgres --)
 fi
 
-data=$statedir/data
+# STATEDIR may be a link to the server's real folder (see below): the server is given real paths.
+here=$statedir
+[[ -L $statedir ]] && here=$(readlink -f "$statedir")
 # A server left running by an interrupted earlier run of this build dir: stop it first.
-if [[ -f $data/postmaster.pid ]]; then
-  "${run[@]}" "$bindir/pg_ctl" -D "$data" -m immediate stop >/dev/null 2>&1 || true
+if [[ -f $here/data/postmaster.pid ]]; then
+  "${run[@]}" "$bindir/pg_ctl" -D "$here/data" -m immediate stop >/dev/null 2>&1 || true
 fi
 
 if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
   die "port $port on 127.0.0.1 is busy (another PostgreSQL or test run?): stop it, or configure with -DROSTER_TEST_PG_PORT=<free port>"
 fi
 
+[[ -L $statedir ]] && rm -rf "$here"
 rm -rf "$statedir"
-mkdir -p "$statedir"
-chmod 0755 "$statedir"
-[[ ${#run[@]} -gt 0 ]] && chown postgres "$statedir"
+here=$statedir
+# Run as root, the server runs as "postgres", which must reach its folder. A build tree under a
+# folder it cannot enter (a clone in /root, mode 0700, on a fresh machine) gets the server's
+# files in a folder of their own under /tmp, and STATEDIR becomes a link to it.
+if [[ ${#run[@]} -gt 0 ]] && ! "${run[@]}" test -x "$(dirname "$statedir")"; then
+  mkdir -p "$(dirname "$statedir")"
+  here=$(mktemp -d /tmp/roster-pg.XXXXXX)
+  ln -s "$here" "$statedir"
+fi
+mkdir -p "$here"
+chmod 0755 "$here"
+[[ ${#run[@]} -gt 0 ]] && chown postgres "$here"
+data=$here/data
+statedir=$here
 
 pwfile=$statedir/superuser.pw
 head -c 24 /dev/urandom | base64 | tr -d '\n/+=' > "$pwfile"
