@@ -39,6 +39,15 @@ class TestViewLoader : public QObject
     Q_OBJECT
     std::unique_ptr<TestOrg> org;
 
+    // A loader whose search ("ann") is held inside the database by `endless`.
+    std::unique_ptr<ViewLoader> loaderStuckOnASearch(quint64 *generation)
+    {
+        auto loader = std::make_unique<ViewLoader>(org->location());
+        loader->setStatementBeforeLoadForTest(endless);
+        *generation = loader->request(search(QStringLiteral("ann")), 20);
+        return loader;
+    }
+
     // A model whose background search ("ann") is held inside the database by `endless`.
     std::unique_ptr<UsersTableModel> modelStuckOnASearch()
     {
@@ -116,10 +125,10 @@ private slots:
 
     void newerRequestStopsTheRunningOne()
     {
-        ViewLoader loader(org->location());
+        quint64 stale = 0;
+        auto owned = loaderStuckOnASearch(&stale);
+        ViewLoader &loader = *owned;
         QSignalSpy loaded(&loader, &ViewLoader::loaded);
-        loader.setStatementBeforeLoadForTest(endless);
-        const quint64 stale = loader.request(search(QStringLiteral("ann")), 20);
         QTRY_COMPARE(loader.running(), stale);
         QTest::qWait(200); // inside the endless statement
         loader.setStatementBeforeLoadForTest(QString());
@@ -135,10 +144,10 @@ private slots:
 
     void cancelStopsTheRunningOneAndReportsNothing()
     {
-        ViewLoader loader(org->location());
+        quint64 generation = 0;
+        auto owned = loaderStuckOnASearch(&generation);
+        ViewLoader &loader = *owned;
         QSignalSpy loaded(&loader, &ViewLoader::loaded);
-        loader.setStatementBeforeLoadForTest(endless);
-        const quint64 generation = loader.request(search(QStringLiteral("ann")), 20);
         QTRY_COMPARE(loader.running(), generation);
         loader.cancel();
         QTRY_COMPARE(loader.running(), quint64(0));
@@ -149,9 +158,8 @@ private slots:
 
     void destroyedWhileAStatementRuns()
     {
-        auto loader = std::make_unique<ViewLoader>(org->location());
-        loader->setStatementBeforeLoadForTest(endless);
-        const quint64 generation = loader->request(search(QStringLiteral("ann")), 20);
+        quint64 generation = 0;
+        auto loader = loaderStuckOnASearch(&generation);
         QTRY_COMPARE(loader->running(), generation);
         loader.reset(); // stops the statement and joins the thread: returns, or CTest's timeout
         QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM users")), qint64(301));
