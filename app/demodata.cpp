@@ -141,30 +141,10 @@ private:
         q.finish();
         return s;
     }
-    // One column of `rows` pending rows from m_pending[first] on, as a PostgreSQL array literal:
-    // {1,NULL,"text with \"quotes\""}.
+    // One column of `rows` pending rows from m_pending[first] on, as a PostgreSQL array literal.
     QString arrayLiteral(size_t first, int rows) const
     {
-        QString out = QStringLiteral("{");
-        for (int r = 0; r < rows; ++r) {
-            const QVariant &v = m_pending[first + size_t(r) * m_columns.size()];
-            if (r > 0)
-                out += u',';
-            if (v.isNull()) {
-                out += u"NULL";
-            } else if (v.typeId() == QMetaType::QString) {
-                out += u'"';
-                for (QChar ch : v.toString()) {
-                    if (ch == u'"' || ch == u'\\')
-                        out += u'\\';
-                    out += ch;
-                }
-                out += u'"';
-            } else {
-                out += v.toString();
-            }
-        }
-        return out + u'}';
+        return Database::postgresArray(m_pending.data() + first, rows, qsizetype(m_columns.size()));
     }
 
     Database &m_db;

@@ -244,6 +244,187 @@ Result<InviteOutcome> UserService::issue(Writer &w, const UserRecord &target,
     return out;
 }
 
+Result<QList<InviteOutcome>> UserService::issueMany(const QList<UserRecord> &targets,
+                                                    const UserRecord &actor,
+                                                    const OrgSettings &settings,
+                                                    const QString &action, qint64 now)
+{
+    QList<InviteOutcome> outs;
+    if (targets.isEmpty())
+        return outs;
+    auto sealerResult = sealer();
+    if (!sealerResult)
+        return sealerResult.error();
+    const qint64 expires = now + invitationLifetimeMs;
+    const auto arrayOf = [](auto &&valueOf, const auto &items) {
+        QVariantList values;
+        values.reserve(items.size());
+        for (const auto &item : items)
+            values.append(valueOf(item));
+        return Database::postgresArray(values);
+    };
+    const auto run = [this](const QString &sql, const QVariantList &binds) -> Status {
+        QSqlQuery q = m_db.prepare(sql);
+        for (const QVariant &v : binds)
+            q.addBindValue(v);
+        Status s = m_db.exec(q);
+        q.finish();
+        return s;
+    };
+    const QString userIds = arrayOf([](const UserRecord &u) { return QVariant(u.id); }, targets);
+
+    // As issue(): the pending mail of an older invitation is cancelled, the invitation revoked.
+    if (Status s = run(QStringLiteral("UPDATE outbox SET state = 'cancelled', sealed_token = NULL, "
+                                      "last_reply = ? WHERE user_id = ANY(?::bigint[]) "
+                                      "AND state IN ('queued', 'deferred', 'sending')"),
+                       {tr("superseded by a newer invitation"), userIds});
+        !s)
+        return s.error();
+    if (Status s = run(QStringLiteral("UPDATE invitations SET revoked_at = ? "
+                                      "WHERE user_id = ANY(?::bigint[]) AND accepted_at IS NULL "
+                                      "AND revoked_at IS NULL"),
+                       {now, userIds});
+        !s)
+        return s.error();
+
+    QList<IssuedToken> tokens;
+    tokens.reserve(targets.size());
+    for (qsizetype i = 0; i < targets.size(); ++i)
+        tokens.append(issueToken());
+    // RETURNING gives rows in no promised order: they are matched back by user id.
+    QHash<qint64, qsizetype> indexOf;
+    for (qsizetype i = 0; i < targets.size(); ++i)
+        indexOf.insert(targets[i].id, i);
+    const auto returned = [&](QSqlQuery &q, QList<qint64> &ids) -> Status {
+        ids = QList<qint64>(targets.size(), 0);
+        qsizetype rows = 0;
+        while (q.next()) {
+            const auto it = indexOf.constFind(q.value(1).toLongLong());
+            if (it == indexOf.cend() || ids[*it])
+                return makeError(ErrorKind::Database, tr("The invitation was not stored."));
+            ids[*it] = q.value(0).toLongLong();
+            ++rows;
+        }
+        q.finish();
+        if (rows != targets.size())
+            return makeError(ErrorKind::Database, tr("The invitation was not stored."));
+        return ok();
+    };
+
+    QList<qint64> invitationIds;
+    {
+        QSqlQuery q = m_db.prepare(QStringLiteral(
+            "INSERT INTO invitations (user_id, token_hash, created_at, expires_at, created_by, "
+            "created_by_name) SELECT v.u, v.h, ?, ?, ?, ? "
+            "FROM unnest(?::bigint[], ?::text[]) AS v(u, h) RETURNING id, user_id"));
+        for (const QVariant &v :
+             {QVariant(now), QVariant(expires), QVariant(actor.id), QVariant(actor.name),
+              QVariant(userIds),
+              QVariant(arrayOf([](const IssuedToken &t) { return QVariant(t.hash); }, tokens))})
+            q.addBindValue(v);
+        if (Status s = m_db.exec(q); !s)
+            return s.error();
+        if (Status s = returned(q, invitationIds); !s)
+            return s.error();
+    }
+
+    QVariantList recipients, messageIds, payloads, sealed;
+    for (qsizetype i = 0; i < targets.size(); ++i) {
+        const UserRecord &target = targets[i];
+        const QByteArray messageId = makeMessageId(settings.senderAddress);
+        const QJsonObject payload{
+            {QStringLiteral("portal"), target.kind == UserKind::Portal},
+            {QStringLiteral("organisation"), settings.organisation},
+            {QStringLiteral("inviter"), actor.name},
+            {QStringLiteral("to_name"), target.name},
+            {QStringLiteral("to_email"), target.email},
+            {QStringLiteral("from_name"),
+             settings.senderName.isEmpty() ? settings.organisation : settings.senderName},
+            {QStringLiteral("from_email"), settings.senderAddress},
+            {QStringLiteral("accept_url"),
+             target.kind == UserKind::Portal ? settings.portalAcceptUrl : settings.acceptUrl},
+            {QStringLiteral("expires_at"), QString::number(expires)},
+            {QStringLiteral("date"), QString::number(now)},
+        };
+        recipients.append(target.email);
+        messageIds.append(QString::fromLatin1(messageId));
+        payloads.append(QString::fromUtf8(QJsonDocument(payload).toJson(QJsonDocument::Compact)));
+        sealed.append(sealerResult.value()->seal(tokens[i].token, messageId));
+    }
+    QList<qint64> outboxIds;
+    {
+        QVariantList invitations(invitationIds.cbegin(), invitationIds.cend());
+        QSqlQuery q = m_db.prepare(QStringLiteral(
+            "INSERT INTO outbox (kind, user_id, invitation_id, recipient, message_id, payload, "
+            "sealed_token, state, attempts, created_at, next_attempt_at) "
+            "SELECT 'invitation', v.u, v.i, v.r, v.m, v.p, v.s, 'queued', 0, ?, ? "
+            "FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[]) "
+            "AS v(u, i, r, m, p, s) RETURNING id, user_id"));
+        for (const QVariant &v : {QVariant(now), QVariant(now), QVariant(userIds),
+                                  QVariant(Database::postgresArray(invitations)),
+                                  QVariant(Database::postgresArray(recipients)),
+                                  QVariant(Database::postgresArray(messageIds)),
+                                  QVariant(Database::postgresArray(payloads)),
+                                  QVariant(Database::postgresArray(sealed))})
+            q.addBindValue(v);
+        if (Status s = m_db.exec(q); !s)
+            return s.error();
+        if (Status s = returned(q, outboxIds); !s)
+            return s.error();
+    }
+    const QString outboxArray =
+        Database::postgresArray(QVariantList(outboxIds.cbegin(), outboxIds.cend()));
+    if (Status s = run(
+            QStringLiteral("UPDATE invitations SET outbox_id = v.o "
+                           "FROM unnest(?::bigint[], ?::bigint[]) AS v(i, o) "
+                           "WHERE invitations.id = v.i"),
+            {Database::postgresArray(QVariantList(invitationIds.cbegin(), invitationIds.cend())),
+             outboxArray});
+        !s)
+        return s.error();
+    if (Status s = run(QStringLiteral("UPDATE users SET invited_at = ?, invite_expires_at = ?, "
+                                      "invite_count = invite_count + 1, last_invited_by = ?, "
+                                      "mail_state = 'queued', mail_reply = NULL, "
+                                      "last_outbox_id = v.o, updated_at = ? "
+                                      "FROM unnest(?::bigint[], ?::bigint[]) AS v(u, o) "
+                                      "WHERE users.id = v.u"),
+                       {now, expires, actor.name, now, userIds, outboxArray});
+        !s)
+        return s.error();
+
+    QVariantList details;
+    for (qint64 invitationId : std::as_const(invitationIds))
+        details.append(tr("invitation %1, expires %2")
+                           .arg(invitationId)
+                           .arg(QDateTime::fromMSecsSinceEpoch(expires, QTimeZone::utc())
+                                    .toString(Qt::ISODate)));
+    if (Status s = run(QStringLiteral("INSERT INTO audit_log (at, actor_id, actor_email, action, "
+                                      "target_user_id, target_email, detail) "
+                                      "SELECT ?, ?, ?, ?, v.u, v.e, v.d "
+                                      "FROM unnest(?::bigint[], ?::text[], ?::text[]) "
+                                      "AS v(u, e, d)"),
+                       {now, actor.id, actor.email, action, userIds,
+                        Database::postgresArray(recipients), Database::postgresArray(details)});
+        !s)
+        return s.error();
+
+    outs.reserve(targets.size());
+    for (qsizetype i = 0; i < targets.size(); ++i) {
+        InviteOutcome out;
+        out.invitationId = invitationIds[i];
+        out.outboxId = outboxIds[i];
+        out.user = targets[i];
+        out.user.invitedAt = now;
+        out.user.inviteExpiresAt = expires;
+        out.user.inviteCount += 1;
+        out.user.lastInvitedBy = actor.name;
+        out.user.mailState = QStringLiteral("queued");
+        out.user.mailReply.clear();
+        outs.append(std::move(out));
+    }
+    return outs;
+}
+
 Result<InviteOutcome> UserService::addUser(const NewUser &nu)
 {
     auto a = actor();
@@ -448,19 +629,31 @@ UserService::reinviteMany(const QList<qint64> &userIds,
         auto users = repo.byIds(userIds.mid(i, batch));
         if (!users)
             return users.error();
-        Writer w(m_db);
-        QList<InviteOutcome> done;
+        QList<UserRecord> eligible;
         QList<Skipped> skipped;
         for (const UserRecord &u : users.value()) {
-            if (auto refusal = reinviteRefusal(u, now, cfg->cooldownMinutes)) {
+            if (auto refusal = reinviteRefusal(u, now, cfg->cooldownMinutes))
                 skipped.append(Skipped{u, refusal->message});
-                continue;
+            else
+                eligible.append(u);
+        }
+        const QString action = QStringLiteral("invitation.reinvite");
+        QList<InviteOutcome> done;
+        if (m_db.dialect() == Dialect::Postgres) {
+            // A statement is a round trip to the server: the batch is written by column.
+            auto outs = issueMany(eligible, a.value(), cfg.value(), action, now);
+            if (!outs)
+                return outs.error();
+            done = std::move(outs).value();
+        } else {
+            // In-process: statements prepared once and run per user are as fast.
+            Writer w(m_db);
+            for (const UserRecord &u : std::as_const(eligible)) {
+                auto out = issue(w, u, a.value(), cfg.value(), true, action, now);
+                if (!out)
+                    return out.error();
+                done.append(std::move(out).value());
             }
-            auto out = issue(w, u, a.value(), cfg.value(), true,
-                             QStringLiteral("invitation.reinvite"), now);
-            if (!out)
-                return out.error();
-            done.append(std::move(out).value());
         }
         if (!done.isEmpty()) {
             QList<qint64> changed;

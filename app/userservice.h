@@ -129,6 +129,12 @@ private:
     Result<InviteOutcome> issue(Writer &w, const UserRecord &target, const UserRecord &actor,
                                 const OrgSettings &settings, bool queueMail, const QString &action,
                                 qint64 now);
+    // The same as issue() with mail for each of `targets` (distinct users, in the caller's
+    // transaction), in seven statements whatever their number: PostgreSQL's round trips made a
+    // row-by-row bulk re-invite five times slower there than on SQLite.
+    Result<QList<InviteOutcome>> issueMany(const QList<UserRecord> &targets,
+                                           const UserRecord &actor, const OrgSettings &settings,
+                                           const QString &action, qint64 now);
 
     Database &m_db;
     const Clock &m_clock;

@@ -400,6 +400,30 @@ QString Database::forUpdate() const
     return m_dialect == Dialect::Postgres ? QStringLiteral(" FOR UPDATE") : QString();
 }
 
+QString Database::postgresArray(const QVariant *first, qsizetype count, qsizetype stride)
+{
+    QString out = QStringLiteral("{");
+    for (qsizetype r = 0; r < count; ++r) {
+        const QVariant &v = first[r * stride];
+        if (r > 0)
+            out += u',';
+        if (v.isNull()) {
+            out += u"NULL";
+        } else if (v.typeId() == QMetaType::QString) {
+            out += u'"';
+            for (QChar ch : v.toString()) {
+                if (ch == u'"' || ch == u'\\')
+                    out += u'\\';
+                out += ch;
+            }
+            out += u'"';
+        } else {
+            out += v.toString();
+        }
+    }
+    return out + u'}';
+}
+
 QString Database::idColumn() const
 {
     return m_dialect == Dialect::Sqlite

@@ -67,6 +67,14 @@ public:
     // " FOR UPDATE" on PostgreSQL (row lock inside a transaction); nothing on SQLite, where
     // BEGIN IMMEDIATE already holds the database's write lock.
     QString forUpdate() const;
+    // A PostgreSQL array literal of `count` values, every `stride`-th from `first` on, for
+    // `?::bigint[]` / `?::text[]` parameters ({1,NULL,"with \"quotes\""}): one bound value
+    // carries a whole column of a batch, read by unnest() on the server.
+    static QString postgresArray(const QVariant *first, qsizetype count, qsizetype stride = 1);
+    static QString postgresArray(const QVariantList &values)
+    {
+        return postgresArray(values.constData(), values.size());
+    }
 
     // PostgreSQL connections break (server restart, network, pg_terminate_backend). The failing
     // statement reports "Lost the connection to …" and leaves nothing half-written (the server

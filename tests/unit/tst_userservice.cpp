@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QFile>
 #include <QSqlQuery>
+#include <QSqlRecord>
 #include <QTest>
 
 using namespace roster;
@@ -234,6 +235,97 @@ private slots:
         QVERIFY(r->cancelled);
         QCOMPARE(r->invited.size(), 500);
         QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox")), 500);
+    }
+
+    // On PostgreSQL a bulk re-invite writes a batch by column (arrays, unnest), not user by
+    // user: what it stores must be what a single re-invite stores, text that array literals
+    // must escape included.
+    void bulkReinviteWritesWhatOneReinviteWrites()
+    {
+        const QString name = QStringLiteral("Zoë \"Z\" O'Hara, {Jr.} \\ NULL");
+        const qint64 one = org->addUnconfirmedUser(QStringLiteral("one@example.com"), name);
+        QList<qint64> many;
+        for (int i = 0; i < 3; ++i)
+            many << org->addUnconfirmedUser(QStringLiteral("many%1@example.com").arg(i), name);
+        QVERIFY(one && !many.contains(0));
+        org->clock().advanceMinutes(10);
+        UserService s(org->db(), org->clock(), org->adminId());
+        QVERIFY(s.reinvite(one));
+        auto bulk = s.reinviteMany(many + many); // a user listed twice is re-invited once
+        QVERIFY2(bulk, bulk ? "" : qPrintable(bulk.error().message));
+        QCOMPARE(bulk->invited.size(), 3);
+
+        // Every row of the user's, with what differs by nature (ids, address, token, message id)
+        // left out or replaced by what it must point at.
+        const auto rowsOf = [&](qint64 id) {
+            QStringList rows;
+            const auto read = [&](const QString &sql) {
+                QSqlQuery q = org->db().prepare(sql);
+                q.addBindValue(id);
+                if (!org->db().exec(q))
+                    return rows << QStringLiteral("failed: ") + sql;
+                while (q.next()) {
+                    QStringList cells;
+                    for (int c = 0; c < q.record().count(); ++c)
+                        cells << q.value(c).toString();
+                    rows << cells.join(u'|');
+                }
+                return rows;
+            };
+            read(QStringLiteral(
+                "SELECT name, invited_at, invite_expires_at, invite_count, last_invited_by, "
+                "mail_state, mail_reply IS NULL, updated_at, "
+                "last_outbox_id = (SELECT max(id) FROM outbox o WHERE o.user_id = u.id) "
+                "FROM users u WHERE id = ?"));
+            read(QStringLiteral(
+                "SELECT created_at, expires_at, revoked_at, accepted_at, created_by, "
+                "created_by_name, length(token_hash), "
+                "(SELECT o.invitation_id = i.id AND o.user_id = i.user_id FROM outbox o "
+                "WHERE o.id = i.outbox_id) FROM invitations i WHERE user_id = ? ORDER BY id"));
+            read(QStringLiteral(
+                "SELECT kind, state, last_reply, sealed_token IS NULL, attempts, created_at, "
+                "next_attempt_at, recipient, payload FROM outbox WHERE user_id = ? ORDER BY id"));
+            read(QStringLiteral(
+                "SELECT at, actor_id, actor_email, action, target_email, "
+                "replace(replace(detail, 'invitation ' || CAST((SELECT max(id) FROM invitations i "
+                "WHERE i.user_id = a.target_user_id) AS TEXT) || ',', 'invitation newest,'), "
+                "'invitation ' || CAST((SELECT min(id) FROM invitations i "
+                "WHERE i.user_id = a.target_user_id) AS TEXT) || ',', 'invitation first,') "
+                "FROM audit_log a WHERE target_user_id = ? ORDER BY id"));
+            return rows.join(u'\n').replace(user(id).email, QStringLiteral("<email>"));
+        };
+        const QString expected = rowsOf(one);
+        QVERIFY2(expected.contains(name) &&
+                     expected.contains(QStringLiteral("invitation newest,")) &&
+                     expected.contains(QStringLiteral("invitation first,")),
+                 qPrintable(expected));
+        for (const InviteOutcome &o : bulk->invited) {
+            const QString rows = rowsOf(o.user.id);
+            if (rows != expected)
+                qWarning().noquote() << rows << "\n---- expected:\n" << expected;
+            QVERIFY(rows == expected);
+            const UserRecord stored = user(o.user.id);
+            QCOMPARE(o.user.name, name);
+            QCOMPARE(o.user.inviteCount, stored.inviteCount);
+            QCOMPARE(o.user.invitedAt, stored.invitedAt);
+            QCOMPARE(o.user.mailState, stored.mailState);
+            QCOMPARE(o.outboxId, org->scalar(QStringLiteral("SELECT last_outbox_id FROM users "
+                                                            "WHERE id = ?"),
+                                             {o.user.id}));
+            QCOMPARE(o.invitationId,
+                     org->scalar(QStringLiteral("SELECT max(id) FROM invitations WHERE "
+                                                "user_id = ?"),
+                                 {o.user.id}));
+        }
+
+        // The mail goes out and its link works: the sealed token matches the stored hash.
+        QCOMPARE(org->deliver(), 4);
+        for (qint64 id : many) {
+            auto accepted =
+                UserService::acceptInvitation(org->db(), org->clock(), latestToken(user(id).email),
+                                              QStringLiteral("a good password"));
+            QVERIFY2(accepted, accepted ? "" : qPrintable(accepted.error().message));
+        }
     }
 
     // Rule 5: accepted once, before expiry, not revoked, user active.
