@@ -40,6 +40,26 @@ QString forUpdate(const Database &db)
 {
     return db.dialect() == Dialect::Postgres ? QStringLiteral(" FOR UPDATE") : QString();
 }
+// The invitation mail's fields, as the outbox stores them (the token travels sealed beside it).
+QString invitationPayload(const UserRecord &target, const UserRecord &actor,
+                          const OrgSettings &settings, qint64 expires, qint64 now)
+{
+    const QJsonObject payload{
+        {QStringLiteral("portal"), target.kind == UserKind::Portal},
+        {QStringLiteral("organisation"), settings.organisation},
+        {QStringLiteral("inviter"), actor.name},
+        {QStringLiteral("to_name"), target.name},
+        {QStringLiteral("to_email"), target.email},
+        {QStringLiteral("from_name"),
+         settings.senderName.isEmpty() ? settings.organisation : settings.senderName},
+        {QStringLiteral("from_email"), settings.senderAddress},
+        {QStringLiteral("accept_url"),
+         target.kind == UserKind::Portal ? settings.portalAcceptUrl : settings.acceptUrl},
+        {QStringLiteral("expires_at"), QString::number(expires)},
+        {QStringLiteral("date"), QString::number(now)},
+    };
+    return QString::fromUtf8(QJsonDocument(payload).toJson(QJsonDocument::Compact));
+}
 } // namespace
 
 std::optional<Error> reinviteRefusal(const UserRecord &user, qint64 nowMs, int cooldownMinutes)
@@ -166,33 +186,17 @@ Result<InviteOutcome> UserService::issue(Writer &w, const UserRecord &target,
     out.invitationId = w.insertInvitation.value(0).toLongLong();
     w.insertInvitation.finish();
 
-    const QString base =
-        target.kind == UserKind::Portal ? settings.portalAcceptUrl : settings.acceptUrl;
     if (queueMail) {
         auto sealerResult = sealer();
         if (!sealerResult)
             return sealerResult.error();
         const QByteArray messageId = makeMessageId(settings.senderAddress);
-        QJsonObject payload{
-            {QStringLiteral("portal"), target.kind == UserKind::Portal},
-            {QStringLiteral("organisation"), settings.organisation},
-            {QStringLiteral("inviter"), actor.name},
-            {QStringLiteral("to_name"), target.name},
-            {QStringLiteral("to_email"), target.email},
-            {QStringLiteral("from_name"),
-             settings.senderName.isEmpty() ? settings.organisation : settings.senderName},
-            {QStringLiteral("from_email"), settings.senderAddress},
-            {QStringLiteral("accept_url"), base},
-            {QStringLiteral("expires_at"), QString::number(expires)},
-            {QStringLiteral("date"), QString::number(now)},
-        };
         w.insertOutbox.addBindValue(QStringLiteral("invitation"));
         w.insertOutbox.addBindValue(target.id);
         w.insertOutbox.addBindValue(out.invitationId);
         w.insertOutbox.addBindValue(target.email);
         w.insertOutbox.addBindValue(QString::fromLatin1(messageId));
-        w.insertOutbox.addBindValue(
-            QString::fromUtf8(QJsonDocument(payload).toJson(QJsonDocument::Compact)));
+        w.insertOutbox.addBindValue(invitationPayload(target, actor, settings, expires, now));
         w.insertOutbox.addBindValue(sealerResult.value()->seal(token.token, messageId));
         w.insertOutbox.addBindValue(now);
         w.insertOutbox.addBindValue(now);
@@ -208,7 +212,9 @@ Result<InviteOutcome> UserService::issue(Writer &w, const UserRecord &target,
             return s.error();
     } else {
         out.token = token.token;
-        out.link = invitationLink(base, token.token);
+        out.link = invitationLink(target.kind == UserKind::Portal ? settings.portalAcceptUrl
+                                                                  : settings.acceptUrl,
+                                  token.token);
     }
 
     w.updateUser.addBindValue(now);
@@ -332,23 +338,9 @@ Result<QList<InviteOutcome>> UserService::issueMany(const QList<UserRecord> &tar
     for (qsizetype i = 0; i < targets.size(); ++i) {
         const UserRecord &target = targets[i];
         const QByteArray messageId = makeMessageId(settings.senderAddress);
-        const QJsonObject payload{
-            {QStringLiteral("portal"), target.kind == UserKind::Portal},
-            {QStringLiteral("organisation"), settings.organisation},
-            {QStringLiteral("inviter"), actor.name},
-            {QStringLiteral("to_name"), target.name},
-            {QStringLiteral("to_email"), target.email},
-            {QStringLiteral("from_name"),
-             settings.senderName.isEmpty() ? settings.organisation : settings.senderName},
-            {QStringLiteral("from_email"), settings.senderAddress},
-            {QStringLiteral("accept_url"),
-             target.kind == UserKind::Portal ? settings.portalAcceptUrl : settings.acceptUrl},
-            {QStringLiteral("expires_at"), QString::number(expires)},
-            {QStringLiteral("date"), QString::number(now)},
-        };
         recipients.append(target.email);
         messageIds.append(QString::fromLatin1(messageId));
-        payloads.append(QString::fromUtf8(QJsonDocument(payload).toJson(QJsonDocument::Compact)));
+        payloads.append(invitationPayload(target, actor, settings, expires, now));
         sealed.append(sealerResult.value()->seal(tokens[i].token, messageId));
     }
     QList<qint64> outboxIds;
