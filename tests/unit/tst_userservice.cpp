@@ -328,6 +328,60 @@ private slots:
         }
     }
 
+    // Rule 3 for a bulk re-invite: a failure keeps the batches committed before it and nothing
+    // of its own batch (on PostgreSQL, a batch is written by column).
+    void bulkReinviteFailureKeepsOnlyEarlierBatches()
+    {
+        QList<qint64> ids;
+        for (int i = 0; i < 600; ++i)
+            ids << org->addConfirmedUser(QStringLiteral("b%1@bulk.example").arg(i),
+                                         QStringLiteral("Standard"));
+        QVERIFY(org->db().exec(QStringLiteral(
+            "UPDATE users SET confirmed_at = NULL WHERE email LIKE '%@bulk.example'")));
+        // The audit entry of one user of the second batch is refused.
+        const QString when = QStringLiteral(
+            "NEW.action = 'invitation.reinvite' AND NEW.target_email = 'b550@bulk.example'");
+        if (org->engine() == u"sqlite") {
+            QVERIFY(org->db().exec(QStringLiteral("CREATE TRIGGER refuse BEFORE INSERT ON "
+                                                  "audit_log WHEN %1 BEGIN SELECT "
+                                                  "RAISE(ABORT, 'injected failure'); END")
+                                       .arg(when)));
+        } else {
+            QVERIFY(org->db().exec(QStringLiteral(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+                "RAISE EXCEPTION 'injected failure'; END $$")));
+            QVERIFY(org->db().exec(QStringLiteral("CREATE TRIGGER refuse BEFORE INSERT ON "
+                                                  "audit_log FOR EACH ROW WHEN (%1) "
+                                                  "EXECUTE FUNCTION refuse()")
+                                       .arg(when)));
+        }
+        UserService s(org->db(), org->clock(), org->adminId());
+        auto r = s.reinviteMany(ids);
+        QVERIFY(!r);
+        QVERIFY2(r.error().message.contains(QStringLiteral("injected failure")),
+                 qPrintable(r.error().message));
+        const QString ofBulk = QStringLiteral(" JOIN users u ON u.id = t.user_id "
+                                              "WHERE u.email LIKE '%@bulk.example'");
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations t") + ofBulk), 500);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox t") + ofBulk), 500);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM users WHERE email LIKE "
+                                            "'%@bulk.example' AND invite_count = 1")),
+                 500);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM audit_log WHERE action = "
+                                            "'invitation.reinvite'")),
+                 500);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT max(invite_count) FROM users WHERE email IN "
+                                            "('b500@bulk.example', 'b599@bulk.example')")),
+                 0);
+        // The connection works on: without the trigger the rest goes out.
+        QVERIFY(org->db().exec(
+            QStringLiteral("DROP TRIGGER refuse") +
+            (org->engine() == u"sqlite" ? QString() : QStringLiteral(" ON audit_log"))));
+        auto rest = s.reinviteMany(ids.mid(500));
+        QVERIFY2(rest, rest ? "" : qPrintable(rest.error().message));
+        QCOMPARE(rest->invited.size(), 100);
+    }
+
     // Rule 5: accepted once, before expiry, not revoked, user active.
     void acceptanceRules()
     {
