@@ -617,8 +617,21 @@ UserService::reinviteMany(const QList<qint64> &userIds,
         Transaction tx(m_db);
         if (!tx.status())
             return tx.status().error();
+        const QList<qint64> ids = userIds.mid(i, batch);
+        if (m_db.dialect() == Dialect::Postgres) {
+            // The batch's users locked first, in id order, as a single re-invite locks its one
+            // user first: a re-invite racing this batch waits for it and then sees the cooldown
+            // (without the lock the two deadlocked on the user's outbox and invitation rows).
+            // SQLite's BEGIN IMMEDIATE already holds the whole database.
+            QSqlQuery lock = m_db.prepare(QStringLiteral(
+                "SELECT id FROM users WHERE id = ANY(?::bigint[]) ORDER BY id FOR UPDATE"));
+            lock.addBindValue(Database::postgresArray(QVariantList(ids.cbegin(), ids.cend())));
+            if (Status s = m_db.exec(lock); !s)
+                return s.error();
+            lock.finish();
+        }
         // Read inside the transaction: another console may have changed these users meanwhile.
-        auto users = repo.byIds(userIds.mid(i, batch));
+        auto users = repo.byIds(ids);
         if (!users)
             return users.error();
         QList<UserRecord> eligible;

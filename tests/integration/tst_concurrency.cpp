@@ -117,6 +117,59 @@ private slots:
                 << timer.elapsed() << "ms";
     }
 
+    // A bulk re-invite (--all-unconfirmed) racing a single one for the same user: one of them
+    // re-invites, the other skips or refuses the user on the cooldown; never two open
+    // invitations, never a count that went up twice.
+    void bulkAndSingleReinviteRace()
+    {
+        const QString email = QStringLiteral("race@acme.example");
+        const qint64 id = org->addUnconfirmedUser(email);
+        QVERIFY(id);
+        const QStringList single{QStringLiteral("user"), QStringLiteral("reinvite"), email,
+                                 QStringLiteral("--queue-only")};
+        const QStringList bulk{QStringLiteral("user"), QStringLiteral("reinvite"),
+                               QStringLiteral("--all-unconfirmed"), QStringLiteral("--queue-only")};
+        constexpr int rounds = 25;
+        int bulkWins = 0;
+        for (int round = 0; round < rounds; ++round) {
+            org->clock().advanceMinutes(6); // past the 5-minute cooldown
+            const auto results = runTogether({single, bulk}, org->rosterctlEnvironment(), 60000);
+            const QString detail = QStringLiteral("round %1: exit %2/%3\n%4%5\n%6%7")
+                                       .arg(round)
+                                       .arg(results.at(0).exitCode)
+                                       .arg(results.at(1).exitCode)
+                                       .arg(results.at(0).out, results.at(0).err, results.at(1).out,
+                                            results.at(1).err);
+            QVERIFY2(results.at(1).exitCode == 0, qPrintable(detail));
+            const bool singleWon = results.at(0).exitCode == 0;
+            const bool bulkWon = results.at(1).out.contains(QStringLiteral("queued ") + email);
+            QVERIFY2(singleWon != bulkWon, qPrintable(detail));
+            bulkWins += bulkWon ? 1 : 0;
+            if (singleWon)
+                QVERIFY2(results.at(1).out.contains(QStringLiteral("re-invite in")),
+                         qPrintable(detail));
+            else
+                QVERIFY2(results.at(0).exitCode == 3 &&
+                             results.at(0).err.contains(QStringLiteral("re-invite in")),
+                         qPrintable(detail));
+            QCOMPARE(
+                org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND "
+                                           "accepted_at IS NULL AND revoked_at IS NULL"),
+                            {id}),
+                1);
+            QCOMPARE(
+                org->scalar(QStringLiteral("SELECT invite_count FROM users WHERE id = ?"), {id}),
+                round + 2);
+            QCOMPARE(org->scalar(
+                         QStringLiteral("SELECT count(*) FROM outbox WHERE user_id = ? AND state = "
+                                        "'queued'"),
+                         {id}),
+                     1);
+        }
+        qInfo() << "on" << org->engine() << "the bulk re-invite won" << bulkWins << "of" << rounds
+                << "rounds";
+    }
+
     void twoWorkersDrainOneQueue()
     {
         constexpr int total = 2000;
