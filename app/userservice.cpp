@@ -915,29 +915,41 @@ Result<QList<InviteOutcome>> UserService::sendDueReminders()
     const qint64 now = m_clock.nowMs();
     // Once: no reminder since the last invitation an administrator sent (a reminder's own new
     // invitation does not earn another reminder).
-    QSqlQuery q = m_db.prepare(QStringLiteral(
-        "SELECT u.id FROM users u WHERE u.active = 1 AND u.confirmed_at IS NULL "
+    const QString due = QStringLiteral(
+        "u.active = 1 AND u.confirmed_at IS NULL "
         "AND u.invite_expires_at > ? AND u.invite_expires_at <= ? AND NOT EXISTS ("
         "SELECT 1 FROM audit_log l WHERE l.target_user_id = u.id AND l.action = "
         "'invitation.reminder' AND l.at >= (SELECT max(m.at) FROM audit_log m WHERE "
-        "m.target_user_id = u.id AND m.action IN ('invitation.invite', 'invitation.reinvite')))"));
+        "m.target_user_id = u.id AND m.action IN ('invitation.invite', 'invitation.reinvite')))");
+    const qint64 horizon = now + qint64(cfg->reminderDaysBefore) * msPerDay;
+    QSqlQuery q = m_db.prepare(QStringLiteral("SELECT u.id FROM users u WHERE ") + due);
     q.addBindValue(now);
-    q.addBindValue(now + qint64(cfg->reminderDaysBefore) * msPerDay);
+    q.addBindValue(horizon);
     if (Status s = m_db.exec(q); !s)
         return s.error();
     QList<qint64> ids;
     while (q.next())
         ids.append(q.value(0).toLongLong());
     q.finish();
-    UserRepository repo(m_db);
     for (qint64 id : ids) {
         Transaction tx(m_db);
         if (!tx.status())
             return tx.status().error();
-        auto target = repo.byId(id);
+        // Locked, then asked again: another console's worker may have reminded this user since
+        // the list was read (without the lock both would, or deadlock on PostgreSQL).
+        auto target = lockedUser(id);
         if (!target)
             return target.error();
-        if (reinviteRefusal(target.value(), now, cfg->cooldownMinutes))
+        QSqlQuery still =
+            m_db.prepare(QStringLiteral("SELECT 1 FROM users u WHERE u.id = ? AND ") + due);
+        still.addBindValue(id);
+        still.addBindValue(now);
+        still.addBindValue(horizon);
+        if (Status s = m_db.exec(still); !s)
+            return s.error();
+        const bool stillDue = still.next();
+        still.finish();
+        if (!stillDue || reinviteRefusal(target.value(), now, cfg->cooldownMinutes))
             continue;
         Writer w(m_db);
         auto issued = issue(w, target.value(), a.value(), cfg.value(), true,

@@ -5,6 +5,7 @@
 //   delivered, no Message-ID twice.
 // Runs on the engine named by ROSTER_TEST_ENGINE (CTest runs it on SQLite and PostgreSQL).
 #include "../smtp/smtptestservers.h"
+#include "app/orgsettings.h"
 #include "app/userservice.h"
 #include "testsupport.h"
 
@@ -168,6 +169,51 @@ private slots:
         }
         qInfo() << "on" << org->engine() << "the bulk re-invite won" << bulkWins << "of" << rounds
                 << "rounds";
+    }
+
+    // Every console's worker sends the automatic reminders: two delivery runs at once remind a
+    // user once (even with no cooldown to stop the second).
+    void twoDeliveryRunsRemindOnce()
+    {
+        auto settings = OrgSettings::load(org->db()).value();
+        settings.reminderDaysBefore = 2;
+        settings.cooldownMinutes = 0;
+        QVERIFY(settings.save(org->db()));
+        const QStringList deliver{QStringLiteral("outbox"), QStringLiteral("deliver")};
+        constexpr int rounds = 10;
+        for (int round = 0; round < rounds; ++round) {
+            const QString email = QStringLiteral("remind%1@acme.example").arg(round);
+            const qint64 id = org->addUnconfirmedUser(email);
+            QVERIFY(id);
+            org->clock().advanceDays(5);
+            org->clock().advanceMinutes(1); // the invitation now expires within two days
+            const auto results =
+                runTogether({deliver, deliver}, org->rosterctlEnvironment(), 60000);
+            const QString detail = QStringLiteral("round %1: exit %2/%3\n%4%5\n%6%7")
+                                       .arg(round)
+                                       .arg(results.at(0).exitCode)
+                                       .arg(results.at(1).exitCode)
+                                       .arg(results.at(0).out, results.at(0).err, results.at(1).out,
+                                            results.at(1).err);
+            QVERIFY2(results.at(0).exitCode == 0 && results.at(1).exitCode == 0,
+                     qPrintable(detail));
+            const QString line = QStringLiteral("reminder ") + email;
+            QVERIFY2(results.at(0).out.count(line) + results.at(1).out.count(line) == 1,
+                     qPrintable(detail));
+            QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM audit_log WHERE "
+                                                "target_user_id = ? AND action = "
+                                                "'invitation.reminder'"),
+                                 {id}),
+                     1);
+            QCOMPARE(
+                org->scalar(QStringLiteral("SELECT invite_count FROM users WHERE id = ?"), {id}),
+                2);
+            QCOMPARE(
+                org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND "
+                                           "accepted_at IS NULL AND revoked_at IS NULL"),
+                            {id}),
+                1);
+        }
     }
 
     void twoWorkersDrainOneQueue()
