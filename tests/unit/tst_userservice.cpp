@@ -382,6 +382,40 @@ private slots:
         QCOMPARE(rest->invited.size(), 100);
     }
 
+    // The bulk path checks that every invitation it wrote came back: one the database silently
+    // skipped (here a trigger) is an error, and nothing of the batch stays.
+    void bulkReinviteOfARowNotStoredIsAnError()
+    {
+        QList<qint64> ids;
+        for (int i = 0; i < 3; ++i)
+            ids << org->addUnconfirmedUser(QStringLiteral("s%1@example.com").arg(i));
+        QVERIFY(!ids.contains(0));
+        org->clock().advanceMinutes(10);
+        const QString when = QStringLiteral("NEW.user_id = %1").arg(ids.at(1));
+        if (org->engine() == u"sqlite") {
+            QVERIFY(org->db().exec(QStringLiteral("CREATE TRIGGER skip BEFORE INSERT ON "
+                                                  "invitations WHEN %1 BEGIN SELECT "
+                                                  "RAISE(IGNORE); END")
+                                       .arg(when)));
+        } else {
+            QVERIFY(org->db().exec(
+                QStringLiteral("CREATE FUNCTION skip_row() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                               "BEGIN RETURN NULL; END $$")));
+            QVERIFY(org->db().exec(QStringLiteral("CREATE TRIGGER skip BEFORE INSERT ON "
+                                                  "invitations FOR EACH ROW WHEN (%1) "
+                                                  "EXECUTE FUNCTION skip_row()")
+                                       .arg(when)));
+        }
+        const QString before = org->dump();
+        UserService s(org->db(), org->clock(), org->adminId());
+        auto r = s.reinviteMany(ids);
+        QVERIFY(!r);
+        QCOMPARE(r.error().kind, ErrorKind::Database);
+        QVERIFY2(r.error().message.contains(QStringLiteral("not stored")),
+                 qPrintable(r.error().message));
+        QCOMPARE(org->dump(), before);
+    }
+
     // Rule 5: accepted once, before expiry, not revoked, user active.
     void acceptanceRules()
     {
