@@ -1,8 +1,9 @@
 #pragma once
 
 // A small organisation for the console's tests: a temporary SQLite database made with the
-// services, the file transport into a temporary folder, and a clock the test moves (STYLE.md
-// rule 8). Header-only so each test executable stays one file plus this.
+// services (or, with ROSTER_TEST_ENGINE=postgresql, a fresh database on the test server at
+// ROSTER_TEST_PG_URL, dropped afterwards), the file transport into a temporary folder, and a clock
+// the test moves (STYLE.md rule 8). Header-only so each test executable stays one file plus this.
 
 #include "app/authservice.h"
 #include "app/clock.h"
@@ -17,9 +18,11 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QUrl>
 
 #include <atomic>
 #include <memory>
@@ -49,12 +52,49 @@ struct Org
     TestClock clock;
     std::unique_ptr<Database> db;
     Session admin;
+    QString pgName, pgLocation; // PostgreSQL only
 
-    QString dbPath() const { return dir.filePath(QStringLiteral("org.db")); }
+    static bool onPostgres() { return qEnvironmentVariable("ROSTER_TEST_ENGINE") == u"postgresql"; }
+    // The database's location: the SQLite file, or the PostgreSQL URL (what ROSTER_DB takes).
+    QString dbPath() const
+    {
+        return pgName.isEmpty() ? dir.filePath(QStringLiteral("org.db")) : pgLocation;
+    }
     QString mailDir() const { return dir.filePath(QStringLiteral("mail")); }
+
+    ~Org()
+    {
+        db.reset();
+        if (pgName.isEmpty())
+            return;
+        auto server = Database::open(qEnvironmentVariable("ROSTER_TEST_PG_URL"),
+                                     Database::OpenMode::ServerOnly);
+        if (server)
+            (void)server.value()->exec(QStringLiteral("DROP DATABASE IF EXISTS ") + pgName +
+                                       QStringLiteral(" WITH (FORCE)"));
+    }
 
     bool create()
     {
+        if (onPostgres()) {
+            const QString admin = qEnvironmentVariable("ROSTER_TEST_PG_URL");
+            auto server = Database::open(admin, Database::OpenMode::ServerOnly);
+            if (!server) {
+                qWarning() << server.error().message;
+                return false;
+            }
+            const QString name =
+                QStringLiteral("roster_gui_%1")
+                    .arg(QRandomGenerator::global()->generate64() % 100000000000ULL);
+            if (Status s = server.value()->exec(QStringLiteral("CREATE DATABASE ") + name); !s) {
+                qWarning() << s.error().message;
+                return false;
+            }
+            pgName = name;
+            QUrl url(admin);
+            url.setPath(u'/' + name);
+            pgLocation = url.toString();
+        }
         auto opened = Database::open(dbPath(), Database::OpenMode::CreateIfMissing);
         if (!opened) {
             qWarning() << opened.error().message;
