@@ -229,6 +229,8 @@ void TestConsoleResilience::mailServerDownThenBack()
 
 void TestConsoleResilience::lockedDatabaseSaysSoAndRecovers()
 {
+    if (Org::onPostgres())
+        QSKIP("SQLite's write lock held by another program; PostgreSQL waits on row locks");
     qputenv("ROSTER_BUSY_TIMEOUT_MS", "300");
     openWindow();
     m_window->outboxWorker()->stop(); // only the GUI thread's connection meets the lock here
@@ -362,12 +364,14 @@ void TestConsoleResilience::smtpPasswordNeverInTheDatabaseInClear()
         QCOMPARE(SmtpPasswordStore::read(m_org->db->databaseId()).value_or(QByteArray()),
                  secret.toUtf8());
     QVERIFY(!dumpAll(*m_org->db).contains(secret));
-    QVERIFY(
-        QSqlQuery(m_org->db->connection()).exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
-    QFile file(m_org->dbPath());
-    QVERIFY(file.open(QIODevice::ReadOnly));
-    const QByteArray bytes = file.readAll();
-    QVERIFY(!bytes.contains(secret.toUtf8()));
+    if (!Org::onPostgres()) { // the file itself, journal folded in
+        QVERIFY(QSqlQuery(m_org->db->connection())
+                    .exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
+        QFile file(m_org->dbPath());
+        QVERIFY(file.open(QIODevice::ReadOnly));
+        const QByteArray bytes = file.readAll();
+        QVERIFY(!bytes.contains(secret.toUtf8()));
+    }
     if (inKeyring)
         SmtpPasswordStore::remove(m_org->db->databaseId());
     qputenv("ROSTER_NO_KEYRING", "1");
