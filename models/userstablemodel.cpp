@@ -361,7 +361,7 @@ void UsersTableModel::sort(int column, Qt::SortOrder order)
     UserFilter f = filter();
     f.sort = *s;
     f.descending = order == Qt::DescendingOrder;
-    setFilter(f);
+    requestFilter(f);
 }
 
 void UsersTableModel::setFilter(const UserFilter &filter)

@@ -59,6 +59,8 @@ public:
     QVariant data(const QModelIndex &index, int role = Qt::DisplayRole) const override;
     QVariant headerData(int section, Qt::Orientation orientation,
                         int role = Qt::DisplayRole) const override;
+    // A header click: with background loading, read like requestFilter() (the rows on show stay
+    // until the sorted ones arrive); without, at once.
     void sort(int column, Qt::SortOrder order = Qt::AscendingOrder) override;
 
     // The filter asked for last: the one being loaded in the background, if any, else the one
@@ -71,7 +73,8 @@ public:
     // The same without waiting: the count and the first rows are read on a thread of its own (see
     // ViewLoader) and the rows on show stay until they arrive; a newer request or a setFilter()
     // stops the stale one inside the database. Falls back to setFilter() without background
-    // loading. For search as you type, where a broad query may take a while.
+    // loading. For search as you type, view switches and sorts: a query may take a while on a
+    // million users.
     void requestFilter(const UserFilter &filter);
     // Gives the model a second connection, to the same database, for requestFilter().
     void setBackgroundLoading(bool enabled);

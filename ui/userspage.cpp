@@ -150,13 +150,17 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
         f.descending = false;
         f.view = currentView();
         f.search = m_search->text();
-        m_model->setFilter(f);
-        updateColumns();
+        // Read beside the table like a search: the rows on show stay until the view's arrive.
+        m_model->requestFilter(f);
     });
     connect(m_model, &UsersTableModel::countChanged, this, &UsersPage::updateCount);
     connect(m_model, &UsersTableModel::errorOccurred, this,
             [this](const QString &m) { emit statusMessage(m, 0); });
-    connect(m_model, &QAbstractItemModel::modelReset, this, &UsersPage::updateButtons);
+    connect(m_model, &QAbstractItemModel::modelReset, this, [this] {
+        if (m_columnsView != m_model->shownFilter().view)
+            updateColumns();
+        updateButtons();
+    });
     connect(m_view->selectionModel(), &QItemSelectionModel::selectionChanged, this,
             &UsersPage::updateButtons);
     connect(m_view, &UsersTableView::rowMenuRequested, this, &UsersPage::popupMenu);
@@ -235,8 +239,12 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     m_busyDelay->setSingleShot(true);
     m_busyDelay->setInterval(250);
     connect(m_busyDelay, &QTimer::timeout, this, [this] {
-        if (m_model->isLoading())
-            m_countLabel->setText(tr("Searching…"));
+        if (!m_model->isLoading())
+            return;
+        const UserFilter wanted = m_model->filter(), shown = m_model->shownFilter();
+        const bool sameRows = wanted.view == shown.view && wanted.sort == shown.sort &&
+                              wanted.descending == shown.descending;
+        m_countLabel->setText(sameRows ? tr("Searching…") : tr("Loading…"));
     });
     connect(m_model, &UsersTableModel::loadingChanged, this, [this](bool loading) {
         if (loading) {
@@ -293,9 +301,11 @@ void UsersPage::focusSearch()
 
 void UsersPage::updateColumns()
 {
-    const bool failed = currentView() == UserView::FailedMail;
+    const UserView view = m_model->shownFilter().view;
+    m_columnsView = view;
+    const bool failed = view == UserView::FailedMail;
     const bool unconfirmed =
-        currentView() == UserView::Unconfirmed || currentView() == UserView::ExpiringSoon || failed;
+        view == UserView::Unconfirmed || view == UserView::ExpiringSoon || failed;
     for (int c :
          {UsersTableModel::InvitedAt, UsersTableModel::Expires, UsersTableModel::TimesInvited,
           UsersTableModel::LastInvitedBy, UsersTableModel::MailState})
@@ -305,7 +315,7 @@ void UsersPage::updateColumns()
     // The failed list is about the server's reply: room for it instead of expiry and inviter.
     m_view->setColumnHidden(UsersTableModel::Expires, !unconfirmed || failed);
     m_view->setColumnHidden(UsersTableModel::LastInvitedBy, !unconfirmed || failed);
-    const UserFilter f = m_model->filter();
+    const UserFilter f = m_model->shownFilter();
     // Widths per view: the Unconfirmed view has five more columns, so its badge is the short one
     // and the email (stretched) keeps what is left.
     const QList<int> widths = failed        ? QList<int>{170, 0, 110, 100, 0, 135, 0, 60, 0, 330}
@@ -334,7 +344,7 @@ void UsersPage::updateCount(qint64 n)
     QString text;
     // The rows on show, which lag the search box while a search loads.
     const bool searching = !m_model->shownFilter().search.trimmed().isEmpty();
-    switch (currentView()) {
+    switch (m_model->shownFilter().view) {
     default: // All, and views added later
         text = n == 1 ? tr("1 user") : tr("%1 users").arg(num);
         break;

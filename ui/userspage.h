@@ -10,7 +10,9 @@
 
 #include <QHash>
 #include <QPointer>
+
 #include <QWidget>
+#include <optional>
 
 #include <functional>
 
@@ -107,7 +109,9 @@ private:
     QPushButton *m_exportButton = nullptr;
     PathChooser m_chooseExportPath;
     QTimer *m_searchDelay;
-    QTimer *m_busyDelay; // "Searching…" in the count label when a search takes a while
+    QTimer *m_busyDelay; // "Searching…"/"Loading…" in the count label when a read takes a while
+    // The view whose columns are on show: they change when its rows arrive, not with the combo.
+    std::optional<UserView> m_columnsView;
     QPointer<QMenu> m_menu;
     QHash<qint64, QString> m_awaitingDelivery; // outbox id → recipient, for the status bar
     BulkConfirmer m_confirmBulk;

@@ -59,6 +59,14 @@ int main(int argc, char **argv)
     const QString stage = parser.value(QStringLiteral("stage"));
     QTimer::singleShot(800, &window, [&] {
         UsersPage *page = window.usersPage();
+        // A view is read beside the table: its rows arrive a moment after setView().
+        const auto showView = [page](UserView v) {
+            page->setView(v);
+            QElapsedTimer waited;
+            waited.start();
+            while (page->model()->isLoading() && waited.elapsed() < 30000)
+                QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 10);
+        };
         UsersTableView *view = page->view();
         auto rowWhere = [&](UserStatus s) {
             for (int r = 0; r < 30; ++r)
@@ -67,7 +75,7 @@ int main(int argc, char **argv)
             return 3;
         };
         if (stage == u"unconfirmed") {
-            page->setView(UserView::Unconfirmed);
+            showView(UserView::Unconfirmed);
             const int r = 4;
             QTest::mouseMove(
                 view->viewport(),
@@ -86,7 +94,7 @@ int main(int argc, char **argv)
             qInfo("Ctrl+End painted in %lld ms (row %d of %d)", t.elapsed(),
                   view->currentIndex().row(), page->model()->rowCount());
             t.restart();
-            page->setView(UserView::Unconfirmed);
+            showView(UserView::Unconfirmed);
             view->viewport()->repaint();
             qInfo("Unconfirmed view painted in %lld ms (%d rows)", t.elapsed(),
                   page->model()->rowCount());
@@ -105,10 +113,10 @@ int main(int argc, char **argv)
             return;
         }
         if (stage == u"bulk") {
-            page->setView(UserView::Unconfirmed);
+            showView(UserView::Unconfirmed);
             view->selectAll();
             // A deactivated and a confirmed user in the selection too.
-            page->setView(UserView::All);
+            showView(UserView::All);
             view->selectionModel()->select(
                 QItemSelection(page->model()->index(0, 0), page->model()->index(40, 0)),
                 QItemSelectionModel::Select | QItemSelectionModel::Rows);

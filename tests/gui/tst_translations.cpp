@@ -5,6 +5,7 @@
 
 #include "guiorg.h"
 
+#include "models/userstablemodel.h"
 #include "translations/translator.h"
 #include "ui/adduserdialog.h"
 #include "ui/mainwindow.h"
@@ -175,7 +176,9 @@ void TestTranslations::usersPageStringsAreTranslatable()
     QVERIFY(combo);
     for (int i = 0; i < combo->count(); ++i) {
         combo->setCurrentIndex(i);
-        QCoreApplication::processEvents();
+        QTRY_COMPARE(int(m_window->usersPage()->model()->shownFilter().view),
+                     combo->itemData(i).toInt());
+        QTRY_VERIFY(!m_window->usersPage()->model()->isLoading());
         checkWidgetTree(m_window->usersPage());
     }
     // Cell texts that are words, not data: status badge sentences, mail states, tooltips.

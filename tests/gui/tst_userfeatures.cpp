@@ -341,7 +341,10 @@ void TestUserFeatures::exportWritesWhatTheTableShows()
     m_page->view()->horizontalHeader()->moveSection(
         m_page->view()->horizontalHeader()->visualIndex(UsersTableModel::Email), 0);
     QTRY_COMPARE(m_page->model()->rowCount(), 30);
+    QTRY_VERIFY(!m_page->model()->isLoading());
     QVERIFY(m_page->model()->filter().descending);
+    QCOMPARE(m_page->model()->shownFilter().view, UserView::Unconfirmed);
+    QCOMPARE(m_page->model()->shownFilter().sort, UserFilter::Sort::Email);
 
     const QString path = m_org->dir.filePath(QStringLiteral("unconfirmed.csv"));
     m_page->setExportPathChooser([path] { return path; });
@@ -486,6 +489,7 @@ void TestUserFeatures::portalFailedInvitationsReinviteFromThere()
     m_window->showPage(MainWindow::Page::PortalUsers);
     UsersPage *portal = m_window->portalUsersPage();
     portal->setView(UserView::FailedMail);
+    QTRY_COMPARE(portal->model()->shownFilter().view, UserView::FailedMail);
     QCOMPARE(portal->model()->rowCount(), 1);
     QCOMPARE(portal->countText(), QStringLiteral("1 failed invitation"));
     QVERIFY(portal->model()

@@ -12,6 +12,7 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QComboBox>
 #include <QContextMenuEvent>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -47,6 +48,7 @@ private slots:
     void bulkReinviteSkipsIneligibleUsers();
     void searchNarrowsTheList();
     void nextKeyStopsTheSearchStillRunning();
+    void viewSwitchesReadBesideTheTable();
     void deactivateFromTheMenuUpdatesTheRow();
     void serverDownSaysQueuedAndWillRetry();
     void failedInvitationsListShowsTheReply();
@@ -329,6 +331,9 @@ void TestUsersPage::unconfirmedViewMatchesRosterctl()
     }
     m_page->setView(UserView::Unconfirmed);
     QCOMPARE(m_page->currentView(), UserView::Unconfirmed);
+    // The view is read beside the table; its rows replace the others when they arrive.
+    QTRY_COMPARE(m_page->model()->shownFilter().view, UserView::Unconfirmed);
+    QVERIFY(!m_page->model()->isLoading());
 
     QProcess p;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
@@ -370,7 +375,8 @@ void TestUsersPage::unconfirmedViewMatchesRosterctl()
           UsersTableModel::LastInvitedBy, UsersTableModel::MailState})
         QVERIFY(!m_view->isColumnHidden(c));
     m_page->setView(UserView::All);
-    QVERIFY(m_view->isColumnHidden(UsersTableModel::TimesInvited));
+    QTRY_VERIFY(m_view->isColumnHidden(UsersTableModel::TimesInvited));
+    QCOMPARE(m_page->model()->shownFilter().view, UserView::All);
 }
 
 void TestUsersPage::bulkReinviteSkipsIneligibleUsers()
@@ -467,6 +473,49 @@ void TestUsersPage::nextKeyStopsTheSearchStillRunning()
     QCOMPARE(m_page->countText(), QStringLiteral("1 user matching"));
 }
 
+void TestUsersPage::viewSwitchesReadBesideTheTable()
+{
+    // A view is read like a search: the rows on show stay and answer until the view's arrive, and
+    // a view chosen before the last one arrived is stopped inside the database.
+    auto *combo = m_page->findChild<QComboBox *>(QStringLiteral("viewCombo"));
+    ViewLoader *loader = m_page->model()->viewLoader();
+    QVERIFY(combo && loader);
+    QCOMPARE(combo->currentData().toInt(), int(UserView::All));
+    loader->setStatementBeforeLoadForTest(QStringLiteral(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000000) "
+        "SELECT count(*) FROM c"));
+    const int all = m_page->model()->rowCount();
+    combo->setFocus();
+    QTest::keyClick(combo, Qt::Key_Down); // Active users
+    QCOMPARE(m_page->currentView(), UserView::Active);
+    QTRY_VERIFY(loader->running() != 0);
+    QTRY_COMPARE(m_page->countText(), QStringLiteral("Loading…"));
+    QCOMPARE(m_page->model()->rowCount(), all);
+    QCOMPARE(m_page->model()->shownFilter().view, UserView::All);
+    QVERIFY(m_view->isColumnHidden(UsersTableModel::TimesInvited)); // the rows' own columns
+    // Two moves: the pointer may already rest where an earlier test left it.
+    for (int row : {2, 1})
+        QTest::mouseMove(
+            m_view->viewport(),
+            m_view->visualRect(m_page->model()->index(row, UsersTableModel::Name)).center());
+    QTRY_COMPARE(m_view->hoveredRow(), 1);
+
+    const quint64 stale = loader->running();
+    QTest::keyClick(combo, Qt::Key_Down); // Inactive users, while Active still loads
+    QTRY_VERIFY(loader->running() != 0 && loader->running() != stale);
+    QCOMPARE(loader->interruptions(), 1);
+    loader->setStatementBeforeLoadForTest(QString());
+    QTest::keyClick(combo, Qt::Key_Down); // Unconfirmed users
+    QCOMPARE(m_page->currentView(), UserView::Unconfirmed);
+    QTRY_COMPARE(m_page->model()->shownFilter().view, UserView::Unconfirmed);
+    QCOMPARE(loader->interruptions(), 2);
+    QVERIFY(!m_page->model()->isLoading());
+    QCOMPARE(m_page->model()->rowCount(), 3); // Eve, Pat, Cody
+    QCOMPARE(m_page->countText(), QStringLiteral("3 unconfirmed users"));
+    QVERIFY(!m_view->isColumnHidden(UsersTableModel::TimesInvited));
+    QCOMPARE(m_page->model()->userAt(0).id, m_expired); // oldest invitation first
+}
+
 void TestUsersPage::deactivateFromTheMenuUpdatesTheRow()
 {
     const int row = rowOf(m_pending);
@@ -515,6 +564,7 @@ void TestUsersPage::failedInvitationsListShowsTheReply()
     q.addBindValue(m_pending);
     QVERIFY(m_org->db->exec(q));
     m_page->setView(UserView::FailedMail);
+    QTRY_COMPARE(m_page->model()->shownFilter().view, UserView::FailedMail);
     QCOMPARE(m_page->model()->rowCount(), 1);
     QCOMPARE(m_page->countText(), QStringLiteral("1 failed invitation"));
     const QString mail = m_page->model()->index(0, UsersTableModel::MailState).data().toString();

@@ -227,17 +227,55 @@ private slots:
         QCOMPARE(model.rowCount(), int(UserRepository(org->db()).count(unconfirmed).value()));
     }
 
+    // A header click while a search still runs: the stale search stops inside the database and
+    // the sorted one is read beside the table, with the search kept.
     void sortWhileLoadingKeepsTheSearch()
     {
         auto owned = modelStuckOnASearch();
         UsersTableModel &model = *owned;
         QTRY_VERIFY(model.viewLoader()->running() != 0);
+        model.viewLoader()->setStatementBeforeLoadForTest(QString());
         model.sort(UsersTableModel::Email, Qt::DescendingOrder);
-        QVERIFY(!model.isLoading());
+        QVERIFY(model.isLoading());
+        QTRY_VERIFY(!model.isLoading());
+        QCOMPARE(model.viewLoader()->interruptions(), 1);
         QCOMPARE(model.shownFilter().search, QStringLiteral("ann"));
         QCOMPARE(model.shownFilter().sort, UserFilter::Sort::Email);
+        QVERIFY(model.shownFilter().descending);
         QCOMPARE(model.rowCount(),
                  int(UserRepository(org->db()).count(search(QStringLiteral("ann"))).value()));
+    }
+
+    // Sorting (a header click) with background loading: the rows on show stay, in their order,
+    // until the sorted ones arrive; without it, at once.
+    void sortReadsBesideTheTable()
+    {
+        UsersTableModel model(org->db(), [this] { return org->clock().nowMs(); });
+        model.setFilter(UserFilter{});
+        const QString firstByName = model.index(0, UsersTableModel::Email).data().toString();
+        model.setBackgroundLoading(true);
+        QSignalSpy resets(&model, &QAbstractItemModel::modelReset);
+        model.sort(UsersTableModel::Email, Qt::DescendingOrder);
+        QVERIFY(model.isLoading());
+        QCOMPARE(model.filter().sort, UserFilter::Sort::Email);     // what was asked for
+        QCOMPARE(model.shownFilter().sort, UserFilter::Sort::Name); // what is on show
+        QCOMPARE(model.index(0, UsersTableModel::Email).data().toString(), firstByName);
+        QCOMPARE(resets.size(), 0);
+        QTRY_VERIFY(!model.isLoading());
+        QCOMPARE(resets.size(), 1);
+        QCOMPARE(model.shownFilter().sort, UserFilter::Sort::Email);
+        UserFilter byEmail;
+        byEmail.sort = UserFilter::Sort::Email;
+        byEmail.descending = true;
+        byEmail.nowMs = org->clock().nowMs();
+        auto top = UserRepository(org->db()).fetch(byEmail, 0, 1);
+        QVERIFY(top && !top->isEmpty());
+        QCOMPARE(model.index(0, UsersTableModel::Email).data().toString(), top->first().email);
+
+        model.setBackgroundLoading(false);
+        model.sort(UsersTableModel::Email, Qt::AscendingOrder);
+        QVERIFY(!model.isLoading());
+        QVERIFY(!model.shownFilter().descending);
     }
 
     void failedLoadFallsBackToTheForeground()
