@@ -772,12 +772,16 @@ bool UsersPage::exportCsv(const QString &path)
         m_searchDelay->stop();
         applyFilter();
     }
+    // A view, sort or search still being read beside the table: read it now, so that the rows
+    // and the columns written are the ones asked for.
+    if (m_model->isLoading())
+        m_model->setFilter(m_model->filter());
     QProgressDialog progress(tr("Exporting…"), tr("Cancel"), 0, 100, this);
     progress.setWindowModality(Qt::WindowModal);
     progress.setMinimumDuration(500);
     const Clock &clock = m_clock;
     auto rows = exportUsersCsv(
-        m_db, m_model->filter(), visibleColumns(), [&clock] { return clock.nowMs(); }, path,
+        m_db, m_model->shownFilter(), visibleColumns(), [&clock] { return clock.nowMs(); }, path,
         [&progress](qint64 done, qint64 total) {
             progress.setValue(total ? int(done * 100 / total) : 100);
             return !progress.wasCanceled();

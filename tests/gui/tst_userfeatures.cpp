@@ -7,6 +7,7 @@
 #include "app/audit.h"
 #include "app/outboxworker.h"
 #include "models/userstablemodel.h"
+#include "models/viewloader.h"
 #include "ui/csvexport.h"
 #include "ui/edituserdialog.h"
 #include "ui/invitationhistorydialog.h"
@@ -46,6 +47,7 @@ private slots:
     void managerCannotEditAnAdministrator();
     void invitationHistoryListsEveryInvitation();
     void exportWritesWhatTheTableShows();
+    void exportRightAfterAViewSwitchWritesThatView();
     void exportDefusesFormulas();
     void portalPageViewsAndAddDialog();
     void portalGearMenuReinvitesWithThePortalLink();
@@ -369,6 +371,37 @@ void TestUserFeatures::exportWritesWhatTheTableShows()
     }
     QCOMPARE(rows.at(1).first(), QStringLiteral("export9@example.com")); // descending by email
     QVERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("Exported 30 rows")));
+}
+
+void TestUserFeatures::exportRightAfterAViewSwitchWritesThatView()
+{
+    // The view is still being read beside the table (held in the database) when Export is
+    // clicked: the export reads it first, and writes its rows under its columns.
+    openWindow(m_org->admin);
+    ViewLoader *loader = m_page->model()->viewLoader();
+    QVERIFY(loader);
+    loader->setStatementBeforeLoadForTest(QStringLiteral(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000000) "
+        "SELECT count(*) FROM c"));
+    m_page->setView(UserView::Unconfirmed);
+    QTRY_VERIFY(loader->running() != 0);
+    QCOMPARE(m_page->model()->shownFilter().view, UserView::All);
+    const QString path = m_org->dir.filePath(QStringLiteral("switched.csv"));
+    m_page->setExportPathChooser([path] { return path; });
+    QTest::mouseClick(m_page->findChild<QPushButton *>(QStringLiteral("exportButton")),
+                      Qt::LeftButton);
+    QVERIFY(!m_page->model()->isLoading());
+    QCOMPARE(m_page->model()->shownFilter().view, UserView::Unconfirmed);
+    const QList<QStringList> rows = readCsv(path);
+    QCOMPARE(rows.size(), 2); // the header and Pat, the one unconfirmed CRM user
+    const QList<int> columns = m_page->visibleColumns();
+    QVERIFY(columns.contains(UsersTableModel::TimesInvited)); // the Unconfirmed view's columns
+    QStringList header;
+    for (int c : columns)
+        header << m_page->model()->headerData(c, Qt::Horizontal).toString();
+    QCOMPARE(rows.first(), header);
+    QVERIFY(rows.at(1).contains(QStringLiteral("pat@example.com")));
+    loader->setStatementBeforeLoadForTest(QString());
 }
 
 void TestUserFeatures::exportDefusesFormulas()
