@@ -194,13 +194,19 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     // Issue 5: other administrators' changes show up without a refresh. Known rows are re-read in
     // place; "reload" (new users, bulk changes, SQLite) re-counts, and only a changed count resets
     // the model, after which the scroll position and the selection are put back.
+    // A change that arrives while a view, sort or search is being read is applied once its rows
+    // are on show: the read may have been made just before the change.
     auto *notifier = new ChangeNotifier(db, this);
-    connect(notifier, &ChangeNotifier::usersChanged, this, [this](const QList<qint64> &ids) {
+    const auto usersChanged = [this](const QList<qint64> &ids) {
+        if (m_model->isLoading()) {
+            m_changedWhileLoading = true;
+            m_allChangedWhileLoading = m_allChangedWhileLoading || ids.isEmpty();
+            m_idsChangedWhileLoading += ids;
+            return;
+        }
         const int first = std::max(0, m_view->rowAt(0));
         int last = m_view->rowAt(m_view->viewport()->height() - 1);
         last = last < 0 ? std::min(m_model->rowCount() - 1, first + 100) : last;
-        if (m_model->isLoading())
-            return; // the search being loaded reads the rows as they are now
         QList<qint64> changed = ids;
         if (changed.isEmpty()) {
             UserFilter f = m_model->filter();
@@ -224,7 +230,8 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
         }
         m_model->refreshUsers(changed);
         updateButtons();
-    });
+    };
+    connect(notifier, &ChangeNotifier::usersChanged, this, usersChanged);
 
     m_confirmBulk = [this](const UserService::Plan &plan) { return confirmBulkDialog(plan); };
 
@@ -246,12 +253,24 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
                               wanted.descending == shown.descending;
         m_countLabel->setText(sameRows ? tr("Searching…") : tr("Loading…"));
     });
-    connect(m_model, &UsersTableModel::loadingChanged, this, [this](bool loading) {
+    connect(m_model, &UsersTableModel::loadingChanged, this, [this, usersChanged](bool loading) {
         if (loading) {
             m_busyDelay->start();
         } else {
             m_busyDelay->stop();
             updateCount(m_model->rowCount());
+            if (m_changedWhileLoading) {
+                // Queued: this runs inside the model's filter change or load.
+                QTimer::singleShot(0, this, [this, usersChanged] {
+                    if (!m_changedWhileLoading || m_model->isLoading())
+                        return;
+                    const QList<qint64> ids =
+                        m_allChangedWhileLoading ? QList<qint64>() : m_idsChangedWhileLoading;
+                    m_changedWhileLoading = m_allChangedWhileLoading = false;
+                    m_idsChangedWhileLoading.clear();
+                    usersChanged(ids);
+                });
+            }
         }
     });
     m_view->horizontalHeader()->setSortIndicator(UsersTableModel::Name, Qt::AscendingOrder);

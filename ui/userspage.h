@@ -112,6 +112,10 @@ private:
     QTimer *m_busyDelay; // "Searching…"/"Loading…" in the count label when a read takes a while
     // The view whose columns are on show: they change when its rows arrive, not with the combo.
     std::optional<UserView> m_columnsView;
+    // Other consoles' changes that arrived while rows were being read (applied after).
+    bool m_changedWhileLoading = false;
+    bool m_allChangedWhileLoading = false;
+    QList<qint64> m_idsChangedWhileLoading;
     QPointer<QMenu> m_menu;
     QHash<qint64, QString> m_awaitingDelivery; // outbox id → recipient, for the status bar
     BulkConfirmer m_confirmBulk;

@@ -4,6 +4,7 @@
 #include "guiorg.h"
 
 #include "app/outboxworker.h"
+#include "models/changenotifier.h"
 #include "models/userstablemodel.h"
 #include "models/viewloader.h"
 #include "ui/mainwindow.h"
@@ -49,6 +50,7 @@ private slots:
     void searchNarrowsTheList();
     void nextKeyStopsTheSearchStillRunning();
     void viewSwitchesReadBesideTheTable();
+    void changeDuringALoadIsAppliedAfterIt();
     void deactivateFromTheMenuUpdatesTheRow();
     void serverDownSaysQueuedAndWillRetry();
     void failedInvitationsListShowsTheReply();
@@ -514,6 +516,36 @@ void TestUsersPage::viewSwitchesReadBesideTheTable()
     QCOMPARE(m_page->countText(), QStringLiteral("3 unconfirmed users"));
     QVERIFY(!m_view->isColumnHidden(UsersTableModel::TimesInvited));
     QCOMPARE(m_page->model()->userAt(0).id, m_expired); // oldest invitation first
+}
+
+void TestUsersPage::changeDuringALoadIsAppliedAfterIt()
+{
+    // Another console renames Pat while this page's search is still being read: the change is
+    // not dropped but applied to the rows once they are on show (the read may predate it).
+    auto *search = m_page->findChild<QLineEdit *>(QStringLiteral("searchEdit"));
+    ViewLoader *loader = m_page->model()->viewLoader();
+    auto *notifier = m_page->findChild<ChangeNotifier *>();
+    QVERIFY(search && loader && notifier);
+    QSignalSpy notified(notifier, &ChangeNotifier::usersChanged);
+    loader->setStatementBeforeLoadForTest(QStringLiteral(
+        "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 10000000000) "
+        "SELECT count(*) FROM c"));
+    search->setFocus();
+    QTest::keyClicks(search, QStringLiteral("pa"));
+    QTRY_VERIFY(loader->running() != 0);
+    QVERIFY(m_org->service().updateUser(m_pending, QStringLiteral("Pat Renamed"), QString()));
+    QTRY_VERIFY_WITH_TIMEOUT(!notified.isEmpty(), 10000);
+    QVERIFY(m_page->model()->isLoading()); // it arrived during the load
+
+    QSignalSpy refreshed(m_page->model(), &QAbstractItemModel::dataChanged);
+    loader->setStatementBeforeLoadForTest(QString());
+    QTest::keyClicks(search, QStringLiteral("t")); // the held read stops, "pat" is read
+    QTRY_VERIFY(!m_page->model()->isLoading());
+    QCOMPARE(m_page->model()->shownFilter().search, QStringLiteral("pat"));
+    QTRY_VERIFY(!refreshed.isEmpty());
+    QCOMPARE(m_page->model()->rowCount(), 1);
+    QCOMPARE(m_page->model()->index(0, UsersTableModel::Name).data().toString(),
+             QStringLiteral("Pat Renamed"));
 }
 
 void TestUsersPage::deactivateFromTheMenuUpdatesTheRow()
