@@ -53,6 +53,16 @@ QList<Finished> runTogether(const QList<QStringList> &commands, const QProcessEn
     }
     return out;
 }
+
+// What two racing commands said, for a failed round's message.
+QString raceDetail(int round, const QList<Finished> &r)
+{
+    return QStringLiteral("round %1: exit %2/%3\n%4%5\n%6%7")
+        .arg(round)
+        .arg(r.at(0).exitCode)
+        .arg(r.at(1).exitCode)
+        .arg(r.at(0).out, r.at(0).err, r.at(1).out, r.at(1).err);
+}
 } // namespace
 
 class TestConcurrency : public QObject
@@ -67,6 +77,19 @@ private slots:
         QVERIFY2(org->isValid(), qPrintable(org->error()));
     }
     void cleanup() { org.reset(); }
+
+    qint64 openInvitations(qint64 id)
+    {
+        return org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND "
+                                          "accepted_at IS NULL AND revoked_at IS NULL"),
+                           {id});
+    }
+    qint64 queuedMail(qint64 id)
+    {
+        return org->scalar(
+            QStringLiteral("SELECT count(*) FROM outbox WHERE user_id = ? AND state = 'queued'"),
+            {id});
+    }
 
     void twoAdministratorsReinviteTheSameUser()
     {
@@ -84,28 +107,16 @@ private slots:
                 runTogether({reinvite, reinvite}, org->rosterctlEnvironment(), 60000);
             QList<int> codes{results.at(0).exitCode, results.at(1).exitCode};
             std::sort(codes.begin(), codes.end());
-            const QString detail = QStringLiteral("round %1: exit %2/%3\n%4\n%5")
-                                       .arg(round)
-                                       .arg(results.at(0).exitCode)
-                                       .arg(results.at(1).exitCode)
-                                       .arg(results.at(0).err, results.at(1).err);
+            const QString detail = raceDetail(round, results);
             QVERIFY2((codes == QList<int>{0, 3}), qPrintable(detail));
             const Finished &loser = results.at(0).exitCode == 3 ? results.at(0) : results.at(1);
             QVERIFY2(loser.err.contains(QStringLiteral("re-invite in")), qPrintable(detail));
-            QCOMPARE(
-                org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND "
-                                           "accepted_at IS NULL AND revoked_at IS NULL"),
-                            {id}),
-                1);
+            QCOMPARE(openInvitations(id), 1);
             QCOMPARE(
                 org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ?"),
                             {id}),
                 round + 2); // the first invitation, and one per round
-            QCOMPARE(org->scalar(
-                         QStringLiteral("SELECT count(*) FROM outbox WHERE user_id = ? AND state = "
-                                        "'queued'"),
-                         {id}),
-                     1);
+            QCOMPARE(queuedMail(id), 1);
         }
         QCOMPARE(org->scalar(QStringLiteral("SELECT invite_count FROM users WHERE id = ?"), {id}),
                  rounds + 1);
@@ -135,12 +146,7 @@ private slots:
         for (int round = 0; round < rounds; ++round) {
             org->clock().advanceMinutes(6); // past the 5-minute cooldown
             const auto results = runTogether({single, bulk}, org->rosterctlEnvironment(), 60000);
-            const QString detail = QStringLiteral("round %1: exit %2/%3\n%4%5\n%6%7")
-                                       .arg(round)
-                                       .arg(results.at(0).exitCode)
-                                       .arg(results.at(1).exitCode)
-                                       .arg(results.at(0).out, results.at(0).err, results.at(1).out,
-                                            results.at(1).err);
+            const QString detail = raceDetail(round, results);
             QVERIFY2(results.at(1).exitCode == 0, qPrintable(detail));
             const bool singleWon = results.at(0).exitCode == 0;
             const bool bulkWon = results.at(1).out.contains(QStringLiteral("queued ") + email);
@@ -153,19 +159,11 @@ private slots:
                 QVERIFY2(results.at(0).exitCode == 3 &&
                              results.at(0).err.contains(QStringLiteral("re-invite in")),
                          qPrintable(detail));
-            QCOMPARE(
-                org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND "
-                                           "accepted_at IS NULL AND revoked_at IS NULL"),
-                            {id}),
-                1);
+            QCOMPARE(openInvitations(id), 1);
             QCOMPARE(
                 org->scalar(QStringLiteral("SELECT invite_count FROM users WHERE id = ?"), {id}),
                 round + 2);
-            QCOMPARE(org->scalar(
-                         QStringLiteral("SELECT count(*) FROM outbox WHERE user_id = ? AND state = "
-                                        "'queued'"),
-                         {id}),
-                     1);
+            QCOMPARE(queuedMail(id), 1);
         }
         qInfo() << "on" << org->engine() << "the bulk re-invite won" << bulkWins << "of" << rounds
                 << "rounds";
@@ -189,12 +187,7 @@ private slots:
             org->clock().advanceMinutes(1); // the invitation now expires within two days
             const auto results =
                 runTogether({deliver, deliver}, org->rosterctlEnvironment(), 60000);
-            const QString detail = QStringLiteral("round %1: exit %2/%3\n%4%5\n%6%7")
-                                       .arg(round)
-                                       .arg(results.at(0).exitCode)
-                                       .arg(results.at(1).exitCode)
-                                       .arg(results.at(0).out, results.at(0).err, results.at(1).out,
-                                            results.at(1).err);
+            const QString detail = raceDetail(round, results);
             QVERIFY2(results.at(0).exitCode == 0 && results.at(1).exitCode == 0,
                      qPrintable(detail));
             const QString line = QStringLiteral("reminder ") + email;
@@ -208,11 +201,7 @@ private slots:
             QCOMPARE(
                 org->scalar(QStringLiteral("SELECT invite_count FROM users WHERE id = ?"), {id}),
                 2);
-            QCOMPARE(
-                org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ? AND "
-                                           "accepted_at IS NULL AND revoked_at IS NULL"),
-                            {id}),
-                1);
+            QCOMPARE(openInvitations(id), 1);
         }
     }
 
