@@ -343,21 +343,23 @@ Result<QList<InviteOutcome>> UserService::issueMany(const QList<UserRecord> &tar
         payloads.append(invitationPayload(target, actor, settings, expires, now));
         sealed.append(sealerResult.value()->seal(tokens[i].token, messageId));
     }
+    // Each column encoded once, whichever statements read it.
+    const QString invitationArray =
+        Database::postgresArray(QVariantList(invitationIds.cbegin(), invitationIds.cend()));
+    const QString recipientArray = Database::postgresArray(recipients);
     QList<qint64> outboxIds;
     {
-        QVariantList invitations(invitationIds.cbegin(), invitationIds.cend());
         QSqlQuery q = m_db.prepare(QStringLiteral(
             "INSERT INTO outbox (kind, user_id, invitation_id, recipient, message_id, payload, "
             "sealed_token, state, attempts, created_at, next_attempt_at) "
             "SELECT 'invitation', v.u, v.i, v.r, v.m, v.p, v.s, 'queued', 0, ?, ? "
             "FROM unnest(?::bigint[], ?::bigint[], ?::text[], ?::text[], ?::text[], ?::text[]) "
             "AS v(u, i, r, m, p, s) RETURNING id, user_id"));
-        for (const QVariant &v : {QVariant(now), QVariant(now), QVariant(userIds),
-                                  QVariant(Database::postgresArray(invitations)),
-                                  QVariant(Database::postgresArray(recipients)),
-                                  QVariant(Database::postgresArray(messageIds)),
-                                  QVariant(Database::postgresArray(payloads)),
-                                  QVariant(Database::postgresArray(sealed))})
+        for (const QVariant &v :
+             {QVariant(now), QVariant(now), QVariant(userIds), QVariant(invitationArray),
+              QVariant(recipientArray), QVariant(Database::postgresArray(messageIds)),
+              QVariant(Database::postgresArray(payloads)),
+              QVariant(Database::postgresArray(sealed))})
             q.addBindValue(v);
         if (Status s = m_db.exec(q); !s)
             return s.error();
@@ -366,12 +368,10 @@ Result<QList<InviteOutcome>> UserService::issueMany(const QList<UserRecord> &tar
     }
     const QString outboxArray =
         Database::postgresArray(QVariantList(outboxIds.cbegin(), outboxIds.cend()));
-    if (Status s = run(
-            QStringLiteral("UPDATE invitations SET outbox_id = v.o "
-                           "FROM unnest(?::bigint[], ?::bigint[]) AS v(i, o) "
-                           "WHERE invitations.id = v.i"),
-            {Database::postgresArray(QVariantList(invitationIds.cbegin(), invitationIds.cend())),
-             outboxArray});
+    if (Status s = run(QStringLiteral("UPDATE invitations SET outbox_id = v.o "
+                                      "FROM unnest(?::bigint[], ?::bigint[]) AS v(i, o) "
+                                      "WHERE invitations.id = v.i"),
+                       {invitationArray, outboxArray});
         !s)
         return s.error();
     if (Status s = run(QStringLiteral("UPDATE users SET invited_at = ?, invite_expires_at = ?, "
@@ -395,8 +395,8 @@ Result<QList<InviteOutcome>> UserService::issueMany(const QList<UserRecord> &tar
                                       "SELECT ?, ?, ?, ?, v.u, v.e, v.d "
                                       "FROM unnest(?::bigint[], ?::text[], ?::text[]) "
                                       "AS v(u, e, d)"),
-                       {now, actor.id, actor.email, action, userIds,
-                        Database::postgresArray(recipients), Database::postgresArray(details)});
+                       {now, actor.id, actor.email, action, userIds, recipientArray,
+                        Database::postgresArray(details)});
         !s)
         return s.error();
 

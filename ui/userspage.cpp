@@ -199,7 +199,6 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     auto *notifier = new ChangeNotifier(db, this);
     const auto usersChanged = [this](const QList<qint64> &ids) {
         if (m_model->isLoading()) {
-            m_changedWhileLoading = true;
             m_allChangedWhileLoading = m_allChangedWhileLoading || ids.isEmpty();
             m_idsChangedWhileLoading += ids;
             return;
@@ -259,14 +258,14 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
         } else {
             m_busyDelay->stop();
             updateCount(m_model->rowCount());
-            if (m_changedWhileLoading) {
+            if (m_allChangedWhileLoading || !m_idsChangedWhileLoading.isEmpty()) {
                 // Queued: this runs inside the model's filter change or load.
                 QTimer::singleShot(0, this, [this, usersChanged] {
-                    if (!m_changedWhileLoading || m_model->isLoading())
+                    const bool all = m_allChangedWhileLoading;
+                    if ((!all && m_idsChangedWhileLoading.isEmpty()) || m_model->isLoading())
                         return;
-                    const QList<qint64> ids =
-                        m_allChangedWhileLoading ? QList<qint64>() : m_idsChangedWhileLoading;
-                    m_changedWhileLoading = m_allChangedWhileLoading = false;
+                    const QList<qint64> ids = all ? QList<qint64>() : m_idsChangedWhileLoading;
+                    m_allChangedWhileLoading = false;
                     m_idsChangedWhileLoading.clear();
                     usersChanged(ids);
                 });

@@ -10,11 +10,10 @@
 
 #include <QHash>
 #include <QPointer>
-
 #include <QWidget>
-#include <optional>
 
 #include <functional>
+#include <optional>
 
 class QComboBox;
 class QLabel;
@@ -112,8 +111,8 @@ private:
     QTimer *m_busyDelay; // "Searching…"/"Loading…" in the count label when a read takes a while
     // The view whose columns are on show: they change when its rows arrive, not with the combo.
     std::optional<UserView> m_columnsView;
-    // Other consoles' changes that arrived while rows were being read (applied after).
-    bool m_changedWhileLoading = false;
+    // Other consoles' changes that arrived while rows were being read (applied after): these
+    // users, or with m_allChangedWhileLoading whatever is on show and the count.
     bool m_allChangedWhileLoading = false;
     QList<qint64> m_idsChangedWhileLoading;
     QPointer<QMenu> m_menu;
