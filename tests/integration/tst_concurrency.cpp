@@ -3,6 +3,11 @@
 //   invitation per round, never two open ones, the loser told about the cooldown (exit 3);
 // - two `rosterctl outbox deliver` draining 2,000 queued invitations into aiosmtpd: 2,000
 //   delivered, no Message-ID twice.
+// Issue 13 point 3, "never sends a message twice":
+// - a live, slow delivery run (aiosmtpd holds its second message) and, beside it, a run whose
+//   clock is 20 minutes ahead (faketime): the fast clock takes none of the live run's claims;
+// - a delivery killed (SIGKILL) after N accepted messages, then a new run: every Message-ID
+//   arrives once, except at most the one in flight.
 // Runs on the engine named by ROSTER_TEST_ENGINE (CTest runs it on SQLite and PostgreSQL).
 #include "../smtp/smtptestservers.h"
 #include "app/orgsettings.h"
@@ -10,6 +15,8 @@
 #include "testsupport.h"
 
 #include <QElapsedTimer>
+#include <QFile>
+#include <QHash>
 #include <QJsonArray>
 #include <QProcess>
 #include <QRegularExpression>
@@ -69,6 +76,65 @@ class TestConcurrency : public QObject
 {
     Q_OBJECT
     std::unique_ptr<TestOrg> org;
+
+    // `count` unconfirmed users, each with one queued invitation mail.
+    bool queueInvitations(int count)
+    {
+        QList<qint64> ids;
+        {
+            Transaction tx(org->db());
+            if (!tx.status())
+                return false;
+            QSqlQuery q =
+                org->db().prepare(QStringLiteral("INSERT INTO users (kind, email, email_key, name, "
+                                                 "name_key, profile_id, active, created_at, "
+                                                 "updated_at) VALUES ('crm', ?, ?, ?, ?, (SELECT "
+                                                 "id FROM profiles WHERE name = 'Standard'), 1, "
+                                                 "?, ?) RETURNING id"));
+            for (int i = 0; i < count; ++i) {
+                const QString email =
+                    QStringLiteral("user%1@acme.example").arg(i, 4, 10, QLatin1Char('0'));
+                const QString name = QStringLiteral("User %1").arg(i);
+                for (const QVariant &v : QVariantList{email, email, name, name.toLower(),
+                                                      org->clock().nowMs(), org->clock().nowMs()})
+                    q.addBindValue(v);
+                if (!org->db().exec(q) || !q.next())
+                    return false;
+                ids.append(q.value(0).toLongLong());
+                q.finish();
+            }
+            if (!tx.commit())
+                return false;
+        }
+        UserService service(org->db(), org->clock(), org->adminId());
+        auto queued = service.reinviteMany(ids);
+        return queued && queued->invited.size() == count;
+    }
+
+    bool configureSmtp(quint16 port)
+    {
+        auto conf = rosterctl({QStringLiteral("mail"), QStringLiteral("configure"),
+                               QStringLiteral("--transport"), QStringLiteral("smtp"),
+                               QStringLiteral("--host"), QStringLiteral("127.0.0.1"),
+                               QStringLiteral("--port"), QString::number(port),
+                               QStringLiteral("--security"), QStringLiteral("none"),
+                               QStringLiteral("--from"), QStringLiteral("invites@acme.example")},
+                              {}, org->rosterctlEnvironment());
+        if (conf.exitCode != 0)
+            qWarning().noquote() << conf.err;
+        return conf.exitCode == 0;
+    }
+
+    // How many times each Message-ID reached the server.
+    static QHash<QString, int> messageIdCounts(const QList<StoredMessage> &messages)
+    {
+        static const QRegularExpression idHeader(
+            QStringLiteral("(?mi)^Message-ID:\\s*(<[^>\\r\\n]+>)"));
+        QHash<QString, int> counts;
+        for (const StoredMessage &m : messages)
+            ++counts[idHeader.match(QString::fromUtf8(m.data)).captured(1)];
+        return counts;
+    }
 
 private slots:
     void init()
@@ -288,6 +354,100 @@ private slots:
         QCOMPARE(
             org->scalar(QStringLiteral("SELECT count(*) FROM users WHERE mail_state = 'sent'")),
             total);
+    }
+
+    void fastClockLeavesALiveRunsClaims()
+    {
+        constexpr int total = 20;
+        QVERIFY(queueInvitations(total));
+        AiosmtpdServer server;
+        QString error;
+        // The first connection's second message waits until the test releases it.
+        QVERIFY2(server.start({QStringLiteral("--hold-after"), QStringLiteral("1")}, &error),
+                 qPrintable(error));
+        QVERIFY(configureSmtp(server.port()));
+
+        QProcess live;
+        live.setProcessEnvironment(org->rosterctlEnvironment());
+        live.start(qEnvironmentVariable("ROSTERCTL"),
+                   {QStringLiteral("outbox"), QStringLiteral("deliver")});
+        QVERIFY(live.waitForStarted(10000));
+        live.closeWriteChannel();
+        // The live run has claimed everything and is held in its second message.
+        QVERIFY(QTest::qWaitFor([&] { return server.messages().size() == 1; }, 60000));
+
+        // A second machine whose clock is 20 minutes ahead.
+        QProcess ahead;
+        ahead.setProcessEnvironment(org->rosterctlEnvironment());
+        ahead.start(QStringLiteral("faketime"),
+                    {QStringLiteral("-f"), QStringLiteral("+20m"),
+                     qEnvironmentVariable("ROSTERCTL"), QStringLiteral("outbox"),
+                     QStringLiteral("deliver")});
+        QVERIFY(ahead.waitForStarted(10000));
+        ahead.closeWriteChannel();
+        QVERIFY(ahead.waitForFinished(120000));
+        const QString aheadOut = QString::fromUtf8(ahead.readAllStandardOutput());
+        const QString aheadErr = QString::fromUtf8(ahead.readAllStandardError());
+        QVERIFY2(ahead.exitStatus() == QProcess::NormalExit && ahead.exitCode() == 0,
+                 qPrintable(aheadErr));
+
+        QFile release(server.dir() + QStringLiteral("/release"));
+        QVERIFY(release.open(QIODevice::WriteOnly));
+        release.close();
+        QVERIFY(live.waitForFinished(120000));
+        const QString liveOut = QString::fromUtf8(live.readAllStandardOutput());
+        QVERIFY2(live.exitStatus() == QProcess::NormalExit && live.exitCode() == 0,
+                 qPrintable(QString::fromUtf8(live.readAllStandardError())));
+
+        const auto counts = messageIdCounts(server.messages());
+        for (auto it = counts.cbegin(); it != counts.cend(); ++it)
+            QVERIFY2(it.value() == 1,
+                     qPrintable(QStringLiteral("%1 arrived %2 times; the run ahead said:\n%3%4")
+                                    .arg(it.key())
+                                    .arg(it.value())
+                                    .arg(aheadOut, aheadErr)));
+        QCOMPARE(counts.size(), total);
+        QCOMPARE(liveOut.count(QRegularExpression(QStringLiteral("(?m)^sent "))), total);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sent'")),
+                 total);
+    }
+
+    void killedRunResendsAtMostTheOneInFlight()
+    {
+        constexpr int total = 20;
+        constexpr int accepted = 5;
+        QVERIFY(queueInvitations(total));
+        AiosmtpdServer server;
+        QString error;
+        QVERIFY2(server.start({QStringLiteral("--hold-after"), QString::number(accepted)}, &error),
+                 qPrintable(error));
+        QVERIFY(configureSmtp(server.port()));
+
+        QProcess first;
+        first.setProcessEnvironment(org->rosterctlEnvironment());
+        first.start(qEnvironmentVariable("ROSTERCTL"),
+                    {QStringLiteral("outbox"), QStringLiteral("deliver")});
+        QVERIFY(first.waitForStarted(10000));
+        first.closeWriteChannel();
+        // Killed after `accepted` messages got their 250, while the next one is on the wire.
+        QVERIFY(QTest::qWaitFor([&] { return server.messages().size() == accepted; }, 60000));
+        first.kill(); // SIGKILL
+        QVERIFY(first.waitForFinished(10000));
+
+        auto again = rosterctl({QStringLiteral("outbox"), QStringLiteral("deliver")}, {},
+                               org->rosterctlEnvironment());
+        QVERIFY2(again.exitCode == 0, qPrintable(again.err));
+
+        const auto counts = messageIdCounts(server.messages());
+        QCOMPARE(counts.size(), total);
+        int twice = 0;
+        for (auto it = counts.cbegin(); it != counts.cend(); ++it) {
+            QVERIFY2(it.value() <= 2, qPrintable(it.key()));
+            twice += it.value() - 1;
+        }
+        QVERIFY2(twice <= 1, qPrintable(QStringLiteral("%1 messages arrived twice").arg(twice)));
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sent'")),
+                 total);
     }
 };
 

@@ -36,6 +36,7 @@ public:
     ~AiosmtpdServer();
     bool start(const QStringList &args, QString *error);
     quint16 port() const { return m_port; }
+    QString dir() const { return m_dir.path(); } // where it stores (and looks for "release")
     QList<StoredMessage> messages() const;
     void stop();
 

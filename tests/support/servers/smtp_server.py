@@ -8,7 +8,9 @@ session was encrypted / authenticated). Stops on SIGTERM or when stdin closes.
 
 Modes: plain (default), --starttls (offer STARTTLS, require it before MAIL), --tls (implicit
 TLS). --auth USER:PASS requires AUTH (PLAIN and LOGIN, or only --auth-mechs). Faults on
-demand: --rcpt-reply ADDR=REPLY, --data-reply SUBSTRING=REPLY.
+demand: --rcpt-reply ADDR=REPLY, --data-reply SUBSTRING=REPLY. A slow server on demand:
+--hold-after N holds the reply to the final dot of connection 1's message N+1 (and stores nothing
+of it) until a file named "release" appears in --dir; the other connections are not held.
 """
 import argparse
 import asyncio
@@ -35,6 +37,7 @@ def main():
     p.add_argument("--auth-plaintext", action="store_true", help="allow AUTH without STARTTLS")
     p.add_argument("--rcpt-reply", action="append", default=[])
     p.add_argument("--data-reply", action="append", default=[])
+    p.add_argument("--hold-after", type=int, default=-1)
     a = p.parse_args()
 
     os.makedirs(a.dir, exist_ok=True)
@@ -56,6 +59,12 @@ def main():
 
         async def handle_DATA(self, server, session, envelope):
             data = envelope.original_content or b""
+            if a.hold_after >= 0 and server.connection_number == 1:
+                server.roster_count = getattr(server, "roster_count", 0) + 1
+                if server.roster_count == a.hold_after + 1:
+                    release = os.path.join(a.dir, "release")
+                    while not os.path.exists(release):
+                        await asyncio.sleep(0.02)
             for needle, reply in data_replies:
                 if needle.encode() in data:
                     return reply
