@@ -18,6 +18,7 @@
 
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <unistd.h>
 
@@ -37,6 +38,33 @@ QString marks(qsizetype n)
     for (qsizetype i = 0; i < n; ++i)
         m += i ? QStringLiteral(",?") : QStringLiteral("?");
     return m;
+}
+
+qint64 steadyMs()
+{
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::steady_clock::now().time_since_epoch())
+        .count();
+}
+
+// A live sender renews its lease at most this often.
+constexpr qint64 heartbeatMs = 60 * 1000;
+
+// claimed_by: "host:pid" (before version 5 of this file's scheme) or "host:pid:key".
+struct Claimer
+{
+    QString host;
+    qint64 pid = 0;
+    qint64 key = 0;
+};
+
+Claimer parseClaimer(const QString &by)
+{
+    Claimer c;
+    c.host = by.section(u':', 0, 0);
+    c.pid = by.section(u':', 1, 1).toLongLong();
+    c.key = by.section(u':', 2, 2).toLongLong();
+    return c;
 }
 } // namespace
 
@@ -74,7 +102,60 @@ struct Outbox::Claimed
     qint64 createdAt = 0;
 };
 
-Outbox::Outbox(Database &db, const Clock &clock) : m_db(db), m_clock(clock) {}
+Outbox::Outbox(Database &db, const Clock &clock) : m_db(db), m_clock(clock)
+{
+    // Positive and never 0: 0 reads as "no key" in an older claim.
+    m_key = qint64(QRandomGenerator::system()->generate64() & 0x3fffffffffffffffULL) | 1;
+    m_claimer = workerName() + u':' + QString::number(m_key);
+}
+
+Outbox::~Outbox()
+{
+    // Every claim of this Outbox has its result by now (or was left by an error): release the
+    // lock, so that what is left can be recovered by the others.
+    for (; m_locks > 0; --m_locks) {
+        QSqlQuery q = m_db.prepare(QStringLiteral("SELECT pg_advisory_unlock(?)"));
+        q.addBindValue(m_key);
+        if (!m_db.exec(q))
+            break;
+    }
+}
+
+QString Outbox::dbNow() const
+{
+    // The database's own clock, in ms since the epoch: the same for every machine on
+    // PostgreSQL. SQLite's is the host's that holds the file.
+    return m_db.dialect() == Dialect::Postgres
+               ? QStringLiteral("CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)")
+               : QStringLiteral("CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)");
+}
+
+Status Outbox::holdLock()
+{
+    if (m_db.dialect() != Dialect::Postgres)
+        return ok();
+    // Taken before each claim: a connection that was re-made has lost the earlier one. Session
+    // locks count, the destructor releases as many as were taken.
+    QSqlQuery q = m_db.prepare(QStringLiteral("SELECT pg_advisory_lock(?)"));
+    q.addBindValue(m_key);
+    if (Status s = m_db.exec(q); !s)
+        return s;
+    ++m_locks;
+    return ok();
+}
+
+void Outbox::heartbeat()
+{
+    const qint64 now = steadyMs();
+    if (now - m_lastBeat < heartbeatMs)
+        return;
+    m_lastBeat = now;
+    QSqlQuery q = m_db.prepare(QStringLiteral("UPDATE outbox SET claimed_at = ") + dbNow() +
+                               QStringLiteral(" WHERE state = 'sending' AND claimed_by = ?"));
+    q.addBindValue(m_claimer);
+    if (Status s = m_db.exec(q); !s)
+        qCWarning(lcOutbox) << "could not renew the claims:" << s.error().message;
+}
 
 qint64 Outbox::retryDelayMs(int failedAttempts)
 {
@@ -161,47 +242,94 @@ Result<qint64> Outbox::countDue() const
 
 Status Outbox::recoverStaleClaims()
 {
-    const qint64 now = m_clock.nowMs();
-    QSqlQuery q = m_db.prepare(
-        QStringLiteral("SELECT id, claimed_by, claimed_at FROM outbox WHERE state = 'sending'"));
-    if (Status s = m_db.exec(q); !s)
-        return s;
-    const QString host = QSysInfo::machineHostName();
-    QList<qint64> stale;
-    while (q.next()) {
-        const QString by = q.value(1).toString();
-        const qint64 at = q.value(2).toLongLong();
-        bool dead = at < now - staleClaimMs;
-        if (!dead && by.section(u':', 0, 0) == host) {
-            const qint64 pid = by.section(u':', 1, 1).toLongLong();
-            dead = pid > 0 && pid != QCoreApplication::applicationPid() &&
-                   ::kill(pid_t(pid), 0) == -1 && errno == ESRCH;
-        }
-        if (dead)
-            stale.append(q.value(0).toLongLong());
-    }
-    q.finish();
-    if (stale.isEmpty())
-        return ok();
     Transaction tx(m_db);
     if (!tx.status())
         return tx.status();
-    QSqlQuery u =
-        m_db.prepare(QStringLiteral("UPDATE outbox SET state = 'queued', claimed_by = NULL "
-                                    "WHERE state = 'sending' AND id IN (") +
-                     marks(stale.size()) + u')');
-    for (qint64 id : stale)
-        u.addBindValue(id);
-    if (Status s = m_db.exec(u); !s)
+    const bool pg = m_db.dialect() == Dialect::Postgres;
+    QSqlQuery q = m_db.prepare(QStringLiteral("SELECT claimed_by, max(claimed_at), ") + dbNow() +
+                               QStringLiteral(" FROM outbox WHERE state = 'sending' GROUP BY "
+                                              "claimed_by"));
+    if (Status s = m_db.exec(q); !s)
         return s;
-    qCInfo(lcOutbox) << "re-queued" << stale.size()
-                     << "messages left in flight by a stopped sender";
-    return tx.commit();
+    const QString host = QSysInfo::machineHostName();
+    const qint64 myPid = QCoreApplication::applicationPid();
+    struct Dead
+    {
+        QString by;
+        bool byLease = false;
+    };
+    QList<QPair<QString, qint64>> claimers; // claimed_by, last heartbeat
+    qint64 dbNowMs = 0;
+    while (q.next()) {
+        claimers.append({q.value(0).toString(), q.value(1).toLongLong()});
+        dbNowMs = q.value(2).toLongLong();
+    }
+    q.finish();
+    QList<Dead> dead;
+    QList<qint64> unlock; // advisory locks taken here to prove their owner gone
+    for (const auto &[by, lastBeat] : claimers) {
+        if (by == m_claimer)
+            continue;
+        const Claimer c = parseClaimer(by);
+        if (c.host == host) {
+            if (c.pid == myPid)
+                continue; // another Outbox of this process: alive
+            if (c.pid > 0 && ::kill(pid_t(c.pid), 0) == -1 && errno == ESRCH) {
+                dead.append({by, false});
+                continue;
+            }
+        }
+        if (pg && c.key > 0) {
+            // Its owner holds this lock on its own connection for as long as it sends.
+            QSqlQuery l = m_db.prepare(QStringLiteral("SELECT pg_try_advisory_lock(?)"));
+            l.addBindValue(c.key);
+            if (Status s = m_db.exec(l); !s)
+                return s;
+            if (l.next() && l.value(0).toBool()) {
+                unlock.append(c.key);
+                dead.append({by, false});
+            }
+            continue;
+        }
+        if (c.host == host)
+            continue; // its process is alive
+        // Another host, and nothing to ask it: its lease, on the database's clock.
+        if (lastBeat < dbNowMs - staleClaimMs)
+            dead.append({by, true});
+    }
+    qsizetype requeued = 0;
+    for (const Dead &d : dead) {
+        // Asked again as it is changed: only that claimer's rows still in flight, and for a
+        // lease only when it still ran out (no heartbeat came in between).
+        QString sql = QStringLiteral("UPDATE outbox SET state = 'queued', claimed_by = NULL "
+                                     "WHERE state = 'sending' AND claimed_by = ?");
+        if (d.byLease)
+            sql += QStringLiteral(" AND claimed_at < ") + dbNow() + QStringLiteral(" - ?");
+        QSqlQuery u = m_db.prepare(sql);
+        u.addBindValue(d.by);
+        if (d.byLease)
+            u.addBindValue(staleClaimMs);
+        if (Status s = m_db.exec(u); !s)
+            return s;
+        requeued += std::max(0, u.numRowsAffected());
+    }
+    Status committed = dead.isEmpty() ? ok() : tx.commit();
+    for (qint64 key : unlock) {
+        QSqlQuery l = m_db.prepare(QStringLiteral("SELECT pg_advisory_unlock(?)"));
+        l.addBindValue(key);
+        (void)m_db.exec(l);
+    }
+    if (committed && requeued)
+        qCInfo(lcOutbox) << "re-queued" << requeued
+                         << "messages left in flight by a stopped sender";
+    return committed;
 }
 
 Result<QList<Outbox::Claimed>> Outbox::claim(int max, const QList<qint64> &onlyIds)
 {
     const qint64 now = m_clock.nowMs();
+    if (Status s = holdLock(); !s)
+        return s.error();
     Transaction tx(m_db);
     if (!tx.status())
         return tx.status().error();
@@ -216,13 +344,11 @@ Result<QList<Outbox::Claimed>> Outbox::claim(int max, const QList<qint64> &onlyI
     if (m_db.dialect() == Dialect::Postgres)
         inner += QStringLiteral(" FOR UPDATE SKIP LOCKED");
     QSqlQuery q = m_db.prepare(
-        QStringLiteral("UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ?, "
-                       "attempts = attempts + 1 WHERE id IN (") +
-        inner +
+        QStringLiteral("UPDATE outbox SET state = 'sending', claimed_by = ?, claimed_at = ") +
+        dbNow() + QStringLiteral(", attempts = attempts + 1 WHERE id IN (") + inner +
         QStringLiteral(") RETURNING id, kind, user_id, recipient, message_id, payload, "
                        "sealed_token, attempts, created_at"));
-    q.addBindValue(workerName());
-    q.addBindValue(now);
+    q.addBindValue(m_claimer);
     q.addBindValue(now);
     for (qint64 id : onlyIds)
         q.addBindValue(id);
@@ -283,10 +409,18 @@ Status Outbox::record(const Claimed &c, const DeliveryResult &r, DeliveryReport 
     q.addBindValue(state == u"sent" ? QVariant(now) : QVariant(QMetaType(QMetaType::LongLong)));
     q.addBindValue(final ? 1 : 0);
     q.addBindValue(c.id);
-    q.addBindValue(workerName());
+    q.addBindValue(m_claimer);
     if (Status s = m_db.exec(q); !s)
         return s;
-    if (c.userId) {
+    const bool lost = q.numRowsAffected() == 0;
+    if (lost) {
+        // Another sender took this message back (it judged this one dead): its state is
+        // theirs now, and the mail may go out twice. Say so; overwrite nothing.
+        qCWarning(lcOutbox).noquote()
+            << "the claim on outbox message" << c.id << QString::fromLatin1(c.messageId)
+            << "was lost before its result" << state << "was written; it may arrive twice";
+    }
+    if (c.userId && !lost) {
         QSqlQuery u = m_db.prepare(QStringLiteral(
             "UPDATE users SET mail_state = ?, mail_reply = ? WHERE id = ? AND last_outbox_id = ?"));
         u.addBindValue(state);
@@ -304,7 +438,24 @@ Status Outbox::record(const Claimed &c, const DeliveryResult &r, DeliveryReport 
         report->reply = r.reply;
         report->connectionError = r.connectionError;
         report->nextAttemptAt = state == u"deferred" ? next : 0;
+        report->claimLost = lost;
     }
+    return ok();
+}
+
+Status Outbox::recordNow(const Claimed &c, const DeliveryResult &r, DeliveryReport *report)
+{
+    Transaction tx(m_db);
+    if (!tx.status())
+        return tx.status();
+    if (Status s = record(c, r, report); !s)
+        return s;
+    if (c.userId && !report->claimLost)
+        if (Status s = notifyUsersChanged(m_db, {c.userId}); !s)
+            return s;
+    if (Status s = tx.commit(); !s)
+        return s;
+    heartbeat();
     return ok();
 }
 
@@ -322,7 +473,6 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             break;
         QList<OutgoingMessage> messages;
         QList<Claimed> sending;
-        QList<QPair<Claimed, DeliveryResult>> results;
         for (const Claimed &c : claimed.value()) {
             const QJsonObject p = QJsonDocument::fromJson(c.payload.toUtf8()).object();
             QString error;
@@ -375,7 +525,10 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
                 r.outcome = keyMissing ? DeliveryResult::Outcome::Temporary
                                        : DeliveryResult::Outcome::Permanent;
                 r.reply = error.isEmpty() ? tr("The message could not be built.") : error;
-                results.append({c, r});
+                DeliveryReport report;
+                if (Status s = recordNow(c, r, &report); !s)
+                    return s.error();
+                reports.append(report);
                 continue;
             }
             OutgoingMessage msg;
@@ -388,8 +541,33 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             sending.append(c);
         }
         bool connectionLost = false;
+        bool claimLost = false;
+        Status failure = ok();
+        // Each result is written the moment the transport has it (after the server's 250), not
+        // after the batch: a crash then resends at most the message in flight.
+        QList<bool> done(sending.size(), false);
+        auto take = [&](qsizetype i, const DeliveryResult &r) {
+            if (i < 0 || i >= sending.size() || done.at(i))
+                return;
+            done[i] = true;
+            connectionLost = connectionLost || r.connectionError;
+            if (!failure)
+                return; // the database failed: leave the rest claimed, to be recovered
+            DeliveryReport report;
+            failure = recordNow(sending.at(i), r, &report);
+            if (!failure)
+                return;
+            reports.append(report);
+            claimLost = claimLost || report.claimLost;
+        };
         if (!messages.isEmpty()) {
+            transport.setResultHandler([&](qsizetype i, const DeliveryResult &r) {
+                take(i, r);
+                // Stop sending when the database failed or this run's claims were taken.
+                return failure.ok() && !claimLost;
+            });
             const QList<DeliveryResult> delivered = transport.deliver(messages);
+            transport.setResultHandler({});
             for (qsizetype i = 0; i < sending.size(); ++i) {
                 DeliveryResult r;
                 if (i < delivered.size()) {
@@ -398,28 +576,12 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
                     r.outcome = DeliveryResult::Outcome::Temporary;
                     r.reply = tr("The mail transport gave no result for this message.");
                 }
-                connectionLost = connectionLost || r.connectionError;
-                results.append({sending.at(i), r});
+                take(i, r);
             }
         }
-        Transaction tx(m_db);
-        if (!tx.status())
-            return tx.status().error();
-        QList<qint64> changedUsers; // their rows show the mail's state
-        for (const auto &[c, r] : results) {
-            DeliveryReport report;
-            if (Status s = record(c, r, &report); !s)
-                return s.error();
-            reports.append(report);
-            if (c.userId)
-                changedUsers.append(c.userId);
-        }
-        if (!changedUsers.isEmpty())
-            if (Status s = notifyUsersChanged(m_db, changedUsers); !s)
-                return s.error();
-        if (Status s = tx.commit(); !s)
-            return s.error();
-        if (connectionLost)
+        if (!failure)
+            return failure.error();
+        if (connectionLost || claimLost)
             break;
     }
     return reports;

@@ -43,11 +43,21 @@ struct DeliveryReport
     QString reply;
     bool connectionError = false;
     qint64 nextAttemptAt = 0;
+    // The message's claim was no longer this run's when its result came (another sender judged
+    // this one dead and took it): the result was not written, and the message may arrive twice.
+    bool claimLost = false;
 };
 
 // SPEC §3: queued → sent | deferred (retry at next_attempt_at) | failed. Rows are claimed
 // atomically (state 'sending', with the claimer's name) before they are sent, so two processes
 // never send one message, and a crash leaves them to be retried with the same Message-ID.
+//
+// A claim is taken back only from a sender known to be dead, never by reading a clock against
+// another machine's: on one host, its process is gone; on PostgreSQL, the session-level advisory
+// lock its Outbox holds on its own connection (key in claimed_by) is free; otherwise (an older
+// version's claim, or SQLite on another host) its lease ran out: staleClaimMs without a
+// heartbeat, both measured by the database's clock. Each result is written (in a transaction of
+// its own) as soon as the transport has it, so a crash resends at most the message in flight.
 class Outbox
 {
 public:
@@ -57,11 +67,15 @@ public:
     static constexpr qint64 staleClaimMs = 15 * 60 * 1000;
 
     Outbox(Database &db, const Clock &clock);
+    ~Outbox();
+    Outbox(const Outbox &) = delete;
+    Outbox &operator=(const Outbox &) = delete;
 
     // The wait before attempt n+1 after n failed attempts: 1 min doubling, capped at 1 h.
     static qint64 retryDelayMs(int failedAttempts);
-    // This process's name in claimed_by.
+    // This process's name ("host:pid"); claimed_by is this name, then ':' and this Outbox's key.
     static QString workerName();
+    QString claimerName() const { return m_claimer; }
 
     Result<qint64> enqueueTest(const OrgSettings &settings, const QString &to);
     Result<QList<OutboxEntry>> list(const QString &state = {}, int limit = 1000) const;
@@ -71,8 +85,7 @@ public:
     Result<QList<DeliveryReport>> deliverDue(MailTransport &transport, const Sealer &sealer,
                                              int batchSize = 200,
                                              const QList<qint64> &onlyIds = {});
-    // Messages in 'sending' whose claimer died (same host, process gone) or went quiet for
-    // staleClaimMs go back to the queue.
+    // Messages in 'sending' whose claimer is known dead (see above) go back to the queue.
     Status recoverStaleClaims();
     Result<qint64> countDue() const;
 
@@ -80,9 +93,18 @@ private:
     struct Claimed;
     Result<QList<Claimed>> claim(int max, const QList<qint64> &onlyIds);
     Status record(const Claimed &c, const DeliveryResult &r, DeliveryReport *report);
+    // Writes one result in a transaction of its own, with the users' change notice.
+    Status recordNow(const Claimed &c, const DeliveryResult &r, DeliveryReport *report);
+    Status holdLock();
+    void heartbeat();
+    QString dbNow() const;
 
     Database &m_db;
     const Clock &m_clock;
+    qint64 m_key = 0;
+    QString m_claimer;
+    int m_locks = 0; // times this connection took the advisory lock (PostgreSQL)
+    qint64 m_lastBeat = 0;
 };
 
 } // namespace roster

@@ -80,6 +80,8 @@ QList<DeliveryResult> FileTransport::deliver(const QList<OutgoingMessage> &messa
         result.outcome = DeliveryResult::Outcome::Sent;
         result.reply = tr("Written to %1").arg(QDir::toNativeSeparators(path));
         results.append(result);
+        if (!reportResult(results.size() - 1, result))
+            folderProblem = tr("The delivery was stopped.");
     }
     return results;
 }

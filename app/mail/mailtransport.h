@@ -4,6 +4,8 @@
 #include <QList>
 #include <QString>
 
+#include <functional>
+
 namespace roster {
 
 // One message ready for the wire: the outbox renders it, a transport carries it.
@@ -35,6 +37,24 @@ public:
     virtual ~MailTransport() = default;
     // One result per message, in the same order.
     virtual QList<DeliveryResult> deliver(const QList<OutgoingMessage> &messages) = 0;
+
+    // Called with each message's result as soon as it is known (the server's reply to the final
+    // dot), before deliver() returns and on the thread that called it, so that the outbox records
+    // it at once: a crash then resends at most the message in flight. Returning false asks the
+    // transport to stop: what is not yet sent gets a Temporary result. A transport that never
+    // calls it is fine: its results are recorded when deliver() returns.
+    using ResultHandler = std::function<bool(qsizetype index, const DeliveryResult &result)>;
+    void setResultHandler(ResultHandler handler) { m_onResult = std::move(handler); }
+
+protected:
+    // For transports: hands one result to the handler; false means stop.
+    bool reportResult(qsizetype index, const DeliveryResult &result) const
+    {
+        return !m_onResult || m_onResult(index, result);
+    }
+
+private:
+    ResultHandler m_onResult;
 };
 
 } // namespace roster

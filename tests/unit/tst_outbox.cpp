@@ -7,6 +7,7 @@
 #include "testsupport.h"
 
 #include <QSqlQuery>
+#include <QSysInfo>
 #include <QTest>
 
 using namespace roster;
@@ -221,19 +222,100 @@ private slots:
         QCOMPARE(state(id), QStringLiteral("sent"));
     }
 
+    // The lease is measured by the database's clock: a process clock a day ahead takes nothing.
     void quietClaimsOfAnotherHostWaitForTheStaleTimeout()
     {
         const qint64 id = org->addUnconfirmedUser(QStringLiteral("h@acme.example"));
-        QVERIFY(org->db().exec(
-            QStringLiteral(
-                "UPDATE outbox SET state = 'sending', claimed_by = 'elsewhere:1', claimed_at = %1")
-                .arg(org->clock().nowMs())));
+        const QString dbNow =
+            org->engine() == u"postgresql"
+                ? QStringLiteral("CAST(extract(epoch FROM clock_timestamp()) * 1000 AS BIGINT)")
+                : QStringLiteral("CAST((julianday('now') - 2440587.5) * 86400000.0 AS INTEGER)");
+        QVERIFY(org->db().exec(QStringLiteral("UPDATE outbox SET state = 'sending', claimed_by = "
+                                              "'elsewhere:1', claimed_at = %1 - %2")
+                                   .arg(dbNow)
+                                   .arg(Outbox::staleClaimMs - 60000)));
         ScriptedTransport t;
         Outbox outbox(org->db(), org->clock());
         QCOMPARE(outbox.deliverDue(t, sealer())->size(), 0);
-        org->clock().advance(Outbox::staleClaimMs + 1);
+        org->clock().advanceDays(1);
+        QCOMPARE(outbox.deliverDue(t, sealer())->size(), 0);
+        QVERIFY(org->db().exec(QStringLiteral("UPDATE outbox SET claimed_at = %1 - %2")
+                                   .arg(dbNow)
+                                   .arg(Outbox::staleClaimMs + 1000)));
         QCOMPARE(outbox.deliverDue(t, sealer())->size(), 1);
         QCOMPARE(state(id), QStringLiteral("sent"));
+    }
+
+    // A result whose claim another sender took back is not written over theirs, and is reported.
+    void aLostClaimIsReportedNotOverwritten()
+    {
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("l@acme.example"));
+        ScriptedTransport inner;
+        struct Taking final : MailTransport
+        {
+            ScriptedTransport *inner;
+            std::function<void()> during;
+            QList<DeliveryResult> deliver(const QList<OutgoingMessage> &m) override
+            {
+                during();
+                return inner->deliver(m);
+            }
+        } taking;
+        taking.inner = &inner;
+        taking.during = [&] {
+            QVERIFY(org->db().exec(QStringLiteral(
+                "UPDATE outbox SET claimed_by = 'elsewhere:2:7' WHERE state = 'sending'")));
+        };
+        Outbox outbox(org->db(), org->clock());
+        auto r = outbox.deliverDue(taking, sealer());
+        QVERIFY(r);
+        QCOMPARE(r->size(), 1);
+        QVERIFY(r->first().claimLost);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sending' "
+                                            "AND claimed_by = 'elsewhere:2:7' AND user_id = ?"),
+                             {id}),
+                 1);
+    }
+
+    // A claim whose owner still holds its lock (PostgreSQL) or process (this host) is kept,
+    // however old it looks.
+    void aLiveClaimIsKeptHoweverOld()
+    {
+        org->addUnconfirmedUser(QStringLiteral("k@acme.example"));
+        auto second = Database::open(org->location(), Database::OpenMode::MustExist);
+        QVERIFY(second);
+        Outbox owner(*second.value(), org->clock());
+        struct Holding final : MailTransport
+        {
+            std::function<void()> during;
+            QList<DeliveryResult> deliver(const QList<OutgoingMessage> &m) override
+            {
+                during();
+                DeliveryResult r;
+                r.outcome = DeliveryResult::Outcome::Sent;
+                r.reply = QStringLiteral("250 ok");
+                return QList<DeliveryResult>(m.size(), r);
+            }
+        } holding;
+        ScriptedTransport other;
+        holding.during = [&] {
+            // Claimed a day ago by the clock, and from another host by the name.
+            QVERIFY(org->db().exec(
+                QStringLiteral("UPDATE outbox SET claimed_at = claimed_at - 86400000, claimed_by = "
+                               "replace(claimed_by, '%1:', 'elsewhere:') WHERE state = 'sending'")
+                    .arg(QSysInfo::machineHostName())));
+            const bool pg = org->engine() == u"postgresql";
+            Outbox thief(org->db(), org->clock());
+            org->clock().advanceDays(1);
+            auto r = thief.deliverDue(other, sealer());
+            QVERIFY(r);
+            // PostgreSQL asks the owner's lock; SQLite, with a name from another host and no
+            // heartbeat for a day, can only go by the lease.
+            QCOMPARE(r->size(), pg ? 0 : 1);
+        };
+        QVERIFY(owner.deliverDue(holding, sealer()));
+        if (org->engine() == u"postgresql")
+            QCOMPARE(other.seen.size(), 0);
     }
 
     void missingKeyLeavesTheMessageUnsent()
