@@ -242,6 +242,21 @@ Result<qint64> Outbox::countDue() const
 
 Status Outbox::recoverStaleClaims()
 {
+    // Advisory locks taken here to prove their owner gone: released on every way out, once the
+    // transaction has ended, so that nobody else takes those claims in between.
+    struct Unlock
+    {
+        Database &db;
+        QList<qint64> keys;
+        ~Unlock()
+        {
+            for (qint64 key : keys) {
+                QSqlQuery l = db.prepare(QStringLiteral("SELECT pg_advisory_unlock(?)"));
+                l.addBindValue(key);
+                (void)db.exec(l);
+            }
+        }
+    } unlock{m_db, {}};
     Transaction tx(m_db);
     if (!tx.status())
         return tx.status();
@@ -266,7 +281,6 @@ Status Outbox::recoverStaleClaims()
     }
     q.finish();
     QList<Dead> dead;
-    QList<qint64> unlock; // advisory locks taken here to prove their owner gone
     for (const auto &[by, lastBeat] : claimers) {
         if (by == m_claimer)
             continue;
@@ -286,7 +300,7 @@ Status Outbox::recoverStaleClaims()
             if (Status s = m_db.exec(l); !s)
                 return s;
             if (l.next() && l.value(0).toBool()) {
-                unlock.append(c.key);
+                unlock.keys.append(c.key);
                 dead.append({by, false});
             }
             continue;
@@ -314,11 +328,6 @@ Status Outbox::recoverStaleClaims()
         requeued += std::max(0, u.numRowsAffected());
     }
     Status committed = dead.isEmpty() ? ok() : tx.commit();
-    for (qint64 key : unlock) {
-        QSqlQuery l = m_db.prepare(QStringLiteral("SELECT pg_advisory_unlock(?)"));
-        l.addBindValue(key);
-        (void)m_db.exec(l);
-    }
     if (committed && requeued)
         qCInfo(lcOutbox) << "re-queued" << requeued
                          << "messages left in flight by a stopped sender";

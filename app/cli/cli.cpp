@@ -258,6 +258,10 @@ public:
             return fail(reports.error());
         int rc = Done;
         for (const DeliveryReport &r : reports.value()) {
+            if (r.claimLost)
+                errorLine(tr("Another sender took back the message to %1 while this one was "
+                             "sending it, so its result was not saved: it may arrive twice.")
+                              .arg(r.recipient));
             if (r.state == u"sent") {
                 out() << "sent " << r.recipient << Qt::endl;
             } else {
