@@ -18,8 +18,9 @@ public:
     qint64 nowMs() const override;
 };
 
-// The process-wide clock: the system clock, or a fixed offset from it when ROSTER_CLOCK_OFFSET_MS
-// is set (used by the integration tests to run the real rosterctl "7 days later").
+// The process-wide clock: the system clock. In test builds only (CMake option ROSTER_TEST_HOOKS),
+// a fixed offset from it when ROSTER_CLOCK_OFFSET_MS is set, which the integration tests use to
+// run the real rosterctl "7 days later".
 Clock &processClock();
 
 } // namespace roster

@@ -4,6 +4,7 @@
 #include "app/mail/smtp/smtpsettings.h"
 #include "app/mail/smtp/smtptransport.h"
 #include "app/sealer.h"
+#include "models/testhooks.h"
 
 #include <QCoreApplication>
 
@@ -37,12 +38,10 @@ Result<std::unique_ptr<MailTransport>> makeTransport(const OrgSettings &settings
         }
         s.caFile = settings.smtpCaFile;
         s.allowPlainAuth = settings.smtpAllowPlainAuth;
-        bool ok = false;
-        const int timeout = qEnvironmentVariableIntValue("ROSTER_SMTP_TIMEOUT_MS", &ok);
-        if (ok && timeout > 0) {
-            s.connectTimeoutMs = timeout;
-            s.replyTimeoutMs = timeout;
-            s.dataTimeoutMs = timeout;
+        if (const auto timeout = testhooks::smtpTimeoutMs()) { // test builds only
+            s.connectTimeoutMs = *timeout;
+            s.replyTimeoutMs = *timeout;
+            s.dataTimeoutMs = *timeout;
         }
         return std::unique_ptr<MailTransport>(std::make_unique<SmtpTransport>(s));
     }

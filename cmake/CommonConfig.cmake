@@ -10,6 +10,14 @@ target_compile_definitions(roster_strict INTERFACE
   QT_NO_CAST_FROM_BYTEARRAY)
 target_compile_options(roster_strict INTERFACE -Wall -Wextra -Werror)
 
+# Test hooks (models/testhooks.h): environment variables that move the clock and shorten timeouts
+# of the real binaries, for the tests. OFF by default, so that no release build reads them; the
+# debug and asan presets turn it on.
+option(ROSTER_TEST_HOOKS "Let ROSTER_CLOCK_OFFSET_MS and the test timeouts act (test builds only)" OFF)
+if(ROSTER_TEST_HOOKS)
+  target_compile_definitions(roster_strict INTERFACE ROSTER_TEST_HOOKS)
+endif()
+
 option(ROSTER_SANITIZE "Build with AddressSanitizer and UndefinedBehaviorSanitizer" OFF)
 if(ROSTER_SANITIZE)
   target_compile_options(roster_strict INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)

@@ -1,5 +1,7 @@
 #include "models/database.h"
 
+#include "models/testhooks.h"
+
 #include "models/migrations.h"
 
 #include <QAtomicInteger>
@@ -43,9 +45,7 @@ bool looksLikeUrl(const QString &location)
 
 int busyTimeoutMs()
 {
-    bool ok = false;
-    const int v = qEnvironmentVariableIntValue("ROSTER_BUSY_TIMEOUT_MS", &ok);
-    return ok && v >= 0 ? v : 5000;
+    return testhooks::busyTimeoutMs().value_or(5000);
 }
 
 } // namespace
