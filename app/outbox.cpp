@@ -50,7 +50,7 @@ qint64 steadyMs()
 // A live sender renews its lease at most this often.
 constexpr qint64 heartbeatMs = 60 * 1000;
 
-// claimed_by: "host:pid" (before version 5 of this file's scheme) or "host:pid:key".
+// claimed_by: "host:pid:key", or "host:pid" as older versions wrote it.
 struct Claimer
 {
     QString host;
