@@ -19,8 +19,10 @@ namespace roster {
 class OutboxWorker::Runner final : public QObject
 {
 public:
-    Runner(OutboxWorker *owner, QString location, const Clock &clock)
-        : m_owner(owner), m_location(std::move(location)), m_clock(clock)
+    Runner(OutboxWorker *owner, QString location, const Clock &clock,
+           std::shared_ptr<std::atomic_bool> stopping, std::shared_ptr<std::atomic_bool> abort)
+        : m_owner(owner), m_location(std::move(location)), m_clock(clock),
+          m_stopping(std::move(stopping)), m_abort(std::move(abort))
     {}
 
     void startOnThread(int intervalMs)
@@ -32,17 +34,49 @@ public:
         run({}, false);
     }
 
+    // The stop request, answered between runs: a run in progress (e.g. inside the keyring's
+    // wait, which handles events) ends first.
     void stopOnThread()
     {
+        if (m_busy) {
+            m_stopAfterRun = true;
+            return;
+        }
         delete m_timer;
         m_timer = nullptr;
         m_db.reset();
+        QThread::currentThread()->quit();
     }
 
     void run(const QList<qint64> &ids, bool requested)
     {
+        if (m_stopping->load())
+            return;
+        if (m_busy) {
+            // Asked again during a run: once more afterwards, with everything that was asked.
+            m_again = true;
+            m_againRequested = m_againRequested || requested;
+            m_againAll = m_againAll || ids.isEmpty();
+            m_againIds += ids;
+            return;
+        }
+        m_busy = true;
         runOnce(ids, requested);
+        m_busy = false;
         emit m_owner->runFinished();
+        if (m_stopAfterRun) {
+            stopOnThread();
+            return;
+        }
+        if (m_again && !m_stopping->load()) {
+            const QList<qint64> again = m_againAll ? QList<qint64>() : m_againIds;
+            const bool againRequested = m_againRequested;
+            m_again = m_againRequested = m_againAll = false;
+            m_againIds.clear();
+            QMetaObject::invokeMethod(
+                this, [this, again, againRequested] { run(again, againRequested); },
+                Qt::QueuedConnection);
+        }
     }
 
 private:
@@ -118,6 +152,7 @@ private:
             emit m_owner->failed(transport.error().message);
             return;
         }
+        transport.value()->setAbortFlag(m_abort);
         auto reports = outbox.deliverDue(*transport.value(), *m_sealer, 200, ids);
         if (!reports) {
             emit m_owner->failed(reports.error().message);
@@ -155,6 +190,14 @@ private:
     std::unique_ptr<Database> m_db;
     std::optional<Sealer> m_sealer;
     QTimer *m_timer = nullptr;
+    std::shared_ptr<std::atomic_bool> m_stopping;
+    std::shared_ptr<std::atomic_bool> m_abort;
+    bool m_busy = false;
+    bool m_stopAfterRun = false;
+    bool m_again = false;
+    bool m_againRequested = false;
+    bool m_againAll = false;
+    QList<qint64> m_againIds;
 };
 
 OutboxWorker::OutboxWorker(QString location, const Clock &clock, QObject *parent)
@@ -174,7 +217,9 @@ void OutboxWorker::start(int intervalMs)
 {
     if (m_thread.isRunning())
         return;
-    m_runner = new Runner(this, m_location, m_clock);
+    m_stopping = std::make_shared<std::atomic_bool>(false);
+    m_abort = std::make_shared<std::atomic_bool>(false);
+    m_runner = new Runner(this, m_location, m_clock, m_stopping, m_abort);
     m_runner->moveToThread(&m_thread);
     m_thread.start();
     QMetaObject::invokeMethod(
@@ -186,10 +231,16 @@ void OutboxWorker::stop()
 {
     if (!m_thread.isRunning())
         return;
+    // No new run starts from here on; the thread answers the request once the run in progress
+    // (if any) has ended, and closes its connection there.
+    m_stopping->store(true);
     QMetaObject::invokeMethod(
-        m_runner, [r = m_runner] { r->stopOnThread(); }, Qt::BlockingQueuedConnection);
-    m_thread.quit();
-    m_thread.wait();
+        m_runner, [r = m_runner] { r->stopOnThread(); }, Qt::QueuedConnection);
+    if (!m_thread.wait(QDeadlineTimer(stopGraceMs))) {
+        // Still talking to the mail server: abort the session; what it had not sent is deferred.
+        m_abort->store(true);
+        m_thread.wait();
+    }
     // The thread's loop has ended and the runner has no timer left: nothing can reach it now.
     delete m_runner;
     m_runner = nullptr;

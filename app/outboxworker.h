@@ -10,7 +10,9 @@
 #include <QString>
 #include <QThread>
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 
 Q_DECLARE_METATYPE(roster::DeliveryReport)
@@ -22,12 +24,20 @@ namespace roster {
 // and whenever asked. Transports block (MailTransport::deliver), which is why this is a thread and
 // not a timer on the GUI thread. What became of each message, and which users' rows changed, come
 // back as queued signals.
+//
+// One run at a time: a periodic tick or a deliverNow() that arrives while a run is in progress is
+// folded into one more run after it, never started inside it. stop() is a request the thread
+// answers between runs; a run still waiting on the mail server after stopGraceMs is told to give
+// up (its unsent messages are deferred, i.e. kept for a retry), so quitting never waits for a
+// whole SMTP session (issue 13, point 14).
 class OutboxWorker final : public QObject
 {
     Q_OBJECT
 
 public:
     static constexpr int defaultIntervalMs = 30 * 1000;
+    // How long stop() lets a delivery in progress finish before it asks the transport to abort.
+    static constexpr int stopGraceMs = 1500;
 
     // `location` is the database to open on the worker thread (Database::location()); `clock`
     // must be safe to read from another thread and outlive the worker.
@@ -37,7 +47,8 @@ public:
 
     // Starts the thread and the periodic runs (the first at once).
     void start(int intervalMs = defaultIntervalMs);
-    // Finishes the run in progress and stops the thread; the queue stays for the next start.
+    // Stops the thread; the queue stays for the next start. A run in progress gets stopGraceMs
+    // to finish, then its SMTP session is aborted and what it had not sent is deferred.
     void stop();
     bool isRunning() const { return m_thread.isRunning(); }
 
@@ -75,6 +86,9 @@ private:
     const Clock &m_clock;
     QThread m_thread;
     Runner *m_runner = nullptr;
+    // Shared with the runner and its transports: stop() sets them from the GUI thread.
+    std::shared_ptr<std::atomic_bool> m_stopping;
+    std::shared_ptr<std::atomic_bool> m_abort;
     // Set from the GUI thread, read by the runner at each run.
     mutable QMutex m_configLock;
     qint64 m_actorId = 0;

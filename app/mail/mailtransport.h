@@ -4,6 +4,9 @@
 #include <QList>
 #include <QString>
 
+#include <atomic>
+#include <memory>
+
 namespace roster {
 
 // One message ready for the wire: the outbox renders it, a transport carries it.
@@ -35,6 +38,18 @@ public:
     virtual ~MailTransport() = default;
     // One result per message, in the same order.
     virtual QList<DeliveryResult> deliver(const QList<OutgoingMessage> &messages) = 0;
+
+    // A flag another thread sets to make a deliver() in progress give up soon (the console
+    // quitting): the messages without a result get a Temporary one, marked connectionError, so
+    // the outbox keeps them for a retry. Transports that never wait on a network ignore it.
+    void setAbortFlag(std::shared_ptr<const std::atomic_bool> flag) { m_abort = std::move(flag); }
+
+protected:
+    bool abortRequested() const { return m_abort && m_abort->load(); }
+    const std::shared_ptr<const std::atomic_bool> &abortFlag() const { return m_abort; }
+
+private:
+    std::shared_ptr<const std::atomic_bool> m_abort;
 };
 
 } // namespace roster
