@@ -15,7 +15,7 @@ constexpr int mergeMs = 30;
 constexpr qsizetype maxIdsInPayload = 400;
 // How long the destructor waits for the listening thread; one stuck in a reconnect is left to end
 // on its own.
-constexpr int stopWaitMs = 500;
+constexpr int stopWaitMs = 250;
 } // namespace
 
 // The listening connection and its timer, on the notifier's thread: everything here may wait on
