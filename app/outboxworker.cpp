@@ -14,14 +14,20 @@
 
 namespace roster {
 
+struct OutboxWorker::Link
+{
+    QMutex mutex;
+    OutboxWorker *owner = nullptr; // guarded by mutex
+};
+
 // Lives on the worker thread: everything it touches (connection, timer, transport) is created
 // and destroyed there.
 class OutboxWorker::Runner final : public QObject
 {
 public:
-    Runner(OutboxWorker *owner, QString location, const Clock &clock,
+    Runner(std::shared_ptr<Link> link, QString location, const Clock &clock,
            std::shared_ptr<std::atomic_bool> stopping, std::shared_ptr<std::atomic_bool> abort)
-        : m_owner(owner), m_location(std::move(location)), m_clock(clock),
+        : m_link(std::move(link)), m_location(std::move(location)), m_clock(clock),
           m_stopping(std::move(stopping)), m_abort(std::move(abort))
     {}
 
@@ -63,7 +69,7 @@ public:
         m_busy = true;
         runOnce(ids, requested);
         m_busy = false;
-        emit m_owner->runFinished();
+        toOwner([&](OutboxWorker *o) { emit o->runFinished(); });
         if (m_stopAfterRun) {
             stopOnThread();
             return;
@@ -80,41 +86,50 @@ public:
     }
 
 private:
+    // The worker, while it still waits for this thread (a stop that gave up on a run stuck on
+    // the database leaves the runner to finish alone: it then reports to no one).
+    template <typename F> void toOwner(F f)
+    {
+        QMutexLocker lock(&m_link->mutex);
+        if (m_link->owner)
+            f(m_link->owner);
+    }
+
     void runOnce(const QList<qint64> &ids, bool requested)
     {
         if (!m_db) {
             auto db = Database::open(m_location, Database::OpenMode::MustExist);
             if (!db) {
-                emit m_owner->failed(db.error().message);
+                toOwner([&](OutboxWorker *o) { emit o->failed(db.error().message); });
                 return;
             }
             m_db = std::move(db).value();
         } else if (Status s = m_db->reconnectIfNeeded(); !s) {
             // PostgreSQL went away: say so once per run, try again at the next one.
-            emit m_owner->failed(s.error().message);
+            toOwner([&](OutboxWorker *o) { emit o->failed(s.error().message); });
             return;
         }
         qint64 actorId = 0;
         PasswordSource passwordSource;
-        {
-            QMutexLocker lock(&m_owner->m_configLock);
-            actorId = m_owner->m_actorId;
-            passwordSource = m_owner->m_passwordSource;
-        }
+        toOwner([&](OutboxWorker *o) {
+            QMutexLocker lock(&o->m_configLock);
+            actorId = o->m_actorId;
+            passwordSource = o->m_passwordSource;
+        });
         QList<qint64> reminded;
         if (actorId) {
             // Reminders go through the same rules, audit and outbox as a re-invite.
             UserService service(*m_db, m_clock, actorId);
             auto queued = service.sendDueReminders();
             if (!queued) {
-                emit m_owner->failed(queued.error().message);
+                toOwner([&](OutboxWorker *o) { emit o->failed(queued.error().message); });
             } else {
                 for (const InviteOutcome &o : queued.value())
                     reminded.append(o.user.id);
             }
             if (!reminded.isEmpty()) {
-                emit m_owner->remindersQueued(reminded);
-                emit m_owner->usersChanged(reminded);
+                toOwner([&](OutboxWorker *o) { emit o->remindersQueued(reminded); });
+                toOwner([&](OutboxWorker *o) { emit o->usersChanged(reminded); });
             }
         }
         Outbox outbox(*m_db, m_clock);
@@ -122,7 +137,7 @@ private:
             // Periodic runs: do not build a transport (or reach a server) for an empty queue.
             auto due = outbox.countDue();
             if (!due) {
-                emit m_owner->failed(due.error().message);
+                toOwner([&](OutboxWorker *o) { emit o->failed(due.error().message); });
                 return;
             }
             if (due.value() == 0)
@@ -130,13 +145,13 @@ private:
         }
         auto settings = OrgSettings::load(*m_db);
         if (!settings) {
-            emit m_owner->failed(settings.error().message);
+            toOwner([&](OutboxWorker *o) { emit o->failed(settings.error().message); });
             return;
         }
         if (!m_sealer) {
             auto s = Sealer::forDatabase(m_db->databaseId());
             if (!s) {
-                emit m_owner->failed(s.error().message);
+                toOwner([&](OutboxWorker *o) { emit o->failed(s.error().message); });
                 return;
             }
             m_sealer = s.value();
@@ -149,13 +164,13 @@ private:
         }
         auto transport = makeTransport(effective, *m_sealer);
         if (!transport) {
-            emit m_owner->failed(transport.error().message);
+            toOwner([&](OutboxWorker *o) { emit o->failed(transport.error().message); });
             return;
         }
         transport.value()->setAbortFlag(m_abort);
         auto reports = outbox.deliverDue(*transport.value(), *m_sealer, 200, ids);
         if (!reports) {
-            emit m_owner->failed(reports.error().message);
+            toOwner([&](OutboxWorker *o) { emit o->failed(reports.error().message); });
             return;
         }
         if (reports->isEmpty())
@@ -177,14 +192,15 @@ private:
                     nextAttempt ? std::min(nextAttempt, r.nextAttemptAt) : r.nextAttemptAt;
             }
         }
-        emit m_owner->delivered(reports.value());
+        toOwner([&](OutboxWorker *o) { emit o->delivered(reports.value()); });
         if (deferred)
-            emit m_owner->deliveryDeferred(deferred, reply, nextAttempt);
+            toOwner(
+                [&](OutboxWorker *o) { emit o->deliveryDeferred(deferred, reply, nextAttempt); });
         if (!users.isEmpty())
-            emit m_owner->usersChanged(users);
+            toOwner([&](OutboxWorker *o) { emit o->usersChanged(users); });
     }
 
-    OutboxWorker *m_owner;
+    std::shared_ptr<Link> m_link;
     QString m_location;
     const Clock &m_clock;
     std::unique_ptr<Database> m_db;
@@ -205,7 +221,6 @@ OutboxWorker::OutboxWorker(QString location, const Clock &clock, QObject *parent
 {
     qRegisterMetaType<roster::DeliveryReport>();
     qRegisterMetaType<QList<roster::DeliveryReport>>();
-    m_thread.setObjectName(QStringLiteral("roster-outbox"));
 }
 
 OutboxWorker::~OutboxWorker()
@@ -213,36 +228,62 @@ OutboxWorker::~OutboxWorker()
     stop();
 }
 
+bool OutboxWorker::isRunning() const
+{
+    return m_thread && m_thread->isRunning();
+}
+
 void OutboxWorker::start(int intervalMs)
 {
-    if (m_thread.isRunning())
+    if (isRunning())
         return;
     m_stopping = std::make_shared<std::atomic_bool>(false);
     m_abort = std::make_shared<std::atomic_bool>(false);
-    m_runner = new Runner(this, m_location, m_clock, m_stopping, m_abort);
-    m_runner->moveToThread(&m_thread);
-    m_thread.start();
+    m_link = std::make_shared<Link>();
+    m_link->owner = this;
+    m_thread = new QThread;
+    m_thread->setObjectName(QStringLiteral("roster-outbox"));
+    m_runner = new Runner(m_link, m_location, m_clock, m_stopping, m_abort);
+    m_runner->moveToThread(m_thread);
+    // Destroyed on its thread, where its connection was made, whenever that thread ends.
+    Runner *runner = m_runner;
+    connect(
+        m_thread, &QThread::finished, runner, [runner] { delete runner; }, Qt::DirectConnection);
+    m_thread->start();
     QMetaObject::invokeMethod(
-        m_runner, [r = m_runner, intervalMs] { r->startOnThread(intervalMs); },
-        Qt::QueuedConnection);
+        runner, [runner, intervalMs] { runner->startOnThread(intervalMs); }, Qt::QueuedConnection);
 }
 
 void OutboxWorker::stop()
 {
-    if (!m_thread.isRunning())
+    if (!m_thread)
         return;
     // No new run starts from here on; the thread answers the request once the run in progress
     // (if any) has ended, and closes its connection there.
     m_stopping->store(true);
+    Runner *runner = m_runner;
     QMetaObject::invokeMethod(
-        m_runner, [r = m_runner] { r->stopOnThread(); }, Qt::QueuedConnection);
-    if (!m_thread.wait(QDeadlineTimer(stopGraceMs))) {
+        runner, [runner] { runner->stopOnThread(); }, Qt::QueuedConnection);
+    bool ended = m_thread->wait(QDeadlineTimer(stopGraceMs));
+    if (!ended) {
         // Still talking to the mail server: abort the session; what it had not sent is deferred.
         m_abort->store(true);
-        m_thread.wait();
+        ended = m_thread->wait(QDeadlineTimer(abortWaitMs));
     }
-    // The thread's loop has ended and the runner has no timer left: nothing can reach it now.
-    delete m_runner;
+    if (ended) {
+        delete m_thread;
+    } else {
+        // Stuck on the database (a server that stopped answering): leave the thread to end on
+        // its own, reporting to no one; what it had claimed is recovered as a stale claim.
+        qCWarning(lcOutbox) << "delivery thread still waiting on the database; not waiting for it";
+        {
+            QMutexLocker lock(&m_link->mutex);
+            m_link->owner = nullptr;
+        }
+        QThread *thread = m_thread;
+        connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    }
+    m_thread = nullptr;
     m_runner = nullptr;
 }
 
@@ -260,7 +301,7 @@ void OutboxWorker::setSmtpPasswordSource(PasswordSource source)
 
 void OutboxWorker::deliverNow(const QList<qint64> &outboxIds)
 {
-    if (!m_thread.isRunning())
+    if (!isRunning())
         return;
     QMetaObject::invokeMethod(
         m_runner, [r = m_runner, outboxIds] { r->run(outboxIds, true); }, Qt::QueuedConnection);

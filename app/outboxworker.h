@@ -36,8 +36,10 @@ class OutboxWorker final : public QObject
 
 public:
     static constexpr int defaultIntervalMs = 30 * 1000;
-    // How long stop() lets a delivery in progress finish before it asks the transport to abort.
+    // How long stop() lets a delivery in progress finish before it asks the transport to abort,
+    // and how long it then waits for the thread before leaving it (stuck on the database).
     static constexpr int stopGraceMs = 1500;
+    static constexpr int abortWaitMs = 500;
 
     // `location` is the database to open on the worker thread (Database::location()); `clock`
     // must be safe to read from another thread and outlive the worker.
@@ -48,9 +50,11 @@ public:
     // Starts the thread and the periodic runs (the first at once).
     void start(int intervalMs = defaultIntervalMs);
     // Stops the thread; the queue stays for the next start. A run in progress gets stopGraceMs
-    // to finish, then its SMTP session is aborted and what it had not sent is deferred.
+    // to finish, then its SMTP session is aborted and what it had not sent is deferred. A run
+    // still stuck after abortWaitMs (on a database that stopped answering) is left to end on its
+    // own, unheard; the mail it had claimed is recovered later as a stale claim.
     void stop();
-    bool isRunning() const { return m_thread.isRunning(); }
+    bool isRunning() const;
 
     // Delivers these outbox rows now if they are due (every due row when empty).
     void deliverNow(const QList<qint64> &outboxIds = {});
@@ -82,10 +86,12 @@ signals:
 
 private:
     class Runner;
+    struct Link;
     QString m_location;
     const Clock &m_clock;
-    QThread m_thread;
+    QThread *m_thread = nullptr;
     Runner *m_runner = nullptr;
+    std::shared_ptr<Link> m_link;
     // Shared with the runner and its transports: stop() sets them from the GUI thread.
     std::shared_ptr<std::atomic_bool> m_stopping;
     std::shared_ptr<std::atomic_bool> m_abort;

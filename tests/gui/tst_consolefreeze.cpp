@@ -6,6 +6,7 @@
 #include "guiorg.h"
 #include "hangingproxy.h"
 
+#include "app/outboxworker.h"
 #include "models/changenotifier.h"
 #include "ui/mainwindow.h"
 
@@ -25,6 +26,7 @@ class TestConsoleFreeze : public QObject
 
 private slots:
     void windowKeepsHandlingEventsWhileTheDatabaseHangs();
+    void stoppingDeliveryDoesNotWaitForAHangingDatabase();
 };
 
 namespace {
@@ -102,6 +104,34 @@ void TestConsoleFreeze::windowKeepsHandlingEventsWhileTheDatabaseHangs()
     // Closing does not wait for the hanging reconnects.
     window->close();
     window.reset();
+}
+
+void TestConsoleFreeze::stoppingDeliveryDoesNotWaitForAHangingDatabase()
+{
+    if (!Org::onPostgres())
+        QSKIP("a PostgreSQL server to stop (the _pg twin)");
+    Org org;
+    QVERIFY(org.create());
+    QVERIFY(org.add(QStringLiteral("Ann Able"), QStringLiteral("ann@example.com")));
+    QUrl upstream(org.dbPath());
+    HangingProxy proxy(upstream.host(), quint16(upstream.port(5432)));
+    QUrl viaProxy = upstream;
+    viaProxy.setPort(proxy.port());
+
+    auto worker = std::make_unique<OutboxWorker>(viaProxy.toString(), org.clock);
+    QSignalSpy delivered(worker.get(), &OutboxWorker::delivered);
+    worker->start(60 * 60 * 1000);
+    QVERIFY(delivered.wait(10000)); // its connection is made, through the proxy
+    proxy.hang();
+    QVERIFY(org.add(QStringLiteral("Bob Baker"), QStringLiteral("bob@example.com")));
+    worker->deliverNow(); // finds its connection gone and reconnects: that hangs
+    QVERIFY(waitFor([&] { return !proxy.heldOpen().isEmpty(); }, 30000));
+    const quint64 hanging = proxy.heldOpen().first();
+    worker->stop();
+    QVERIFY(!worker->isRunning());
+    // stop() returned while the reconnect it gave up on still waits on the server.
+    QVERIFY(proxy.heldOpen().contains(hanging));
+    worker.reset();
 }
 
 QTEST_MAIN(TestConsoleFreeze)
