@@ -14,13 +14,21 @@
 
 namespace roster {
 
+struct OutboxWorker::Link
+{
+    QMutex mutex;
+    OutboxWorker *owner = nullptr; // guarded by mutex
+};
+
 // Lives on the worker thread: everything it touches (connection, timer, transport) is created
 // and destroyed there.
 class OutboxWorker::Runner final : public QObject
 {
 public:
-    Runner(OutboxWorker *owner, QString location, const Clock &clock)
-        : m_owner(owner), m_location(std::move(location)), m_clock(clock)
+    Runner(std::shared_ptr<Link> link, QString location, const Clock &clock,
+           std::shared_ptr<std::atomic_bool> stopping, std::shared_ptr<std::atomic_bool> abort)
+        : m_link(std::move(link)), m_location(std::move(location)), m_clock(clock),
+          m_stopping(std::move(stopping)), m_abort(std::move(abort))
     {}
 
     void startOnThread(int intervalMs)
@@ -32,55 +40,96 @@ public:
         run({}, false);
     }
 
+    // The stop request, answered between runs: a run in progress (e.g. inside the keyring's
+    // wait, which handles events) ends first.
     void stopOnThread()
     {
+        if (m_busy) {
+            m_stopAfterRun = true;
+            return;
+        }
         delete m_timer;
         m_timer = nullptr;
         m_db.reset();
+        QThread::currentThread()->quit();
     }
 
     void run(const QList<qint64> &ids, bool requested)
     {
+        if (m_stopping->load())
+            return;
+        if (m_busy) {
+            // Asked again during a run: once more afterwards, with everything that was asked.
+            m_again = true;
+            m_againRequested = m_againRequested || requested;
+            m_againAll = m_againAll || ids.isEmpty();
+            m_againIds += ids;
+            return;
+        }
+        m_busy = true;
         runOnce(ids, requested);
-        emit m_owner->runFinished();
+        m_busy = false;
+        toOwner([&](OutboxWorker *o) { emit o->runFinished(); });
+        if (m_stopAfterRun) {
+            stopOnThread();
+            return;
+        }
+        if (m_again && !m_stopping->load()) {
+            const QList<qint64> again = m_againAll ? QList<qint64>() : m_againIds;
+            const bool againRequested = m_againRequested;
+            m_again = m_againRequested = m_againAll = false;
+            m_againIds.clear();
+            QMetaObject::invokeMethod(
+                this, [this, again, againRequested] { run(again, againRequested); },
+                Qt::QueuedConnection);
+        }
     }
 
 private:
+    // The worker, while it still waits for this thread (a stop that gave up on a run stuck on
+    // the database leaves the runner to finish alone: it then reports to no one).
+    template <typename F> void toOwner(F f)
+    {
+        QMutexLocker lock(&m_link->mutex);
+        if (m_link->owner)
+            f(m_link->owner);
+    }
+
     void runOnce(const QList<qint64> &ids, bool requested)
     {
         if (!m_db) {
             auto db = Database::open(m_location, Database::OpenMode::MustExist);
             if (!db) {
-                emit m_owner->failed(db.error().message);
+                toOwner([&](OutboxWorker *o) { emit o->failed(db.error().message); });
                 return;
             }
             m_db = std::move(db).value();
         } else if (Status s = m_db->reconnectIfNeeded(); !s) {
             // PostgreSQL went away: say so once per run, try again at the next one.
-            emit m_owner->failed(s.error().message);
+            toOwner([&](OutboxWorker *o) { emit o->failed(s.error().message); });
             return;
         }
         qint64 actorId = 0;
         PasswordSource passwordSource;
-        {
-            QMutexLocker lock(&m_owner->m_configLock);
-            actorId = m_owner->m_actorId;
-            passwordSource = m_owner->m_passwordSource;
-        }
+        toOwner([&](OutboxWorker *o) {
+            QMutexLocker lock(&o->m_configLock);
+            actorId = o->m_actorId;
+            passwordSource = o->m_passwordSource;
+        });
         QList<qint64> reminded;
         if (actorId) {
             // Reminders go through the same rules, audit and outbox as a re-invite.
             UserService service(*m_db, m_clock, actorId);
             auto queued = service.sendDueReminders();
             if (!queued) {
-                emit m_owner->failed(queued.error().message);
+                toOwner([&](OutboxWorker *o) { emit o->failed(queued.error().message); });
             } else {
                 for (const InviteOutcome &o : queued.value())
                     reminded.append(o.user.id);
             }
             if (!reminded.isEmpty()) {
-                emit m_owner->remindersQueued(reminded);
-                emit m_owner->usersChanged(reminded);
+                toOwner([&](OutboxWorker *o) { emit o->remindersQueued(reminded); });
+                toOwner([&](OutboxWorker *o) { emit o->usersChanged(reminded); });
             }
         }
         Outbox outbox(*m_db, m_clock);
@@ -88,7 +137,7 @@ private:
             // Periodic runs: do not build a transport (or reach a server) for an empty queue.
             auto due = outbox.countDue();
             if (!due) {
-                emit m_owner->failed(due.error().message);
+                toOwner([&](OutboxWorker *o) { emit o->failed(due.error().message); });
                 return;
             }
             if (due.value() == 0)
@@ -96,13 +145,13 @@ private:
         }
         auto settings = OrgSettings::load(*m_db);
         if (!settings) {
-            emit m_owner->failed(settings.error().message);
+            toOwner([&](OutboxWorker *o) { emit o->failed(settings.error().message); });
             return;
         }
         if (!m_sealer) {
             auto s = Sealer::forDatabase(m_db->databaseId());
             if (!s) {
-                emit m_owner->failed(s.error().message);
+                toOwner([&](OutboxWorker *o) { emit o->failed(s.error().message); });
                 return;
             }
             m_sealer = s.value();
@@ -115,12 +164,13 @@ private:
         }
         auto transport = makeTransport(effective, *m_sealer);
         if (!transport) {
-            emit m_owner->failed(transport.error().message);
+            toOwner([&](OutboxWorker *o) { emit o->failed(transport.error().message); });
             return;
         }
+        transport.value()->setAbortFlag(m_abort);
         auto reports = outbox.deliverDue(*transport.value(), *m_sealer, 200, ids);
         if (!reports) {
-            emit m_owner->failed(reports.error().message);
+            toOwner([&](OutboxWorker *o) { emit o->failed(reports.error().message); });
             return;
         }
         if (reports->isEmpty())
@@ -142,19 +192,28 @@ private:
                     nextAttempt ? std::min(nextAttempt, r.nextAttemptAt) : r.nextAttemptAt;
             }
         }
-        emit m_owner->delivered(reports.value());
+        toOwner([&](OutboxWorker *o) { emit o->delivered(reports.value()); });
         if (deferred)
-            emit m_owner->deliveryDeferred(deferred, reply, nextAttempt);
+            toOwner(
+                [&](OutboxWorker *o) { emit o->deliveryDeferred(deferred, reply, nextAttempt); });
         if (!users.isEmpty())
-            emit m_owner->usersChanged(users);
+            toOwner([&](OutboxWorker *o) { emit o->usersChanged(users); });
     }
 
-    OutboxWorker *m_owner;
+    std::shared_ptr<Link> m_link;
     QString m_location;
     const Clock &m_clock;
     std::unique_ptr<Database> m_db;
     std::optional<Sealer> m_sealer;
     QTimer *m_timer = nullptr;
+    std::shared_ptr<std::atomic_bool> m_stopping;
+    std::shared_ptr<std::atomic_bool> m_abort;
+    bool m_busy = false;
+    bool m_stopAfterRun = false;
+    bool m_again = false;
+    bool m_againRequested = false;
+    bool m_againAll = false;
+    QList<qint64> m_againIds;
 };
 
 OutboxWorker::OutboxWorker(QString location, const Clock &clock, QObject *parent)
@@ -162,7 +221,6 @@ OutboxWorker::OutboxWorker(QString location, const Clock &clock, QObject *parent
 {
     qRegisterMetaType<roster::DeliveryReport>();
     qRegisterMetaType<QList<roster::DeliveryReport>>();
-    m_thread.setObjectName(QStringLiteral("roster-outbox"));
 }
 
 OutboxWorker::~OutboxWorker()
@@ -170,28 +228,62 @@ OutboxWorker::~OutboxWorker()
     stop();
 }
 
+bool OutboxWorker::isRunning() const
+{
+    return m_thread && m_thread->isRunning();
+}
+
 void OutboxWorker::start(int intervalMs)
 {
-    if (m_thread.isRunning())
+    if (isRunning())
         return;
-    m_runner = new Runner(this, m_location, m_clock);
-    m_runner->moveToThread(&m_thread);
-    m_thread.start();
+    m_stopping = std::make_shared<std::atomic_bool>(false);
+    m_abort = std::make_shared<std::atomic_bool>(false);
+    m_link = std::make_shared<Link>();
+    m_link->owner = this;
+    m_thread = new QThread;
+    m_thread->setObjectName(QStringLiteral("roster-outbox"));
+    m_runner = new Runner(m_link, m_location, m_clock, m_stopping, m_abort);
+    m_runner->moveToThread(m_thread);
+    // Destroyed on its thread, where its connection was made, whenever that thread ends.
+    Runner *runner = m_runner;
+    connect(
+        m_thread, &QThread::finished, runner, [runner] { delete runner; }, Qt::DirectConnection);
+    m_thread->start();
     QMetaObject::invokeMethod(
-        m_runner, [r = m_runner, intervalMs] { r->startOnThread(intervalMs); },
-        Qt::QueuedConnection);
+        runner, [runner, intervalMs] { runner->startOnThread(intervalMs); }, Qt::QueuedConnection);
 }
 
 void OutboxWorker::stop()
 {
-    if (!m_thread.isRunning())
+    if (!m_thread)
         return;
+    // No new run starts from here on; the thread answers the request once the run in progress
+    // (if any) has ended, and closes its connection there.
+    m_stopping->store(true);
+    Runner *runner = m_runner;
     QMetaObject::invokeMethod(
-        m_runner, [r = m_runner] { r->stopOnThread(); }, Qt::BlockingQueuedConnection);
-    m_thread.quit();
-    m_thread.wait();
-    // The thread's loop has ended and the runner has no timer left: nothing can reach it now.
-    delete m_runner;
+        runner, [runner] { runner->stopOnThread(); }, Qt::QueuedConnection);
+    bool ended = m_thread->wait(QDeadlineTimer(stopGraceMs));
+    if (!ended) {
+        // Still talking to the mail server: abort the session; what it had not sent is deferred.
+        m_abort->store(true);
+        ended = m_thread->wait(QDeadlineTimer(abortWaitMs));
+    }
+    if (ended) {
+        delete m_thread;
+    } else {
+        // Stuck on the database (a server that stopped answering): leave the thread to end on
+        // its own, reporting to no one; what it had claimed is recovered as a stale claim.
+        qCWarning(lcOutbox) << "delivery thread still waiting on the database; not waiting for it";
+        {
+            QMutexLocker lock(&m_link->mutex);
+            m_link->owner = nullptr;
+        }
+        QThread *thread = m_thread;
+        connect(thread, &QThread::finished, thread, &QObject::deleteLater);
+    }
+    m_thread = nullptr;
     m_runner = nullptr;
 }
 
@@ -209,7 +301,7 @@ void OutboxWorker::setSmtpPasswordSource(PasswordSource source)
 
 void OutboxWorker::deliverNow(const QList<qint64> &outboxIds)
 {
-    if (!m_thread.isRunning())
+    if (!isRunning())
         return;
     QMetaObject::invokeMethod(
         m_runner, [r = m_runner, outboxIds] { r->run(outboxIds, true); }, Qt::QueuedConnection);

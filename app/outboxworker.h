@@ -10,7 +10,9 @@
 #include <QString>
 #include <QThread>
 
+#include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 
 Q_DECLARE_METATYPE(roster::DeliveryReport)
@@ -22,12 +24,22 @@ namespace roster {
 // and whenever asked. Transports block (MailTransport::deliver), which is why this is a thread and
 // not a timer on the GUI thread. What became of each message, and which users' rows changed, come
 // back as queued signals.
+//
+// One run at a time: a periodic tick or a deliverNow() that arrives while a run is in progress is
+// folded into one more run after it, never started inside it. stop() is a request the thread
+// answers between runs; a run still waiting on the mail server after stopGraceMs is told to give
+// up (its unsent messages are deferred, i.e. kept for a retry), so quitting never waits for a
+// whole SMTP session (issue 13, point 14).
 class OutboxWorker final : public QObject
 {
     Q_OBJECT
 
 public:
     static constexpr int defaultIntervalMs = 30 * 1000;
+    // How long stop() lets a delivery in progress finish before it asks the transport to abort,
+    // and how long it then waits for the thread before leaving it (stuck on the database).
+    static constexpr int stopGraceMs = 1500;
+    static constexpr int abortWaitMs = 500;
 
     // `location` is the database to open on the worker thread (Database::location()); `clock`
     // must be safe to read from another thread and outlive the worker.
@@ -37,9 +49,12 @@ public:
 
     // Starts the thread and the periodic runs (the first at once).
     void start(int intervalMs = defaultIntervalMs);
-    // Finishes the run in progress and stops the thread; the queue stays for the next start.
+    // Stops the thread; the queue stays for the next start. A run in progress gets stopGraceMs
+    // to finish, then its SMTP session is aborted and what it had not sent is deferred. A run
+    // still stuck after abortWaitMs (on a database that stopped answering) is left to end on its
+    // own, unheard; the mail it had claimed is recovered later as a stale claim.
     void stop();
-    bool isRunning() const { return m_thread.isRunning(); }
+    bool isRunning() const;
 
     // Delivers these outbox rows now if they are due (every due row when empty).
     void deliverNow(const QList<qint64> &outboxIds = {});
@@ -71,10 +86,15 @@ signals:
 
 private:
     class Runner;
+    struct Link;
     QString m_location;
     const Clock &m_clock;
-    QThread m_thread;
+    QThread *m_thread = nullptr;
     Runner *m_runner = nullptr;
+    std::shared_ptr<Link> m_link;
+    // Shared with the runner and its transports: stop() sets them from the GUI thread.
+    std::shared_ptr<std::atomic_bool> m_stopping;
+    std::shared_ptr<std::atomic_bool> m_abort;
     // Set from the GUI thread, read by the runner at each run.
     mutable QMutex m_configLock;
     qint64 m_actorId = 0;

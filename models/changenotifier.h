@@ -9,7 +9,11 @@
 
 #include <memory>
 
+class QThread;
+
 namespace roster {
+
+class ChangeListener;
 
 // Tells an open console that another administrator (or process) changed users, so that its table
 // updates without a manual refresh (issue 5, "live updates").
@@ -23,6 +27,11 @@ namespace roster {
 // changes when another connection commits to the file, and asks for a reload.
 //
 // Notifications arriving close together are merged into one signal.
+//
+// The listening connection lives on a thread of its own (issue 13, point 14): a health check or a
+// reconnect that waits on a server that went away (libpq's connect_timeout is 10 s) never holds
+// the GUI thread. Only the first connection is made while the constructor waits, so that
+// isActive() answers at once.
 class ChangeNotifier final : public QObject
 {
     Q_OBJECT
@@ -49,23 +58,17 @@ signals:
     void connectionStateChanged(bool active, const QString &message);
 
 private:
-    void connectListener();
-    void onNotification(const QString &name, int source, const QVariant &payload);
-    void poll();
+    void onState(bool active, const QString &message);
     void queue(const QList<qint64> &ids, bool reload);
     void flush();
 
-    QString m_location;
-    Dialect m_dialect;
-    std::unique_ptr<Database> m_listener;
-    QTimer m_pollTimer;
+    QThread *m_thread = nullptr;
+    ChangeListener *m_listener = nullptr; // lives on m_thread
     QTimer m_flushTimer;
     QSet<qint64> m_pending;
     bool m_pendingReload = false;
     bool m_active = false;
-    bool m_firstConnect = true;
     QString m_error;
-    qint64 m_dataVersion = -1;
 };
 
 // Writers call this inside their transaction after the change (PostgreSQL delivers it on commit,

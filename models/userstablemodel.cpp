@@ -39,6 +39,30 @@ void UsersTableModel::setPageSize(int rows)
     endResetModel();
 }
 
+Result<QList<UserRecord>> UsersTableModel::readPage(int pageIndex, qint64 count) const
+{
+    const qint64 first = qint64(pageIndex) * m_pageSize;
+    const qint64 last = std::min<qint64>(first + m_pageSize, count); // exclusive
+    if (first >= last)
+        return QList<UserRecord>();
+    const int limit = int(last - first);
+    // Pages in the second half are read counting from the end, so that Ctrl+End on a long list
+    // walks a few rows of the index backwards instead of skipping a million forwards.
+    const bool fromEnd = first > count / 2;
+    const qint64 offset = fromEnd ? count - last : first;
+    ++m_fetches;
+    m_lastFromEnd = fromEnd;
+    return UserRepository(m_db).fetch(m_filter, offset, limit, fromEnd, count);
+}
+
+void UsersTableModel::reportLater(const QString &message) const
+{
+    // data() is const and may run while painting: report once control is back in the loop.
+    auto *self = const_cast<UsersTableModel *>(this);
+    QMetaObject::invokeMethod(
+        self, [self, message] { emit self->errorOccurred(message); }, Qt::QueuedConnection);
+}
+
 const UsersTableModel::Page *UsersTableModel::page(int pageIndex) const
 {
     auto it = m_pages.find(pageIndex);
@@ -46,24 +70,11 @@ const UsersTableModel::Page *UsersTableModel::page(int pageIndex) const
         it->lastUse = ++m_useCounter;
         return &*it;
     }
-    const qint64 first = qint64(pageIndex) * m_pageSize;
-    if (first >= m_count)
+    if (qint64(pageIndex) * m_pageSize >= m_count)
         return nullptr;
-    const qint64 last = std::min<qint64>(first + m_pageSize, m_count); // exclusive
-    const int limit = int(last - first);
-    // Pages in the second half are read counting from the end, so that Ctrl+End on a long list
-    // walks a few rows of the index backwards instead of skipping a million forwards.
-    const bool fromEnd = first > m_count / 2;
-    const qint64 offset = fromEnd ? m_count - last : first;
-    auto rows = UserRepository(m_db).fetch(m_filter, offset, limit, fromEnd, m_count);
-    ++m_fetches;
-    m_lastFromEnd = fromEnd;
+    auto rows = readPage(pageIndex, m_count);
     if (!rows) {
-        // data() is const and may run while painting: report once control is back in the loop.
-        const QString message = rows.error().message;
-        auto *self = const_cast<UsersTableModel *>(this);
-        QMetaObject::invokeMethod(
-            self, [self, message] { emit self->errorOccurred(message); }, Qt::QueuedConnection);
+        reportLater(rows.error().message);
         return nullptr;
     }
     if (m_pages.size() >= m_maxPages) {
@@ -123,10 +134,7 @@ QList<qint64> UsersTableModel::userIds(int first, int last) const
         auto rows = repo.fetch(m_filter, fromEnd ? m_count - end : start, int(end - start), fromEnd,
                                m_count);
         if (!rows) {
-            auto *self = const_cast<UsersTableModel *>(this);
-            const QString message = rows.error().message;
-            QMetaObject::invokeMethod(
-                self, [self, message] { emit self->errorOccurred(message); }, Qt::QueuedConnection);
+            reportLater(rows.error().message);
             return {};
         }
         for (const UserRecord &u : rows.value())
@@ -488,37 +496,113 @@ void UsersTableModel::reload()
 
 void UsersTableModel::refreshUsers(const QList<qint64> &ids)
 {
-    if (ids.isEmpty() || m_pages.isEmpty())
+    if (ids.isEmpty() || !m_loaded)
         return;
-    const QSet<qint64> wanted(ids.cbegin(), ids.cend());
-    QList<qint64> shown;
-    for (const Page &p : std::as_const(m_pages))
-        for (const UserRecord &u : p.rows)
-            if (wanted.contains(u.id))
-                shown.append(u.id);
-    if (shown.isEmpty())
-        return;
-    auto fresh = UserRepository(m_db).byIds(shown);
-    if (!fresh) {
-        emit errorOccurred(fresh.error().message);
+    // Which users changed matters less than where SQL now puts every row on show: a changed
+    // user may have moved within the sort order, into the cached pages from further down, or out
+    // of the view, and the rows around them with it. So: the count, and every cached page again.
+    auto n = UserRepository(m_db).count(m_filter);
+    if (!n) {
+        emit errorOccurred(n.error().message);
         return;
     }
-    QHash<qint64, UserRecord> byId;
-    for (const UserRecord &u : fresh.value())
-        byId.insert(u.id, u);
-    for (auto it = m_pages.begin(); it != m_pages.end(); ++it) {
-        for (qsizetype i = 0; i < it->rows.size(); ++i) {
-            const auto f = byId.constFind(it->rows.at(i).id);
-            if (f == byId.cend())
-                continue;
-            it->rows[i] = *f;
-            const int row = it.key() * m_pageSize + int(i);
-            // The whole row: status, invited date, count and mail state move together.
-            emit dataChanged(index(row, 0), index(row, ColumnCount - 1),
-                             {Qt::DisplayRole, Qt::ToolTipRole, Qt::AccessibleTextRole, StatusRole,
-                              MailStateRole});
+    const qint64 oldCount = m_count;
+    const qint64 newCount = n.value();
+    QHash<int, Page> fresh;
+    for (auto it = m_pages.cbegin(); it != m_pages.cend(); ++it) {
+        if (qint64(it.key()) * m_pageSize >= newCount)
+            continue;
+        auto rows = readPage(it.key(), newCount);
+        if (!rows) {
+            emit errorOccurred(rows.error().message);
+            return;
         }
+        fresh.insert(it.key(), Page{std::move(rows).value(), it->lastUse});
     }
+    const auto rowsOf = [this](const QHash<int, Page> &pages) {
+        QHash<qint64, int> out;
+        for (auto it = pages.cbegin(); it != pages.cend(); ++it)
+            for (qsizetype i = 0; i < it->rows.size(); ++i)
+                out.insert(it->rows.at(i).id, it.key() * m_pageSize + int(i));
+        return out;
+    };
+    const auto recordAt = [this](const QHash<int, Page> &pages, int row) -> const UserRecord * {
+        const auto it = pages.constFind(row / m_pageSize);
+        if (it == pages.cend() || row % m_pageSize >= it->rows.size())
+            return nullptr;
+        return &it->rows.at(row % m_pageSize);
+    };
+    const QHash<qint64, int> freshRows = rowsOf(fresh);
+
+    // Rows past the new end go first (the rows before them are untouched by this step).
+    if (newCount < oldCount) {
+        beginRemoveRows({}, int(newCount), int(oldCount - 1));
+        m_count = newCount;
+        m_pages.removeIf([this](const QHash<int, Page>::iterator it) {
+            return qint64(it.key()) * m_pageSize >= m_count;
+        });
+        endRemoveRows();
+    }
+    // Then the rows take their SQL places; selections and the current row follow their user.
+    bool moved = false;
+    for (auto it = freshRows.cbegin(); it != freshRows.cend() && !moved; ++it) {
+        const UserRecord *before = recordAt(m_pages, it.value());
+        moved = !before || before->id != it.key();
+    }
+    for (auto it = m_pages.cbegin(); it != m_pages.cend() && !moved; ++it)
+        for (qsizetype i = 0; i < it->rows.size() && !moved; ++i)
+            moved =
+                !freshRows.contains(it->rows.at(i).id) && it.key() * m_pageSize + int(i) < m_count;
+    // Rows re-read in place: those of the users named (another row's news arrives with its own
+    // announcement; its fresh copy is already in the cache for the next paint).
+    const QSet<qint64> wanted(ids.cbegin(), ids.cend());
+    QList<int> contentChanged;
+    if (moved) {
+        emit layoutAboutToBeChanged({}, QAbstractItemModel::VerticalSortHint);
+        const QModelIndexList from = persistentIndexList();
+        QModelIndexList to;
+        to.reserve(from.size());
+        for (const QModelIndex &i : from) {
+            const UserRecord *u = recordAt(m_pages, i.row());
+            const auto f = u ? freshRows.constFind(u->id) : freshRows.cend();
+            if (f != freshRows.cend() && *f < m_count)
+                to.append(index(*f, i.column()));
+            else if (u && !recordAt(fresh, i.row()))
+                to.append(i); // not read again: it stays where it is
+            else
+                to.append(u ? QModelIndex() : i); // gone from the view, or never read
+        }
+        m_pages = fresh;
+        changePersistentIndexList(from, to);
+        emit layoutChanged({}, QAbstractItemModel::VerticalSortHint);
+    } else {
+        for (auto it = fresh.cbegin(); it != fresh.cend(); ++it)
+            for (qsizetype i = 0; i < it->rows.size(); ++i) {
+                const int row = it.key() * m_pageSize + int(i);
+                const UserRecord *before = recordAt(m_pages, row);
+                if (row < m_count && before && wanted.contains(before->id))
+                    contentChanged.append(row);
+            }
+        m_pages = fresh;
+    }
+    // New rows at the end come last.
+    if (newCount > oldCount) {
+        beginInsertRows({}, int(oldCount), int(newCount - 1));
+        m_count = newCount;
+        // A page that ended at the old end is short now: read it again when asked.
+        m_pages.removeIf([this](const QHash<int, Page>::iterator it) {
+            return it->rows.size() <
+                   std::min<qint64>(m_pageSize, m_count - qint64(it.key()) * m_pageSize);
+        });
+        endInsertRows();
+    }
+    // The whole row: status, invited date, count and mail state move together.
+    const QList<int> roles = {Qt::DisplayRole, Qt::ToolTipRole, Qt::AccessibleTextRole, StatusRole,
+                              MailStateRole};
+    for (int row : std::as_const(contentChanged))
+        emit dataChanged(index(row, 0), index(row, ColumnCount - 1), roles);
+    if (newCount != oldCount)
+        emit countChanged(m_count);
 }
 
 } // namespace roster

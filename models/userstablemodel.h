@@ -82,7 +82,11 @@ public:
     ViewLoader *viewLoader() const { return m_loader; }
     // Re-counts and drops every cached row (F5, or after rows were added).
     void reload();
-    // Re-reads just these users and emits dataChanged for the rows currently showing them.
+    // These users changed (a live update): re-counts and re-reads the cached pages, so that a
+    // user whose change moves them in the sort order, or into or out of the view, moves here too
+    // (rows removed or inserted at the end, a layout change that carries selections with their
+    // users, dataChanged for the named users' rows). No row
+    // ever shows twice or vanishes (issue 13, point 15).
     void refreshUsers(const QList<qint64> &ids);
 
     // The user on `row`, read from the cache or its page; invalid (id 0) out of range.
@@ -121,6 +125,8 @@ private:
         quint64 lastUse = 0;
     };
     const Page *page(int pageIndex) const;
+    Result<QList<UserRecord>> readPage(int pageIndex, qint64 count) const;
+    void reportLater(const QString &message) const;
     QVariant display(const UserRecord &u, int column) const;
     QVariant tooltip(const UserRecord &u, int column) const;
     void applyLoad(const ViewLoad &load);

@@ -35,6 +35,8 @@ set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 #    libqt6network6 (which depends on libssl3): dpkg-shlibdeps already brings both in.
 #    qt6-qpa-plugins holds only the vnc platform and tuio input plugins, none of which Roster
 #    needs (libqt6gui6 recommends it anyway);
+#  - the icons are drawn by libqt6svg6, which dpkg-shlibdeps brings in like the other linked Qt
+#    libraries;
 #  - the native Wayland platform plugin is in qt6-wayland; without it Qt runs through XWayland.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "libqt6sql6-sqlite, libqt6sql6-psql")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "qt6-wayland, qt6-translations-l10n")

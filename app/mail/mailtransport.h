@@ -4,7 +4,9 @@
 #include <QList>
 #include <QString>
 
+#include <atomic>
 #include <functional>
+#include <memory>
 
 namespace roster {
 
@@ -46,15 +48,23 @@ public:
     using ResultHandler = std::function<bool(qsizetype index, const DeliveryResult &result)>;
     void setResultHandler(ResultHandler handler) { m_onResult = std::move(handler); }
 
+    // A flag another thread sets to make a deliver() in progress give up soon (the console
+    // quitting): the messages without a result get a Temporary one, marked connectionError, so
+    // the outbox keeps them for a retry. Transports that never wait on a network ignore it.
+    void setAbortFlag(std::shared_ptr<const std::atomic_bool> flag) { m_abort = std::move(flag); }
+
 protected:
     // For transports: hands one result to the handler; false means stop.
     bool reportResult(qsizetype index, const DeliveryResult &result) const
     {
         return !m_onResult || m_onResult(index, result);
     }
+    bool abortRequested() const { return m_abort && m_abort->load(); }
+    const std::shared_ptr<const std::atomic_bool> &abortFlag() const { return m_abort; }
 
 private:
     ResultHandler m_onResult;
+    std::shared_ptr<const std::atomic_bool> m_abort;
 };
 
 } // namespace roster

@@ -222,7 +222,9 @@ void TestConsoleResilience::mailServerDownThenBack()
     QTRY_COMPARE_WITH_TIMEOUT(m_org->user(m_bob).mailState, QStringLiteral("sent"), 20000);
     QTRY_COMPARE(m_page->model()->index(row, UsersTableModel::MailState).data().toString(),
                  UsersTableModel::mailStateText(QStringLiteral("sent")));
-    QTest::qWait(600); // a few more runs: nothing is sent twice
+    // A few more runs: nothing is sent twice.
+    QSignalSpy runs(worker, &OutboxWorker::runFinished);
+    QTRY_VERIFY_WITH_TIMEOUT(runs.size() >= 3, 10000);
     QCOMPARE(second.messageCount(), 1);
     QCOMPARE(first.messageCount(), 1);
 }

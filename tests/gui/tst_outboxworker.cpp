@@ -6,6 +6,8 @@
 #include "app/outboxworker.h"
 
 #include <QSignalSpy>
+#include <QSqlQuery>
+#include <QTcpServer>
 #include <QTest>
 #include <QThread>
 
@@ -21,8 +23,20 @@ private slots:
     void deliversOnDemandOffTheGuiThread();
     void deferredMailGoesOutWhenDue();
     void stopsAndStartsAgain();
+    void quittingMidDeliveryLosesNoMail();
 
 private:
+    // The state of the user's outbox row (the users row is updated only once it is recorded).
+    QString outboxState(qint64 userId) const
+    {
+        QSqlQuery q = m_org->db->prepare(
+            QStringLiteral("SELECT state FROM outbox WHERE user_id = ? ORDER BY id DESC"));
+        q.addBindValue(userId);
+        if (!m_org->db->exec(q) || !q.next())
+            return {};
+        return q.value(0).toString();
+    }
+
     std::unique_ptr<Org> m_org;
 };
 
@@ -99,12 +113,66 @@ void TestOutboxWorker::stopsAndStartsAgain()
     worker.stop();
     QVERIFY(!worker.isRunning());
     // Stopped: nothing is delivered.
-    QVERIFY(m_org->add(QStringLiteral("Pat Pending"), QStringLiteral("pat@example.com")));
+    const qint64 id = m_org->add(QStringLiteral("Pat Pending"), QStringLiteral("pat@example.com"));
+    QVERIFY(id);
     worker.deliverNow();
-    QTest::qWait(200);
+    // Whatever deliverNow() could have posted has been handled once a later queued call arrives.
+    bool drained = false;
+    QMetaObject::invokeMethod(
+        this, [&drained] { drained = true; }, Qt::QueuedConnection);
+    QTRY_VERIFY(drained);
     QCOMPARE(delivered.size(), 0);
+    QCOMPARE(outboxState(id), QStringLiteral("queued"));
     worker.start(60 * 60 * 1000);
     QVERIFY(delivered.wait(10000));
+}
+
+void TestOutboxWorker::quittingMidDeliveryLosesNoMail()
+{
+    // A mail server that takes the connection and never greets: the session stays in flight
+    // until the worker is told to stop.
+    QTcpServer silent;
+    QVERIFY(silent.listen(QHostAddress::LocalHost));
+    OrgSettings settings = OrgSettings::load(*m_org->db).value();
+    settings.transport = QStringLiteral("smtp");
+    settings.smtpHost = QStringLiteral("127.0.0.1");
+    settings.smtpPort = silent.serverPort();
+    settings.smtpSecurity = QStringLiteral("none");
+    QVERIFY(settings.save(*m_org->db));
+    const qint64 id = m_org->add(QStringLiteral("Pat Pending"), QStringLiteral("pat@example.com"));
+    QVERIFY(id);
+    {
+        auto worker = std::make_unique<OutboxWorker>(m_org->dbPath(), m_org->clock);
+        QSignalSpy finished(worker.get(), &OutboxWorker::runFinished);
+        // Periodic runs every 20 ms and requests on top: none may start inside the session.
+        worker->start(20);
+        QTRY_COMPARE_WITH_TIMEOUT(outboxState(id), QStringLiteral("sending"), 10000);
+        QTRY_VERIFY(silent.hasPendingConnections());
+        worker->deliverNow();
+        worker->deliverNow({});
+        // Quit while the session waits for the server's greeting.
+        worker->stop();
+        QVERIFY(!worker->isRunning());
+        QCOMPARE(finished.size(), 1); // the one run in flight, never a second one inside it
+    }
+    // The claim was handed back: the message waits for a retry instead of staying "sending".
+    QCOMPARE(outboxState(id), QStringLiteral("deferred"));
+    QVERIFY(m_org->emlFiles().isEmpty());
+
+    // The next start, with a working transport, sends it once; a later run does not send again.
+    settings.transport = QStringLiteral("file");
+    QVERIFY(settings.save(*m_org->db));
+    m_org->clock.advance(Outbox::firstRetryMs + 1000);
+    OutboxWorker again(m_org->dbPath(), m_org->clock);
+    QSignalSpy delivered(&again, &OutboxWorker::delivered);
+    QSignalSpy finished(&again, &OutboxWorker::runFinished);
+    again.start(60 * 60 * 1000);
+    QVERIFY(delivered.wait(10000));
+    QCOMPARE(m_org->user(id).mailState, QStringLiteral("sent"));
+    again.deliverNow();
+    QTRY_COMPARE(finished.size(), 2);
+    QCOMPARE(delivered.size(), 1);
+    QCOMPARE(m_org->emlFiles().size(), 1);
 }
 
 QTEST_GUILESS_MAIN(TestOutboxWorker)

@@ -576,7 +576,14 @@ void TestUsersPage::serverDownSaysQueuedAndWillRetry()
     settings.smtpPort = 1;
     settings.smtpSecurity = QStringLiteral("none");
     QVERIFY(settings.save(*m_org->db));
-    QTest::qWait(100); // let the worker's first run (the queued Cody) finish
+    // The worker's first run (the queued Cody) has finished: nothing is left queued or sending.
+    QTRY_COMPARE_WITH_TIMEOUT(
+        [this] {
+            QSqlQuery q = m_org->db->prepare(
+                QStringLiteral("SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')"));
+            return m_org->db->exec(q) && q.next() ? q.value(0).toLongLong() : -1;
+        }(),
+        qint64(0), 10000);
     m_page->reinvite(m_expired);
     QTRY_VERIFY_WITH_TIMEOUT(m_window->statusBar()->currentMessage().startsWith(
                                  QStringLiteral("Queued — eve@example.com")),

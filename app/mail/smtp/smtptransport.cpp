@@ -3,8 +3,30 @@
 #include "app/mail/smtp/smtpclient.h"
 
 #include <QEventLoop>
+#include <QThread>
+#include <QTimer>
+
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
 
 namespace roster {
+
+namespace {
+
+// What the session's thread hands to the caller's: each message's result as it comes, then the
+// end. The caller records each result on its own thread (its database connection lives there).
+struct Handover
+{
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::deque<std::pair<int, DeliveryResult>> results;
+    bool finished = false;
+    std::atomic_bool stop{false}; // the caller's handler asked to stop
+};
+
+} // namespace
 
 SmtpTransport::SmtpTransport(SmtpSettings s) : m_settings(std::move(s)) {}
 
@@ -13,25 +35,66 @@ QList<DeliveryResult> SmtpTransport::deliver(const QList<OutgoingMessage> &messa
     m_lastError.clear();
     if (messages.isEmpty())
         return {};
-    SmtpClient client(m_settings);
-    QEventLoop loop;
-    QObject::connect(&client, &SmtpClient::finished, &loop, &QEventLoop::quit);
-    bool stopping = false;
-    QObject::connect(&client, &SmtpClient::messageFinished, &loop,
-                     [&](int index, const DeliveryResult &result) {
-                         if (!reportResult(index, result) && !stopping) {
-                             // Not from inside the client's own signal: at its next turn.
-                             stopping = true;
-                             QMetaObject::invokeMethod(
-                                 &client, [&client] { client.abort(); }, Qt::QueuedConnection);
-                         }
-                     });
-    client.start(messages);
-    // The client has its own timeouts on every step, so this always returns.
-    if (!client.isFinished())
-        loop.exec();
-    m_lastError = client.errorString();
-    return client.results();
+    // The session runs on a thread of its own, where only its own objects live: the caller's
+    // thread only waits for results, so none of the caller's events (timers, queued calls, a
+    // stop request) can run in the middle of a delivery, as they would in a local event loop.
+    QList<DeliveryResult> results;
+    QString error;
+    const std::shared_ptr<const std::atomic_bool> abort = abortFlag();
+    const SmtpSettings settings = m_settings;
+    auto handover = std::make_shared<Handover>();
+    std::unique_ptr<QThread> session(
+        QThread::create([&results, &error, &messages, abort, settings, handover] {
+            SmtpClient client(settings);
+            QEventLoop loop;
+            QObject::connect(&client, &SmtpClient::finished, &loop, &QEventLoop::quit);
+            QObject::connect(&client, &SmtpClient::messageFinished, &loop,
+                             [&handover](int index, const DeliveryResult &result) {
+                                 {
+                                     std::lock_guard lock(handover->mutex);
+                                     handover->results.emplace_back(index, result);
+                                 }
+                                 handover->changed.notify_one();
+                             });
+            QTimer watch; // the abort flag and the caller's stop, read on this thread
+            watch.setInterval(20);
+            bool aborted = false;
+            QObject::connect(&watch, &QTimer::timeout, &client, [&] {
+                if (!aborted && ((abort && abort->load()) || handover->stop.load())) {
+                    aborted = true;
+                    client.abort();
+                }
+            });
+            watch.start();
+            client.start(messages);
+            // The client has its own timeouts on every step, so this always returns.
+            if (!client.isFinished())
+                loop.exec();
+            results = client.results();
+            error = client.errorString();
+            {
+                std::lock_guard lock(handover->mutex);
+                handover->finished = true;
+            }
+            handover->changed.notify_one();
+        }));
+    session->setObjectName(QStringLiteral("roster-smtp-session"));
+    session->start();
+    for (;;) {
+        std::unique_lock lock(handover->mutex);
+        handover->changed.wait(lock,
+                               [&] { return handover->finished || !handover->results.empty(); });
+        if (handover->results.empty())
+            break; // finished, and every result handed over
+        auto [index, result] = std::move(handover->results.front());
+        handover->results.pop_front();
+        lock.unlock();
+        if (!reportResult(index, result))
+            handover->stop = true;
+    }
+    session->wait();
+    m_lastError = error;
+    return results;
 }
 
 } // namespace roster

@@ -6,7 +6,8 @@
 namespace roster {
 
 // MailTransport over SMTP: one session per deliver() call, every message over that one
-// connection. Blocks in a local event loop; use it from a worker thread or the command line.
+// connection. Blocks its caller while the session runs on a thread of its own (no event of the
+// caller's thread is handled meanwhile); use it from a worker thread or the command line.
 class SmtpTransport final : public MailTransport
 {
 public:
