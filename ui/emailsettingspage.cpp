@@ -221,11 +221,11 @@ bool EmailSettingsPage::save()
     }
     OrgSettings s = loaded.value();
     QString problem;
-    if (const QString p = emailAddressProblem(m_senderAddress->text().trimmed()); !p.isEmpty())
-        problem = p;
-    else if (const QString p2 = acceptUrlProblem(m_acceptUrl->text().trimmed()); !p2.isEmpty())
-        problem = p2;
-    else if (!m_portalAcceptUrl->text().trimmed().isEmpty())
+    // The address field takes a mailbox too ("Acme CRM <noreply@acme.example>"), like --from.
+    const std::optional<Mailbox> from = parseMailbox(m_senderAddress->text(), &problem);
+    if (problem.isEmpty())
+        problem = acceptUrlProblem(m_acceptUrl->text().trimmed());
+    if (problem.isEmpty() && !m_portalAcceptUrl->text().trimmed().isEmpty())
         problem = acceptUrlProblem(m_portalAcceptUrl->text().trimmed());
     if (problem.isEmpty())
         problem = textFieldProblem(tr("The organisation"), m_organisation->text(), 200);
@@ -237,8 +237,8 @@ bool EmailSettingsPage::save()
         return false;
     }
     s.organisation = m_organisation->text().trimmed();
-    s.senderName = m_senderName->text().trimmed();
-    s.senderAddress = m_senderAddress->text().trimmed();
+    s.senderName = from->name.isEmpty() ? m_senderName->text().trimmed() : from->name;
+    s.senderAddress = from->address;
     s.acceptUrl = m_acceptUrl->text().trimmed();
     s.portalAcceptUrl = m_portalAcceptUrl->text().trimmed();
     s.cooldownMinutes = m_cooldown->value();

@@ -417,6 +417,50 @@ private slots:
         QCOMPARE(org->dump(), before);
     }
 
+    // --from takes an address or a mailbox: the name goes into the sender name (issue 13 #8).
+    void mailConfigureFromTakesAMailbox()
+    {
+        const auto S = [](const char *s) { return QString::fromUtf8(s); };
+        auto set = ctl({S("mail"), S("configure"), S("--from"), S("Acme CRM <noreply@acme.test>")});
+        QVERIFY2(set.exitCode == 0, qPrintable(show(set)));
+        auto shown = ctl({S("mail"), S("show")});
+        QVERIFY2(shown.out.contains(S("from: Acme CRM <noreply@acme.test>\n")),
+                 qPrintable(show(shown)));
+        set = ctl({S("mail"), S("configure"), S("--from"), S("\"Acme, Inc.\" <hello@acme.test>")});
+        QVERIFY2(set.exitCode == 0, qPrintable(show(set)));
+        shown = ctl({S("mail"), S("show")});
+        QVERIFY2(shown.out.contains(S("from: Acme, Inc. <hello@acme.test>\n")),
+                 qPrintable(show(shown)));
+        // A bare address keeps the name.
+        set = ctl({S("mail"), S("configure"), S("--from"), S("bare@acme.test")});
+        QVERIFY2(set.exitCode == 0, qPrintable(show(set)));
+        shown = ctl({S("mail"), S("show")});
+        QVERIFY2(shown.out.contains(S("from: Acme, Inc. <bare@acme.test>\n")),
+                 qPrintable(show(shown)));
+
+        // Refusals name the real problem, in one line, and change nothing.
+        const QString before = org->dump();
+        const QList<QPair<QString, QString>> bad{
+            {S("Acme CRM <noreply@acme.test"), S("\u201c>\u201d")},
+            {S("Acme CRM <noreply.acme.test>"), S("\u201c@\u201d")},
+            {S("Acme <noreply@acme.test>\r\nBcc: x@evil.test"), S("line break")},
+            {S("Acme CRM noreply@acme.test"), S("angle brackets")},
+        };
+        for (const auto &[from, needle] : bad) {
+            auto r = ctl({S("mail"), S("configure"), S("--from"), from});
+            QCOMPARE(r.exitCode, 2);
+            QVERIFY2(oneErrorLine(r), qPrintable(show(r)));
+            QVERIFY2(r.err.contains(needle), qPrintable(show(r)));
+            QVERIFY2(!r.err.contains(S("contains a space")), qPrintable(show(r)));
+        }
+        // A name in --from and --from-name at once: say which to drop.
+        auto both = ctl({S("mail"), S("configure"), S("--from"), S("A <a@acme.test>"),
+                         S("--from-name"), S("B")});
+        QCOMPARE(both.exitCode, 2);
+        QVERIFY2(oneErrorLine(both) && both.err.contains(S("--from-name")), qPrintable(show(both)));
+        QCOMPARE(org->dump(), before);
+    }
+
     void initAndDemoMakeNewDatabases()
     {
         QTemporaryDir dir;
