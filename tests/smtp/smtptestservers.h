@@ -37,6 +37,8 @@ public:
     bool start(const QStringList &args, QString *error);
     quint16 port() const { return m_port; }
     QList<StoredMessage> messages() const;
+    // One "login ok|refused" line per AUTH attempt, in order.
+    QList<QByteArray> authAttempts() const;
     void stop();
 
 private:
