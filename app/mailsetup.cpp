@@ -43,9 +43,10 @@ Result<std::unique_ptr<MailTransport>> makeTransport(const OrgSettings &settings
                     ErrorKind::Mail,
                     QCoreApplication::translate(
                         "MailSetup",
-                        "The SMTP password cannot be opened with this computer's key file: "
-                        "install the organisation's key file (see \"Sealing key\" in "
-                        "docs/security.md), or give the password again."));
+                        "The SMTP password cannot be opened with this computer's key file %1: "
+                        "install the organisation's key file there (chmod 600), or give the "
+                        "password again.")
+                        .arg(sealer.keyFile()));
             if (pw->isEmpty())
                 return makeError(
                     ErrorKind::Mail,

@@ -100,7 +100,7 @@ private:
             return;
         }
         if (!m_sealer) {
-            auto s = Sealer::forDatabase(m_db->databaseId());
+            auto s = Sealer::forDatabase(*m_db);
             if (!s) {
                 emit m_owner->failed(s.error().message);
                 return;

@@ -256,7 +256,7 @@ bool EmailSettingsPage::save()
     } else if (!m_password->text().isEmpty()) {
         // The organisation's sealed copy is the one every sender (this console's worker,
         // rosterctl, other machines) uses: never only a keyring, which only this desktop reads.
-        auto sealer = Sealer::forDatabase(m_db.databaseId());
+        auto sealer = Sealer::forDatabase(m_db);
         if (!sealer) {
             m_problem->setText(sealer.error().message);
             return false;

@@ -231,7 +231,7 @@ public:
         return Done;
     }
 
-    Result<Sealer> sealer() { return Sealer::forDatabase(db->databaseId()); }
+    Result<Sealer> sealer() { return Sealer::forDatabase(*db); }
 
     // Delivers the given outbox rows (all due ones when empty) and prints one line per recipient.
     int deliver(const QList<qint64> &ids, bool all)

@@ -333,7 +333,7 @@ void TestConsoleResilience::smtpPasswordFallsBackToSealedSetting()
     const OrgSettings s = OrgSettings::load(*m_org->db).value();
     QCOMPARE(s.smtpUser, QStringLiteral("mailer"));
     QVERIFY(!s.smtpPasswordSealed.isEmpty());
-    const Sealer sealer = Sealer::forDatabase(m_org->db->databaseId()).value();
+    const Sealer sealer = Sealer::forDatabase(*m_org->db).value();
     QCOMPARE(sealer.unseal(s.smtpPasswordSealed, smtpPasswordContext), secret.toUtf8());
     QVERIFY(!dumpAll(*m_org->db).contains(secret));
     // After a refresh the page says where the password is, and shows none of it.
