@@ -206,7 +206,7 @@ Result<Sealer> Sealer::forDatabase(Database &db, const QString &keyFile)
             return s.error();
         sodium_memzero(key.data(), size_t(key.size()));
         if (!lost)
-            qCInfo(lcSealer).noquote() << "made a new key file" << path;
+            qCDebug(lcSealer).noquote() << "made a new key file" << path;
     }
     auto key = readKeyFile(path);
     if (!key)

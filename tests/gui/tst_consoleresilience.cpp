@@ -115,6 +115,7 @@ private slots:
     void reminderSettingAndWorkerSendsReminder();
     void smtpPasswordFallsBackToSealedSetting();
     void smtpPasswordSavedInTheConsoleServesRosterctl();
+    void senderAddressTakesAMailbox();
     void smtpPasswordNeverInTheDatabaseInClear();
 
 private:
@@ -395,6 +396,28 @@ void TestConsoleResilience::smtpPasswordSavedInTheConsoleServesRosterctl()
     QVERIFY2(p.exitCode() == 0, qPrintable(out));
     QCOMPARE(server.authAttempts(), QList<QByteArray>{"mailer ok"});
     QCOMPARE(server.messages().size(), 1);
+}
+
+// Issue 13 #8 in the console: the sender address field takes "Name <address>" like --from.
+void TestConsoleResilience::senderAddressTakesAMailbox()
+{
+    openWindow();
+    m_window->showPage(MainWindow::Page::EmailSettings);
+    EmailSettingsPage *page = emailPage();
+    auto *address = page->findChild<QLineEdit *>(QStringLiteral("senderAddressEdit"));
+    auto *problem = page->findChild<QLabel *>(QStringLiteral("problemLabel"));
+    address->setText(QStringLiteral("Acme CRM <noreply@acme.test"));
+    QVERIFY(!page->save());
+    QVERIFY2(problem->text().contains(QStringLiteral("\u201c>\u201d")),
+             qPrintable(problem->text()));
+    address->setText(QStringLiteral("\"Acme, Inc.\" <noreply@acme.test>"));
+    QVERIFY2(page->save(), qPrintable(problem->text()));
+    const OrgSettings s = OrgSettings::load(*m_org->db).value();
+    QCOMPARE(s.senderName, QStringLiteral("Acme, Inc."));
+    QCOMPARE(s.senderAddress, QStringLiteral("noreply@acme.test"));
+    QCOMPARE(page->findChild<QLineEdit *>(QStringLiteral("senderNameEdit"))->text(),
+             QStringLiteral("Acme, Inc."));
+    QCOMPARE(address->text(), QStringLiteral("noreply@acme.test"));
 }
 
 void TestConsoleResilience::smtpPasswordNeverInTheDatabaseInClear()

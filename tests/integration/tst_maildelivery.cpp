@@ -205,8 +205,11 @@ private slots:
                               QStringLiteral("--ca-file"), pki.filePath(QStringLiteral("ca.pem"))},
                              "right\n");
         QVERIFY2(conf.exitCode == 0, qPrintable(show(conf)));
+        org->clock().advanceMinutes(1); // rosterctl runs on the test's clock: past the queueing
         deliver = ctl({QStringLiteral("outbox"), QStringLiteral("deliver")});
         QVERIFY2(deliver.exitCode == 0, qPrintable(show(deliver)));
+        QVERIFY2(deliver.out.contains(QStringLiteral("sent amy@example.net")),
+                 qPrintable(show(deliver)));
         QCOMPARE(server.authAttempts(), QList<QByteArray>{"mailer ok"});
         QCOMPARE(server.messages().size(), 1);
     }

@@ -162,6 +162,7 @@ private slots:
         QCOMPARE(again->unseal(reloaded.smtpPasswordSealed, smtpPasswordContext),
                  QByteArray("old-smtp-pw"));
         // Delivered: the link carries the token that was sealed the old way.
+        org->clock().advanceMinutes(1); // rosterctl runs on the test's clock: past the queueing
         const RunResult sent = ctl({QStringLiteral("outbox"), QStringLiteral("deliver")});
         QVERIFY2(sent.exitCode == 0, qPrintable(sent.out + sent.err));
         const QStringList mails = emlFiles(org->mailDir());
@@ -185,6 +186,7 @@ private slots:
         QVERIFY(!s.error().message.contains(u'\n'));
         QVERIFY(!QFile::exists(keyPath()));
 
+        org->clock().advanceMinutes(1); // due, so that only the missing key stops it
         const RunResult r = ctl({QStringLiteral("outbox"), QStringLiteral("deliver")});
         QCOMPARE(r.exitCode, 6);
         QCOMPARE(r.err.count(u'\n'), 1);
