@@ -149,7 +149,7 @@ private:
             return;
         }
         if (!m_sealer) {
-            auto s = Sealer::forDatabase(m_db->databaseId());
+            auto s = Sealer::forDatabase(*m_db);
             if (!s) {
                 toOwner([&](OutboxWorker *o) { emit o->failed(s.error().message); });
                 return;

@@ -147,7 +147,7 @@ Result<OrgSettings> UserService::settings()
 Result<const Sealer *> UserService::sealer()
 {
     if (!m_sealer) {
-        auto s = Sealer::forDatabase(m_db.databaseId());
+        auto s = Sealer::forDatabase(m_db);
         if (!s)
             return s.error();
         m_sealer = std::make_unique<Sealer>(s.value());

@@ -11,9 +11,9 @@ target_compile_definitions(roster_strict INTERFACE
 target_compile_options(roster_strict INTERFACE -Wall -Wextra -Werror)
 
 # Test hooks (models/testhooks.h): environment variables that move the clock and shorten timeouts
-# of the real binaries, for the tests. OFF by default, so that no release build reads them; the
+# of the real binaries, and ROSTER_KEY_FILE (app/sealer.cpp), for the tests. OFF by default, so that no release build reads them; the
 # debug and asan presets turn it on.
-option(ROSTER_TEST_HOOKS "Let ROSTER_CLOCK_OFFSET_MS and the test timeouts act (test builds only)" OFF)
+option(ROSTER_TEST_HOOKS "Test-only environment hooks (never in a shipped build)" OFF)
 if(ROSTER_TEST_HOOKS)
   target_compile_definitions(roster_strict INTERFACE ROSTER_TEST_HOOKS)
 endif()

@@ -167,11 +167,9 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     connect(test, &QPushButton::clicked, this, &EmailSettingsPage::sendTest);
     if (m_worker) {
         connect(m_worker, &OutboxWorker::delivered, this, &EmailSettingsPage::onDelivered);
-        // The background delivery sends reminders as the signed-in administrator, and reads the
-        // SMTP password from the keyring before the sealed setting.
+        // The background delivery sends reminders as the signed-in administrator. It uses the
+        // organisation's sealed SMTP password, like every other sender (issue 13 #5).
         m_worker->setActor(session.userId);
-        m_worker->setSmtpPasswordSource(
-            [](const QString &databaseId) { return SmtpPasswordStore::read(databaseId); });
     }
     refresh();
 }
@@ -196,14 +194,14 @@ void EmailSettingsPage::refresh()
     m_port->setValue(s->smtpPort);
     m_security->setCurrentIndex(std::max(0, m_security->findData(s->smtpSecurity)));
     m_user->setText(s->smtpUser);
-    const bool inKeyring = !s->smtpUser.isEmpty() && s->smtpPasswordSealed.isEmpty() &&
-                           SmtpPasswordStore::read(m_db.databaseId()).has_value();
-    m_passwordStored = inKeyring || !s->smtpPasswordSealed.isEmpty();
+    m_passwordStored = !s->smtpPasswordSealed.isEmpty();
     m_passwordStore->setText(
-        inKeyring ? tr("The password is in the desktop keyring.")
-        : !s->smtpPasswordSealed.isEmpty()
-            ? tr("The password is sealed in the database with this computer's key (no desktop "
-                 "keyring was available when it was saved).")
+        m_passwordStored
+            ? tr("The password is sealed in the database with the organisation's key: every "
+                 "computer that holds the key file can send.")
+        : !s->smtpUser.isEmpty()
+            ? tr("No SMTP password is saved for the organisation: enter it, or mail stays "
+                 "queued.")
             : QString());
     m_password->clear();
     m_password->setPlaceholderText(m_passwordStored ? tr("(stored; type to replace)") : QString());
@@ -221,11 +219,11 @@ bool EmailSettingsPage::save()
     }
     OrgSettings s = loaded.value();
     QString problem;
-    if (const QString p = emailAddressProblem(m_senderAddress->text().trimmed()); !p.isEmpty())
-        problem = p;
-    else if (const QString p2 = acceptUrlProblem(m_acceptUrl->text().trimmed()); !p2.isEmpty())
-        problem = p2;
-    else if (!m_portalAcceptUrl->text().trimmed().isEmpty())
+    // The address field takes a mailbox too ("Acme CRM <noreply@acme.example>"), like --from.
+    const std::optional<Mailbox> from = parseMailbox(m_senderAddress->text(), &problem);
+    if (problem.isEmpty())
+        problem = acceptUrlProblem(m_acceptUrl->text().trimmed());
+    if (problem.isEmpty() && !m_portalAcceptUrl->text().trimmed().isEmpty())
         problem = acceptUrlProblem(m_portalAcceptUrl->text().trimmed());
     if (problem.isEmpty())
         problem = textFieldProblem(tr("The organisation"), m_organisation->text(), 200);
@@ -237,8 +235,8 @@ bool EmailSettingsPage::save()
         return false;
     }
     s.organisation = m_organisation->text().trimmed();
-    s.senderName = m_senderName->text().trimmed();
-    s.senderAddress = m_senderAddress->text().trimmed();
+    s.senderName = from->name.isEmpty() ? m_senderName->text().trimmed() : from->name;
+    s.senderAddress = from->address;
     s.acceptUrl = m_acceptUrl->text().trimmed();
     s.portalAcceptUrl = m_portalAcceptUrl->text().trimmed();
     s.cooldownMinutes = m_cooldown->value();
@@ -256,23 +254,23 @@ bool EmailSettingsPage::save()
         s.smtpPasswordSealed.clear();
         SmtpPasswordStore::remove(m_db.databaseId());
     } else if (!m_password->text().isEmpty()) {
-        // The keyring first; the database only sealed, and only when there is no keyring.
-        QString keyringError;
-        if (SmtpPasswordStore::write(m_db.databaseId(), m_password->text().toUtf8(),
-                                     &keyringError)) {
-            s.smtpPasswordSealed.clear();
-            storeNote = tr("The password is in the desktop keyring.");
-        } else {
-            auto sealer = Sealer::forDatabase(m_db.databaseId());
-            if (!sealer) {
-                m_problem->setText(sealer.error().message);
-                return false;
-            }
-            s.smtpPasswordSealed = sealer->seal(m_password->text().toUtf8(), smtpPasswordContext);
-            storeNote = tr("No desktop keyring is available (%1): the password is sealed in the "
-                           "database with this computer's key instead.")
-                            .arg(keyringError);
+        // The organisation's sealed copy is the one every sender (this console's worker,
+        // rosterctl, other machines) uses: never only a keyring, which only this desktop reads.
+        auto sealer = Sealer::forDatabase(m_db);
+        if (!sealer) {
+            m_problem->setText(sealer.error().message);
+            return false;
         }
+        s.smtpPasswordSealed = sealer->seal(m_password->text().toUtf8(), smtpPasswordContext);
+        // An entry an older version left in the keyring is stale from now on.
+        SmtpPasswordStore::remove(m_db.databaseId());
+        storeNote = tr("The password is sealed in the database with the organisation's key: "
+                       "every computer that holds the key file can send.");
+    } else if (s.smtpPasswordSealed.isEmpty()) {
+        problem =
+            tr("Give the SMTP password of %1: without it no mail can be sent.").arg(s.smtpUser);
+        m_problem->setText(problem);
+        return false;
     }
     Transaction tx(m_db);
     Status r = tx.status();

@@ -53,27 +53,6 @@ QString SmtpPasswordStore::keyFor(const QString &databaseId)
     return QStringLiteral("smtp-password-") + QString::fromLatin1(h.toHex().left(32));
 }
 
-bool SmtpPasswordStore::write(const QString &databaseId, const QByteArray &password, QString *error)
-{
-    if (!enabled()) {
-        *error = tr("the keyring is turned off (ROSTER_NO_KEYRING)");
-        return false;
-    }
-    QKeychain::WritePasswordJob job(serviceName());
-    job.setInsecureFallback(false); // never a plain-text file instead
-    job.setKey(keyFor(databaseId));
-    job.setBinaryData(password);
-    if (!runJob(job)) {
-        *error = tr("the keyring did not answer");
-        return false;
-    }
-    if (job.error() != QKeychain::NoError) {
-        *error = job.errorString();
-        return false;
-    }
-    return true;
-}
-
 std::optional<QByteArray> SmtpPasswordStore::read(const QString &databaseId, QString *error)
 {
     if (!enabled())

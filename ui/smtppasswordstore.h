@@ -7,11 +7,12 @@
 
 namespace roster {
 
-// The console keeps the SMTP password in the desktop keyring (issue 3; QtKeychain: Secret
-// Service, KWallet), under a key derived from the database id, so two organisations never share
-// an entry. Where there is no keyring (CI, a headless session, ROSTER_NO_KEYRING=1) the caller
-// falls back to the sealed setting in the database (OrgSettings::smtpPasswordSealed). The password
-// is never written anywhere in clear.
+// Older consoles kept the SMTP password in the desktop keyring (QtKeychain) instead of the
+// database, so that no other sender could use it (issue 13 #5). The password now lives only in
+// the organisation's sealed setting (OrgSettings::smtpPasswordSealed), which every sender reads;
+// the console removes the keyring entry an older version left when a new password is saved.
+// Nothing reads the keyring to decide how to send. ROSTER_NO_KEYRING=1 (CI, headless sessions)
+// keeps these calls off the keyring; no security rule depends on it.
 //
 // Each call blocks on a local event loop, at most a few seconds (a keyring that does not answer
 // counts as none); any thread with an event dispatcher may call.
@@ -21,11 +22,9 @@ public:
     static QString serviceName();
     static QString keyFor(const QString &databaseId);
 
-    // Stores the password; false with `error` when no keyring took it.
-    static bool write(const QString &databaseId, const QByteArray &password, QString *error);
     // The stored password; nothing when there is no keyring or no entry.
     static std::optional<QByteArray> read(const QString &databaseId, QString *error = nullptr);
-    // Removes the entry (no SMTP user any more, or the password moved to the database).
+    // Removes the entry (no SMTP user any more, or a new password sealed in the database).
     static void remove(const QString &databaseId);
     // False when ROSTER_NO_KEYRING is set (tests, or an administrator who wants none).
     static bool enabled();

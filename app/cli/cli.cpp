@@ -174,7 +174,7 @@ Commands:
   mail configure --transport smtp --host H --port P --security none|starttls|tls
                  [--user U] [--from ADDR] [--ca-file PEM] [--allow-plain-auth]
                  (password from stdin)
-  mail configure [--org NAME] [--from ADDR] [--from-name NAME] [--accept-url URL]
+  mail configure [--org NAME] [--from ADDR|"NAME <ADDR>"] [--from-name NAME] [--accept-url URL]
                  [--portal-accept-url URL] [--cooldown-minutes N] [--reminder-days N]
   mail show      mail test --to ADDR
   outbox list [--state S] [--format table|json]      outbox deliver
@@ -231,7 +231,7 @@ public:
         return Done;
     }
 
-    Result<Sealer> sealer() { return Sealer::forDatabase(db->databaseId()); }
+    Result<Sealer> sealer() { return Sealer::forDatabase(*db); }
 
     // Delivers the given outbox rows (all due ones when empty) and prints one line per recipient.
     int deliver(const QList<qint64> &ids, bool all)
@@ -870,9 +870,19 @@ int cmdMailConfigure(Command &c, const QStringList &argv)
             if (a->has(QString::fromLatin1(o)))
                 return usage(tr("--%1 goes with --transport smtp.").arg(QString::fromLatin1(o)));
     }
-    if (a->has(QStringLiteral("from")))
-        if (const QString p = emailAddressProblem(a->value(QStringLiteral("from"))); !p.isEmpty())
+    std::optional<Mailbox> from;
+    if (a->has(QStringLiteral("from"))) {
+        QString p;
+        from = parseMailbox(a->value(QStringLiteral("from")), &p);
+        if (!from)
             return usage(p);
+        if (!from->name.isEmpty() && a->has(QStringLiteral("from-name")))
+            return usage(tr("--from already gives the sender's name: drop --from-name, or give "
+                            "only the address in --from."));
+        if (const QString n = textFieldProblem(QStringLiteral("--from"), from->name, 200);
+            !n.isEmpty())
+            return usage(n);
+    }
     for (const char *o : {"accept-url", "portal-accept-url"})
         if (a->has(QString::fromLatin1(o)))
             if (const QString p = acceptUrlProblem(a->value(QString::fromLatin1(o))); !p.isEmpty())
@@ -929,8 +939,11 @@ int cmdMailConfigure(Command &c, const QStringList &argv)
             s.smtpPasswordSealed = seal->seal(pw->toUtf8(), smtpPasswordContext);
         }
     }
-    if (a->has(QStringLiteral("from")))
-        s.senderAddress = a->value(QStringLiteral("from"));
+    if (from) {
+        s.senderAddress = from->address;
+        if (!from->name.isEmpty())
+            s.senderName = from->name;
+    }
     if (a->has(QStringLiteral("from-name")))
         s.senderName = a->value(QStringLiteral("from-name"));
     if (a->has(QStringLiteral("org")))

@@ -187,6 +187,83 @@ QString emailAddressProblem(const QString &email)
     return {};
 }
 
+std::optional<Mailbox> parseMailbox(const QString &text, QString *problem)
+{
+    const auto refuse = [problem](const QString &why) -> std::optional<Mailbox> {
+        *problem = why;
+        return std::nullopt;
+    };
+    problem->clear();
+    for (QChar c : text) {
+        if (c == u'\r' || c == u'\n' || c == QChar::LineSeparator || c == QChar::ParagraphSeparator)
+            return refuse(
+                EmailAddress::tr("The sender contains a line break: enter it on one line."));
+    }
+    const QString t = text.trimmed();
+    if (t.isEmpty())
+        return refuse(EmailAddress::tr("The sender is empty: enter an address such as "
+                                       "noreply@example.com, or Name <noreply@example.com>."));
+    const qsizetype open = t.indexOf(u'<');
+    const qsizetype close = t.indexOf(u'>');
+    if (open < 0 && close < 0) {
+        // A bare address; "Acme CRM noreply@acme.example" is a name without brackets.
+        const qsizetype space = t.lastIndexOf(u' ');
+        if (space > 0 && t.indexOf(u'@') > space && emailAddressProblem(t.mid(space + 1)).isEmpty())
+            return refuse(EmailAddress::tr("Put the address in angle brackets after the name: "
+                                           "Name <noreply@example.com>."));
+        if (const QString p = emailAddressProblem(t); !p.isEmpty())
+            return refuse(p);
+        return Mailbox{QString(), t};
+    }
+    if (open < 0)
+        return refuse(EmailAddress::tr("The sender has a \u201c>\u201d without a \u201c<\u201d: "
+                                       "write it as Name <noreply@example.com>."));
+    if (close < 0)
+        return refuse(EmailAddress::tr("The sender has no \u201c>\u201d after the address: "
+                                       "write it as Name <noreply@example.com>."));
+    if (t.indexOf(u'<', open + 1) >= 0 || t.indexOf(u'>', close + 1) >= 0 || close < open)
+        return refuse(EmailAddress::tr("The sender holds more than one address in angle "
+                                       "brackets: give one, as Name <noreply@example.com>."));
+    if (close != t.size() - 1)
+        return refuse(EmailAddress::tr("The sender has text after the \u201c>\u201d: remove "
+                                       "it, or move it into the name before the \u201c<\u201d."));
+    const QString address = t.mid(open + 1, close - open - 1).trimmed();
+    if (address.isEmpty())
+        return refuse(EmailAddress::tr("The address between \u201c<\u201d and \u201c>\u201d is "
+                                       "empty: enter it as Name <noreply@example.com>."));
+    if (const QString p = emailAddressProblem(address); !p.isEmpty())
+        return refuse(p);
+
+    const QString raw = t.left(open).trimmed();
+    QString name;
+    if (raw.startsWith(u'"')) {
+        qsizetype i = 1;
+        bool closed = false;
+        for (; i < raw.size(); ++i) {
+            const QChar c = raw.at(i);
+            if (c == u'\\' && i + 1 < raw.size()) {
+                name += raw.at(++i);
+            } else if (c == u'"') {
+                closed = true;
+                break;
+            } else {
+                name += c;
+            }
+        }
+        if (!closed || i != raw.size() - 1)
+            return refuse(EmailAddress::tr("The sender's name has an unmatched quotation mark: "
+                                           "quote the whole name, as \"Acme, Inc.\" "
+                                           "<noreply@example.com>."));
+    } else {
+        if (raw.contains(u'"'))
+            return refuse(EmailAddress::tr("The sender's name has an unmatched quotation mark: "
+                                           "quote the whole name, as \"Acme, Inc.\" "
+                                           "<noreply@example.com>."));
+        name = raw;
+    }
+    return Mailbox{name.trimmed(), address};
+}
+
 QString emailKey(const QString &email)
 {
     // Addresses are ASCII (emailAddressProblem), where toLower() is exact and locale-free.

@@ -2,6 +2,8 @@
 
 #include <QString>
 
+#include <optional>
+
 namespace roster {
 
 // Empty when `email` is acceptable as a user's address; otherwise ONE translated line saying
@@ -16,5 +18,17 @@ QString emailAddressProblem(const QString &email);
 // The key emails are compared by (case-insensitive): the value of the UNIQUE index.
 // The address itself is stored as typed.
 QString emailKey(const QString &email);
+
+// A sender as an administrator types it: "noreply@acme.example", "<noreply@acme.example>",
+// "Acme CRM <noreply@acme.example>" or "\"Acme, Inc.\" <noreply@acme.example>" (a quoted name
+// may hold \" and \\). The address passes emailAddressProblem(); the name is unquoted, trimmed,
+// and empty when none was given. Nothing with `problem` set to ONE translated line that names
+// what is wrong (a missing ">", no "@", a line break...).
+struct Mailbox
+{
+    QString name;
+    QString address;
+};
+std::optional<Mailbox> parseMailbox(const QString &text, QString *problem);
 
 } // namespace roster

@@ -20,8 +20,9 @@ public:
     explicit FileTransport(QString directory);
 
     // Each message becomes <directory>/<yyyyMMdd-hhmmss>-<messageId>.eml, written atomically
-    // (QSaveFile: a temporary file renamed into place, so readers never see half a message);
-    // the directory is created when missing. Sent, or Temporary with connectionError=true and
+    // (a temporary file renamed into place, so readers never see half a message). The files
+    // carry working links: they are created 0600, and the folders this transport creates when
+    // missing 0700, whatever the umask. Sent, or Temporary with connectionError=true and
     // one line such as "Cannot write to /x: Permission denied" when the folder is not writable.
     QList<DeliveryResult> deliver(const QList<OutgoingMessage> &messages) override;
 

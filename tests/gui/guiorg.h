@@ -138,7 +138,7 @@ struct Org
     int deliver()
     {
         auto settings = OrgSettings::load(*db).value();
-        auto sealer = Sealer::forDatabase(db->databaseId()).value();
+        auto sealer = Sealer::forDatabase(*db).value();
         auto transport = makeTransport(settings, sealer);
         if (!transport)
             return -1;

@@ -114,6 +114,8 @@ private slots:
     void lockedDatabaseSaysSoAndRecovers();
     void reminderSettingAndWorkerSendsReminder();
     void smtpPasswordFallsBackToSealedSetting();
+    void smtpPasswordSavedInTheConsoleServesRosterctl();
+    void senderAddressTakesAMailbox();
     void smtpPasswordNeverInTheDatabaseInClear();
 
 private:
@@ -329,13 +331,12 @@ void TestConsoleResilience::smtpPasswordFallsBackToSealedSetting()
     QTest::keyClicks(page->findChild<QLineEdit *>(QStringLiteral("smtpPasswordEdit")), secret);
     QTest::mouseClick(page->findChild<QPushButton *>(QStringLiteral("saveButton")), Qt::LeftButton);
     const QString note = page->findChild<QLabel *>(QStringLiteral("passwordStoreLabel"))->text();
-    QVERIFY2(note.contains(QStringLiteral("No desktop keyring")), qPrintable(note));
     QVERIFY2(note.contains(QStringLiteral("sealed in the database")), qPrintable(note));
 
     const OrgSettings s = OrgSettings::load(*m_org->db).value();
     QCOMPARE(s.smtpUser, QStringLiteral("mailer"));
     QVERIFY(!s.smtpPasswordSealed.isEmpty());
-    const Sealer sealer = Sealer::forDatabase(m_org->db->databaseId()).value();
+    const Sealer sealer = Sealer::forDatabase(*m_org->db).value();
     QCOMPARE(sealer.unseal(s.smtpPasswordSealed, smtpPasswordContext), secret.toUtf8());
     QVERIFY(!dumpAll(*m_org->db).contains(secret));
     // After a refresh the page says where the password is, and shows none of it.
@@ -344,6 +345,81 @@ void TestConsoleResilience::smtpPasswordFallsBackToSealedSetting()
     QVERIFY(page->findChild<QLabel *>(QStringLiteral("passwordStoreLabel"))
                 ->text()
                 .contains(QStringLiteral("sealed in the database")));
+}
+
+// Issue 13 #5: the password saved in the console (the real path: a keyring if this machine has
+// one) serves every sender of the organisation, here rosterctl, which authenticates with it.
+void TestConsoleResilience::smtpPasswordSavedInTheConsoleServesRosterctl()
+{
+    const QString rosterctl = qEnvironmentVariable("ROSTERCTL");
+    if (rosterctl.isEmpty())
+        QSKIP("ROSTERCTL is not set (run through ctest)");
+    qunsetenv("ROSTER_NO_KEYRING");
+    const QString secret = QStringLiteral("console-saved-pw-7");
+    AiosmtpdServer server;
+    QString error;
+    QVERIFY2(server.start({QStringLiteral("--auth"), QStringLiteral("mailer:") + secret,
+                           QStringLiteral("--auth-plaintext")},
+                          &error),
+             qPrintable(error));
+    openWindow();
+    m_window->showPage(MainWindow::Page::EmailSettings);
+    EmailSettingsPage *page = emailPage();
+    auto *transport = page->findChild<QComboBox *>(QStringLiteral("transportCombo"));
+    transport->setCurrentIndex(transport->findData(QStringLiteral("smtp")));
+    page->findChild<QLineEdit *>(QStringLiteral("smtpHostEdit"))
+        ->setText(QStringLiteral("127.0.0.1"));
+    for (QSpinBox *spin : page->findChildren<QSpinBox *>())
+        if (spin->maximum() == 65535)
+            spin->setValue(server.port());
+    for (QComboBox *combo : page->findChildren<QComboBox *>())
+        if (combo != transport && combo->findData(QStringLiteral("none")) >= 0)
+            combo->setCurrentIndex(combo->findData(QStringLiteral("none")));
+    for (QCheckBox *box : page->findChildren<QCheckBox *>())
+        if (box->text().contains(QStringLiteral("unencrypted")))
+            box->setChecked(true);
+    page->findChild<QLineEdit *>(QStringLiteral("smtpUserEdit"))->setText(QStringLiteral("mailer"));
+    page->findChild<QLineEdit *>(QStringLiteral("smtpPasswordEdit"))->setText(secret);
+    QVERIFY2(page->save(),
+             qPrintable(page->findChild<QLabel *>(QStringLiteral("problemLabel"))->text()));
+    qputenv("ROSTER_NO_KEYRING", "1");
+    QVERIFY(!OrgSettings::load(*m_org->db)->smtpPasswordSealed.isEmpty());
+
+    QProcess p;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("ROSTER_DB"), m_org->dbPath());
+    env.insert(QStringLiteral("ROSTER_AS"), adminEmail);
+    env.insert(QStringLiteral("ROSTER_PASSWORD"), adminPassword);
+    p.setProcessEnvironment(env);
+    p.start(rosterctl, {QStringLiteral("mail"), QStringLiteral("test"), QStringLiteral("--to"),
+                        QStringLiteral("ops@example.com")});
+    QVERIFY(p.waitForFinished(60000));
+    const QString out = QString::fromUtf8(p.readAllStandardOutput() + p.readAllStandardError());
+    QVERIFY2(p.exitCode() == 0, qPrintable(out));
+    QCOMPARE(server.authAttempts(), QList<QByteArray>{"mailer ok"});
+    QCOMPARE(server.messages().size(), 1);
+}
+
+// Issue 13 #8 in the console: the sender address field takes "Name <address>" like --from.
+void TestConsoleResilience::senderAddressTakesAMailbox()
+{
+    openWindow();
+    m_window->showPage(MainWindow::Page::EmailSettings);
+    EmailSettingsPage *page = emailPage();
+    auto *address = page->findChild<QLineEdit *>(QStringLiteral("senderAddressEdit"));
+    auto *problem = page->findChild<QLabel *>(QStringLiteral("problemLabel"));
+    address->setText(QStringLiteral("Acme CRM <noreply@acme.test"));
+    QVERIFY(!page->save());
+    QVERIFY2(problem->text().contains(QStringLiteral("\u201c>\u201d")),
+             qPrintable(problem->text()));
+    address->setText(QStringLiteral("\"Acme, Inc.\" <noreply@acme.test>"));
+    QVERIFY2(page->save(), qPrintable(problem->text()));
+    const OrgSettings s = OrgSettings::load(*m_org->db).value();
+    QCOMPARE(s.senderName, QStringLiteral("Acme, Inc."));
+    QCOMPARE(s.senderAddress, QStringLiteral("noreply@acme.test"));
+    QCOMPARE(page->findChild<QLineEdit *>(QStringLiteral("senderNameEdit"))->text(),
+             QStringLiteral("Acme, Inc."));
+    QCOMPARE(address->text(), QStringLiteral("noreply@acme.test"));
 }
 
 void TestConsoleResilience::smtpPasswordNeverInTheDatabaseInClear()

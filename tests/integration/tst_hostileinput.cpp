@@ -216,7 +216,7 @@ class TestHostileInput : public QObject
             st.smtpSecurity =
                 setup == Setup::SmtpWrongName ? QStringLiteral("tls") : QStringLiteral("starttls");
             if (setup == Setup::SmtpWrongPassword) {
-                auto sealer = Sealer::forDatabase(org->db().databaseId());
+                auto sealer = Sealer::forDatabase(org->db());
                 if (!sealer) {
                     *error = sealer.error().message;
                     return false;

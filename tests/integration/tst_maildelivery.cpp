@@ -3,6 +3,8 @@
 #include "../smtp/smtptestservers.h"
 #include "testsupport.h"
 
+#include "app/orgsettings.h"
+
 #include <QDir>
 #include <QRegularExpression>
 #include <QSet>
@@ -156,6 +158,60 @@ private slots:
                      test.err.contains(QStringLiteral("authentic"), Qt::CaseInsensitive),
                  qPrintable(show(test)));
         QCOMPARE(server.messages().size(), 0);
+    }
+
+    // Issue 13 #5: what the console used to leave behind after a keyring save (a user, no
+    // sealed password) is a configuration error: exit 6, one line saying what to do, no AUTH
+    // attempt, and the mail stays queued. The same for a sealed password that is empty.
+    void smtpUserWithoutPasswordIsAConfigurationError()
+    {
+        AiosmtpdServer server;
+        QString error;
+        QVERIFY2(server.start({QStringLiteral("--starttls"), QStringLiteral("--cert"),
+                               pki.filePath(QStringLiteral("server.pem")), QStringLiteral("--key"),
+                               pki.filePath(QStringLiteral("server.key")), QStringLiteral("--auth"),
+                               QStringLiteral("mailer:right")},
+                              &error),
+                 qPrintable(error));
+        auto conf =
+            configureSmtp(server.port(), QStringLiteral("starttls"),
+                          {QStringLiteral("--user"), QStringLiteral("mailer"),
+                           QStringLiteral("--ca-file"), pki.filePath(QStringLiteral("ca.pem"))},
+                          "right\n");
+        QVERIFY2(conf.exitCode == 0, qPrintable(show(conf)));
+        {
+            OrgSettings s = OrgSettings::load(org->db()).value();
+            s.smtpPasswordSealed.clear();
+            QVERIFY(s.save(org->db()));
+        }
+        auto add = addUser(QStringLiteral("amy@example.net"));
+        QCOMPARE(add.exitCode, 6);
+        QVERIFY2(add.err.count(u'\n') == 1, qPrintable(show(add)));
+        QVERIFY2(add.err.contains(QStringLiteral("no password")), qPrintable(show(add)));
+        QVERIFY2(add.err.contains(QStringLiteral("mail configure")), qPrintable(show(add)));
+        QVERIFY2(add.err.contains(QStringLiteral("stays queued")), qPrintable(show(add)));
+        auto deliver = ctl({QStringLiteral("outbox"), QStringLiteral("deliver")});
+        QCOMPARE(deliver.exitCode, 6);
+        QVERIFY2(deliver.err.count(u'\n') == 1, qPrintable(show(deliver)));
+        QCOMPARE(server.authAttempts(), QList<QByteArray>());
+        QCOMPARE(server.messages().size(), 0);
+        auto queued = ctl({QStringLiteral("outbox"), QStringLiteral("list"),
+                           QStringLiteral("--state"), QStringLiteral("queued")});
+        QVERIFY2(queued.out.contains(QStringLiteral("amy@example.net")), qPrintable(show(queued)));
+
+        // Giving the password again delivers what waited, with AUTH.
+        conf = configureSmtp(server.port(), QStringLiteral("starttls"),
+                             {QStringLiteral("--user"), QStringLiteral("mailer"),
+                              QStringLiteral("--ca-file"), pki.filePath(QStringLiteral("ca.pem"))},
+                             "right\n");
+        QVERIFY2(conf.exitCode == 0, qPrintable(show(conf)));
+        org->clock().advanceMinutes(1); // rosterctl runs on the test's clock: past the queueing
+        deliver = ctl({QStringLiteral("outbox"), QStringLiteral("deliver")});
+        QVERIFY2(deliver.exitCode == 0, qPrintable(show(deliver)));
+        QVERIFY2(deliver.out.contains(QStringLiteral("sent amy@example.net")),
+                 qPrintable(show(deliver)));
+        QCOMPARE(server.authAttempts(), QList<QByteArray>{"mailer ok"});
+        QCOMPARE(server.messages().size(), 1);
     }
 
     void certificateForAnotherNameIsRefused()

@@ -11,6 +11,7 @@
 #include <QStandardPaths>
 #include <QTest>
 
+#include <pwd.h>
 #include <unistd.h>
 
 using namespace roster;
@@ -390,11 +391,16 @@ private slots:
             org->dir(), QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ExeOwner |
                             QFileDevice::ReadOther | QFileDevice::ExeOther));
         const QStringList files{org->location(), org->location() + QStringLiteral("-wal"),
-                                org->location() + QStringLiteral("-shm"),
-                                org->dir() + QStringLiteral("/sealing.key")};
+                                org->location() + QStringLiteral("-shm")};
         for (const QString &f : files)
             QFile::setPermissions(f, QFileDevice::ReadOwner | QFileDevice::WriteOwner |
                                          QFileDevice::ReadOther);
+        // The key file stays private (0600, a readable one is refused): nobody owns it here.
+        const struct passwd *nobody = ::getpwnam("nobody");
+        QVERIFY(nobody);
+        QCOMPARE(::chown(QFile::encodeName(org->dir() + QStringLiteral("/sealing.key")).constData(),
+                         nobody->pw_uid, nobody->pw_gid),
+                 0);
         const QString before = org->dump();
         org->clock().advanceMinutes(10);
         QProcessEnvironment env = org->rosterctlEnvironment();
@@ -415,6 +421,78 @@ private slots:
                  qPrintable(err));
         QCOMPARE(err.count(u'\n'), 1);
         QCOMPARE(org->dump(), before);
+    }
+
+    // --from takes an address or a mailbox: the name goes into the sender name (issue 13 #8).
+    void mailConfigureFromTakesAMailbox()
+    {
+        const auto S = [](const char *s) { return QString::fromUtf8(s); };
+        auto set = ctl({S("mail"), S("configure"), S("--from"), S("Acme CRM <noreply@acme.test>")});
+        QVERIFY2(set.exitCode == 0, qPrintable(show(set)));
+        auto shown = ctl({S("mail"), S("show")});
+        QVERIFY2(shown.out.contains(S("from: Acme CRM <noreply@acme.test>\n")),
+                 qPrintable(show(shown)));
+        set = ctl({S("mail"), S("configure"), S("--from"), S("\"Acme, Inc.\" <hello@acme.test>")});
+        QVERIFY2(set.exitCode == 0, qPrintable(show(set)));
+        shown = ctl({S("mail"), S("show")});
+        QVERIFY2(shown.out.contains(S("from: Acme, Inc. <hello@acme.test>\n")),
+                 qPrintable(show(shown)));
+        // A bare address keeps the name.
+        set = ctl({S("mail"), S("configure"), S("--from"), S("bare@acme.test")});
+        QVERIFY2(set.exitCode == 0, qPrintable(show(set)));
+        shown = ctl({S("mail"), S("show")});
+        QVERIFY2(shown.out.contains(S("from: Acme, Inc. <bare@acme.test>\n")),
+                 qPrintable(show(shown)));
+
+        // Refusals name the real problem, in one line, and change nothing.
+        const QString before = org->dump();
+        const QList<QPair<QString, QString>> bad{
+            {S("Acme CRM <noreply@acme.test"), S("\u201c>\u201d")},
+            {S("Acme CRM <noreply.acme.test>"), S("\u201c@\u201d")},
+            {S("Acme <noreply@acme.test>\r\nBcc: x@evil.test"), S("line break")},
+            {S("Acme CRM noreply@acme.test"), S("angle brackets")},
+        };
+        for (const auto &[from, needle] : bad) {
+            auto r = ctl({S("mail"), S("configure"), S("--from"), from});
+            QCOMPARE(r.exitCode, 2);
+            QVERIFY2(oneErrorLine(r), qPrintable(show(r)));
+            QVERIFY2(r.err.contains(needle), qPrintable(show(r)));
+            QVERIFY2(!r.err.contains(S("contains a space")), qPrintable(show(r)));
+        }
+        // A name in --from and --from-name at once: say which to drop.
+        auto both = ctl({S("mail"), S("configure"), S("--from"), S("A <a@acme.test>"),
+                         S("--from-name"), S("B")});
+        QCOMPARE(both.exitCode, 2);
+        QVERIFY2(oneErrorLine(both) && both.err.contains(S("--from-name")), qPrintable(show(both)));
+        QCOMPARE(org->dump(), before);
+    }
+
+    // Issue 13 #4: a machine without the organisation's key file never makes a new one over
+    // sealed data (queued mail): exit 6, one line naming the key file, the mail stays queued.
+    // A key file others may read is refused the same way.
+    void keyIsNotInventedOverQueuedMail()
+    {
+        const auto S = [](const char *s) { return QString::fromUtf8(s); };
+        auto add = ctl({S("user"), S("add"), S("--email"), S("kim@example.com"), S("--name"),
+                        S("Kim"), S("--queue-only")});
+        QVERIFY2(add.exitCode == 0, qPrintable(show(add)));
+        const QString key = org->dir() + S("/sealing.key");
+        QVERIFY(QFile::exists(key));
+        org->clock().advanceMinutes(1); // due, so that only the key can stop it
+        QVERIFY(QFile::setPermissions(key, QFileDevice::ReadOwner | QFileDevice::WriteOwner |
+                                               QFileDevice::ReadOther));
+        auto open = ctl({S("outbox"), S("deliver")});
+        QCOMPARE(open.exitCode, 6);
+        QVERIFY2(oneErrorLine(open) && open.err.contains(S("chmod 600")), qPrintable(show(open)));
+        QVERIFY(QFile::remove(key));
+        auto deliver = ctl({S("outbox"), S("deliver")});
+        QCOMPARE(deliver.exitCode, 6);
+        QVERIFY2(oneErrorLine(deliver), qPrintable(show(deliver)));
+        QVERIFY2(deliver.err.contains(key), qPrintable(show(deliver)));
+        QVERIFY(!QFile::exists(key));
+        QCOMPARE(emlFiles(org->mailDir()).size(), 0);
+        auto queued = ctl({S("outbox"), S("list"), S("--state"), S("queued")});
+        QVERIFY2(queued.out.contains(S("kim@example.com")), qPrintable(show(queued)));
     }
 
     void initAndDemoMakeNewDatabases()

@@ -15,6 +15,8 @@ private slots:
     void problemIsOneLine();
     void key_data();
     void key();
+    void mailbox_data();
+    void mailbox();
 };
 
 void TestEmailAddress::validation_data()
@@ -135,6 +137,77 @@ void TestEmailAddress::key()
     QFETCH(bool, same);
     QCOMPARE(emailKey(a) == emailKey(b), same);
     QCOMPARE(emailKey(a), emailKey(emailKey(a)));
+}
+
+// A sender given as an address or a mailbox ("Name <address>", the name quoted or not); a
+// refusal names what is really wrong.
+void TestEmailAddress::mailbox_data()
+{
+    QTest::addColumn<QString>("input");
+    QTest::addColumn<QString>("name");    // expected, when accepted
+    QTest::addColumn<QString>("address"); // expected, when accepted; empty: refused
+    QTest::addColumn<QString>("problem"); // in the refusal
+
+    QTest::newRow("bare address") << u"noreply@acme.test"_s << QString() << u"noreply@acme.test"_s
+                                  << QString();
+    QTest::newRow("name and address") << u"Acme CRM <noreply@acme.test>"_s << u"Acme CRM"_s
+                                      << u"noreply@acme.test"_s << QString();
+    QTest::newRow("spaces around") << u"  Acme CRM   <noreply@acme.test>  "_s << u"Acme CRM"_s
+                                   << u"noreply@acme.test"_s << QString();
+    QTest::newRow("quoted name with comma")
+        << u"\"Acme, Inc.\" <noreply@acme.test>"_s << u"Acme, Inc."_s << u"noreply@acme.test"_s
+        << QString();
+    QTest::newRow("quoted name with escapes")
+        << u"\"The \\\"Best\\\" CRM\" <noreply@acme.test>"_s << u"The \"Best\" CRM"_s
+        << u"noreply@acme.test"_s << QString();
+    QTest::newRow("angle brackets only")
+        << u"<noreply@acme.test>"_s << QString() << u"noreply@acme.test"_s << QString();
+    QTest::newRow("non-ASCII name") << u"Café Über <noreply@acme.test>"_s << u"Café Über"_s
+                                    << u"noreply@acme.test"_s << QString();
+
+    QTest::newRow("missing >") << u"Acme CRM <noreply@acme.test"_s << QString() << QString()
+                               << u"\u201c>\u201d"_s;
+    QTest::newRow("> without <") << u"Acme CRM noreply@acme.test>"_s << QString() << QString()
+                                 << u"\u201c<\u201d"_s;
+    QTest::newRow("text after >") << u"Acme <noreply@acme.test> extra"_s << QString() << QString()
+                                  << u"after"_s;
+    QTest::newRow("two addresses")
+        << u"A <a@acme.test> <b@acme.test>"_s << QString() << QString() << u"one"_s;
+    QTest::newRow("no @") << u"Acme CRM <noreply.acme.test>"_s << QString() << QString()
+                          << u"\u201c@\u201d"_s;
+    QTest::newRow("CR/LF") << u"Acme <noreply@acme.test>\r\nBcc: x@evil.test"_s << QString()
+                           << QString() << u"line break"_s;
+    QTest::newRow("CR/LF in the name")
+        << u"Acme\r\nBcc: x <noreply@acme.test>"_s << QString() << QString() << u"line break"_s;
+    QTest::newRow("unterminated quote")
+        << u"\"Acme <noreply@acme.test>"_s << QString() << QString() << u"quotation mark"_s;
+    QTest::newRow("stray quote in the name")
+        << u"Acme \"CRM <noreply@acme.test>"_s << QString() << QString() << u"quotation mark"_s;
+    QTest::newRow("name without brackets")
+        << u"Acme CRM noreply@acme.test"_s << QString() << QString() << u"angle brackets"_s;
+    QTest::newRow("empty") << QString() << QString() << QString() << u"empty"_s;
+    QTest::newRow("empty brackets") << u"Acme <>"_s << QString() << QString() << u"empty"_s;
+}
+
+void TestEmailAddress::mailbox()
+{
+    QFETCH(QString, input);
+    QFETCH(QString, name);
+    QFETCH(QString, address);
+    QFETCH(QString, problem);
+    QString why;
+    const std::optional<Mailbox> m = parseMailbox(input, &why);
+    if (address.isEmpty()) {
+        QVERIFY2(!m, qPrintable(input));
+        QVERIFY2(why.contains(problem), qPrintable(why));
+        QVERIFY(!why.contains(u'\n') && !why.contains(u'\r'));
+        QVERIFY2(!why.contains(u"contains a space"_s), qPrintable(why));
+        return;
+    }
+    QVERIFY2(m, qPrintable(why));
+    QCOMPARE(m->name, name);
+    QCOMPARE(m->address, address);
+    QVERIFY(why.isEmpty());
 }
 
 QTEST_APPLESS_MAIN(TestEmailAddress)

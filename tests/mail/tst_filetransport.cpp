@@ -5,6 +5,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace roster;
@@ -48,6 +49,7 @@ private slots:
     void permissionDenied();
     void emptyMessageIsPermanent();
     void noDirectoryConfigured();
+    void filesAndFoldersArePrivate();
 };
 
 void TestFileTransport::writesOneFilePerMessage()
@@ -208,6 +210,40 @@ void TestFileTransport::noDirectoryConfigured()
     QCOMPARE(result.outcome, DeliveryResult::Outcome::Temporary);
     QVERIFY(result.connectionError);
     QVERIFY(!result.reply.isEmpty());
+}
+
+namespace {
+mode_t modeOf(const QString &path)
+{
+    struct stat st = {};
+    return ::stat(QFile::encodeName(path).constData(), &st) == 0 ? (st.st_mode & 07777) : 07777;
+}
+} // namespace
+
+// The files carry working invitation links: 0600 files in 0700 folders, whatever the umask
+// (0 here, the most permissive), also when a file is replaced.
+void TestFileTransport::filesAndFoldersArePrivate()
+{
+    const mode_t old = ::umask(0);
+    QTemporaryDir dir;
+    QVERIFY(dir.isValid());
+    const QString nested = dir.filePath(u"mail/out"_s);
+    FileTransport transport(nested);
+    transport.setClock([] { return FixedTime; });
+    const QList<DeliveryResult> results =
+        transport.deliver({message("a@x.example", "one\r\n"), message("a@x.example", "again\r\n")});
+    ::umask(old);
+    QCOMPARE(results.size(), 2);
+    QCOMPARE(results.at(0).outcome, DeliveryResult::Outcome::Sent);
+    QCOMPARE(results.at(1).outcome, DeliveryResult::Outcome::Sent);
+    const QString file =
+        nested + u'/' + FileTransport::fileName(message("a@x.example", {}), FixedTime);
+    QCOMPARE(readAll(file), "again\r\n"_ba);
+    QCOMPARE(modeOf(file), mode_t(0600));
+    QCOMPARE(modeOf(nested), mode_t(0700));
+    QCOMPARE(modeOf(dir.filePath(u"mail"_s)), mode_t(0700));
+    QCOMPARE(QDir(nested).entryList(QDir::AllEntries | QDir::NoDotAndDotDot | QDir::Hidden).size(),
+             1);
 }
 
 QTEST_GUILESS_MAIN(TestFileTransport)

@@ -14,7 +14,7 @@ fi
 for section in NAME SYNOPSIS DESCRIPTION "EXIT STATUS" ENVIRONMENT FILES EXAMPLES; do
   grep -q "^\.SH \"\{0,1\}$section\"\{0,1\}\$" "$page" || { echo "$page has no $section section"; exit 1; }
 done
-for var in ROSTER_DB ROSTER_AS ROSTER_PASSWORD ROSTER_KEY_FILE PGPASSWORD; do
+for var in ROSTER_DB ROSTER_AS ROSTER_PASSWORD PGPASSWORD; do
   grep -q "^\.B $var\$" "$page" || { echo "$page does not describe $var"; exit 1; }
 done
 

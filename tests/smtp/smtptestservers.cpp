@@ -153,6 +153,16 @@ QList<StoredMessage> AiosmtpdServer::messages() const
     return list;
 }
 
+QList<QByteArray> AiosmtpdServer::authAttempts() const
+{
+    QFile log(QDir(m_dir.path()).filePath(u"auth.log"_qs));
+    if (!log.open(QIODevice::ReadOnly))
+        return {};
+    QList<QByteArray> lines = log.readAll().split('\n');
+    lines.removeAll(QByteArray());
+    return lines;
+}
+
 void AiosmtpdServer::stop()
 {
     stopProcess(m_process);

@@ -38,6 +38,8 @@ public:
     quint16 port() const { return m_port; }
     QString dir() const { return m_dir.path(); } // where it stores (and looks for "release")
     QList<StoredMessage> messages() const;
+    // One "login ok|refused" line per AUTH attempt, in order.
+    QList<QByteArray> authAttempts() const;
     void stop();
 
 private:

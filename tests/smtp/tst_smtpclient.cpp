@@ -184,6 +184,57 @@ void TestSmtpClient::scenario_data()
         << greetPlain + sendOne.mid(0, sendOne.size() - 1) + lines({"S: 554 5.7.1 spam"}) + quit
         << one << none << QString() << 3000 << true << E::NoError << u"P"_qs
         << u"554 5.7.1 spam"_qs;
+    // RFC 5321 §4.3.2: only the code each command expects is success. Anything else that is
+    // not a 4xx/5xx refusal leaves the session out of step: never Sent, and nothing more sent.
+    QTest::newRow("354 to the final dot: not sent")
+        << greetPlain + sendOne.mid(0, sendOne.size() - 1) + lines({"S: 354 go on"}) << one << none
+        << QString() << 3000 << true << E::ProtocolError << u"C"_qs << u"354 go on"_qs;
+    QTest::newRow("300 to the final dot: not sent")
+        << greetPlain + sendOne.mid(0, sendOne.size() - 1) + lines({"S: 300 what"}) << one << none
+        << QString() << 3000 << true << E::ProtocolError << u"C"_qs << u"300 what"_qs;
+    QTest::newRow("251 to the final dot: not sent")
+        << greetPlain + sendOne.mid(0, sendOne.size() - 1) + lines({"S: 251 forwarded"}) << one
+        << none << QString() << 3000 << true << E::ProtocolError << u"C"_qs << u"251 forwarded"_qs;
+    QTest::newRow("354 to MAIL FROM: not sent, no RCPT")
+        << greetPlain + lines({"C: MAIL FROM:<from@example.org>", "S: 354 go"}) << one << none
+        << QString() << 3000 << true << E::ProtocolError << u"C"_qs << u"354 go"_qs;
+    QTest::newRow("334 to RCPT TO: not sent, no DATA")
+        << greetPlain + lines({"C: MAIL FROM:<from@example.org>", "S: 250 ok",
+                               "C: RCPT TO:<to@example.net>", "S: 334 huh"})
+        << one << none << QString() << 3000 << true << E::ProtocolError << u"C"_qs << u"334 huh"_qs;
+    QTest::newRow("251 to RCPT TO: accepted (will forward)")
+        << greetPlain +
+               lines({"C: MAIL FROM:<from@example.org>", "S: 250 ok", "C: RCPT TO:<to@example.net>",
+                      "S: 251 user not local; will forward", "C: DATA", "S: 354 go",
+                      "C: Subject: t", "C: ", "C: hello", "C: .", "S: 250 queued"}) +
+               quit
+        << one << none << QString() << 3000 << true << E::NoError << u"S"_qs << u"250 queued"_qs;
+    QTest::newRow("250 to DATA: not sent, no content")
+        << greetPlain + lines({"C: MAIL FROM:<from@example.org>", "S: 250 ok",
+                               "C: RCPT TO:<to@example.net>", "S: 250 ok", "C: DATA", "S: 250 ok"})
+        << one << none << QString() << 3000 << true << E::ProtocolError << u"C"_qs << u"250 ok"_qs;
+    QTest::newRow("354 to RSET: session ends, the next message is not sent")
+        << greetPlain + lines({"C: MAIL FROM:<from@example.org>", "S: 250 ok",
+                               "C: RCPT TO:<nobody@example.net>", "S: 550 5.1.1 no such user",
+                               "C: RSET", "S: 354 go"})
+        << QList<OutgoingMessage>{message("nobody@example.net"), message()} << none << QString()
+        << 3000 << true << E::ProtocolError << u"PC"_qs << u"550 5.1.1 no such user"_qs;
+    QTest::newRow("pipelined: 354 to the final dot, the next message is not sent either")
+        << greetPipelining +
+               lines({"C: MAIL FROM:<from@example.org>", "C: RCPT TO:<to@example.net>", "C: DATA",
+                      "S: 250 ok", "S: 250 ok", "S: 354 go", "C: Subject: t", "C: ", "C: hello",
+                      "C: .", "C: MAIL FROM:<from@example.org>", "C: RCPT TO:<to@example.net>",
+                      "C: DATA", "S: 354 go"})
+        << QList<OutgoingMessage>{message(), message()} << none << QString() << 1000 << false
+        << E::ProtocolError << u"CC"_qs << u"354 go"_qs;
+    QTest::newRow("220 to EHLO instead of 250: nothing sent")
+        << lines({"S: 220 fake", "C: EHLO localhost", "S: 220 again"}) << one << none << QString()
+        << 3000 << true << E::ProtocolError << u"C"_qs << u"220 again"_qs;
+    QTest::newRow("AUTH answered 250 instead of 235: not authenticated, nothing sent")
+        << lines({"S: 220 fake", "C: EHLO localhost", "S: 250-fake", "S: 250 AUTH PLAIN",
+                  "C: AUTH PLAIN AGFsaWNlAHNlY3JldA==", "S: 250 fine"})
+        << one << none << u"alice:secret:allowplain"_qs << 3000 << true << E::ProtocolError
+        << u"C"_qs << u"250 fine"_qs;
     QTest::newRow("pipelined refused recipient: RSET and the next transaction in one group")
         << greetPipelining +
                lines({"C: MAIL FROM:<from@example.org>", "C: RCPT TO:<nobody@example.net>",
@@ -373,8 +424,8 @@ void TestSmtpClient::scenario()
     QCOMPARE(::outcomes(results), outcomes);
     if (!replyContains.isEmpty())
         QVERIFY2(results.first().reply.contains(replyContains), qPrintable(results.first().reply));
-    if (error != SmtpClient::Error::NoError)
-        QCOMPARE(results.first().reply, client.errorString());
+    if (error != SmtpClient::Error::NoError) // the last message never got a result of its own
+        QCOMPARE(results.last().reply, client.errorString());
     // Nothing the script did not expect reached the server, even after the client gave up.
     QTRY_VERIFY_WITH_TIMEOUT(server.clientGone(), 5000);
     QVERIFY2(server.problems().isEmpty(), qPrintable(server.problems().join(u'\n')));

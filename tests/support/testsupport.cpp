@@ -141,7 +141,7 @@ qint64 TestOrg::addUnconfirmedUser(const QString &email, const QString &name, Us
 
 int TestOrg::deliver()
 {
-    auto sealer = Sealer::forDatabase(m_db->databaseId());
+    auto sealer = Sealer::forDatabase(*m_db);
     if (!sealer)
         return -1;
     FileTransport transport(mailDir());

@@ -45,7 +45,7 @@ class TestOutbox : public QObject
     Q_OBJECT
     std::unique_ptr<TestOrg> org;
 
-    Sealer sealer() { return Sealer::forDatabase(org->db().databaseId()).value(); }
+    Sealer sealer() { return Sealer::forDatabase(org->db()).value(); }
     QString state(qint64 userId)
     {
         QSqlQuery q = org->db().prepare(

@@ -110,6 +110,32 @@ QString SmtpClient::describeError(Error error, const QString &detail)
     return {};
 }
 
+// The success codes of RFC 5321 §4.3.2, per command. Any other 2xx or 3xx means the server is
+// not answering what was asked: the session is out of step, and nothing counts as done.
+bool SmtpClient::isExpected(Cmd cmd, int code)
+{
+    switch (cmd) {
+    case Cmd::Greeting:
+    case Cmd::StartTls:
+        return code == 220;
+    case Cmd::Auth:
+        return code == 235 || code == 334;
+    case Cmd::Rcpt:
+        return code == 250 || code == 251;
+    case Cmd::Data:
+        return code == 354;
+    case Cmd::Quit:
+        return code == 221;
+    case Cmd::Ehlo:
+    case Cmd::Helo:
+    case Cmd::Mail:
+    case Cmd::Dot:
+    case Cmd::Rset:
+        return code == 250;
+    }
+    return false;
+}
+
 bool SmtpClient::isEncrypted() const
 {
     return m_ssl && m_ssl->isEncrypted();
@@ -294,6 +320,12 @@ void SmtpClient::handleReply(const SmtpReply &reply)
     // 421 may answer any command: the server is going away, so is the whole session.
     if (reply.code == 421 && p.cmd != Cmd::Quit)
         return fail(Error::ServiceUnavailable, reply.toString());
+    // A 2xx or 3xx that this command does not expect (354 to the final dot, 250 to DATA...):
+    // never success, and the session cannot go on. QUIT's reply does not matter any more.
+    if (!reply.isRefusal() && !isExpected(p.cmd, reply.code) && p.cmd != Cmd::Quit)
+        return fail(
+            Error::ProtocolError,
+            tr("an unexpected reply \"%1\" to %2").arg(reply.toString(), commandName(int(p.cmd))));
 
     switch (p.cmd) {
     case Cmd::Greeting:
@@ -322,7 +354,7 @@ void SmtpClient::handleReply(const SmtpReply &reply)
         handleDot(p.message, reply);
         break;
     case Cmd::Rset:
-        if (!reply.isPositive())
+        if (reply.code != 250)
             return fail(Error::ServiceUnavailable, reply.toString());
         break;
     case Cmd::Quit:
@@ -349,7 +381,7 @@ void SmtpClient::handleGreeting(const SmtpReply &reply)
 
 void SmtpClient::handleEhlo(Cmd cmd, const SmtpReply &reply)
 {
-    if (!reply.isPositive()) {
+    if (reply.code != 250) {
         if (cmd == Cmd::Ehlo && reply.isPermanent()) {
             // An old server without ESMTP: HELO, and no extensions at all.
             const QByteArray helo = m_settings.heloName.isEmpty() ? QByteArrayLiteral("localhost")
@@ -439,7 +471,7 @@ void SmtpClient::startAuth()
 
 void SmtpClient::handleAuth(const SmtpReply &reply)
 {
-    if (reply.code >= 200 && reply.code < 300) // 235, or another 2xx from a lenient server
+    if (reply.code == 235)
         return startMail();
     if (reply.code != 334)
         return fail(Error::AuthFailed, reply.toString());
@@ -529,7 +561,7 @@ void SmtpClient::queueNextTransaction()
 void SmtpClient::handleMail(int i, const SmtpReply &reply)
 {
     Txn &t = m_txns[size_t(i)];
-    if (reply.isPositive())
+    if (reply.code == 250)
         return;
     t.failed = true;
     t.failure = reply;
@@ -545,7 +577,7 @@ void SmtpClient::handleRcpt(int i, const SmtpReply &reply)
 {
     Txn &t = m_txns[size_t(i)];
     ++t.rcptReplies;
-    if (reply.isPositive()) {
+    if (reply.code == 250 || reply.code == 251) {
         ++t.acceptedRcpts;
     } else if (!t.failed) {
         if (t.failure.code == 0)
@@ -594,7 +626,7 @@ void SmtpClient::handleDot(int i, const SmtpReply &reply)
         refuseMessage(i, t.failure);
         return;
     }
-    if (reply.isPositive()) {
+    if (reply.code == 250) {
         QString text = reply.toString();
         if (!t.refusedRcpts.isEmpty())
             text += u' ' + tr("(some recipients were refused: %1)").arg(t.refusedRcpts);

@@ -114,6 +114,7 @@ private:
         bool expectsReply = true; // false for message content (its reply follows the dot)
     };
 
+    static bool isExpected(Cmd cmd, int code);
     void beginSession();
     void setState(State s);
     void onConnected();

@@ -13,9 +13,11 @@ struct SmtpReply
     int code = 0;
     QList<QByteArray> lines;
 
-    bool isPositive() const { return code >= 200 && code < 400; }
+    // No isPositive(): a 2xx or 3xx is success only when it is the code the command expects
+    // (RFC 5321 §4.3.2), so each command names its own (SmtpClient).
     bool isTransient() const { return code >= 400 && code < 500; }
     bool isPermanent() const { return code >= 500; }
+    bool isRefusal() const { return code >= 400; } // 4xx or 5xx
     // "550 5.1.1 no such user" on one line (multi-line texts joined by spaces).
     QString toString() const;
 };

@@ -92,6 +92,9 @@ def main():
             return AuthResult(success=False, handled=False)
         user, _, password = a.auth.partition(":")
         ok = auth_data.login == user.encode() and auth_data.password == password.encode()
+        # Every attempt, right or wrong, one line (never the password): auth.log
+        with open(os.path.join(a.dir, "auth.log"), "a") as f:
+            f.write("%s %s\n" % (auth_data.login.decode(errors="replace"), "ok" if ok else "refused"))
         if ok:
             server.roster_login = user
         return AuthResult(success=ok, handled=False)
