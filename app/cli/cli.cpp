@@ -659,10 +659,17 @@ int cmdUserReinvite(Command &c, const QStringList &argv)
             out() << "skipped " << s.user.email << ": " << s.reason << Qt::endl;
         for (const auto &i : r->invited)
             outboxIds.append(i.outboxId);
+        // A batch failed after others committed: what they queued is reported and delivered
+        // like any other, and the failure is told (and exits) after it.
+        const std::optional<Error> failure = r->error;
         if (a->has(QStringLiteral("queue-only"))) {
             for (const auto &i : r->invited)
                 out() << "queued " << i.user.email << Qt::endl;
-            return Done;
+            return failure ? fail(*failure) : Done;
+        }
+        if (failure) {
+            (void)c.deliver(outboxIds, false);
+            return fail(*failure);
         }
     } else {
         auto users = resolve(c, a->positional, kind, &rc);

@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
+#include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTest>
 
@@ -185,6 +186,56 @@ private slots:
                       QStringLiteral("q@example.com")})
                      .exitCode,
                  0);
+    }
+
+    // Issue 13 point 6: a bulk re-invite whose second batch fails reports and delivers what
+    // the first batch committed (it printed nothing and delivered nothing), then exits 5.
+    void bulkReinviteFailureDeliversWhatWasCommitted()
+    {
+        {
+            Transaction tx(org->db());
+            QVERIFY(tx.status());
+            QSqlQuery q = org->db().prepare(QStringLiteral(
+                "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, active, "
+                "created_at, updated_at) VALUES ('crm', ?, ?, ?, ?, (SELECT id FROM profiles "
+                "WHERE name = 'Standard'), 1, ?, ?)"));
+            for (int i = 0; i < 600; ++i) {
+                const QString email = QStringLiteral("u%1@bulk.example").arg(i);
+                const QString name = QStringLiteral("User %1").arg(i);
+                for (const QVariant &v :
+                     {QVariant(email), QVariant(email), QVariant(name), QVariant(name.toLower()),
+                      QVariant(org->clock().nowMs()), QVariant(org->clock().nowMs())})
+                    q.addBindValue(v);
+                QVERIFY(org->db().exec(q));
+            }
+            QVERIFY(tx.commit());
+        }
+        // The second batch's first audit entry is refused: 500 re-invites committed before it.
+        if (org->engine() == u"sqlite") {
+            QVERIFY(org->db().exec(QStringLiteral(
+                "CREATE TRIGGER refuse BEFORE INSERT ON audit_log WHEN NEW.action = "
+                "'invitation.reinvite' AND (SELECT count(*) FROM audit_log WHERE action = "
+                "'invitation.reinvite') >= 500 BEGIN SELECT RAISE(ABORT, 'injected failure'); "
+                "END")));
+        } else {
+            QVERIFY(org->db().exec(QStringLiteral(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+                "NEW.action = 'invitation.reinvite' AND (SELECT count(*) FROM audit_log WHERE "
+                "action = 'invitation.reinvite') >= 500 THEN RAISE EXCEPTION 'injected failure'; "
+                "END IF; RETURN NEW; END $$")));
+            QVERIFY(org->db().exec(QStringLiteral("CREATE TRIGGER refuse BEFORE INSERT ON "
+                                                  "audit_log FOR EACH ROW EXECUTE FUNCTION "
+                                                  "refuse()")));
+        }
+        auto r = ctl({QStringLiteral("user"), QStringLiteral("reinvite"),
+                      QStringLiteral("--all-unconfirmed")});
+        QCOMPARE(r.exitCode, 5);
+        QVERIFY2(r.err.contains(QStringLiteral("injected failure")), qPrintable(r.err));
+        QCOMPARE(r.out.count(QRegularExpression(QStringLiteral("(?m)^sent u\\d+@bulk\\.example$"))),
+                 500);
+        QCOMPARE(emlFiles(org->mailDir()).size(), 500);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sent'")),
+                 500);
     }
 
     // SPEC §6 exit codes and §7: one clear line, nothing changed.

@@ -1,5 +1,6 @@
 // SPEC §2, rule by rule, in the service layer. Each test fails when its rule is removed.
 #include "app/audit.h"
+#include "app/demodata.h"
 #include "app/outbox.h"
 #include "app/tokens.h"
 #include "app/userservice.h"
@@ -363,9 +364,15 @@ private slots:
         }
         UserService s(org->db(), org->clock(), org->adminId());
         auto r = s.reinviteMany(ids);
-        QVERIFY(!r);
-        QVERIFY2(r.error().message.contains(QStringLiteral("injected failure")),
-                 qPrintable(r.error().message));
+        // Issue 13 point 6: what was committed is reported beside the error (it used to be the
+        // error alone, and the committed 500 were neither reported nor delivered).
+        QVERIFY(r);
+        QVERIFY(r->error);
+        QVERIFY2(r->error->message.contains(QStringLiteral("injected failure")),
+                 qPrintable(r->error->message));
+        QCOMPARE(r->invited.size(), 500);
+        for (const InviteOutcome &o : std::as_const(r->invited))
+            QVERIFY(o.outboxId);
         const QString ofBulk = QStringLiteral(" JOIN users u ON u.id = t.user_id "
                                               "WHERE u.email LIKE '%@bulk.example'");
         QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations t") + ofBulk), 500);
@@ -678,6 +685,31 @@ private slots:
         org->clock().advanceDays(5);
         org->clock().advanceMinutes(1);
         QCOMPARE(s.sendDueReminders()->size(), 1);
+    }
+
+    // Issue 13 point 9: "reminded once" for users whose history has no invite audit row (every
+    // demo user): the comparison against a NULL max() was never true, so they were reminded
+    // again each time their new invitation came near its end.
+    void demoUsersAreRemindedOnce()
+    {
+        QVERIFY(generateDemoData(org->db(), org->clock(), org->adminId(), DemoOptions{120, 0, 7}));
+        auto st = OrgSettings::load(org->db()).value();
+        st.reminderDaysBefore = 2;
+        st.cooldownMinutes = 0;
+        QVERIFY(st.save(org->db()));
+        UserService s(org->db(), org->clock(), org->adminId());
+        qsizetype reminded = 0;
+        for (int day = 0; day < 20; ++day) {
+            auto r = s.sendDueReminders();
+            QVERIFY2(r, r ? "" : qPrintable(r.error().message));
+            reminded += r->size();
+            org->clock().advanceDays(1);
+        }
+        QVERIFY(reminded > 0);
+        QCOMPARE(org->scalar(QStringLiteral(
+                     "SELECT count(*) FROM (SELECT target_user_id FROM audit_log WHERE action = "
+                     "'invitation.reminder' GROUP BY target_user_id HAVING count(*) > 1) t")),
+                 0);
     }
 
     // Edit user: the name (and the account of a portal user) change, the email stays, the change
