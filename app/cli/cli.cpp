@@ -228,6 +228,8 @@ public:
         if (!s)
             return fail(s.error());
         session = s.value();
+        if (!session->notice.isEmpty())
+            errorLine(session->notice); // stderr: for the one who signed in, not for the output
         return Done;
     }
 

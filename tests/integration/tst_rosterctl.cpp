@@ -396,6 +396,33 @@ private slots:
         QVERIFY(noAs.err.contains(QStringLiteral("--as")));
     }
 
+    // Issue 13 point 12: an unknown email, a wrong password and a locked account (with its
+    // right password) get the same line and the same exit code; the account's owner is told
+    // of the lock after it, on their next correct sign-in.
+    void signInRefusalsLookAlike()
+    {
+        const QStringList list{QStringLiteral("user"), QStringLiteral("list")};
+        QProcessEnvironment env = org->rosterctlEnvironment();
+        env.insert(QStringLiteral("ROSTER_PASSWORD"), QStringLiteral("not the password"));
+        RunResult wrong;
+        for (int i = 0; i < 5; ++i)
+            wrong = rosterctl(list, {}, env);
+        env = org->rosterctlEnvironment();
+        const RunResult locked = rosterctl(list, {}, env);
+        env.insert(QStringLiteral("ROSTER_AS"), QStringLiteral("nobody@acme.example"));
+        const RunResult unknown = rosterctl(list, {}, env);
+        QCOMPARE(wrong.exitCode, 3);
+        QCOMPARE(locked.exitCode, wrong.exitCode);
+        QCOMPARE(unknown.exitCode, wrong.exitCode);
+        QCOMPARE(locked.err, wrong.err);
+        QCOMPARE(unknown.err, wrong.err);
+        org->clock().advanceMinutes(16);
+        const RunResult after = rosterctl(list, {}, org->rosterctlEnvironment());
+        QVERIFY2(after.exitCode == 0, qPrintable(show(after)));
+        QVERIFY2(after.err.contains(QStringLiteral("locked")), qPrintable(show(after)));
+        QVERIFY(after.out.contains(TestOrg::adminEmail()));
+    }
+
     void passwordFromStdin()
     {
         QProcessEnvironment env = org->rosterctlEnvironment();
