@@ -754,6 +754,42 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
     q.addBindValue(userId);
     if (Status s = m_db.exec(q); !s)
         return s.error();
+    QString detail;
+    if (!active) {
+        // The links stop working now, and unsent mail stays unsent (its sealed token erased).
+        // Re-activating revives neither: the user needs a re-invite, so an unconfirmed user
+        // shows as expired from here on. Mail a worker is sending already carries a revoked
+        // link.
+        QSqlQuery cancel = m_db.prepare(QStringLiteral(
+            "UPDATE outbox SET state = 'cancelled', sealed_token = NULL, last_reply = ? "
+            "WHERE user_id = ? AND state IN ('queued', 'deferred')"));
+        cancel.addBindValue(tr("the user was deactivated"));
+        cancel.addBindValue(userId);
+        if (Status s = m_db.exec(cancel); !s)
+            return s.error();
+        const int cancelled = cancel.numRowsAffected();
+        QSqlQuery revoke = m_db.prepare(
+            QStringLiteral("UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND "
+                           "accepted_at IS NULL AND revoked_at IS NULL"));
+        revoke.addBindValue(now);
+        revoke.addBindValue(userId);
+        if (Status s = m_db.exec(revoke); !s)
+            return s.error();
+        const int revoked = revoke.numRowsAffected();
+        QSqlQuery summary = m_db.prepare(QStringLiteral(
+            "UPDATE users SET invite_expires_at = CASE WHEN invite_expires_at > ? THEN ? ELSE "
+            "invite_expires_at END, mail_state = CASE WHEN mail_state IN ('queued', "
+            "'deferred') THEN 'cancelled' ELSE mail_state END WHERE id = ? AND confirmed_at IS "
+            "NULL"));
+        summary.addBindValue(now);
+        summary.addBindValue(now);
+        summary.addBindValue(userId);
+        if (Status s = m_db.exec(summary); !s)
+            return s.error();
+        if (revoked > 0 || cancelled > 0)
+            detail = tr("%n open invitation(s) revoked", revoked) + QStringLiteral("; ") +
+                     tr("%n unsent mail(s) cancelled", cancelled);
+    }
     AuditEntry e{0,
                  now,
                  a->id,
@@ -761,15 +797,16 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
                  active ? QStringLiteral("user.activate") : QStringLiteral("user.deactivate"),
                  target->id,
                  target->email,
-                 QString()};
+                 detail};
     if (Status s = writeAudit(m_db, e); !s)
         return s.error();
     if (Status s = notifyUsersChanged(m_db, {userId}); !s)
         return s.error();
+    auto updated = UserRepository(m_db).byId(userId);
+    if (!updated)
+        return updated.error();
     if (Status s = tx.commit(); !s)
         return s.error();
-    UserRecord updated = target.value();
-    updated.active = active;
     return updated;
 }
 
@@ -1043,19 +1080,31 @@ Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &c
     if (accepted || confirmed)
         return makeError(ErrorKind::Refused,
                          tr("This invitation was already accepted: sign in instead."));
-    if (revoked)
+    if (!active)
         return makeError(ErrorKind::Refused,
-                         tr("This invitation was replaced by a newer one: use the link in the "
-                            "latest invitation mail."));
+                         tr("This account is deactivated: ask your administrator."));
+    if (revoked) {
+        // Revoked by a newer invitation, or by a deactivation (which leaves none newer).
+        QSqlQuery newer =
+            db.prepare(QStringLiteral("SELECT 1 FROM invitations WHERE user_id = ? AND id > ?"));
+        newer.addBindValue(userId);
+        newer.addBindValue(invitationId);
+        if (Status s = db.exec(newer); !s)
+            return s.error();
+        if (newer.next())
+            return makeError(ErrorKind::Refused,
+                             tr("This invitation was replaced by a newer one: use the link in "
+                                "the latest invitation mail."));
+        return makeError(ErrorKind::Refused,
+                         tr("This invitation was withdrawn: ask your administrator to invite you "
+                            "again."));
+    }
     if (expiresAt <= now)
         return makeError(ErrorKind::Refused,
                          tr("This invitation expired on %1: ask your administrator to invite you "
                             "again.")
                              .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(expiresAt),
                                                      QLocale::LongFormat)));
-    if (!active)
-        return makeError(ErrorKind::Refused,
-                         tr("This account is deactivated: ask your administrator."));
 
     QSqlQuery acc = db.prepare(QStringLiteral(
         "UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND "

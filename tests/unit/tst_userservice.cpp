@@ -442,11 +442,21 @@ private slots:
         QVERIFY(!inactive);
         QVERIFY(inactive.error().message.contains(QStringLiteral("deactivated")));
         QVERIFY(s.setActive(id, true));
-        auto ok = UserService::acceptInvitation(org->db(), org->clock(), token,
+        // Issue 13 point 11: re-activating does not revive the link (this test accepted it).
+        auto revived = UserService::acceptInvitation(org->db(), org->clock(), token,
+                                                     QStringLiteral("a good password"));
+        QVERIFY(!revived);
+        QVERIFY2(revived.error().message.contains(QStringLiteral("invite you again")),
+                 qPrintable(revived.error().message));
+        org->clock().advanceMinutes(10);
+        QVERIFY(s.reinvite(id));
+        QCOMPARE(org->deliver(), 1);
+        const QByteArray fresh = latestToken(QStringLiteral("mia@example.com"));
+        auto ok = UserService::acceptInvitation(org->db(), org->clock(), fresh,
                                                 QStringLiteral("a good password"));
         QVERIFY2(ok, ok ? "" : qPrintable(ok.error().message));
         QVERIFY(user(id).confirmedAt);
-        auto again = UserService::acceptInvitation(org->db(), org->clock(), token,
+        auto again = UserService::acceptInvitation(org->db(), org->clock(), fresh,
                                                    QStringLiteral("a good password"));
         QVERIFY(!again);
         QVERIFY(again.error().message.contains(QStringLiteral("already accepted")));
@@ -641,6 +651,55 @@ private slots:
         auto r = asOther.setActive(other, false);
         QVERIFY(!r);
         QVERIFY(r.error().message.contains(QStringLiteral("yourself")));
+    }
+
+    // Issue 13 point 11: deactivating revokes the user's open invitations and cancels their
+    // unsent mail in the same transaction; re-activating revives neither (a re-invite does).
+    void deactivationRevokesLinksAndCancelsMail()
+    {
+        const QString mailed = QStringLiteral("mia@example.com");
+        const qint64 a = org->addUnconfirmedUser(mailed);
+        QCOMPARE(org->deliver(), 1); // its invitation mail was sent
+        const QByteArray token = latestToken(mailed);
+        QVERIFY(!token.isEmpty());
+        UserService s(org->db(), org->clock(), org->adminId());
+        NewUser nu;
+        nu.kind = TestOrg::testKind();
+        nu.email = QStringLiteral("quin@example.com");
+        nu.name = QStringLiteral("Quin");
+        auto queued = s.addUser(nu); // its mail still queued
+        QVERIFY2(queued, queued ? "" : qPrintable(queued.error().message));
+        const qint64 b = queued->user.id;
+
+        QVERIFY(s.setActive(a, false));
+        QVERIFY(s.setActive(b, false));
+        QCOMPARE(openInvitations(a), 0);
+        QCOMPARE(openInvitations(b), 0);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE user_id = ? AND "
+                                            "state IN ('queued', 'deferred')"),
+                             {b}),
+                 0);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE user_id = ? AND "
+                                            "sealed_token IS NOT NULL"),
+                             {b}),
+                 0);
+        QCOMPARE(user(b).mailState, QStringLiteral("cancelled"));
+
+        QVERIFY(s.setActive(a, true));
+        QVERIFY(s.setActive(b, true));
+        QCOMPARE(org->deliver(), 0); // the cancelled mail stays cancelled
+        auto accept = UserService::acceptInvitation(org->db(), org->clock(), token,
+                                                    QStringLiteral("a good password"));
+        QVERIFY(!accept);
+        QCOMPARE(openInvitations(a), 0);
+        // The list tells the truth: the link is gone, the user needs a re-invite.
+        QCOMPARE(user(a).status(org->clock().nowMs()), UserStatus::Expired);
+        org->clock().advanceMinutes(10);
+        QVERIFY(s.reinvite(a));
+        QCOMPARE(openInvitations(a), 1);
+        QCOMPARE(org->deliver(), 1);
+        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), latestToken(mailed),
+                                              QStringLiteral("a good password")));
     }
 
     // Rule 8: every change to a user is audited.
