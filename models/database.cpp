@@ -242,9 +242,15 @@ Result<std::unique_ptr<Database>> Database::reopen() const
 QString Database::displayName() const
 {
     if (m_dialect == Dialect::Postgres) {
+        // Every connection option stays (sslmode=verify-full&sslrootcert=… must come back whole
+        // when the console reopens what it remembered); only passwords go.
         QUrl url(m_location);
         url.setPassword(QString());
-        return url.toString(QUrl::RemoveQuery);
+        QUrlQuery query(url);
+        for (const QString &key : {QStringLiteral("password"), QStringLiteral("sslpassword")})
+            query.removeAllQueryItems(key);
+        url.setQuery(query);
+        return url.toString();
     }
     return m_location;
 }
