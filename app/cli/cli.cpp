@@ -10,6 +10,7 @@
 #include "app/sealer.h"
 #include "app/userservice.h"
 #include "app/validation.h"
+#include "models/csvwriter.h"
 #include "models/userrepository.h"
 
 #include "app/mail/smtp/smtpsettings.h"
@@ -311,16 +312,6 @@ QJsonObject userJson(const UserRecord &u, qint64 now)
     return o;
 }
 
-QString csvField(const QString &v)
-{
-    if (v.contains(u',') || v.contains(u'"') || v.contains(u'\n') || v.contains(u'\r')) {
-        QString q = v;
-        q.replace(u"\""_qs, u"\"\""_qs);
-        return u'"' + q + u'"';
-    }
-    return v;
-}
-
 // ---------------------------------------------------------------- init / demo
 
 int cmdInit(Command &c, const QStringList &argv)
@@ -551,12 +542,12 @@ int cmdUserList(Command &c, const QStringList &argv)
                              QJsonDocument(userJson(u, now)).toJson(QJsonDocument::Compact));
                 first = false;
             } else if (format == u"csv") {
-                out() << csvField(u.email) << ',' << csvField(u.name) << ',' << userKindKey(u.kind)
-                      << ',' << csvField(u.profileName) << ',' << userStatusKey(u.status(now))
-                      << ',' << (u.invitedAt ? isoTime(*u.invitedAt) : QString()) << ','
+                out() << csvCell(u.email) << ',' << csvCell(u.name) << ',' << userKindKey(u.kind)
+                      << ',' << csvCell(u.profileName) << ',' << userStatusKey(u.status(now)) << ','
+                      << (u.invitedAt ? isoTime(*u.invitedAt) : QString()) << ','
                       << (u.inviteExpiresAt ? isoTime(*u.inviteExpiresAt) : QString()) << ','
-                      << u.inviteCount << ',' << csvField(u.lastInvitedBy) << ',' << u.mailState
-                      << ',' << csvField(u.account) << "\r\n";
+                      << u.inviteCount << ',' << csvCell(u.lastInvitedBy) << ',' << u.mailState
+                      << ',' << csvCell(u.account) << "\r\n";
             } else {
                 table.append({u.name, u.email,
                               u.kind == UserKind::Portal ? u.account : u.profileName,

@@ -162,6 +162,33 @@ private slots:
         QVERIFY(!table.out.contains(TestOrg::adminEmail()));
     }
 
+    // Issue 13: the CSV of `user list` defuses cells a spreadsheet would take for a formula,
+    // like the console's export (one writer for both).
+    void csvDefusesFormulas()
+    {
+        for (const QString &name :
+             {QStringLiteral("=HYPERLINK(\"http://x.example\")"), QStringLiteral("+1 Plus"),
+              QStringLiteral("-2 Minus"), QStringLiteral("@SUM(A1)")}) {
+            static int n = 0;
+            const auto add =
+                ctl({QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--email"),
+                     QStringLiteral("f%1@example.com").arg(n++), QStringLiteral("--name"), name,
+                     QStringLiteral("--queue-only")});
+            QVERIFY2(add.exitCode == 0, qPrintable(show(add)));
+        }
+        auto csv = ctl({QStringLiteral("user"), QStringLiteral("list"), QStringLiteral("--format"),
+                        QStringLiteral("csv")});
+        QCOMPARE(csv.exitCode, 0);
+        QVERIFY2(csv.out.contains(QStringLiteral(",\"'=HYPERLINK(\"\"http://x.example\"\")\",")),
+                 qPrintable(csv.out));
+        QVERIFY2(csv.out.contains(QStringLiteral(",'+1 Plus,")), qPrintable(csv.out));
+        QVERIFY2(csv.out.contains(QStringLiteral(",'-2 Minus,")), qPrintable(csv.out));
+        QVERIFY2(csv.out.contains(QStringLiteral(",'@SUM(A1),")), qPrintable(csv.out));
+        static const QRegularExpression formula(QStringLiteral("(^|,)\"?[=+@-]"));
+        for (const QString &line : csv.out.split(QStringLiteral("\r\n")))
+            QVERIFY2(!line.contains(formula), qPrintable(line));
+    }
+
     void activateDeactivate()
     {
         QCOMPARE(ctl({QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--email"),
