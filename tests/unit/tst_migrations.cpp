@@ -253,10 +253,54 @@ private slots:
         UserFilter all;
         all.nowMs = 5000;
         QStringList order;
-        for (const UserRecord &u : repo.fetch(all, 0, 10, false, -1).value())
+        const auto allRows = repo.fetch(all, 0, 10, false, -1);
+        QVERIFY(allRows);
+        for (const UserRecord &u : allRows.value())
             order << u.name;
         QCOMPARE(order, (QStringList{QStringLiteral("Abby Zed"), QStringLiteral("Zoe Zed"),
                                      QStringLiteral("Ábner Zed")}));
+    }
+
+    // PostgreSQL: a process waiting for the migration lock while a newer Roster upgrades the
+    // database past what it knows must refuse it, not carry on (it compared ">= latest").
+    void newerSchemaFoundUnderTheLockIsRefused()
+    {
+        if (!onPostgres())
+            QSKIP("PostgreSQL only (SQLite's write lock is BEGIN IMMEDIATE, not observable here)");
+        const QString location = emptyLocation();
+        QVERIFY(!location.isEmpty());
+        QVERIFY(buildAt(location, latestSchemaVersion() - 1));
+        auto holder = Database::open(location, Database::OpenMode::ServerOnly);
+        QVERIFY(holder);
+        Database &h = *holder.value();
+        QVERIFY(h.begin());
+        QVERIFY(h.exec(QStringLiteral("SELECT pg_advisory_xact_lock(7326001)")));
+        QProcess p;
+        p.start(qEnvironmentVariable("ROSTERCTL"),
+                {QStringLiteral("--db"), location, QStringLiteral("invitation"),
+                 QStringLiteral("accept"), QStringLiteral("--token"), QString(43, u'A')});
+        p.write("a good password\n");
+        p.closeWriteChannel();
+        const QString dbName = QUrl(location).path().mid(1);
+        const auto waiting = [&] {
+            auto s = server();
+            if (!s)
+                return false;
+            QSqlQuery q = s->prepare(QStringLiteral(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = ? AND wait_event_type = "
+                "'Lock' AND wait_event = 'advisory'"));
+            q.addBindValue(dbName);
+            return s->exec(q) && q.next() && q.value(0).toInt() > 0;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(waiting(), 60000);
+        // The newer Roster's upgrade, committed while the process waits.
+        QVERIFY(h.exec(QStringLiteral("UPDATE meta SET value = '%1' WHERE key = 'schema_version'")
+                           .arg(latestSchemaVersion() + 1)));
+        QVERIFY(h.commit());
+        QVERIFY(p.waitForFinished(60000));
+        const QString err = QString::fromUtf8(p.readAllStandardError());
+        QCOMPARE(p.exitCode(), 5);
+        QVERIFY2(err.contains(QStringLiteral("newer Roster")), qPrintable(err));
     }
 
     // Two processes open one old database at the same moment: both end up on the latest schema,
