@@ -9,6 +9,7 @@
 #include "models/userrepository.h"
 
 #include <QCoreApplication>
+#include <QDateTime>
 #include <QLocale>
 #include <QSqlQuery>
 
@@ -44,41 +45,51 @@ Result<UserRecord> AuthService::authorise(const Database &db, qint64 actorId)
 Result<Session> AuthService::signIn(const QString &email, const QString &password)
 {
     const qint64 now = m_clock.nowMs();
+    // One answer for an unknown email, a wrong password and a locked account, and one Argon2
+    // verification for each: neither the words nor the time tell which emails exist.
     const QString wrong = tr("Wrong email or password.");
     QSqlQuery q = m_db.prepare(
-        QStringLiteral("SELECT id, password_hash, failed_logins, locked_until FROM users "
-                       "WHERE kind = 'crm' AND email_key = ?"));
+        QStringLiteral("SELECT id, password_hash FROM users WHERE kind = 'crm' AND email_key = ?"));
     q.addBindValue(userEmailKey(email));
     if (Status s = m_db.exec(q); !s)
         return s.error();
     if (!q.next()) {
-        PasswordHasher::verify(PasswordHasher::dummyHash(), password); // same time either way
+        PasswordHasher::verify(PasswordHasher::dummyHash(), password);
         return makeError(ErrorKind::Refused, wrong);
     }
     const qint64 id = q.value(0).toLongLong();
     const QString hash = q.value(1).toString();
-    const int failures = q.value(2).toInt();
-    const qint64 lockedUntil = q.value(3).toLongLong();
     q.finish();
-    if (lockedUntil > now) {
-        const int minutes = int((lockedUntil - now + 59999) / 60000);
-        return makeError(ErrorKind::Refused,
-                         tr("Too many wrong passwords: this account can sign in again in %1 "
-                            "minutes.")
-                             .arg(minutes));
-    }
-    if (hash.isEmpty() || !PasswordHasher::verify(hash, password)) {
-        Transaction tx(m_db);
-        if (!tx.status())
-            return tx.status().error();
-        const bool lock = failures + 1 >= maxFailures;
+    const bool right = hash.isEmpty()
+                           ? (PasswordHasher::verify(PasswordHasher::dummyHash(), password), false)
+                           : PasswordHasher::verify(hash, password);
+
+    Transaction tx(m_db);
+    if (!tx.status())
+        return tx.status().error();
+    if (!right) {
+        // Counted in one statement, so parallel attempts cannot lose an increment; an account
+        // already locked is not counted (nor told apart).
         QSqlQuery u = m_db.prepare(
-            QStringLiteral("UPDATE users SET failed_logins = ?, locked_until = ? WHERE id = ?"));
-        u.addBindValue(lock ? 0 : failures + 1);
-        u.addBindValue(lock ? QVariant(now + lockoutMs) : QVariant(QMetaType(QMetaType::LongLong)));
+            QStringLiteral("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = ? AND "
+                           "(locked_until IS NULL OR locked_until <= ?) RETURNING failed_logins"));
         u.addBindValue(id);
+        u.addBindValue(now);
         if (Status s = m_db.exec(u); !s)
             return s.error();
+        if (!u.next())
+            return makeError(ErrorKind::Refused, wrong); // locked: nothing written
+        const int failures = u.value(0).toInt();
+        u.finish();
+        const bool lock = failures >= maxFailures;
+        if (lock) {
+            QSqlQuery l = m_db.prepare(QStringLiteral(
+                "UPDATE users SET failed_logins = 0, locked_until = ? WHERE id = ?"));
+            l.addBindValue(now + lockoutMs);
+            l.addBindValue(id);
+            if (Status s = m_db.exec(l); !s)
+                return s.error();
+        }
         AuditEntry e;
         e.at = now;
         e.action = lock ? QStringLiteral("signin.locked") : QStringLiteral("signin.failed");
@@ -92,17 +103,38 @@ Result<Session> AuthService::signIn(const QString &email, const QString &passwor
             return s.error();
         return makeError(ErrorKind::Refused, wrong);
     }
+    // The right password: still refused while a lock lasts, with the same words. The row is
+    // locked (PostgreSQL; SQLite holds the database) so the lock is read as it is now.
+    QSqlQuery l = m_db.prepare(QStringLiteral("SELECT locked_until FROM users WHERE id = ?") +
+                               m_db.forUpdate());
+    l.addBindValue(id);
+    if (Status s = m_db.exec(l); !s)
+        return s.error();
+    const qint64 lockedUntil = l.next() ? l.value(0).toLongLong() : 0;
+    l.finish();
+    if (lockedUntil > now)
+        return makeError(ErrorKind::Refused, wrong);
     auto actor = authorise(m_db, id);
     if (!actor)
         return actor.error();
-    if (failures > 0 || lockedUntil > 0) {
-        QSqlQuery u = m_db.prepare(
-            QStringLiteral("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ?"));
-        u.addBindValue(id);
-        if (Status s = m_db.exec(u); !s)
-            return s.error();
+    QString notice;
+    if (lockedUntil > 0) {
+        // Told only now, to the one who knows the password: the lock ended unannounced.
+        notice = tr("Your account was locked for 15 minutes after %1 wrong passwords, until %2. "
+                    "If that was not you, change your password and tell your administrator.")
+                     .arg(maxFailures)
+                     .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(lockedUntil),
+                                             QLocale::ShortFormat));
     }
-    return Session{id, actor->email, actor->name, actor->isAdmin};
+    QSqlQuery u = m_db.prepare(
+        QStringLiteral("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = ? AND "
+                       "(failed_logins <> 0 OR locked_until IS NOT NULL)"));
+    u.addBindValue(id);
+    if (Status s = m_db.exec(u); !s)
+        return s.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    return Session{id, actor->email, actor->name, actor->isAdmin, notice};
 }
 
 Result<Session> AuthService::createFirstAdmin(Database &db, const Clock &clock,
@@ -163,7 +195,7 @@ Result<Session> AuthService::createFirstAdmin(Database &db, const Clock &clock,
         return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();
-    return Session{id, email.trimmed(), name.trimmed(), true};
+    return Session{id, email.trimmed(), name.trimmed(), true, QString()};
 }
 
 } // namespace roster

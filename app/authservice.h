@@ -13,6 +13,9 @@ struct Session
     QString email;
     QString name;
     bool isAdmin = false;
+    // For the signed-in user's eyes only, after a correct password: e.g. that the account was
+    // locked by wrong passwords since the last sign-in. Empty when there is nothing to tell.
+    QString notice;
 };
 
 class AuthService

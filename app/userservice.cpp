@@ -126,6 +126,43 @@ Result<UserRecord> UserService::actor()
     return AuthService::authorise(m_db, m_actorId);
 }
 
+Result<UserRecord> UserService::lockActor(const QList<qint64> &userIds, bool administrators)
+{
+    if (m_db.dialect() == Dialect::Postgres) {
+        QVariantList ids{m_actorId};
+        for (qint64 id : userIds)
+            ids.append(id);
+        QSqlQuery lock = m_db.prepare(QStringLiteral(
+            "SELECT u.id FROM users u WHERE u.id = ANY(?::bigint[]) OR (? = 1 AND u.active = 1 "
+            "AND u.confirmed_at IS NOT NULL AND u.profile_id IN (SELECT p.id FROM profiles p "
+            "WHERE p.is_admin = 1)) ORDER BY u.id FOR UPDATE"));
+        lock.addBindValue(Database::postgresArray(ids));
+        lock.addBindValue(administrators ? 1 : 0);
+        if (Status s = m_db.exec(lock); !s)
+            return s.error();
+        lock.finish();
+    }
+    return AuthService::authorise(m_db, m_actorId);
+}
+
+Status UserService::keepsAnAdministrator(const UserRecord &target, const QString &refusal)
+{
+    // Counted after lockActor(…, true): every active administrator's row is locked, and under
+    // READ COMMITTED this statement sees every change committed before the locks were granted.
+    QSqlQuery c = m_db.prepare(
+        QStringLiteral("SELECT count(*) FROM users u JOIN profiles p ON p.id = u.profile_id "
+                       "WHERE p.is_admin = 1 "
+                       "AND u.active = 1 AND u.confirmed_at IS NOT NULL AND u.id <> ?"));
+    c.addBindValue(target.id);
+    if (Status s = m_db.exec(c); !s)
+        return s;
+    const bool none = c.next() && c.value(0).toLongLong() == 0;
+    c.finish();
+    if (none)
+        return makeError(ErrorKind::Refused, refusal);
+    return ok();
+}
+
 Result<UserRecord> UserService::lockedUser(qint64 userId)
 {
     // Inside the caller's transaction: the row is locked (PostgreSQL) or the whole database is
@@ -419,9 +456,6 @@ Result<QList<InviteOutcome>> UserService::issueMany(const QList<UserRecord> &tar
 
 Result<InviteOutcome> UserService::addUser(const NewUser &nu)
 {
-    auto a = actor();
-    if (!a)
-        return a.error();
     if (const QString p = emailAddressProblem(nu.email.trimmed()); !p.isEmpty())
         return makeError(ErrorKind::Invalid, p);
     if (const QString p = userNameProblem(nu.name); !p.isEmpty())
@@ -435,6 +469,13 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
     auto cfg = settings();
     if (!cfg)
         return cfg.error();
+    const qint64 now = m_clock.nowMs();
+    Transaction tx(m_db);
+    if (!tx.status())
+        return tx.status().error();
+    auto a = lockActor();
+    if (!a)
+        return a.error();
     UserRepository repo(m_db);
     qint64 profileId = 0;
     if (nu.kind == UserKind::Crm) {
@@ -451,11 +492,6 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
         return makeError(ErrorKind::Invalid,
                          tr("Portal users have no CRM profile: leave the profile out."));
     }
-
-    const qint64 now = m_clock.nowMs();
-    Transaction tx(m_db);
-    if (!tx.status())
-        return tx.status().error();
     {
         auto existing = repo.byEmail(nu.kind, nu.email);
         if (existing)
@@ -524,9 +560,6 @@ Result<InviteOutcome> UserService::copyInviteLink(qint64 userId)
 
 Result<InviteOutcome> UserService::issueOne(qint64 userId, bool queueMail, const QString &action)
 {
-    auto a = actor();
-    if (!a)
-        return a.error();
     auto cfg = settings();
     if (!cfg)
         return cfg.error();
@@ -534,6 +567,9 @@ Result<InviteOutcome> UserService::issueOne(qint64 userId, bool queueMail, const
     Transaction tx(m_db);
     if (!tx.status())
         return tx.status().error();
+    auto a = lockActor({userId});
+    if (!a)
+        return a.error();
     // Two administrators re-inviting at once make one invitation; the second meets the cooldown.
     auto target = lockedUser(userId);
     if (!target)
@@ -610,30 +646,33 @@ UserService::reinviteMany(const QList<qint64> &userIds,
         (void)m_db.exec(QStringLiteral("PRAGMA cache_size = %1").arg(cacheSize));
     });
     BulkResult result;
+    // After a batch committed, a failure is reported beside what was committed (which stays):
+    // the caller reports and delivers that part. Before any commit it is the call's error.
+    const auto failed = [&result](const Error &e) -> Result<BulkResult> {
+        if (result.invited.isEmpty() && result.skipped.isEmpty())
+            return e;
+        result.error = e;
+        return result;
+    };
     constexpr qsizetype batch = 500;
     UserRepository repo(m_db);
     for (qsizetype i = 0; i < userIds.size(); i += batch) {
         const qint64 now = m_clock.nowMs();
         Transaction tx(m_db);
         if (!tx.status())
-            return tx.status().error();
+            return failed(tx.status().error());
         const QList<qint64> ids = userIds.mid(i, batch);
-        if (m_db.dialect() == Dialect::Postgres) {
-            // The batch's users locked first, in id order, as a single re-invite locks its one
-            // user first: a re-invite racing this batch waits for it and then sees the cooldown
-            // (without the lock the two deadlocked on the user's outbox and invitation rows).
-            // SQLite's BEGIN IMMEDIATE already holds the whole database.
-            QSqlQuery lock = m_db.prepare(QStringLiteral(
-                "SELECT id FROM users WHERE id = ANY(?::bigint[]) ORDER BY id FOR UPDATE"));
-            lock.addBindValue(Database::postgresArray(QVariantList(ids.cbegin(), ids.cend())));
-            if (Status s = m_db.exec(lock); !s)
-                return s.error();
-            lock.finish();
-        }
+        // The batch's users locked first, in id order, with the actor, as a single re-invite
+        // locks its one user first: a re-invite racing this batch waits for it and then sees
+        // the cooldown (without the lock the two deadlocked on the user's outbox and invitation
+        // rows). The actor is authorised again for every batch: a demotion stops the next one.
+        auto actorNow = lockActor(ids);
+        if (!actorNow)
+            return failed(actorNow.error());
         // Read inside the transaction: another console may have changed these users meanwhile.
         auto users = repo.byIds(ids);
         if (!users)
-            return users.error();
+            return failed(users.error());
         QList<UserRecord> eligible;
         QList<Skipped> skipped;
         for (const UserRecord &u : users.value()) {
@@ -646,17 +685,17 @@ UserService::reinviteMany(const QList<qint64> &userIds,
         QList<InviteOutcome> done;
         if (m_db.dialect() == Dialect::Postgres) {
             // A statement is a round trip to the server: the batch is written by column.
-            auto outs = issueMany(eligible, a.value(), cfg.value(), action, now);
+            auto outs = issueMany(eligible, actorNow.value(), cfg.value(), action, now);
             if (!outs)
-                return outs.error();
+                return failed(outs.error());
             done = std::move(outs).value();
         } else {
             // In-process: statements prepared once and run per user are as fast.
             Writer w(m_db);
             for (const UserRecord &u : std::as_const(eligible)) {
-                auto out = issue(w, u, a.value(), cfg.value(), true, action, now);
+                auto out = issue(w, u, actorNow.value(), cfg.value(), true, action, now);
                 if (!out)
-                    return out.error();
+                    return failed(out.error());
                 done.append(std::move(out).value());
             }
         }
@@ -665,10 +704,10 @@ UserService::reinviteMany(const QList<qint64> &userIds,
             for (const InviteOutcome &o : std::as_const(done))
                 changed.append(o.user.id);
             if (Status s = notifyUsersChanged(m_db, changed); !s)
-                return s.error();
+                return failed(s.error());
         }
         if (Status s = tx.commit(); !s)
-            return s.error();
+            return failed(s.error());
         result.invited += done;
         result.skipped += skipped;
         const qsizetype processed = std::min(i + batch, userIds.size());
@@ -682,13 +721,13 @@ UserService::reinviteMany(const QList<qint64> &userIds,
 
 Result<UserRecord> UserService::setActive(qint64 userId, bool active)
 {
-    auto a = actor();
-    if (!a)
-        return a.error();
     const qint64 now = m_clock.nowMs();
     Transaction tx(m_db);
     if (!tx.status())
         return tx.status().error();
+    auto a = lockActor({userId}, !active);
+    if (!a)
+        return a.error();
     auto target = lockedUser(userId);
     if (!target)
         return target.error();
@@ -702,17 +741,11 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
         return makeError(ErrorKind::Refused,
                          tr("Only an Administrator can activate or deactivate an administrator."));
     if (!active && target->isAdmin && target->confirmedAt) {
-        QSqlQuery c = m_db.prepare(
-            QStringLiteral("SELECT count(*) FROM users u JOIN profiles p ON p.id = u.profile_id "
-                           "WHERE p.is_admin = 1 "
-                           "AND u.active = 1 AND u.confirmed_at IS NOT NULL AND u.id <> ?"));
-        c.addBindValue(target->id);
-        if (Status s = m_db.exec(c); !s)
+        if (Status s = keepsAnAdministrator(
+                target.value(), tr("%1 is the last active administrator: add another one first.")
+                                    .arg(target->email));
+            !s)
             return s.error();
-        if (c.next() && c.value(0).toLongLong() == 0)
-            return makeError(ErrorKind::Refused,
-                             tr("%1 is the last active administrator: add another one first.")
-                                 .arg(target->email));
     }
     QSqlQuery q =
         m_db.prepare(QStringLiteral("UPDATE users SET active = ?, updated_at = ? WHERE id = ?"));
@@ -721,6 +754,42 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
     q.addBindValue(userId);
     if (Status s = m_db.exec(q); !s)
         return s.error();
+    QString detail;
+    if (!active) {
+        // The links stop working now, and unsent mail stays unsent (its sealed token erased).
+        // Re-activating revives neither: the user needs a re-invite, so an unconfirmed user
+        // shows as expired from here on. Mail a worker is sending already carries a revoked
+        // link.
+        QSqlQuery cancel = m_db.prepare(QStringLiteral(
+            "UPDATE outbox SET state = 'cancelled', sealed_token = NULL, last_reply = ? "
+            "WHERE user_id = ? AND state IN ('queued', 'deferred')"));
+        cancel.addBindValue(tr("the user was deactivated"));
+        cancel.addBindValue(userId);
+        if (Status s = m_db.exec(cancel); !s)
+            return s.error();
+        const int cancelled = cancel.numRowsAffected();
+        QSqlQuery revoke = m_db.prepare(
+            QStringLiteral("UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND "
+                           "accepted_at IS NULL AND revoked_at IS NULL"));
+        revoke.addBindValue(now);
+        revoke.addBindValue(userId);
+        if (Status s = m_db.exec(revoke); !s)
+            return s.error();
+        const int revoked = revoke.numRowsAffected();
+        QSqlQuery summary = m_db.prepare(QStringLiteral(
+            "UPDATE users SET invite_expires_at = CASE WHEN invite_expires_at > ? THEN ? ELSE "
+            "invite_expires_at END, mail_state = CASE WHEN mail_state IN ('queued', "
+            "'deferred') THEN 'cancelled' ELSE mail_state END WHERE id = ? AND confirmed_at IS "
+            "NULL"));
+        summary.addBindValue(now);
+        summary.addBindValue(now);
+        summary.addBindValue(userId);
+        if (Status s = m_db.exec(summary); !s)
+            return s.error();
+        if (revoked > 0 || cancelled > 0)
+            detail = tr("%n open invitation(s) revoked", revoked) + QStringLiteral("; ") +
+                     tr("%n unsent mail(s) cancelled", cancelled);
+    }
     AuditEntry e{0,
                  now,
                  a->id,
@@ -728,15 +797,16 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
                  active ? QStringLiteral("user.activate") : QStringLiteral("user.deactivate"),
                  target->id,
                  target->email,
-                 QString()};
+                 detail};
     if (Status s = writeAudit(m_db, e); !s)
         return s.error();
     if (Status s = notifyUsersChanged(m_db, {userId}); !s)
         return s.error();
+    auto updated = UserRepository(m_db).byId(userId);
+    if (!updated)
+        return updated.error();
     if (Status s = tx.commit(); !s)
         return s.error();
-    UserRecord updated = target.value();
-    updated.active = active;
     return updated;
 }
 
@@ -744,9 +814,6 @@ Result<UserRecord> UserService::updateUser(qint64 userId, const QString &name,
                                            const QString &profile,
                                            const std::optional<QString> &account)
 {
-    auto a = actor();
-    if (!a)
-        return a.error();
     if (const QString p = userNameProblem(name); !p.isEmpty())
         return makeError(ErrorKind::Invalid, p);
     if (const QString p = textFieldProblem(tr("The profile"), profile, 200); !p.isEmpty())
@@ -759,7 +826,11 @@ Result<UserRecord> UserService::updateUser(qint64 userId, const QString &name,
     Transaction tx(m_db);
     if (!tx.status())
         return tx.status().error();
-    // Two administrators editing at once: the second reads what the first wrote.
+    // Two administrators editing at once: the second reads what the first wrote. The
+    // administrators are locked too: a demotion counts the others after they are.
+    auto a = lockActor({userId}, true);
+    if (!a)
+        return a.error();
     UserRepository repo(m_db);
     auto target = lockedUser(userId);
     if (!target)
@@ -799,18 +870,11 @@ Result<UserRecord> UserService::updateUser(qint64 userId, const QString &name,
                              tr("Only an Administrator can give the Administrator profile."));
     }
     if (old.isAdmin && !toAdmin && old.active && old.confirmedAt) {
-        QSqlQuery c = m_db.prepare(QStringLiteral(
-            "SELECT count(*) FROM users u JOIN profiles p ON p.id = u.profile_id WHERE p.is_admin "
-            "= 1 AND u.active = 1 AND u.confirmed_at IS NOT NULL AND u.id <> ?"));
-        c.addBindValue(old.id);
-        if (Status s = m_db.exec(c); !s)
+        if (Status s = keepsAnAdministrator(old, tr("%1 is the last active administrator: make "
+                                                    "another user an administrator first.")
+                                                     .arg(old.email));
+            !s)
             return s.error();
-        if (c.next() && c.value(0).toLongLong() == 0)
-            return makeError(ErrorKind::Refused,
-                             tr("%1 is the last active administrator: make another user an "
-                                "administrator first.")
-                                 .arg(old.email));
-        c.finish();
     }
 
     const QString newName = name.trimmed();
@@ -914,13 +978,15 @@ Result<QList<InviteOutcome>> UserService::sendDueReminders()
         return out;
     const qint64 now = m_clock.nowMs();
     // Once: no reminder since the last invitation an administrator sent (a reminder's own new
-    // invitation does not earn another reminder).
+    // invitation does not earn another reminder). A user with no such invitation in the audit
+    // log (demo data) counts from 0: any reminder is theirs (a NULL max() compared as never).
     const QString due = QStringLiteral(
         "u.active = 1 AND u.confirmed_at IS NULL "
         "AND u.invite_expires_at > ? AND u.invite_expires_at <= ? AND NOT EXISTS ("
         "SELECT 1 FROM audit_log l WHERE l.target_user_id = u.id AND l.action = "
-        "'invitation.reminder' AND l.at >= (SELECT max(m.at) FROM audit_log m WHERE "
-        "m.target_user_id = u.id AND m.action IN ('invitation.invite', 'invitation.reinvite')))");
+        "'invitation.reminder' AND l.at >= COALESCE((SELECT max(m.at) FROM audit_log m WHERE "
+        "m.target_user_id = u.id AND m.action IN ('invitation.invite', 'invitation.reinvite')), "
+        "0))");
     const qint64 horizon = now + qint64(cfg->reminderDaysBefore) * msPerDay;
     QSqlQuery q = m_db.prepare(QStringLiteral("SELECT u.id FROM users u WHERE ") + due);
     q.addBindValue(now);
@@ -937,6 +1003,9 @@ Result<QList<InviteOutcome>> UserService::sendDueReminders()
             return tx.status().error();
         // Locked, then asked again: another console's worker may have reminded this user since
         // the list was read (without the lock both would, or deadlock on PostgreSQL).
+        auto actorNow = lockActor({id});
+        if (!actorNow)
+            return actorNow.error();
         auto target = lockedUser(id);
         if (!target)
             return target.error();
@@ -952,7 +1021,7 @@ Result<QList<InviteOutcome>> UserService::sendDueReminders()
         if (!stillDue || reinviteRefusal(target.value(), now, cfg->cooldownMinutes))
             continue;
         Writer w(m_db);
-        auto issued = issue(w, target.value(), a.value(), cfg.value(), true,
+        auto issued = issue(w, target.value(), actorNow.value(), cfg.value(), true,
                             QStringLiteral("invitation.reminder"), now);
         if (!issued)
             return issued.error();
@@ -1011,19 +1080,31 @@ Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &c
     if (accepted || confirmed)
         return makeError(ErrorKind::Refused,
                          tr("This invitation was already accepted: sign in instead."));
-    if (revoked)
+    if (!active)
         return makeError(ErrorKind::Refused,
-                         tr("This invitation was replaced by a newer one: use the link in the "
-                            "latest invitation mail."));
+                         tr("This account is deactivated: ask your administrator."));
+    if (revoked) {
+        // Revoked by a newer invitation, or by a deactivation (which leaves none newer).
+        QSqlQuery newer =
+            db.prepare(QStringLiteral("SELECT 1 FROM invitations WHERE user_id = ? AND id > ?"));
+        newer.addBindValue(userId);
+        newer.addBindValue(invitationId);
+        if (Status s = db.exec(newer); !s)
+            return s.error();
+        if (newer.next())
+            return makeError(ErrorKind::Refused,
+                             tr("This invitation was replaced by a newer one: use the link in "
+                                "the latest invitation mail."));
+        return makeError(ErrorKind::Refused,
+                         tr("This invitation was withdrawn: ask your administrator to invite you "
+                            "again."));
+    }
     if (expiresAt <= now)
         return makeError(ErrorKind::Refused,
                          tr("This invitation expired on %1: ask your administrator to invite you "
                             "again.")
                              .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(expiresAt),
                                                      QLocale::LongFormat)));
-    if (!active)
-        return makeError(ErrorKind::Refused,
-                         tr("This account is deactivated: ask your administrator."));
 
     QSqlQuery acc = db.prepare(QStringLiteral(
         "UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND "

@@ -90,9 +90,14 @@ public:
         QList<InviteOutcome> invited;
         QList<Skipped> skipped;
         bool cancelled = false;
+        // Set when a batch failed after earlier ones committed: invited and skipped hold what
+        // those batches did (it stays; deliver it), and this says why the rest was not done.
+        std::optional<Error> error;
     };
     // Re-invites in transactions of a few hundred users; progress(done, total) returning false
-    // stops after the current transaction (what was committed stays, and is reported).
+    // stops after the current transaction (what was committed stays, and is reported). A
+    // failure before any batch committed is the call's error; after one, it is the result's
+    // `error`, beside what was committed.
     Result<BulkResult> reinviteMany(const QList<qint64> &userIds,
                                     const std::function<bool(qsizetype, qsizetype)> &progress = {});
 
@@ -119,7 +124,18 @@ public:
 
 private:
     struct Writer;
+    // The actor re-read and authorised: for calls that only read.
     Result<UserRecord> actor();
+    // For calls that write, first in their transaction: locks the actor's row, `userIds`' rows
+    // and, with `administrators`, every active administrator's row, in one statement in id
+    // order (two callers never wait on each other in a circle), then authorises the actor as
+    // committed now. A demotion committed before this refuses; one started after waits for the
+    // commit. The administrators' locks make "one administrator remains" hold under READ
+    // COMMITTED (two administrators removing each other serialise). SQLite's BEGIN IMMEDIATE
+    // already holds the whole database.
+    Result<UserRecord> lockActor(const QList<qint64> &userIds = {}, bool administrators = false);
+    // Refuses when `target` is the last active administrator and would stop being one.
+    Status keepsAnAdministrator(const UserRecord &target, const QString &refusal);
     // The user, read after locking it for the rest of the caller's transaction.
     Result<UserRecord> lockedUser(qint64 userId);
     Result<OrgSettings> settings();

@@ -242,9 +242,15 @@ Result<std::unique_ptr<Database>> Database::reopen() const
 QString Database::displayName() const
 {
     if (m_dialect == Dialect::Postgres) {
+        // Every connection option stays (sslmode=verify-full&sslrootcert=… must come back whole
+        // when the console reopens what it remembered); only passwords go.
         QUrl url(m_location);
         url.setPassword(QString());
-        return url.toString(QUrl::RemoveQuery);
+        QUrlQuery query(url);
+        for (const QString &key : {QStringLiteral("password"), QStringLiteral("sslpassword")})
+            query.removeAllQueryItems(key);
+        url.setQuery(query);
+        return url.toString();
     }
     return m_location;
 }
@@ -514,22 +520,48 @@ Status Database::migrate(int version)
     Transaction tx(*this);
     if (!tx.status())
         return tx.status();
+    // Two consoles (or rosterctl runs) starting at once: the second waits here for the first's
+    // upgrade, then reads the version again and finds the work done. SQLite's BEGIN IMMEDIATE
+    // is that lock; PostgreSQL takes an advisory one. Found newer under the lock (a newer Roster
+    // upgraded meanwhile): refused, as when it was found newer before.
     if (m_dialect == Dialect::Postgres) {
-        // Two consoles starting at once: the second waits here, then finds the work done.
         if (Status s = exec(QStringLiteral("SELECT pg_advisory_xact_lock(7326001)")); !s)
             return s;
-        QSqlQuery q(connection());
-        if (q.exec(QStringLiteral("SELECT count(*) FROM information_schema.tables WHERE "
-                                  "table_schema = current_schema() AND table_name = 'meta'")) &&
-            q.next() && q.value(0).toInt() > 0) {
-            QSqlQuery v(connection());
-            if (v.exec(QStringLiteral("SELECT value FROM meta WHERE key = 'schema_version'")) &&
-                v.next())
-                version = v.value(0).toInt();
-        }
-        if (version >= latestSchemaVersion())
-            return tx.commit();
     }
+    {
+        QSqlQuery q(connection());
+        const QString probe =
+            m_dialect == Dialect::Sqlite
+                ? QStringLiteral(
+                      "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'")
+                : QStringLiteral("SELECT count(*) FROM information_schema.tables WHERE "
+                                 "table_schema = current_schema() AND table_name = 'meta'");
+        if (!q.exec(probe) || !q.next())
+            return errorFrom(q.lastError());
+        const bool hasMeta = q.value(0).toInt() > 0;
+        q.finish();
+        if (hasMeta) {
+            QSqlQuery v(connection());
+            if (!v.exec(QStringLiteral("SELECT key, value FROM meta WHERE key IN "
+                                       "('schema_version', 'database_id')")))
+                return errorFrom(v.lastError());
+            while (v.next()) {
+                if (v.value(0).toString() == u"schema_version")
+                    version = v.value(1).toInt();
+                else
+                    m_databaseId = v.value(1).toString();
+            }
+        }
+    }
+    if (version > latestSchemaVersion())
+        return makeError(ErrorKind::Database,
+                         tr("%1 was written by a newer Roster (schema %2; this program knows up "
+                            "to %3). Use a newer Roster; the database was not changed.")
+                             .arg(displayName())
+                             .arg(version)
+                             .arg(latestSchemaVersion()));
+    if (version == latestSchemaVersion())
+        return tx.commit();
     for (int v = version + 1; v <= latestSchemaVersion(); ++v) {
         for (const QString &statement : migrationStatements(v, m_dialect)) {
             if (Status s = exec(statement); !s)

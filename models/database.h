@@ -43,7 +43,8 @@ public:
 
     Dialect dialect() const { return m_dialect; }
     QString location() const { return m_location; }
-    // The location without any password, for messages and window titles.
+    // The location without any password (user info or query item) but with every connection
+    // option: for messages, window titles, and what the console remembers for the next start.
     QString displayName() const;
     QSqlDatabase connection() const;
     // A random id fixed when the database was created (names the local key file).

@@ -167,11 +167,21 @@ const char *const schema4Sqlite[] = {
     R"(INSERT INTO users_search (users_search) VALUES ('rebuild'))",
 };
 
+// Schema 5 (PostgreSQL): the key columns compare bytewise ("C"), whatever the database's
+// locale. The prefix search is a range on them (name_key >= 'ab' AND name_key < 'ab' || U+FFFF):
+// under en_US or ICU collations 'áb…' sorts inside it and was found by "ab", and the list's name
+// order differed from SQLite's (BINARY). Their indexes are rebuilt with the new collation.
+const char *const schema5Postgres[] = {
+    R"(ALTER TABLE users ALTER COLUMN name_key TYPE TEXT COLLATE "C")",
+    R"(ALTER TABLE users ALTER COLUMN email_key TYPE TEXT COLLATE "C")",
+    R"(ALTER TABLE users ALTER COLUMN account TYPE TEXT COLLATE "C")",
+};
+
 } // namespace
 
 int latestSchemaVersion()
 {
-    return 4;
+    return 5;
 }
 
 QStringList migrationStatements(int version, Dialect dialect)
@@ -201,6 +211,8 @@ QStringList migrationStatements(int version, Dialect dialect)
         add(schema3Both);
     if (version == 4 && dialect == Dialect::Sqlite)
         add(schema4Sqlite);
+    if (version == 5 && dialect == Dialect::Postgres)
+        add(schema5Postgres);
     return out;
 }
 

@@ -23,10 +23,8 @@ AddUserDialog::AddUserDialog(Database &db, const Clock &clock, const Session &se
     auto *form = new QFormLayout;
     m_name = new QLineEdit(this);
     m_name->setObjectName(QStringLiteral("nameEdit"));
-    m_name->setMaxLength(200);
     m_email = new QLineEdit(this);
     m_email->setObjectName(QStringLiteral("emailEdit"));
-    m_email->setMaxLength(254);
     m_email->setPlaceholderText(tr("name@example.com"));
     form->addRow(tr("&Name:"), m_name);
     form->addRow(tr("&Email:"), m_email);
@@ -42,7 +40,6 @@ AddUserDialog::AddUserDialog(Database &db, const Clock &clock, const Session &se
     } else {
         m_account = new QLineEdit(this);
         m_account->setObjectName(QStringLiteral("accountEdit"));
-        m_account->setMaxLength(200);
         form->addRow(tr("&Account:"), m_account);
     }
     auto *note = new QLabel(
@@ -58,6 +55,8 @@ AddUserDialog::AddUserDialog(Database &db, const Clock &clock, const Session &se
     connect(m_buttons, &QDialogButtonBox::rejected, this, &AddUserDialog::reject);
     connect(m_name, &QLineEdit::textChanged, this, &AddUserDialog::validate);
     connect(m_email, &QLineEdit::textChanged, this, &AddUserDialog::validate);
+    if (m_account)
+        connect(m_account, &QLineEdit::textChanged, this, &AddUserDialog::validate);
 
     auto *layout = new QVBoxLayout(this);
     layout->addLayout(form);
@@ -75,9 +74,13 @@ void AddUserDialog::validate()
     const QString email = m_email->text().trimmed();
     if (!m_name->text().isEmpty())
         problem = userNameProblem(m_name->text());
-    if (problem.isEmpty() && !email.isEmpty() && email.contains(u'@') &&
-        email.section(u'@', 1).contains(u'.'))
+    // No field has a maximum length: a pasted value that is too long is refused with its
+    // length (SPEC §7), never cut (a cut address can be another valid one).
+    if (problem.isEmpty() && !email.isEmpty() &&
+        ((email.contains(u'@') && email.section(u'@', 1).contains(u'.')) || email.size() > 254))
         problem = emailAddressProblem(email);
+    if (problem.isEmpty() && m_account)
+        problem = textFieldProblem(tr("The account"), m_account->text(), 200);
     m_problem->setText(problem);
     m_buttons->button(QDialogButtonBox::Ok)
         ->setEnabled(problem.isEmpty() && !m_name->text().trimmed().isEmpty() && !email.isEmpty());

@@ -36,8 +36,12 @@ void BulkReinviteJob::start()
                 return !m_cancel.load();
             });
             if (r) {
-                ok = true;
                 result = std::move(r).value();
+                // A batch failed after others committed: those are reported and delivered, and
+                // the failure is told beside them.
+                ok = !result.error;
+                if (result.error)
+                    error = result.error->message;
             } else {
                 error = r.error().message;
             }

@@ -14,23 +14,6 @@ QString tr(const char *s)
 }
 } // namespace
 
-QString csvCell(const QString &value)
-{
-    QString v = value;
-    // OWASP "CSV injection": a cell a spreadsheet would evaluate becomes text.
-    if (!v.isEmpty()) {
-        const QChar c = v.front();
-        if (c == u'=' || c == u'+' || c == u'-' || c == u'@' || c == u'\t' || c == u'\r')
-            v.prepend(u'\'');
-    }
-    if (v.contains(u',') || v.contains(u'"') || v.contains(u'\n') || v.contains(u'\r') ||
-        v.contains(u';')) {
-        v.replace(u"\""_qs, u"\"\""_qs);
-        v = u'"' + v + u'"';
-    }
-    return v;
-}
-
 Result<qint64> exportUsersCsv(Database &db, const UserFilter &filter, const QList<int> &columns,
                               const std::function<qint64()> &now, const QString &path,
                               const std::function<bool(qint64, qint64)> &progress)

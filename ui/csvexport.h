@@ -1,5 +1,6 @@
 #pragma once
 
+#include "models/csvwriter.h"
 #include "models/database.h"
 #include "models/userfilter.h"
 
@@ -20,8 +21,5 @@ namespace roster {
 Result<qint64> exportUsersCsv(Database &db, const UserFilter &filter, const QList<int> &columns,
                               const std::function<qint64()> &now, const QString &path,
                               const std::function<bool(qint64, qint64)> &progress = {});
-
-// One CSV field: defused against formula injection, then quoted when it must be.
-QString csvCell(const QString &value);
 
 } // namespace roster

@@ -22,7 +22,6 @@ EditUserDialog::EditUserDialog(Database &db, const Clock &clock, const Session &
     auto *form = new QFormLayout;
     m_name = new QLineEdit(user.name, this);
     m_name->setObjectName(QStringLiteral("nameEdit"));
-    m_name->setMaxLength(200);
     m_email = new QLineEdit(user.email, this);
     m_email->setObjectName(QStringLiteral("emailEdit"));
     m_email->setReadOnly(true);
@@ -43,7 +42,6 @@ EditUserDialog::EditUserDialog(Database &db, const Clock &clock, const Session &
     } else {
         m_account = new QLineEdit(user.account, this);
         m_account->setObjectName(QStringLiteral("accountEdit"));
-        m_account->setMaxLength(200);
         form->addRow(tr("&Account:"), m_account);
     }
     auto *note = new QLabel(tr("The email stays as it is: changing an address is a new "

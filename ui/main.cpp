@@ -183,5 +183,14 @@ int main(int argc, char **argv)
 
     MainWindow window(std::move(db), clock, *session);
     window.show();
+    if (!session->notice.isEmpty()) {
+        // Only the one who just signed in sees it (e.g. that wrong passwords locked the
+        // account meanwhile).
+        auto *box = new QMessageBox(QMessageBox::Information,
+                                    QCoreApplication::translate("main", "Since you last signed in"),
+                                    session->notice, QMessageBox::Ok, &window);
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->open();
+    }
     return QApplication::exec();
 }

@@ -550,8 +550,13 @@ void UsersPage::setActive(qint64 userId, bool active)
     }
     m_model->refreshUsers({userId});
     emit statusMessage(
-        active ? tr("%1 is active again.").arg(r->email)
-               : tr("%1 is deactivated: their invitation links stop working.").arg(r->email),
+        active
+            ? (r->confirmedAt ? tr("%1 is active again.").arg(r->email)
+                              : tr("%1 is active again: re-invite them for a new invitation link.")
+                                    .arg(r->email))
+            : tr("%1 is deactivated: their invitation links stop working and unsent "
+                 "invitation mail is cancelled.")
+                  .arg(r->email),
         10000);
 }
 

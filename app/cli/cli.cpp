@@ -10,6 +10,7 @@
 #include "app/sealer.h"
 #include "app/userservice.h"
 #include "app/validation.h"
+#include "models/csvwriter.h"
 #include "models/userrepository.h"
 
 #include "app/mail/smtp/smtpsettings.h"
@@ -228,6 +229,8 @@ public:
         if (!s)
             return fail(s.error());
         session = s.value();
+        if (!session->notice.isEmpty())
+            errorLine(session->notice); // stderr: for the one who signed in, not for the output
         return Done;
     }
 
@@ -311,16 +314,6 @@ QJsonObject userJson(const UserRecord &u, qint64 now)
     if (u.kind == UserKind::Portal)
         o.insert(QStringLiteral("account"), u.account);
     return o;
-}
-
-QString csvField(const QString &v)
-{
-    if (v.contains(u',') || v.contains(u'"') || v.contains(u'\n') || v.contains(u'\r')) {
-        QString q = v;
-        q.replace(u"\""_qs, u"\"\""_qs);
-        return u'"' + q + u'"';
-    }
-    return v;
 }
 
 // ---------------------------------------------------------------- init / demo
@@ -553,12 +546,12 @@ int cmdUserList(Command &c, const QStringList &argv)
                              QJsonDocument(userJson(u, now)).toJson(QJsonDocument::Compact));
                 first = false;
             } else if (format == u"csv") {
-                out() << csvField(u.email) << ',' << csvField(u.name) << ',' << userKindKey(u.kind)
-                      << ',' << csvField(u.profileName) << ',' << userStatusKey(u.status(now))
-                      << ',' << (u.invitedAt ? isoTime(*u.invitedAt) : QString()) << ','
+                out() << csvCell(u.email) << ',' << csvCell(u.name) << ',' << userKindKey(u.kind)
+                      << ',' << csvCell(u.profileName) << ',' << userStatusKey(u.status(now)) << ','
+                      << (u.invitedAt ? isoTime(*u.invitedAt) : QString()) << ','
                       << (u.inviteExpiresAt ? isoTime(*u.inviteExpiresAt) : QString()) << ','
-                      << u.inviteCount << ',' << csvField(u.lastInvitedBy) << ',' << u.mailState
-                      << ',' << csvField(u.account) << "\r\n";
+                      << u.inviteCount << ',' << csvCell(u.lastInvitedBy) << ',' << u.mailState
+                      << ',' << csvCell(u.account) << "\r\n";
             } else {
                 table.append({u.name, u.email,
                               u.kind == UserKind::Portal ? u.account : u.profileName,
@@ -663,10 +656,17 @@ int cmdUserReinvite(Command &c, const QStringList &argv)
             out() << "skipped " << s.user.email << ": " << s.reason << Qt::endl;
         for (const auto &i : r->invited)
             outboxIds.append(i.outboxId);
+        // A batch failed after others committed: what they queued is reported and delivered
+        // like any other, and the failure is told (and exits) after it.
+        const std::optional<Error> failure = r->error;
         if (a->has(QStringLiteral("queue-only"))) {
             for (const auto &i : r->invited)
                 out() << "queued " << i.user.email << Qt::endl;
-            return Done;
+            return failure ? fail(*failure) : Done;
+        }
+        if (failure) {
+            (void)c.deliver(outboxIds, false);
+            return fail(*failure);
         }
     } else {
         auto users = resolve(c, a->positional, kind, &rc);

@@ -25,6 +25,7 @@ private slots:
     void addsAndInvites();
     void duplicateKeepsTheDialogOpen();
     void portalUsersHaveAnAccountNotAProfile();
+    void overLongInputIsRefusedNotCut();
 
 private:
     QPushButton *okButton(AddUserDialog &d)
@@ -120,6 +121,49 @@ void TestAddUserDialog::portalUsersHaveAnAccountNotAProfile()
     const UserRecord u = m_org->user(d.outcome()->user.id);
     QCOMPARE(u.kind, UserKind::Portal);
     QCOMPARE(u.account, QStringLiteral("Acme Corp"));
+}
+
+// Issue 13 / SPEC §7: too long is refused with a clear message, never cut to fit. setMaxLength
+// cut a pasted address, which could become another valid one.
+void TestAddUserDialog::overLongInputIsRefusedNotCut()
+{
+    for (const UserKind kind : {UserKind::Crm, UserKind::Portal}) {
+        AddUserDialog d(*m_org->db, m_org->clock, m_org->admin, kind);
+        d.show();
+        auto *name = d.findChild<QLineEdit *>(QStringLiteral("nameEdit"));
+        auto *email = d.findChild<QLineEdit *>(QStringLiteral("emailEdit"));
+        auto *problem = d.findChild<QLabel *>(QStringLiteral("problemLabel"));
+        QVERIFY(name && email && problem);
+        // Pasted (one insert), as a long address arrives.
+        const QString longName(250, u'n');
+        name->insert(longName);
+        email->insert(QStringLiteral("nina@example.com"));
+        QCOMPARE(name->text(), longName);
+        QVERIFY2(problem->text().contains(QStringLiteral("250")), qPrintable(problem->text()));
+        QVERIFY(!okButton(d)->isEnabled());
+        name->clear();
+        name->insert(QStringLiteral("Nina"));
+        QVERIFY(okButton(d)->isEnabled());
+        // 255 characters: cut at 254 it was still a valid (other) address.
+        const QString longEmail = QString(241, u'a') + QStringLiteral("@example.com.x");
+        QCOMPARE(longEmail.size(), 255);
+        email->clear();
+        email->insert(longEmail);
+        QCOMPARE(email->text(), longEmail);
+        QVERIFY(!problem->text().isEmpty());
+        QVERIFY(!okButton(d)->isEnabled());
+        if (kind == UserKind::Portal) {
+            email->clear();
+            email->insert(QStringLiteral("nina@example.com"));
+            auto *account = d.findChild<QLineEdit *>(QStringLiteral("accountEdit"));
+            QVERIFY(account);
+            const QString longAccount(201, u'c');
+            account->insert(longAccount);
+            QCOMPARE(account->text(), longAccount);
+            QVERIFY2(problem->text().contains(QStringLiteral("201")), qPrintable(problem->text()));
+            QVERIFY(!okButton(d)->isEnabled());
+        }
+    }
 }
 
 QTEST_MAIN(TestAddUserDialog)

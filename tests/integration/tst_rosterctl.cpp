@@ -8,6 +8,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRegularExpression>
+#include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTest>
 
@@ -162,6 +163,33 @@ private slots:
         QVERIFY(!table.out.contains(TestOrg::adminEmail()));
     }
 
+    // Issue 13: the CSV of `user list` defuses cells a spreadsheet would take for a formula,
+    // like the console's export (one writer for both).
+    void csvDefusesFormulas()
+    {
+        for (const QString &name :
+             {QStringLiteral("=HYPERLINK(\"http://x.example\")"), QStringLiteral("+1 Plus"),
+              QStringLiteral("-2 Minus"), QStringLiteral("@SUM(A1)")}) {
+            static int n = 0;
+            const auto add =
+                ctl({QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--email"),
+                     QStringLiteral("f%1@example.com").arg(n++), QStringLiteral("--name"), name,
+                     QStringLiteral("--queue-only")});
+            QVERIFY2(add.exitCode == 0, qPrintable(show(add)));
+        }
+        auto csv = ctl({QStringLiteral("user"), QStringLiteral("list"), QStringLiteral("--format"),
+                        QStringLiteral("csv")});
+        QCOMPARE(csv.exitCode, 0);
+        QVERIFY2(csv.out.contains(QStringLiteral(",\"'=HYPERLINK(\"\"http://x.example\"\")\",")),
+                 qPrintable(csv.out));
+        QVERIFY2(csv.out.contains(QStringLiteral(",'+1 Plus,")), qPrintable(csv.out));
+        QVERIFY2(csv.out.contains(QStringLiteral(",'-2 Minus,")), qPrintable(csv.out));
+        QVERIFY2(csv.out.contains(QStringLiteral(",'@SUM(A1),")), qPrintable(csv.out));
+        static const QRegularExpression formula(QStringLiteral("(^|,)\"?[=+@-]"));
+        for (const QString &line : csv.out.split(QStringLiteral("\r\n")))
+            QVERIFY2(!line.contains(formula), qPrintable(line));
+    }
+
     void activateDeactivate()
     {
         QCOMPARE(ctl({QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--email"),
@@ -186,6 +214,56 @@ private slots:
                       QStringLiteral("q@example.com")})
                      .exitCode,
                  0);
+    }
+
+    // Issue 13 point 6: a bulk re-invite whose second batch fails reports and delivers what
+    // the first batch committed (it printed nothing and delivered nothing), then exits 5.
+    void bulkReinviteFailureDeliversWhatWasCommitted()
+    {
+        {
+            Transaction tx(org->db());
+            QVERIFY(tx.status());
+            QSqlQuery q = org->db().prepare(QStringLiteral(
+                "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, active, "
+                "created_at, updated_at) VALUES ('crm', ?, ?, ?, ?, (SELECT id FROM profiles "
+                "WHERE name = 'Standard'), 1, ?, ?)"));
+            for (int i = 0; i < 600; ++i) {
+                const QString email = QStringLiteral("u%1@bulk.example").arg(i);
+                const QString name = QStringLiteral("User %1").arg(i);
+                for (const QVariant &v :
+                     {QVariant(email), QVariant(email), QVariant(name), QVariant(name.toLower()),
+                      QVariant(org->clock().nowMs()), QVariant(org->clock().nowMs())})
+                    q.addBindValue(v);
+                QVERIFY(org->db().exec(q));
+            }
+            QVERIFY(tx.commit());
+        }
+        // The second batch's first audit entry is refused: 500 re-invites committed before it.
+        if (org->engine() == u"sqlite") {
+            QVERIFY(org->db().exec(QStringLiteral(
+                "CREATE TRIGGER refuse BEFORE INSERT ON audit_log WHEN NEW.action = "
+                "'invitation.reinvite' AND (SELECT count(*) FROM audit_log WHERE action = "
+                "'invitation.reinvite') >= 500 BEGIN SELECT RAISE(ABORT, 'injected failure'); "
+                "END")));
+        } else {
+            QVERIFY(org->db().exec(QStringLiteral(
+                "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN IF "
+                "NEW.action = 'invitation.reinvite' AND (SELECT count(*) FROM audit_log WHERE "
+                "action = 'invitation.reinvite') >= 500 THEN RAISE EXCEPTION 'injected failure'; "
+                "END IF; RETURN NEW; END $$")));
+            QVERIFY(org->db().exec(QStringLiteral("CREATE TRIGGER refuse BEFORE INSERT ON "
+                                                  "audit_log FOR EACH ROW EXECUTE FUNCTION "
+                                                  "refuse()")));
+        }
+        auto r = ctl({QStringLiteral("user"), QStringLiteral("reinvite"),
+                      QStringLiteral("--all-unconfirmed")});
+        QCOMPARE(r.exitCode, 5);
+        QVERIFY2(r.err.contains(QStringLiteral("injected failure")), qPrintable(r.err));
+        QCOMPARE(r.out.count(QRegularExpression(QStringLiteral("(?m)^sent u\\d+@bulk\\.example$"))),
+                 500);
+        QCOMPARE(emlFiles(org->mailDir()).size(), 500);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sent'")),
+                 500);
     }
 
     // SPEC §6 exit codes and §7: one clear line, nothing changed.
@@ -344,6 +422,33 @@ private slots:
         auto noAs = rosterctl({QStringLiteral("user"), QStringLiteral("list")}, {}, env);
         QCOMPARE(noAs.exitCode, 2);
         QVERIFY(noAs.err.contains(QStringLiteral("--as")));
+    }
+
+    // Issue 13 point 12: an unknown email, a wrong password and a locked account (with its
+    // right password) get the same line and the same exit code; the account's owner is told
+    // of the lock after it, on their next correct sign-in.
+    void signInRefusalsLookAlike()
+    {
+        const QStringList list{QStringLiteral("user"), QStringLiteral("list")};
+        QProcessEnvironment env = org->rosterctlEnvironment();
+        env.insert(QStringLiteral("ROSTER_PASSWORD"), QStringLiteral("not the password"));
+        RunResult wrong;
+        for (int i = 0; i < 5; ++i)
+            wrong = rosterctl(list, {}, env);
+        env = org->rosterctlEnvironment();
+        const RunResult locked = rosterctl(list, {}, env);
+        env.insert(QStringLiteral("ROSTER_AS"), QStringLiteral("nobody@acme.example"));
+        const RunResult unknown = rosterctl(list, {}, env);
+        QCOMPARE(wrong.exitCode, 3);
+        QCOMPARE(locked.exitCode, wrong.exitCode);
+        QCOMPARE(unknown.exitCode, wrong.exitCode);
+        QCOMPARE(locked.err, wrong.err);
+        QCOMPARE(unknown.err, wrong.err);
+        org->clock().advanceMinutes(16);
+        const RunResult after = rosterctl(list, {}, org->rosterctlEnvironment());
+        QVERIFY2(after.exitCode == 0, qPrintable(show(after)));
+        QVERIFY2(after.err.contains(QStringLiteral("locked")), qPrintable(show(after)));
+        QVERIFY(after.out.contains(TestOrg::adminEmail()));
     }
 
     void passwordFromStdin()

@@ -12,6 +12,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrl>
+#include <QUrlQuery>
 
 using namespace roster;
 using namespace testsupport;
@@ -101,6 +102,44 @@ private slots:
         QVERIFY2(list.exitCode == 0, qPrintable(list.err));
         QVERIFY(list.out.contains(TestOrg::adminEmail()));
         qunsetenv("PGPASSFILE");
+    }
+
+    // Issue 13 point 1: what the console remembers (Database::displayName()) keeps every
+    // connection option of the URL and drops only the password: a verify-full organisation
+    // reopened with libpq's default sslmode. Here application_name shows the options applied.
+    void rememberedLocationKeepsTheConnectionOptions()
+    {
+        TestOrg org(QStringLiteral("postgresql"));
+        QVERIFY2(org.isValid(), qPrintable(org.error()));
+        QUrl url(org.location());
+        const QString password = url.password();
+        url.setQuery(QStringLiteral("sslmode=disable&sslrootcert=/etc/roster/ca.pem&"
+                                    "application_name=roster-remembered&connect_timeout=7"));
+        auto opened = Database::open(url.toString());
+        QVERIFY2(opened, opened ? "" : qPrintable(opened.error().message));
+        const QString remembered = opened.value()->displayName();
+        QVERIFY2(!remembered.contains(password), qPrintable(remembered));
+        const QUrlQuery kept(QUrl(remembered).query());
+        QCOMPARE(kept.queryItemValue(QStringLiteral("sslmode")), QStringLiteral("disable"));
+        QCOMPARE(kept.queryItemValue(QStringLiteral("sslrootcert"), QUrl::FullyDecoded),
+                 QStringLiteral("/etc/roster/ca.pem"));
+        QCOMPARE(kept.queryItemValue(QStringLiteral("connect_timeout")), QStringLiteral("7"));
+        // A password given as a query item is never remembered either.
+        url.setQuery(QStringLiteral("sslmode=disable&password=") + password);
+        auto withQueryPassword = Database::open(url.toString());
+        QVERIFY2(withQueryPassword,
+                 withQueryPassword ? "" : qPrintable(withQueryPassword.error().message));
+        QVERIFY2(!withQueryPassword.value()->displayName().contains(password),
+                 qPrintable(withQueryPassword.value()->displayName()));
+        // The next start opens what was remembered, with the password from libpq's sources.
+        qputenv("PGPASSWORD", password.toUtf8());
+        auto again = Database::open(remembered);
+        qunsetenv("PGPASSWORD");
+        QVERIFY2(again, again ? "" : qPrintable(again.error().message));
+        QSqlQuery q =
+            again.value()->prepare(QStringLiteral("SELECT current_setting('application_name')"));
+        QVERIFY(again.value()->exec(q) && q.next());
+        QCOMPARE(q.value(0).toString(), QStringLiteral("roster-remembered"));
     }
 
     void emptyDatabaseIsNotAnOrganisation()

@@ -1,5 +1,6 @@
 // SPEC §2, rule by rule, in the service layer. Each test fails when its rule is removed.
 #include "app/audit.h"
+#include "app/demodata.h"
 #include "app/outbox.h"
 #include "app/tokens.h"
 #include "app/userservice.h"
@@ -363,9 +364,15 @@ private slots:
         }
         UserService s(org->db(), org->clock(), org->adminId());
         auto r = s.reinviteMany(ids);
-        QVERIFY(!r);
-        QVERIFY2(r.error().message.contains(QStringLiteral("injected failure")),
-                 qPrintable(r.error().message));
+        // Issue 13 point 6: what was committed is reported beside the error (it used to be the
+        // error alone, and the committed 500 were neither reported nor delivered).
+        QVERIFY(r);
+        QVERIFY(r->error);
+        QVERIFY2(r->error->message.contains(QStringLiteral("injected failure")),
+                 qPrintable(r->error->message));
+        QCOMPARE(r->invited.size(), 500);
+        for (const InviteOutcome &o : std::as_const(r->invited))
+            QVERIFY(o.outboxId);
         const QString ofBulk = QStringLiteral(" JOIN users u ON u.id = t.user_id "
                                               "WHERE u.email LIKE '%@bulk.example'");
         QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations t") + ofBulk), 500);
@@ -435,11 +442,21 @@ private slots:
         QVERIFY(!inactive);
         QVERIFY(inactive.error().message.contains(QStringLiteral("deactivated")));
         QVERIFY(s.setActive(id, true));
-        auto ok = UserService::acceptInvitation(org->db(), org->clock(), token,
+        // Issue 13 point 11: re-activating does not revive the link (this test accepted it).
+        auto revived = UserService::acceptInvitation(org->db(), org->clock(), token,
+                                                     QStringLiteral("a good password"));
+        QVERIFY(!revived);
+        QVERIFY2(revived.error().message.contains(QStringLiteral("invite you again")),
+                 qPrintable(revived.error().message));
+        org->clock().advanceMinutes(10);
+        QVERIFY(s.reinvite(id));
+        QCOMPARE(org->deliver(), 1);
+        const QByteArray fresh = latestToken(QStringLiteral("mia@example.com"));
+        auto ok = UserService::acceptInvitation(org->db(), org->clock(), fresh,
                                                 QStringLiteral("a good password"));
         QVERIFY2(ok, ok ? "" : qPrintable(ok.error().message));
         QVERIFY(user(id).confirmedAt);
-        auto again = UserService::acceptInvitation(org->db(), org->clock(), token,
+        auto again = UserService::acceptInvitation(org->db(), org->clock(), fresh,
                                                    QStringLiteral("a good password"));
         QVERIFY(!again);
         QVERIFY(again.error().message.contains(QStringLiteral("already accepted")));
@@ -636,6 +653,55 @@ private slots:
         QVERIFY(r.error().message.contains(QStringLiteral("yourself")));
     }
 
+    // Issue 13 point 11: deactivating revokes the user's open invitations and cancels their
+    // unsent mail in the same transaction; re-activating revives neither (a re-invite does).
+    void deactivationRevokesLinksAndCancelsMail()
+    {
+        const QString mailed = QStringLiteral("mia@example.com");
+        const qint64 a = org->addUnconfirmedUser(mailed);
+        QCOMPARE(org->deliver(), 1); // its invitation mail was sent
+        const QByteArray token = latestToken(mailed);
+        QVERIFY(!token.isEmpty());
+        UserService s(org->db(), org->clock(), org->adminId());
+        NewUser nu;
+        nu.kind = TestOrg::testKind();
+        nu.email = QStringLiteral("quin@example.com");
+        nu.name = QStringLiteral("Quin");
+        auto queued = s.addUser(nu); // its mail still queued
+        QVERIFY2(queued, queued ? "" : qPrintable(queued.error().message));
+        const qint64 b = queued->user.id;
+
+        QVERIFY(s.setActive(a, false));
+        QVERIFY(s.setActive(b, false));
+        QCOMPARE(openInvitations(a), 0);
+        QCOMPARE(openInvitations(b), 0);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE user_id = ? AND "
+                                            "state IN ('queued', 'deferred')"),
+                             {b}),
+                 0);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE user_id = ? AND "
+                                            "sealed_token IS NOT NULL"),
+                             {b}),
+                 0);
+        QCOMPARE(user(b).mailState, QStringLiteral("cancelled"));
+
+        QVERIFY(s.setActive(a, true));
+        QVERIFY(s.setActive(b, true));
+        QCOMPARE(org->deliver(), 0); // the cancelled mail stays cancelled
+        auto accept = UserService::acceptInvitation(org->db(), org->clock(), token,
+                                                    QStringLiteral("a good password"));
+        QVERIFY(!accept);
+        QCOMPARE(openInvitations(a), 0);
+        // The list tells the truth: the link is gone, the user needs a re-invite.
+        QCOMPARE(user(a).status(org->clock().nowMs()), UserStatus::Expired);
+        org->clock().advanceMinutes(10);
+        QVERIFY(s.reinvite(a));
+        QCOMPARE(openInvitations(a), 1);
+        QCOMPARE(org->deliver(), 1);
+        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), latestToken(mailed),
+                                              QStringLiteral("a good password")));
+    }
+
     // Rule 8: every change to a user is audited.
     void everyChangeIsAudited()
     {
@@ -678,6 +744,31 @@ private slots:
         org->clock().advanceDays(5);
         org->clock().advanceMinutes(1);
         QCOMPARE(s.sendDueReminders()->size(), 1);
+    }
+
+    // Issue 13 point 9: "reminded once" for users whose history has no invite audit row (every
+    // demo user): the comparison against a NULL max() was never true, so they were reminded
+    // again each time their new invitation came near its end.
+    void demoUsersAreRemindedOnce()
+    {
+        QVERIFY(generateDemoData(org->db(), org->clock(), org->adminId(), DemoOptions{120, 0, 7}));
+        auto st = OrgSettings::load(org->db()).value();
+        st.reminderDaysBefore = 2;
+        st.cooldownMinutes = 0;
+        QVERIFY(st.save(org->db()));
+        UserService s(org->db(), org->clock(), org->adminId());
+        qsizetype reminded = 0;
+        for (int day = 0; day < 20; ++day) {
+            auto r = s.sendDueReminders();
+            QVERIFY2(r, r ? "" : qPrintable(r.error().message));
+            reminded += r->size();
+            org->clock().advanceDays(1);
+        }
+        QVERIFY(reminded > 0);
+        QCOMPARE(org->scalar(QStringLiteral(
+                     "SELECT count(*) FROM (SELECT target_user_id FROM audit_log WHERE action = "
+                     "'invitation.reminder' GROUP BY target_user_id HAVING count(*) > 1) t")),
+                 0);
     }
 
     // Edit user: the name (and the account of a portal user) change, the email stays, the change
