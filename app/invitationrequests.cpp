@@ -1,6 +1,7 @@
 #include "app/invitationrequests.h"
 
 #include "app/audit.h"
+#include "app/invitationlookup.h"
 #include "app/tokens.h"
 #include "models/changenotifier.h"
 
@@ -44,25 +45,36 @@ Result<RequestOutcome> requestNewInvitation(Database &db, const Clock &clock,
         return makeError(ErrorKind::NotFound, unknown);
     const qint64 invitationId = q.value(0).toLongLong();
     const qint64 userId = q.value(1).toLongLong();
-    const qint64 expiresAt = q.value(2).toLongLong();
-    const bool accepted = !q.value(3).isNull();
-    const bool revoked = !q.value(4).isNull();
+    InvitationFacts facts;
+    facts.expiresAt = q.value(2).toLongLong();
+    facts.accepted = !q.value(3).isNull();
+    facts.revoked = !q.value(4).isNull();
     const bool requested = !q.value(5).isNull();
-    const bool active = q.value(6).toInt() != 0;
-    const bool confirmed = !q.value(7).isNull();
+    facts.userActive = q.value(6).toInt() != 0;
+    facts.userConfirmed = !q.value(7).isNull();
     const QString email = q.value(8).toString();
     const QString name = q.value(9).toString();
     q.finish();
 
-    if (accepted || confirmed)
+    // The same rule as the page and acceptance (invitationState): only an expired or superseded
+    // link may ask.
+    const InvitationState state = invitationState(facts, now);
+    switch (state) {
+    case InvitationState::Expired:
+    case InvitationState::Superseded:
+        break;
+    case InvitationState::Unknown:
+        return makeError(ErrorKind::NotFound, unknown);
+    case InvitationState::Used:
         return makeError(ErrorKind::Refused,
                          tr("This invitation was already accepted: sign in instead."));
-    if (!active)
+    case InvitationState::Deactivated:
         return makeError(ErrorKind::Refused,
                          tr("This account is deactivated: ask your administrator."));
-    if (!revoked && expiresAt > now)
+    case InvitationState::Valid:
         return makeError(ErrorKind::Refused,
                          tr("This invitation is still valid: use it to set your password."));
+    }
     if (requested)
         return RequestOutcome{false, name};
 
@@ -90,8 +102,9 @@ Result<RequestOutcome> requestNewInvitation(Database &db, const Clock &clock,
                        QStringLiteral("invitation.request"),
                        userId,
                        email,
-                       revoked ? tr("invitation %1 (superseded)").arg(invitationId)
-                               : tr("invitation %1 (expired)").arg(invitationId)};
+                       state == InvitationState::Superseded
+                           ? tr("invitation %1 (superseded)").arg(invitationId)
+                           : tr("invitation %1 (expired)").arg(invitationId)};
     if (Status s = writeAudit(db, e); !s)
         return s.error();
     if (Status s = notifyUsersChanged(db, {userId}); !s)
