@@ -24,7 +24,7 @@ namespace roster::web {
 namespace {
 QString tr(const char *s)
 {
-    return QCoreApplication::translate("HttpServer", s);
+    return QCoreApplication::translate("roster::web::HttpServer", s);
 }
 
 using Clock = std::chrono::steady_clock;
