@@ -106,7 +106,8 @@ struct UserService::Writer
           updateUser(db.prepare(QStringLiteral(
               "UPDATE users SET invited_at = ?, invite_expires_at = ?, "
               "invite_count = invite_count + 1, last_invited_by = ?, mail_state = ?, "
-              "mail_reply = NULL, last_outbox_id = ?, updated_at = ? WHERE id = ?"))),
+              "mail_reply = NULL, last_outbox_id = ?, invite_requested_at = NULL, "
+              "updated_at = ? WHERE id = ?"))),
           audit(db.prepare(QStringLiteral(
               "INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, "
               "target_email, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"))),
@@ -378,7 +379,8 @@ Result<QList<InviteOutcome>> UserService::issueMany(const QList<UserRecord> &tar
     if (Status s = run(QStringLiteral("UPDATE users SET invited_at = ?, invite_expires_at = ?, "
                                       "invite_count = invite_count + 1, last_invited_by = ?, "
                                       "mail_state = 'queued', mail_reply = NULL, "
-                                      "last_outbox_id = v.o, updated_at = ? "
+                                      "last_outbox_id = v.o, invite_requested_at = NULL, "
+                                      "updated_at = ? "
                                       "FROM unnest(?::bigint[], ?::bigint[]) AS v(u, o) "
                                       "WHERE users.id = v.u"),
                        {now, expires, actor.name, now, userIds, outboxArray});

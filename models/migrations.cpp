@@ -167,11 +167,22 @@ const char *const schema4Sqlite[] = {
     R"(INSERT INTO users_search (users_search) VALUES ('rebuild'))",
 };
 
+// Schema 5: "Ask for a new invitation" (SPEC §8). invitations.requested_at records the request
+// once per invitation (the link that was asked from); users.invite_requested_at is the user's
+// summary of it, like invited_at: set by the first request since the latest invitation, cleared by
+// the re-invite that issues the next one. The partial index is the Requested view.
+const char *const schema5Both[] = {
+    R"(ALTER TABLE invitations ADD COLUMN requested_at BIGINT)",
+    R"(ALTER TABLE users ADD COLUMN invite_requested_at BIGINT)",
+    R"(CREATE INDEX users_requested ON users (kind, invite_requested_at, id)
+        WHERE invite_requested_at IS NOT NULL)",
+};
+
 } // namespace
 
 int latestSchemaVersion()
 {
-    return 4;
+    return 5;
 }
 
 QStringList migrationStatements(int version, Dialect dialect)
@@ -201,6 +212,8 @@ QStringList migrationStatements(int version, Dialect dialect)
         add(schema3Both);
     if (version == 4 && dialect == Dialect::Sqlite)
         add(schema4Sqlite);
+    if (version == 5)
+        add(schema5Both);
     return out;
 }
 

@@ -700,6 +700,30 @@
         <source>Every invitation %1 was sent, with its mail&apos;s state.</source>
         <translation>Jede Einladung, die %1 erhalten hat, mit dem Zustand ihrer Mail.</translation>
     </message>
+    <message>
+        <source>This invitation link is not valid: check that it was copied whole, or ask your administrator for a new invitation.</source>
+        <translation>Dieser Einladungslink ist ungültig: Prüfen Sie, ob er vollständig kopiert wurde, oder bitten Sie Ihren Administrator um eine neue Einladung.</translation>
+    </message>
+    <message>
+        <source>This invitation was already accepted: sign in instead.</source>
+        <translation>Diese Einladung wurde bereits angenommen: Melden Sie sich stattdessen an.</translation>
+    </message>
+    <message>
+        <source>This account is deactivated: ask your administrator.</source>
+        <translation>Dieses Konto ist deaktiviert: Wenden Sie sich an Ihren Administrator.</translation>
+    </message>
+    <message>
+        <source>This invitation is still valid: use it to set your password.</source>
+        <translation>Diese Einladung ist noch gültig: Legen Sie damit Ihr Passwort fest.</translation>
+    </message>
+    <message>
+        <source>invitation %1 (superseded)</source>
+        <translation>Einladung %1 (ersetzt)</translation>
+    </message>
+    <message>
+        <source>invitation %1 (expired)</source>
+        <translation>Einladung %1 (abgelaufen)</translation>
+    </message>
 </context>
 <context>
     <name>roster::AddUserDialog</name>
@@ -933,7 +957,7 @@
     </message>
     <message>
         <source>The query was cancelled.</source>
-        <translation type="unfinished"></translation>
+        <translation>Die Abfrage wurde abgebrochen.</translation>
     </message>
 </context>
 <context>
@@ -1680,6 +1704,10 @@
         <source>Inactive</source>
         <translation>Inaktiv</translation>
     </message>
+    <message>
+        <source>%1 · asked</source>
+        <translation>%1 · erbeten</translation>
+    </message>
 </context>
 <context>
     <name>roster::UserService</name>
@@ -2115,12 +2143,24 @@
         <translation>%1 Zeilen nach %2 exportiert.</translation>
     </message>
     <message>
+        <source>Asked for a new invitation</source>
+        <translation>Neue Einladung erbeten</translation>
+    </message>
+    <message>
         <source>Searching…</source>
-        <translation type="unfinished"></translation>
+        <translation>Suche…</translation>
     </message>
     <message>
         <source>Loading…</source>
-        <translation type="unfinished"></translation>
+        <translation>Wird geladen…</translation>
+    </message>
+    <message>
+        <source>1 user asked for a new invitation</source>
+        <translation>1 Benutzer hat um eine neue Einladung gebeten</translation>
+    </message>
+    <message>
+        <source>%1 users asked for a new invitation</source>
+        <translation>%1 Benutzer haben um eine neue Einladung gebeten</translation>
     </message>
 </context>
 <context>
@@ -2244,6 +2284,14 @@
     <message>
         <source>Mail</source>
         <translation>Mail</translation>
+    </message>
+    <message>
+        <source>asked for a new invitation</source>
+        <translation>neue Einladung erbeten</translation>
+    </message>
+    <message>
+        <source>Asked for a new invitation on %1</source>
+        <translation>Neue Einladung erbeten am %1</translation>
     </message>
 </context>
 <context>
@@ -2496,10 +2544,6 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Unknown view &quot;%1&quot;: use all, active, inactive, unconfirmed, confirmed, admins, expiring or failed.</source>
-        <translation>Unbekannte Ansicht „%1“: Verwenden Sie all, active, inactive, unconfirmed, confirmed, admins, expiring oder failed.</translation>
-    </message>
-    <message>
         <source>The search text</source>
         <translation>Der Suchtext</translation>
     </message>
@@ -2710,6 +2754,14 @@ Melden Sie sich als %1 mit diesem Passwort an:
     <message>
         <source>Unknown command &quot;%1&quot;.</source>
         <translation>Unbekannter Befehl „%1“.</translation>
+    </message>
+    <message>
+        <source>Unknown view &quot;%1&quot;: use all, active, inactive, unconfirmed, confirmed, admins, expiring, failed or requested.</source>
+        <translation>Unbekannte Ansicht „%1“: Verwenden Sie all, active, inactive, unconfirmed, confirmed, admins, expiring, failed oder requested.</translation>
+    </message>
+    <message>
+        <source>ASKED</source>
+        <translation>ERBETEN</translation>
     </message>
 </context>
 <context>

@@ -700,6 +700,30 @@
         <source>Every invitation %1 was sent, with its mail&apos;s state.</source>
         <translation>Chaque invitation envoyée à %1, avec l’état de son e-mail.</translation>
     </message>
+    <message>
+        <source>This invitation link is not valid: check that it was copied whole, or ask your administrator for a new invitation.</source>
+        <translation>Ce lien d’invitation n’est pas valide : vérifiez qu’il a été copié en entier, ou demandez une nouvelle invitation à votre administrateur.</translation>
+    </message>
+    <message>
+        <source>This invitation was already accepted: sign in instead.</source>
+        <translation>Cette invitation a déjà été acceptée : connectez-vous plutôt.</translation>
+    </message>
+    <message>
+        <source>This account is deactivated: ask your administrator.</source>
+        <translation>Ce compte est désactivé : adressez-vous à votre administrateur.</translation>
+    </message>
+    <message>
+        <source>This invitation is still valid: use it to set your password.</source>
+        <translation>Cette invitation est encore valable : utilisez-la pour choisir votre mot de passe.</translation>
+    </message>
+    <message>
+        <source>invitation %1 (superseded)</source>
+        <translation>invitation %1 (remplacée)</translation>
+    </message>
+    <message>
+        <source>invitation %1 (expired)</source>
+        <translation>invitation %1 (expirée)</translation>
+    </message>
 </context>
 <context>
     <name>roster::AddUserDialog</name>
@@ -933,7 +957,7 @@
     </message>
     <message>
         <source>The query was cancelled.</source>
-        <translation type="unfinished"></translation>
+        <translation>La requête a été annulée.</translation>
     </message>
 </context>
 <context>
@@ -1680,6 +1704,10 @@
         <source>Inactive</source>
         <translation>Inactif</translation>
     </message>
+    <message>
+        <source>%1 · asked</source>
+        <translation>%1 · demandée</translation>
+    </message>
 </context>
 <context>
     <name>roster::UserService</name>
@@ -2115,12 +2143,24 @@
         <translation>%1 lignes exportées dans %2.</translation>
     </message>
     <message>
+        <source>Asked for a new invitation</source>
+        <translation>Nouvelle invitation demandée</translation>
+    </message>
+    <message>
         <source>Searching…</source>
-        <translation type="unfinished"></translation>
+        <translation>Recherche…</translation>
     </message>
     <message>
         <source>Loading…</source>
-        <translation type="unfinished"></translation>
+        <translation>Chargement…</translation>
+    </message>
+    <message>
+        <source>1 user asked for a new invitation</source>
+        <translation>1 utilisateur a demandé une nouvelle invitation</translation>
+    </message>
+    <message>
+        <source>%1 users asked for a new invitation</source>
+        <translation>%1 utilisateurs ont demandé une nouvelle invitation</translation>
     </message>
 </context>
 <context>
@@ -2244,6 +2284,14 @@
     <message>
         <source>Mail</source>
         <translation>E-mail</translation>
+    </message>
+    <message>
+        <source>asked for a new invitation</source>
+        <translation>nouvelle invitation demandée</translation>
+    </message>
+    <message>
+        <source>Asked for a new invitation on %1</source>
+        <translation>Nouvelle invitation demandée le %1</translation>
     </message>
 </context>
 <context>
@@ -2496,10 +2544,6 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Unknown view &quot;%1&quot;: use all, active, inactive, unconfirmed, confirmed, admins, expiring or failed.</source>
-        <translation>Vue inconnue « %1 » : utilisez all, active, inactive, unconfirmed, confirmed, admins, expiring ou failed.</translation>
-    </message>
-    <message>
         <source>The search text</source>
         <translation>Le texte recherché</translation>
     </message>
@@ -2710,6 +2754,14 @@ Connectez-vous en tant que %1 avec le mot de passe :
     <message>
         <source>Unknown command &quot;%1&quot;.</source>
         <translation>Commande inconnue « %1 ».</translation>
+    </message>
+    <message>
+        <source>Unknown view &quot;%1&quot;: use all, active, inactive, unconfirmed, confirmed, admins, expiring, failed or requested.</source>
+        <translation>Vue inconnue « %1 » : utilisez all, active, inactive, unconfirmed, confirmed, admins, expiring, failed ou requested.</translation>
+    </message>
+    <message>
+        <source>ASKED</source>
+        <translation>DEMANDÉE</translation>
     </message>
 </context>
 <context>
