@@ -337,6 +337,63 @@ private slots:
             QVERIFY(!confirmed(id));
     }
 
+    void askForANewInvitation_data()
+    {
+        QTest::addColumn<bool>("expired");
+        QTest::newRow("expired") << true;
+        QTest::newRow("superseded") << false;
+    }
+    void askForANewInvitation()
+    {
+        QFETCH(bool, expired);
+        qint64 id = 0;
+        const QByteArray token = expired ? expiredToken(&id) : supersededToken(&id);
+        const Reply page = get(target(), link(token));
+        QCOMPARE(page.status, 410);
+        const QList<QPair<QByteArray, QByteArray>> ask = {
+            {"token", token}, {"csrf", page.field("csrf")}, {"action", "request"}};
+        const QString auditCount =
+            QStringLiteral("SELECT count(*) FROM audit_log WHERE action = 'invitation.request' AND "
+                           "target_user_id = ?");
+        // Without the right CSRF value: refused, nothing recorded.
+        const QString before = m_org->dump();
+        const Reply forged = postForm(
+            target(), "/accept", {{"token", token}, {"csrf", "1.forged"}, {"action", "request"}},
+            page.cookie());
+        QCOMPARE(forged.status, 403);
+        QCOMPARE(m_org->dump(), before);
+        const Reply asked = postForm(target(), "/accept", ask, page.cookie());
+        QCOMPARE(asked.status, 200);
+        checkHeaders(asked);
+        QVERIFY2(asked.body.contains("Your administrator has been told"), asked.body.constData());
+        QCOMPARE(m_org->scalar(auditCount, {id}), 1);
+        QCOMPARE(m_org->scalar(QStringLiteral("SELECT count(*) FROM users WHERE id = ? AND "
+                                              "invite_requested_at IS NOT NULL"),
+                               {id}),
+                 1);
+        // Once per invitation: asking again says so and records nothing more.
+        const Reply again = postForm(target(), "/accept", ask, page.cookie());
+        QCOMPARE(again.status, 200);
+        QVERIFY(again.body.contains("You have already asked"));
+        QCOMPARE(m_org->scalar(auditCount, {id}), 1);
+        QVERIFY(!confirmed(id));
+    }
+
+    void aValidLinkCannotAskForANewInvitation()
+    {
+        qint64 id = 0;
+        const QByteArray token = invite(&id);
+        const Reply form = get(target(), link(token));
+        const QString before = m_org->dump();
+        const Reply r = postForm(
+            target(), "/accept",
+            {{"token", token}, {"csrf", form.field("csrf")}, {"action", "request"}}, form.cookie());
+        // It gets its password form instead.
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.field("token"), token);
+        QCOMPARE(m_org->dump(), before);
+    }
+
     void csrfMissingOrWrongIsRefused_data()
     {
         QTest::addColumn<QByteArray>("how");
