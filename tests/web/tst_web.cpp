@@ -523,7 +523,19 @@ private slots:
         const QByteArray token = invite(&id);
         const Reply form = get(target(), link(token));
         const QString before = m_org->dump();
-        // A whole valid form, padded past 64 KiB: refused unread.
+        // A whole valid form, padded past 64 KiB: refused, read and thrown away (so that the
+        // client sees the 413, not a reset) up to 1 MiB, unread past that.
+        for (const int pad : {200 * 1024, 2 * 1024 * 1024}) {
+            const Reply r = exchange(
+                target(),
+                requestBytes("POST", "/accept",
+                             {{"Content-Type", "application/x-www-form-urlencoded"},
+                              {"Cookie", form.cookie()}},
+                             formBody(acceptFields(form)) + "&pad=" + QByteArray(pad, 'x')));
+            QCOMPARE(r.status, 413);
+            checkHeaders(r);
+        }
+        QVERIFY(!confirmed(id));
         QByteArray body = formBody(acceptFields(form)) + "&pad=" + QByteArray(1024 * 1024, 'x');
         const Reply big =
             exchange(target(), requestBytes("POST", "/accept",
@@ -532,7 +544,7 @@ private slots:
                                             body));
         QCOMPARE(big.status, 413);
         checkHeaders(big);
-        // Without a Content-Length (chunked), the connection is dropped past the limit.
+        // Without a Content-Length (chunked), the connection is dropped past 1 MiB.
         QString error;
         auto s = connectTo(target(), &error);
         QVERIFY2(s, qPrintable(error));
@@ -540,7 +552,7 @@ private slots:
                              "application/x-www-form-urlencoded\r\nCookie: " +
                              form.cookie() + "\r\nTransfer-Encoding: chunked\r\n\r\n";
         const QByteArray chunk(16 * 1024, 'x');
-        for (int i = 0; i < 64 && s->state() == QAbstractSocket::ConnectedState; ++i) {
+        for (int i = 0; i < 80 && s->state() == QAbstractSocket::ConnectedState; ++i) {
             s->write(QByteArray::number(chunk.size(), 16) + "\r\n" + chunk + "\r\n");
             s->waitForBytesWritten(5000);
         }
