@@ -24,7 +24,7 @@ namespace roster::web {
 namespace {
 QString tr(const char *s)
 {
-    return QCoreApplication::translate("HttpServer", s);
+    return QCoreApplication::translate("roster::web::HttpServer", s);
 }
 
 using Clock = std::chrono::steady_clock;
@@ -42,6 +42,7 @@ struct Connection
 struct Pending
 {
     Request request;
+    qsizetype drained = 0; // bytes of an oversized body read and dropped
 };
 
 HeaderList values(MHD_Connection *c, MHD_ValueKind kind)
@@ -75,7 +76,9 @@ QString ServerSettings::describe() const
 {
     return QStringLiteral("listening on %1:%2 (%3); %4 worker threads (libmicrohttpd %5, epoll); "
                           "connections: at most %6, %7 per address; idle timeout %8 s; a request "
-                          "whole within %9 s; %10 KiB per connection; bodies up to %11 KiB")
+                          "whole within %9 s; %10 KiB per connection; bodies up to %11 KiB (413 "
+                          "after reading up to "
+                          "%12 KiB)")
         .arg(host.contains(u':') ? u'[' + host + u']' : host)
         .arg(port)
         .arg(tlsCertPem.isEmpty() ? QStringLiteral("plain HTTP") : QStringLiteral("TLS"))
@@ -86,7 +89,8 @@ QString ServerSettings::describe() const
         .arg(idleTimeoutSeconds)
         .arg(requestDeadlineSeconds)
         .arg(connectionMemoryLimit / 1024)
-        .arg(maxBodyBytes / 1024);
+        .arg(maxBodyBytes / 1024)
+        .arg(drainBodyBytes / 1024);
 }
 
 struct HttpServer::Private
@@ -210,24 +214,34 @@ struct HttpServer::Private
             bool numeric = false;
             const qint64 declared = length.toLongLong(&numeric);
             if (!length.isNull() && (!numeric || declared > d->settings.maxBodyBytes)) {
-                // Answered before the body is read; MHD closes the connection afterwards.
                 r.bodyTooLarge = true;
-                d->setBusy(connection, true);
-                return queue(connection, d->handler(r));
+                if (!numeric || declared > d->settings.drainBodyBytes) {
+                    // Answered before the body is read; MHD closes the connection afterwards.
+                    d->setBusy(connection, true);
+                    return queue(connection, d->handler(r));
+                }
             }
             return MHD_YES;
         }
         Request &r = p->request;
         if (*uploadSize != 0) {
-            if (r.body.size() + qsizetype(*uploadSize) > d->settings.maxBodyBytes) {
-                // A chunked body that grew past the limit: it cannot be answered in the middle,
-                // so the connection is dropped.
-                qCInfo(lcWeb, "%s %s: body over %lld bytes without a Content-Length, dropped",
-                       method, url, qlonglong(d->settings.maxBodyBytes));
+            const qsizetype size = qsizetype(*uploadSize);
+            *uploadSize = 0;
+            if (!r.bodyTooLarge && r.body.size() + size <= d->settings.maxBodyBytes) {
+                r.body.append(uploadData, size);
+                return MHD_YES;
+            }
+            // Over the limit: read on, keeping nothing, up to the drain limit; past it (a chunked
+            // body without end) the connection is dropped, as nothing can be answered in the
+            // middle of a request.
+            r.bodyTooLarge = true;
+            p->drained += r.body.size() + size;
+            r.body.clear();
+            if (p->drained > d->settings.drainBodyBytes) {
+                qCInfo(lcWeb, "%s %s: body over %lld bytes, connection dropped", method, url,
+                       qlonglong(d->settings.drainBodyBytes));
                 return MHD_NO;
             }
-            r.body.append(uploadData, qsizetype(*uploadSize));
-            *uploadSize = 0;
             return MHD_YES;
         }
         d->setBusy(connection, true);

@@ -33,7 +33,12 @@ struct ServerSettings
     // whole: a client that trickles its headers or body byte by byte is cut off after this.
     unsigned requestDeadlineSeconds = 10;
     size_t connectionMemoryLimit = 32 * 1024; // per connection: request line, headers, buffers
-    qsizetype maxBodyBytes = 64 * 1024;       // larger: 413 without reading it
+    qsizetype maxBodyBytes = 64 * 1024;       // larger: 413
+    // A body over the limit but not over this is read and thrown away before the 413 goes out:
+    // a server that closes with the body unread makes the kernel reset the connection, and a
+    // browser or a proxy then shows a reset (nginx: 502) instead of the page. Larger: answered
+    // at once and closed.
+    qsizetype drainBodyBytes = 1024 * 1024;
 
     QString describe() const;
 };
