@@ -1,7 +1,9 @@
 // SPEC §8, "Ask for a new invitation", in the service layer: recorded once per invitation and
 // audited, only for an expired or superseded invitation of an active, unconfirmed user; shown by
 // the Requested view; cleared by a re-invite. Runs on SQLite and (the _pg twin) PostgreSQL.
+#include "app/invitationlookup.h"
 #include "app/invitationrequests.h"
+#include "app/orgsettings.h"
 #include "app/tokens.h"
 #include "app/userservice.h"
 #include "models/userfilter.h"
@@ -207,6 +209,41 @@ private slots:
         QVERIFY2(r.error().message.contains(words), qPrintable(r.error().message));
         QCOMPARE(org->dump(), before); // a refusal records nothing
         QCOMPARE(requestAudits(id), 0);
+    }
+
+    // What roster-web does on one connection: an acceptance, then a request. The request is
+    // committed: another connection (the console, rosterctl) sees it at once.
+    void requestAfterAnAcceptanceIsCommitted()
+    {
+        QByteArray zoeToken, ottoToken;
+        const qint64 zoe = invited(QStringLiteral("zoe@example.com"), &zoeToken);
+        QVERIFY(zoe > 0);
+        org->clock().advanceDays(8);
+        const qint64 otto = invited(QStringLiteral("otto@example.com"), &ottoToken);
+        QVERIFY(otto > 0);
+        org->clock().advanceDays(8); // Otto's expired; Zoë gets a fresh link below
+        auto fresh = UserService(org->db(), org->clock(), org->adminId()).copyInviteLink(zoe);
+        QVERIFY2(fresh, fresh ? "" : qPrintable(fresh.error().message));
+        auto web = org->db().reopen();
+        QVERIFY(web);
+        QVERIFY(OrgSettings::load(*web.value()));
+        QVERIFY(lookupInvitation(*web.value(), org->clock(), fresh->token));
+        QVERIFY(lookupInvitation(*web.value(), org->clock(), fresh->token));
+        auto accepted = UserService::acceptInvitation(*web.value(), org->clock(), fresh->token,
+                                                      QStringLiteral("a good password"));
+        QVERIFY(lookupInvitation(*web.value(), org->clock(), ottoToken));
+        QVERIFY(lookupInvitation(*web.value(), org->clock(), ottoToken));
+        QVERIFY2(accepted, accepted ? "" : qPrintable(accepted.error().message));
+        auto asked = requestNewInvitation(*web.value(), org->clock(), ottoToken);
+        QVERIFY2(asked, asked ? "" : qPrintable(asked.error().message));
+        QVERIFY(asked->recorded);
+        QVERIFY(!web.value()->inTransaction());
+        // Another process sees it (rosterctl, as an administrator would look).
+        const RunResult list = rosterctl({QStringLiteral("user"), QStringLiteral("list"),
+                                          QStringLiteral("--view"), QStringLiteral("requested")},
+                                         {}, org->rosterctlEnvironment());
+        QVERIFY2(list.exitCode == 0, qPrintable(list.err));
+        QVERIFY2(list.out.contains(QStringLiteral("otto@example.com")), qPrintable(list.out));
     }
 
     // The marker is for users an administrator can still invite: once the user accepts a newer
