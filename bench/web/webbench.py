@@ -160,6 +160,11 @@ def main():
         os.makedirs(static)
         with open(os.path.join(static, "accept"), "wb") as f:
             f.write(body)
+        # Run as root, nginx's workers are "nobody": let them reach the file.
+        os.chmod(tmp, 0o711)
+        for d in (os.path.join(tmp, "static"), static):
+            os.chmod(d, 0o755)
+        os.chmod(os.path.join(static, "accept"), 0o644)
         nport = free_port()
         conf = os.path.join(tmp, "nginx.conf")
         with open(conf, "w") as f:
