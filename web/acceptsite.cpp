@@ -189,8 +189,6 @@ Response AcceptSite::route(Context &c)
     }
     c.db = t.db.get();
     c.org = &*t.settings;
-    // The link's scheme is configuration; so is TLS here. Either way the cookie is Secure.
-    c.secure = m_settings.tls || QUrl(c.org->acceptUrl).scheme() == u"https";
 
     const QString crmPath = pathOf(c.org->acceptUrl);
     const QString portalPath = pathOf(c.org->portalAcceptUrl);
@@ -201,6 +199,11 @@ Response AcceptSite::route(Context &c)
                       tr("Open the link in your invitation mail."));
     }
     c.path = path;
+    // The scheme of the link being served is configuration (TLS ends at the proxy), and so is
+    // TLS here: either makes the cookie Secure.
+    c.secure =
+        m_settings.tls ||
+        QUrl(path == crmPath ? c.org->acceptUrl : c.org->portalAcceptUrl).scheme() == u"https";
     // The default accept-urls differ only in their host, which roster-web does not trust: a path
     // shared by both serves both kinds of link.
     if (crmPath != portalPath)

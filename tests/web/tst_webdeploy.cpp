@@ -33,10 +33,10 @@ private:
     QString m_key;
     int m_users = 0;
 
-    QByteArray invite(qint64 *userId = nullptr)
+    QByteArray invite(qint64 *userId = nullptr, UserKind kind = UserKind::Crm)
     {
         const QString email = QStringLiteral("deploy%1@acme.example").arg(++m_users);
-        const qint64 id = m_org->addUnconfirmedUser(email, QStringLiteral("Dee Ploy"));
+        const qint64 id = m_org->addUnconfirmedUser(email, QStringLiteral("Dee Ploy"), kind);
         if (userId)
             *userId = id;
         if (!id || m_org->deliver() < 1)
@@ -129,6 +129,22 @@ private slots:
         QCOMPARE(plainForm.status, 200);
         QVERIFY(plainForm.header("Set-Cookie").startsWith("roster_form="));
         QVERIFY(!plainForm.header("Set-Cookie").contains("Secure"));
+        // The portal's accept-url is https (behind a proxy): its links get the Secure cookie, and
+        // as the two paths differ, each serves its own kind of link only.
+        qint64 portalId = 0;
+        const QByteArray portalToken = invite(&portalId, UserKind::Portal);
+        const Reply portalForm = get(plain(http.port()), "/portal-accept?token=" + portalToken);
+        QCOMPARE(portalForm.status, 200);
+        QVERIFY2(portalForm.header("Set-Cookie").startsWith("__Host-roster_form=") &&
+                     portalForm.header("Set-Cookie").contains("; Secure"),
+                 portalForm.header("Set-Cookie").constData());
+        QCOMPARE(get(plain(http.port()), "/accept?token=" + portalToken).status, 404);
+        QCOMPARE(get(plain(http.port()), "/portal-accept?token=" + invite()).status, 404);
+        QCOMPARE(postForm(plain(http.port()), "/portal-accept", acceptFields(portalForm),
+                          portalForm.cookie())
+                     .status,
+                 200);
+        QVERIFY(confirmed(portalId));
     }
 
     // The same form posted to two processes at the same instant: one accepts, the other says the
