@@ -2,6 +2,7 @@
 
 #include "app/audit.h"
 #include "app/authservice.h"
+#include "app/invitationlookup.h"
 #include "app/mail/emailaddress.h"
 #include "app/outbox.h"
 #include "app/passwordhasher.h"
@@ -105,7 +106,8 @@ struct UserService::Writer
           updateUser(db.prepare(QStringLiteral(
               "UPDATE users SET invited_at = ?, invite_expires_at = ?, "
               "invite_count = invite_count + 1, last_invited_by = ?, mail_state = ?, "
-              "mail_reply = NULL, last_outbox_id = ?, updated_at = ? WHERE id = ?"))),
+              "mail_reply = NULL, last_outbox_id = ?, invite_requested_at = NULL, "
+              "updated_at = ? WHERE id = ?"))),
           audit(db.prepare(QStringLiteral(
               "INSERT INTO audit_log (at, actor_id, actor_email, action, target_user_id, "
               "target_email, detail) VALUES (?, ?, ?, ?, ?, ?, ?)"))),
@@ -414,7 +416,8 @@ Result<QList<InviteOutcome>> UserService::issueMany(const QList<UserRecord> &tar
     if (Status s = run(QStringLiteral("UPDATE users SET invited_at = ?, invite_expires_at = ?, "
                                       "invite_count = invite_count + 1, last_invited_by = ?, "
                                       "mail_state = 'queued', mail_reply = NULL, "
-                                      "last_outbox_id = v.o, updated_at = ? "
+                                      "last_outbox_id = v.o, invite_requested_at = NULL, "
+                                      "updated_at = ? "
                                       "FROM unnest(?::bigint[], ?::bigint[]) AS v(u, o) "
                                       "WHERE users.id = v.u"),
                        {now, expires, actor.name, now, userIds, outboxArray});
@@ -1037,13 +1040,19 @@ Result<QList<InviteOutcome>> UserService::sendDueReminders()
 Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &clock,
                                                     const QByteArray &token,
                                                     const QString &password,
-                                                    std::optional<UserKind> expectedKind)
+                                                    std::optional<UserKind> expectedKind,
+                                                    InvitationState *refusal)
 {
+    InvitationState ignored = InvitationState::Valid;
+    InvitationState &why = refusal ? *refusal : ignored;
+    why = InvitationState::Valid;
     const QString invalid =
         tr("This invitation link is not valid: check that it was copied whole, or ask for a new "
            "invitation.");
-    if (!decodeToken(token.trimmed()))
+    if (!decodeToken(token.trimmed())) {
+        why = InvitationState::Unknown;
         return makeError(ErrorKind::Invalid, invalid);
+    }
     if (const QString p = PasswordHasher::passwordProblem(password); !p.isEmpty())
         return makeError(ErrorKind::Invalid, p);
     const QString hash = tokenHash(token.trimmed());
@@ -1062,28 +1071,36 @@ Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &c
     q.addBindValue(hash);
     if (Status s = db.exec(q); !s)
         return s.error();
-    if (!q.next())
+    if (!q.next()) {
+        why = InvitationState::Unknown;
         return makeError(ErrorKind::NotFound, invalid);
+    }
     const qint64 invitationId = q.value(0).toLongLong();
     const qint64 userId = q.value(1).toLongLong();
-    const qint64 expiresAt = q.value(2).toLongLong();
-    const bool accepted = !q.value(3).isNull();
-    const bool revoked = !q.value(4).isNull();
-    const bool active = q.value(5).toInt() != 0;
+    InvitationFacts facts;
+    facts.expiresAt = q.value(2).toLongLong();
+    facts.accepted = !q.value(3).isNull();
+    facts.revoked = !q.value(4).isNull();
+    facts.userActive = q.value(5).toInt() != 0;
     const UserKind kind = q.value(6).toString() == u"portal" ? UserKind::Portal : UserKind::Crm;
-    const bool confirmed = !q.value(7).isNull();
+    facts.userConfirmed = !q.value(7).isNull();
     const QString email = q.value(8).toString();
     q.finish();
 
-    if (expectedKind && *expectedKind != kind)
+    if (expectedKind && *expectedKind != kind) {
+        why = InvitationState::Unknown;
         return makeError(ErrorKind::NotFound, invalid);
-    if (accepted || confirmed)
+    }
+    why = invitationState(facts, now);
+    switch (why) {
+    case InvitationState::Valid:
+        break;
+    case InvitationState::Unknown:
+        return makeError(ErrorKind::NotFound, invalid);
+    case InvitationState::Used:
         return makeError(ErrorKind::Refused,
                          tr("This invitation was already accepted: sign in instead."));
-    if (!active)
-        return makeError(ErrorKind::Refused,
-                         tr("This account is deactivated: ask your administrator."));
-    if (revoked) {
+    case InvitationState::Superseded: {
         // Revoked by a newer invitation, or by a deactivation (which leaves none newer).
         QSqlQuery newer =
             db.prepare(QStringLiteral("SELECT 1 FROM invitations WHERE user_id = ? AND id > ?"));
@@ -1099,12 +1116,17 @@ Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &c
                          tr("This invitation was withdrawn: ask your administrator to invite you "
                             "again."));
     }
-    if (expiresAt <= now)
+    case InvitationState::Expired:
+        return makeError(
+            ErrorKind::Refused,
+            tr("This invitation expired on %1: ask your administrator to invite you "
+               "again.")
+                .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(facts.expiresAt),
+                                        QLocale::LongFormat)));
+    case InvitationState::Deactivated:
         return makeError(ErrorKind::Refused,
-                         tr("This invitation expired on %1: ask your administrator to invite you "
-                            "again.")
-                             .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(expiresAt),
-                                                     QLocale::LongFormat)));
+                         tr("This account is deactivated: ask your administrator."));
+    }
 
     QSqlQuery acc = db.prepare(QStringLiteral(
         "UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND "
@@ -1113,8 +1135,10 @@ Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &c
     acc.addBindValue(invitationId);
     if (Status s = db.exec(acc); !s)
         return s.error();
-    if (acc.numRowsAffected() != 1)
+    if (acc.numRowsAffected() != 1) {
+        why = InvitationState::Used;
         return makeError(ErrorKind::Refused, tr("This invitation was already accepted."));
+    }
     QSqlQuery u = db.prepare(QStringLiteral(
         "UPDATE users SET confirmed_at = ?, password_hash = ?, updated_at = ? WHERE id = ?"));
     u.addBindValue(now);

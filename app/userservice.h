@@ -1,6 +1,7 @@
 #pragma once
 
 #include "app/clock.h"
+#include "app/invitationlookup.h"
 #include "app/orgsettings.h"
 #include "models/database.h"
 #include "models/userrecord.h"
@@ -117,10 +118,14 @@ public:
     // the organisation's reminderDaysBefore. Returns how many were queued.
     Result<QList<InviteOutcome>> sendDueReminders();
 
-    // SPEC §2.5. No session: this is what the accept page does.
+    // SPEC §2.5. No session: this is what the accept page does. `refusal`, when given, says
+    // what the invitation was when it refused (roster-web answers 404, 410 or 403 from it); it
+    // stays Valid when the invitation was accepted or the refusal was about something else (the
+    // password, the database).
     static Result<AcceptOutcome> acceptInvitation(Database &db, const Clock &clock,
                                                   const QByteArray &token, const QString &password,
-                                                  std::optional<UserKind> expectedKind = {});
+                                                  std::optional<UserKind> expectedKind = {},
+                                                  InvitationState *refusal = nullptr);
 
 private:
     struct Writer;

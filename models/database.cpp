@@ -9,6 +9,8 @@
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
+#include <QHash>
+#include <QMutex>
 #include <QSqlDriver>
 #include <QSqlError>
 #include <QUrl>
@@ -48,6 +50,27 @@ int busyTimeoutMs()
     return testhooks::busyTimeoutMs().value_or(5000);
 }
 
+// The SQLite files this process holds open, by canonical path, with how many connections.
+// POSIX file locks belong to the process and are all dropped when *any* descriptor of the file is
+// closed, so a file already open here is never opened again outside SQLite (the header check in
+// open()): a second connection (view loader, change notifier, roster-web's worker threads) would
+// otherwise take the first one's locks away, and the next program to close the database would
+// delete the WAL under this process (sqlite.org/howtocorrupt.html §2.2).
+struct OpenFiles
+{
+    QMutex mutex;
+    QHash<QString, int> count;
+};
+OpenFiles &openFiles()
+{
+    static OpenFiles files;
+    return files;
+}
+bool isOpenHere(const QString &key)
+{
+    QMutexLocker lock(&openFiles().mutex);
+    return openFiles().count.value(key) > 0;
+}
 } // namespace
 
 int Database::schemaVersion()
@@ -95,7 +118,9 @@ Result<std::unique_ptr<Database>> Database::open(const QString &location, OpenMo
                     ErrorKind::NotFound,
                     tr("No database at %1: create one with \"rosterctl init\".").arg(location));
             created = true;
-        } else {
+        } else if (!isOpenHere(info.canonicalFilePath())) {
+            // Read through a descriptor of its own only while SQLite has no connection to the
+            // file in this process (see OpenFiles): one that is open here is a database already.
             QFile f(location);
             if (!f.open(QIODevice::ReadOnly))
                 return makeError(ErrorKind::Database,
@@ -121,6 +146,9 @@ Result<std::unique_ptr<Database>> Database::open(const QString &location, OpenMo
         if (!c.open())
             return makeError(ErrorKind::Database,
                              tr("Cannot open %1: %2").arg(location, c.lastError().text()));
+        db->m_openFileKey = QFileInfo(location).canonicalFilePath();
+        QMutexLocker lock(&openFiles().mutex);
+        ++openFiles().count[db->m_openFileKey];
     }
 
     if (mode == OpenMode::ServerOnly && db->m_dialect == Dialect::Postgres)
@@ -232,6 +260,11 @@ Database::~Database()
             c.close();
     }
     QSqlDatabase::removeDatabase(m_connectionName);
+    if (!m_openFileKey.isEmpty()) {
+        QMutexLocker lock(&openFiles().mutex);
+        if (--openFiles().count[m_openFileKey] <= 0)
+            openFiles().count.remove(m_openFileKey);
+    }
 }
 
 Result<std::unique_ptr<Database>> Database::reopen() const

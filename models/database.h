@@ -95,6 +95,7 @@ private:
     QString m_connectionName;
     QString m_location;
     QString m_databaseId;
+    QString m_openFileKey; // SQLite: the file's canonical path, while this connection holds it
     Dialect m_dialect = Dialect::Sqlite;
     bool m_inTransaction = false;
     mutable bool m_connectionLost = false;

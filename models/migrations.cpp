@@ -177,11 +177,22 @@ const char *const schema5Postgres[] = {
     R"(ALTER TABLE users ALTER COLUMN account TYPE TEXT COLLATE "C")",
 };
 
+// Schema 6: "Ask for a new invitation" (SPEC §8). invitations.requested_at records the request
+// once per invitation (the link that was asked from); users.invite_requested_at is the user's
+// summary of it, like invited_at: set by the first request since the latest invitation, cleared by
+// the re-invite that issues the next one. The partial index is the Requested view.
+const char *const schema6Both[] = {
+    R"(ALTER TABLE invitations ADD COLUMN requested_at BIGINT)",
+    R"(ALTER TABLE users ADD COLUMN invite_requested_at BIGINT)",
+    R"(CREATE INDEX users_requested ON users (kind, invite_requested_at, id)
+        WHERE invite_requested_at IS NOT NULL)",
+};
+
 } // namespace
 
 int latestSchemaVersion()
 {
-    return 5;
+    return 6;
 }
 
 QStringList migrationStatements(int version, Dialect dialect)
@@ -213,6 +224,8 @@ QStringList migrationStatements(int version, Dialect dialect)
         add(schema4Sqlite);
     if (version == 5 && dialect == Dialect::Postgres)
         add(schema5Postgres);
+    if (version == 6)
+        add(schema6Both);
     return out;
 }
 

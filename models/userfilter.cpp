@@ -25,6 +25,8 @@ std::optional<UserView> UserFilter::parseView(const QString &name)
         return UserView::ExpiringSoon;
     if (n == u"failed" || n == u"failed-invitations")
         return UserView::FailedMail;
+    if (n == u"requested" || n == u"asked")
+        return UserView::Requested;
     return std::nullopt;
 }
 
@@ -47,12 +49,16 @@ QString UserFilter::viewKey(UserView view)
         return QStringLiteral("expiring");
     case UserView::FailedMail:
         return QStringLiteral("failed");
+    case UserView::Requested:
+        return QStringLiteral("requested");
     }
     return {};
 }
 
 UserFilter::Sort UserFilter::defaultSort(UserView view)
 {
+    if (view == UserView::Requested)
+        return Sort::Requested;
     return view == UserView::Unconfirmed || view == UserView::ExpiringSoon ||
                    view == UserView::FailedMail
                ? Sort::Invited
@@ -122,6 +128,11 @@ QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
         break;
     case UserView::FailedMail:
         sql += u" AND u.mail_state = 'failed' AND u.confirmed_at IS NULL";
+        break;
+    case UserView::Requested:
+        // The users_requested partial index holds exactly the users who asked.
+        sql += u" AND u.invite_requested_at IS NOT NULL AND u.confirmed_at IS NULL"
+               u" AND u.active = 1";
         break;
     }
     const QString s = search.trimmed().toCaseFolded();
@@ -222,6 +233,11 @@ QString UserFilter::orderBySql(bool reversed) const
         break;
     case Sort::Invited:
         key = QStringLiteral("u.invited_at");
+        break;
+    case Sort::Requested:
+        // Only the Requested view sorts by it, where it is never null (so no NULLS clause: the
+        // partial index's order on PostgreSQL).
+        key = QStringLiteral("u.invite_requested_at");
         break;
     }
     // Nulls sort as the smallest value on both engines (SQLite's own order; PostgreSQL's indexes

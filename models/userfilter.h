@@ -11,6 +11,8 @@
 namespace roster {
 
 // FailedMail: users whose latest invitation mail failed for good (the failed invitations list).
+// Requested: active, unconfirmed users who asked for a new invitation from an expired or
+// superseded link since their latest invitation (SPEC §8).
 enum class UserView {
     All,
     Active,
@@ -19,14 +21,15 @@ enum class UserView {
     Confirmed,
     Admins,
     ExpiringSoon,
-    FailedMail
+    FailedMail,
+    Requested
 };
 
 // Which rows, in which order: a value that becomes SQL, so that a view is a WHERE clause over
 // indexes and never a second list (STYLE.md rule 3).
 struct UserFilter
 {
-    enum class Sort { Name, Email, Profile, Status, Invited };
+    enum class Sort { Name, Email, Profile, Status, Invited, Requested };
 
     UserKind kind = UserKind::Crm;
     UserView view = UserView::All;
@@ -36,9 +39,10 @@ struct UserFilter
     qint64 nowMs = 0; // for the views that depend on time (Expiring soon)
 
     static std::optional<UserView>
-    parseView(const QString &name); // all|active|…|admins|expiring|failed
+    parseView(const QString &name); // all|active|…|admins|expiring|failed|requested
     static QString viewKey(UserView view);
-    // The order a view opens with: Unconfirmed and Expiring soon list the oldest invitation first.
+    // The order a view opens with: Unconfirmed and Expiring soon list the oldest invitation first,
+    // Requested the oldest request first.
     static Sort defaultSort(UserView view);
 
     // " WHERE …" over users u (joined to profiles p), with its bound values appended to binds.

@@ -61,6 +61,11 @@ QString UserRecord::statusText(qint64 nowMs) const
     return {};
 }
 
+bool UserRecord::asksForInvitation() const
+{
+    return inviteRequestedAt && active && !confirmedAt;
+}
+
 QString userStatusKey(UserStatus status)
 {
     switch (status) {
@@ -82,7 +87,7 @@ QString UserRecord::selectColumns()
         "u.id, u.kind, u.email, u.name, u.account, u.profile_id, p.name, p.is_admin, "
         "p.manage_users, u.active, u.confirmed_at, u.created_at, u.invited_at, "
         "u.invite_expires_at, "
-        "u.invite_count, u.last_invited_by, u.mail_state, u.mail_reply");
+        "u.invite_count, u.last_invited_by, u.mail_state, u.mail_reply, u.invite_requested_at");
 }
 
 UserRecord UserRecord::readFrom(const QSqlQuery &q)
@@ -109,6 +114,8 @@ UserRecord UserRecord::readFrom(const QSqlQuery &q)
     r.lastInvitedBy = q.value(15).toString();
     r.mailState = q.value(16).toString();
     r.mailReply = q.value(17).toString();
+    if (!q.value(18).isNull())
+        r.inviteRequestedAt = q.value(18).toLongLong();
     return r;
 }
 

@@ -39,12 +39,17 @@ struct UserRecord
     QString lastInvitedBy;
     QString mailState; // queued | sending | sent | deferred | failed, of the latest invitation mail
     QString mailReply;
+    // When the user asked for a new invitation from an expired or superseded link (SPEC §8),
+    // since their latest invitation was issued; a re-invite clears it.
+    std::optional<qint64> inviteRequestedAt;
 
     UserStatus status(qint64 nowMs) const;
     // "Confirmed", "Unconfirmed · expires in 3 days", "Unconfirmed · expired 2 days ago",
     // "Inactive"
     QString statusText(qint64 nowMs) const;
     bool isValid() const { return id != 0; }
+    // The console's marker and the Requested view: asked, and still an active, unconfirmed user.
+    bool asksForInvitation() const;
 
     // The column list readFrom() expects, for SELECT statements (alias u for users, p for
     // profiles).

@@ -165,6 +165,11 @@ QString UsersTableModel::mailStateText(const QString &state)
     return {};
 }
 
+QString UsersTableModel::requestedText()
+{
+    return tr("asked for a new invitation");
+}
+
 QVariant UsersTableModel::display(const UserRecord &u, int column) const
 {
     const qint64 now = m_now();
@@ -176,6 +181,8 @@ QVariant UsersTableModel::display(const UserRecord &u, int column) const
     case Profile:
         return u.kind == UserKind::Portal ? u.account : u.profileName;
     case Status:
+        if (u.asksForInvitation())
+            return QString(u.statusText(now) + QStringLiteral(" · ") + requestedText());
         return u.statusText(now);
     case Invited:
         if (!u.invitedAt)
@@ -228,6 +235,12 @@ QVariant UsersTableModel::tooltip(const UserRecord &u, int column) const
             return QString(
                 u.statusText(m_now()) + u'\n' +
                 tr("Invitation mail: %1 — %2").arg(mailStateText(u.mailState), u.mailReply));
+        if (column == Status && u.asksForInvitation())
+            return QString(
+                u.statusText(m_now()) + u'\n' +
+                tr("Asked for a new invitation on %1")
+                    .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(*u.inviteRequestedAt),
+                                            QLocale::LongFormat)));
         return column == Status ? QVariant(u.statusText(m_now())) : QVariant();
     case Invited:
     case InvitedAt:
@@ -261,6 +274,7 @@ QVariant UsersTableModel::data(const QModelIndex &index, int role) const
     case StatusRole:
     case MailStateRole:
     case EmailRole:
+    case RequestedRole:
         break;
     default:
         return {};
@@ -285,6 +299,8 @@ QVariant UsersTableModel::data(const QModelIndex &index, int role) const
         return u.mailState;
     case EmailRole:
         return u.email;
+    case RequestedRole:
+        return u.asksForInvitation();
     }
     return {};
 }
@@ -337,6 +353,8 @@ int UsersTableModel::sortColumn(UserFilter::Sort sort)
         return Status;
     case UserFilter::Sort::Invited:
         return Invited;
+    case UserFilter::Sort::Requested: // the marker is on the status
+        return Status;
     }
     return Name;
 }
@@ -598,7 +616,7 @@ void UsersTableModel::refreshUsers(const QList<qint64> &ids)
     }
     // The whole row: status, invited date, count and mail state move together.
     const QList<int> roles = {Qt::DisplayRole, Qt::ToolTipRole, Qt::AccessibleTextRole, StatusRole,
-                              MailStateRole};
+                              MailStateRole, RequestedRole};
     for (int row : std::as_const(contentChanged))
         emit dataChanged(index(row, 0), index(row, ColumnCount - 1), roles);
     if (newCount != oldCount)

@@ -44,6 +44,7 @@ public:
         StatusRole,    // int(UserStatus)
         MailStateRole, // queued | sending | sent | deferred | failed | ""
         EmailRole,
+        RequestedRole, // bool: asked for a new invitation (the status's marker)
     };
 
     static constexpr int defaultPageSize = 200;
@@ -111,6 +112,8 @@ public:
 
     static QString formatDate(qint64 ms);
     static QString mailStateText(const QString &state);
+    // The marker the Status column appends for a user who asked for a new invitation.
+    static QString requestedText();
 
 signals:
     void countChanged(qint64 count);

@@ -12,7 +12,8 @@ accepted their invitation, to invite them again one by one or in bulk. Re-invita
 old link, issue a fresh one and mail it through Roster's own SMTP client; every change is
 written to the audit log. Data lives in an SQLite file or a PostgreSQL database.
 
-This package holds the console (roster) and its command-line tool (rosterctl).")
+This package holds the console (roster), its command-line tool (rosterctl) and the page that
+invitation links open (roster-web, with a systemd unit), which lets the invitee choose a password.")
 # Placeholder until the project has a real contact address: dpkg requires a Maintainer.
 set(CPACK_PACKAGE_CONTACT "Roster developers <roster@example.org>")
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
@@ -24,7 +25,8 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "admin")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
-# The libraries the executables link to (Qt, libargon2, libstdc++, ...) come from dpkg-shlibdeps.
+# The libraries the executables link to (Qt, libargon2, libmicrohttpd, libstdc++, ...) come from
+# dpkg-shlibdeps.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_GENERATE_SHLIBS OFF)
 # Plugins are loaded at run time, so dpkg-shlibdeps cannot see them. On Debian 12:

@@ -2,6 +2,241 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="de_DE">
 <context>
+    <name>AcceptSite</name>
+    <message>
+        <source>The form is too large</source>
+        <translation>Das Formular ist zu groß</translation>
+    </message>
+    <message>
+        <source>What your browser sent is larger than this page accepts.</source>
+        <translation>Was Ihr Browser gesendet hat, ist größer, als diese Seite annimmt.</translation>
+    </message>
+    <message>
+        <source>Go back, and send the form again without adding anything to it.</source>
+        <translation>Gehen Sie zurück und senden Sie das Formular erneut, ohne etwas hinzuzufügen.</translation>
+    </message>
+    <message>
+        <source>The invitation service is unavailable</source>
+        <translation>Der Einladungsdienst ist nicht erreichbar</translation>
+    </message>
+    <message>
+        <source>It cannot reach its database right now.</source>
+        <translation>Er erreicht seine Datenbank im Moment nicht.</translation>
+    </message>
+    <message>
+        <source>Nothing was changed. Try again in a few minutes.</source>
+        <translation>Es wurde nichts geändert. Versuchen Sie es in einigen Minuten erneut.</translation>
+    </message>
+    <message>
+        <source>Page not found</source>
+        <translation>Seite nicht gefunden</translation>
+    </message>
+    <message>
+        <source>There is no page at this address.</source>
+        <translation>Unter dieser Adresse gibt es keine Seite.</translation>
+    </message>
+    <message>
+        <source>Open the link in your invitation mail.</source>
+        <translation>Öffnen Sie den Link in Ihrer Einladungs-E-Mail.</translation>
+    </message>
+    <message>
+        <source>This page cannot do that</source>
+        <translation>Das kann diese Seite nicht</translation>
+    </message>
+    <message>
+        <source>This page only opens invitation links and takes their form.</source>
+        <translation>Diese Seite öffnet nur Einladungslinks und nimmt deren Formular entgegen.</translation>
+    </message>
+    <message>
+        <source>Too many attempts</source>
+        <translation>Zu viele Versuche</translation>
+    </message>
+    <message>
+        <source>Too many attempts from your network failed in the last minute.</source>
+        <translation>In der letzten Minute sind zu viele Versuche aus Ihrem Netzwerk gescheitert.</translation>
+    </message>
+    <message>
+        <source>Wait a minute, then open the link in your invitation mail again.</source>
+        <translation>Warten Sie eine Minute und öffnen Sie dann den Link in Ihrer Einladungs-E-Mail erneut.</translation>
+    </message>
+    <message>
+        <source>This form cannot be used</source>
+        <translation>Dieses Formular kann nicht verwendet werden</translation>
+    </message>
+    <message>
+        <source>The form was open for too long.</source>
+        <translation>Das Formular war zu lange geöffnet.</translation>
+    </message>
+    <message>
+        <source>The form could not be checked: it did not come from this page in this browser, or your browser does not keep this page&apos;s cookie.</source>
+        <translation>Das Formular konnte nicht geprüft werden: Es stammt nicht von dieser Seite in diesem Browser, oder Ihr Browser behält das Cookie dieser Seite nicht.</translation>
+    </message>
+    <message>
+        <source>Nothing was changed. Open the link in your invitation mail again, and fill in the form once more.</source>
+        <translation>Es wurde nichts geändert. Öffnen Sie den Link in Ihrer Einladungs-E-Mail erneut und füllen Sie das Formular noch einmal aus.</translation>
+    </message>
+    <message>
+        <source>The two passwords differ: type the same password twice.</source>
+        <translation>Die beiden Passwörter unterscheiden sich: Geben Sie zweimal dasselbe Passwort ein.</translation>
+    </message>
+    <message>
+        <source>Your account is ready</source>
+        <translation>Ihr Konto ist bereit</translation>
+    </message>
+    <message>
+        <source>You can now sign in as %1 with the password you have just chosen.</source>
+        <translation>Sie können sich jetzt als %1 mit dem soeben gewählten Passwort anmelden.</translation>
+    </message>
+    <message>
+        <source>Sign in to %1&apos;s Customer Portal</source>
+        <translation>Beim Kundenportal von %1 anmelden</translation>
+    </message>
+    <message>
+        <source>Sign in to %1&apos;s CRM</source>
+        <translation>Beim CRM von %1 anmelden</translation>
+    </message>
+    <message>
+        <source>Your request could not be recorded</source>
+        <translation>Ihre Anfrage konnte nicht gespeichert werden</translation>
+    </message>
+    <message>
+        <source>The invitation service cannot record it right now.</source>
+        <translation>Der Einladungsdienst kann sie im Moment nicht speichern.</translation>
+    </message>
+    <message>
+        <source>Try again in a few minutes, or ask your administrator directly.</source>
+        <translation>Versuchen Sie es in einigen Minuten erneut oder wenden Sie sich direkt an Ihren Administrator.</translation>
+    </message>
+    <message>
+        <source>Your administrator has been told</source>
+        <translation>Ihr Administrator wurde benachrichtigt</translation>
+    </message>
+    <message>
+        <source>You have already asked</source>
+        <translation>Sie haben bereits angefragt</translation>
+    </message>
+    <message>
+        <source>%1&apos;s administrators can see that you asked for a new invitation.</source>
+        <translation>Die Administratoren von %1 sehen, dass Sie eine neue Einladung angefordert haben.</translation>
+    </message>
+    <message>
+        <source>You asked for a new invitation with this link before; %1&apos;s administrators can see it.</source>
+        <translation>Sie haben mit diesem Link bereits eine neue Einladung angefordert; die Administratoren von %1 sehen das.</translation>
+    </message>
+    <message>
+        <source>The new invitation will come by mail, with a new link. You can close this page.</source>
+        <translation>Die neue Einladung kommt per E-Mail, mit einem neuen Link. Sie können diese Seite schließen.</translation>
+    </message>
+    <message>
+        <source>Choose your password</source>
+        <translation>Wählen Sie Ihr Passwort</translation>
+    </message>
+    <message>
+        <source>Hello %1, you are invited to %2&apos;s Customer Portal. Choose a password to finish setting up your account.</source>
+        <translation>Hallo %1, Sie sind zum Kundenportal von %2 eingeladen. Wählen Sie ein Passwort, um die Einrichtung Ihres Kontos abzuschließen.</translation>
+    </message>
+    <message>
+        <source>Hello %1, you are invited to %2&apos;s CRM. Choose a password to finish setting up your account.</source>
+        <translation>Hallo %1, Sie sind zum CRM von %2 eingeladen. Wählen Sie ein Passwort, um die Einrichtung Ihres Kontos abzuschließen.</translation>
+    </message>
+    <message>
+        <source>Email address</source>
+        <translation>E-Mail-Adresse</translation>
+    </message>
+    <message>
+        <source>New password</source>
+        <translation>Neues Passwort</translation>
+    </message>
+    <message>
+        <source>At least 8 characters.</source>
+        <translation>Mindestens 8 Zeichen.</translation>
+    </message>
+    <message>
+        <source>New password again</source>
+        <translation>Neues Passwort wiederholen</translation>
+    </message>
+    <message>
+        <source>Set password</source>
+        <translation>Passwort festlegen</translation>
+    </message>
+    <message>
+        <source>This link works until %1.</source>
+        <translation>Dieser Link gilt bis %1.</translation>
+    </message>
+    <message>
+        <source>The password was not set</source>
+        <translation>Das Passwort wurde nicht festgelegt</translation>
+    </message>
+    <message>
+        <source>This link does not work</source>
+        <translation>Dieser Link funktioniert nicht</translation>
+    </message>
+    <message>
+        <source>This invitation link is not valid. Perhaps it was not copied whole.</source>
+        <translation>Dieser Einladungslink ist ungültig. Vielleicht wurde er nicht vollständig kopiert.</translation>
+    </message>
+    <message>
+        <source>Open the link from your invitation mail again, or ask your administrator for a new invitation.</source>
+        <translation>Öffnen Sie den Link aus Ihrer Einladungs-E-Mail erneut oder bitten Sie Ihren Administrator um eine neue Einladung.</translation>
+    </message>
+    <message>
+        <source>This account is deactivated</source>
+        <translation>Dieses Konto ist deaktiviert</translation>
+    </message>
+    <message>
+        <source>Your administrator has deactivated this account, so its invitation cannot be accepted.</source>
+        <translation>Ihr Administrator hat dieses Konto deaktiviert, daher kann seine Einladung nicht angenommen werden.</translation>
+    </message>
+    <message>
+        <source>Ask your administrator to activate the account again.</source>
+        <translation>Bitten Sie Ihren Administrator, das Konto wieder zu aktivieren.</translation>
+    </message>
+    <message>
+        <source>This invitation was already used</source>
+        <translation>Diese Einladung wurde bereits verwendet</translation>
+    </message>
+    <message>
+        <source>The account %1 was already set up with this invitation.</source>
+        <translation>Das Konto %1 wurde mit dieser Einladung bereits eingerichtet.</translation>
+    </message>
+    <message>
+        <source>Sign in with your email address and your password. If you did not set up this account, tell your administrator.</source>
+        <translation>Melden Sie sich mit Ihrer E-Mail-Adresse und Ihrem Passwort an. Wenn Sie dieses Konto nicht eingerichtet haben, informieren Sie Ihren Administrator.</translation>
+    </message>
+    <message>
+        <source>This invitation has expired</source>
+        <translation>Diese Einladung ist abgelaufen</translation>
+    </message>
+    <message>
+        <source>This invitation was replaced</source>
+        <translation>Diese Einladung wurde ersetzt</translation>
+    </message>
+    <message>
+        <source>The invitation expired on %1.</source>
+        <translation>Die Einladung ist am %1 abgelaufen.</translation>
+    </message>
+    <message>
+        <source>A newer invitation was sent to you after this one, so this link no longer works.</source>
+        <translation>Nach dieser Einladung wurde Ihnen eine neuere gesendet, daher funktioniert dieser Link nicht mehr.</translation>
+    </message>
+    <message>
+        <source>Ask for a new invitation, and the administrators of %1 will see your request.</source>
+        <translation>Fordern Sie eine neue Einladung an; die Administratoren von %1 sehen Ihre Anfrage.</translation>
+    </message>
+    <message>
+        <source>Use the link in the latest invitation mail. If you cannot find it, ask for a new invitation.</source>
+        <translation>Verwenden Sie den Link in der neuesten Einladungs-E-Mail. Wenn Sie sie nicht finden, fordern Sie eine neue Einladung an.</translation>
+    </message>
+    <message>
+        <source>Ask for a new invitation</source>
+        <translation>Neue Einladung anfordern</translation>
+    </message>
+    <message>
+        <source>Something went wrong</source>
+        <translation>Etwas ist schiefgegangen</translation>
+    </message>
+</context>
+<context>
     <name>EmailAddress</name>
     <message>
         <source>The email address is empty: enter an address such as name@example.com.</source>
@@ -132,6 +367,13 @@
     </message>
 </context>
 <context>
+    <name>FormSecret</name>
+    <message>
+        <source>The database holds a damaged web.form_secret setting: delete that row and start roster-web again.</source>
+        <translation>Die Datenbank enthält eine beschädigte Einstellung web.form_secret: Löschen Sie diese Zeile und starten Sie roster-web erneut.</translation>
+    </message>
+</context>
+<context>
     <name>InvitationMail</name>
     <message>
         <source>your organisation</source>
@@ -204,6 +446,13 @@
     <message>
         <source>Hello %1,</source>
         <translation>Hallo %1,</translation>
+    </message>
+</context>
+<context>
+    <name>InvitationRequests</name>
+    <message>
+        <source>not implemented yet</source>
+        <translation>noch nicht umgesetzt</translation>
     </message>
 </context>
 <context>
@@ -451,6 +700,30 @@
         <source>Every invitation %1 was sent, with its mail&apos;s state.</source>
         <translation>Jede Einladung, die %1 erhalten hat, mit dem Zustand ihrer Mail.</translation>
     </message>
+    <message>
+        <source>This invitation link is not valid: check that it was copied whole, or ask your administrator for a new invitation.</source>
+        <translation>Dieser Einladungslink ist ungültig: Prüfen Sie, ob er vollständig kopiert wurde, oder bitten Sie Ihren Administrator um eine neue Einladung.</translation>
+    </message>
+    <message>
+        <source>This invitation was already accepted: sign in instead.</source>
+        <translation>Diese Einladung wurde bereits angenommen: Melden Sie sich stattdessen an.</translation>
+    </message>
+    <message>
+        <source>This account is deactivated: ask your administrator.</source>
+        <translation>Dieses Konto ist deaktiviert: Wenden Sie sich an Ihren Administrator.</translation>
+    </message>
+    <message>
+        <source>This invitation is still valid: use it to set your password.</source>
+        <translation>Diese Einladung ist noch gültig: Legen Sie damit Ihr Passwort fest.</translation>
+    </message>
+    <message>
+        <source>invitation %1 (superseded)</source>
+        <translation>Einladung %1 (ersetzt)</translation>
+    </message>
+    <message>
+        <source>invitation %1 (expired)</source>
+        <translation>Einladung %1 (abgelaufen)</translation>
+    </message>
 </context>
 <context>
     <name>roster::AddUserDialog</name>
@@ -681,6 +954,10 @@
     <message>
         <source>Cannot upgrade %1 to schema %2: %3</source>
         <translation>%1 kann nicht auf Schema %2 aktualisiert werden: %3</translation>
+    </message>
+    <message>
+        <source>The query was cancelled.</source>
+        <translation>Die Abfrage wurde abgebrochen.</translation>
     </message>
 </context>
 <context>
@@ -1427,6 +1704,10 @@
         <source>Inactive</source>
         <translation>Inaktiv</translation>
     </message>
+    <message>
+        <source>%1 · asked</source>
+        <translation>%1 · erbeten</translation>
+    </message>
 </context>
 <context>
     <name>roster::UserService</name>
@@ -1861,6 +2142,26 @@
         <source>Exported %1 rows to %2.</source>
         <translation>%1 Zeilen nach %2 exportiert.</translation>
     </message>
+    <message>
+        <source>Asked for a new invitation</source>
+        <translation>Neue Einladung erbeten</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation>Suche…</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Wird geladen…</translation>
+    </message>
+    <message>
+        <source>1 user asked for a new invitation</source>
+        <translation>1 Benutzer hat um eine neue Einladung gebeten</translation>
+    </message>
+    <message>
+        <source>%1 users asked for a new invitation</source>
+        <translation>%1 Benutzer haben um eine neue Einladung gebeten</translation>
+    </message>
 </context>
 <context>
     <name>roster::UsersTableModel</name>
@@ -1983,6 +2284,14 @@
     <message>
         <source>Mail</source>
         <translation>Mail</translation>
+    </message>
+    <message>
+        <source>asked for a new invitation</source>
+        <translation>neue Einladung erbeten</translation>
+    </message>
+    <message>
+        <source>Asked for a new invitation on %1</source>
+        <translation>Neue Einladung erbeten am %1</translation>
     </message>
 </context>
 <context>
@@ -2235,10 +2544,6 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Unknown view &quot;%1&quot;: use all, active, inactive, unconfirmed, confirmed, admins, expiring or failed.</source>
-        <translation>Unbekannte Ansicht „%1“: Verwenden Sie all, active, inactive, unconfirmed, confirmed, admins, expiring oder failed.</translation>
-    </message>
-    <message>
         <source>The search text</source>
         <translation>Der Suchtext</translation>
     </message>
@@ -2450,6 +2755,14 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <source>Unknown command &quot;%1&quot;.</source>
         <translation>Unbekannter Befehl „%1“.</translation>
     </message>
+    <message>
+        <source>Unknown view &quot;%1&quot;: use all, active, inactive, unconfirmed, confirmed, admins, expiring, failed or requested.</source>
+        <translation>Unbekannte Ansicht „%1“: Verwenden Sie all, active, inactive, unconfirmed, confirmed, admins, expiring, failed oder requested.</translation>
+    </message>
+    <message>
+        <source>ASKED</source>
+        <translation>ERBETEN</translation>
+    </message>
 </context>
 <context>
     <name>roster::cli::Command</name>
@@ -2472,6 +2785,17 @@ Melden Sie sich als %1 mit diesem Passwort an:
     <message>
         <source>retry at %1</source>
         <translation>neuer Versuch um %1</translation>
+    </message>
+</context>
+<context>
+    <name>roster::web::HttpServer</name>
+    <message>
+        <source>Cannot listen on %1: %2.</source>
+        <translation>Auf %1 kann nicht gelauscht werden: %2.</translation>
+    </message>
+    <message>
+        <source>Cannot listen on %1:%2: the address is in use or not this machine&apos;s, or the TLS certificate and key do not fit together.</source>
+        <translation>Auf %1:%2 kann nicht gelauscht werden: Die Adresse ist belegt oder gehört nicht zu diesem Rechner, oder TLS-Zertifikat und Schlüssel passen nicht zusammen.</translation>
     </message>
 </context>
 </TS>

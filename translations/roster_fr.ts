@@ -2,6 +2,241 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="fr_FR">
 <context>
+    <name>AcceptSite</name>
+    <message>
+        <source>The form is too large</source>
+        <translation>Le formulaire est trop volumineux</translation>
+    </message>
+    <message>
+        <source>What your browser sent is larger than this page accepts.</source>
+        <translation>Ce que votre navigateur a envoyé dépasse ce que cette page accepte.</translation>
+    </message>
+    <message>
+        <source>Go back, and send the form again without adding anything to it.</source>
+        <translation>Revenez en arrière et renvoyez le formulaire sans rien y ajouter.</translation>
+    </message>
+    <message>
+        <source>The invitation service is unavailable</source>
+        <translation>Le service d’invitation est indisponible</translation>
+    </message>
+    <message>
+        <source>It cannot reach its database right now.</source>
+        <translation>Il ne peut pas joindre sa base de données pour le moment.</translation>
+    </message>
+    <message>
+        <source>Nothing was changed. Try again in a few minutes.</source>
+        <translation>Rien n’a été modifié. Réessayez dans quelques minutes.</translation>
+    </message>
+    <message>
+        <source>Page not found</source>
+        <translation>Page introuvable</translation>
+    </message>
+    <message>
+        <source>There is no page at this address.</source>
+        <translation>Il n’y a pas de page à cette adresse.</translation>
+    </message>
+    <message>
+        <source>Open the link in your invitation mail.</source>
+        <translation>Ouvrez le lien de votre e-mail d’invitation.</translation>
+    </message>
+    <message>
+        <source>This page cannot do that</source>
+        <translation>Cette page ne peut pas faire cela</translation>
+    </message>
+    <message>
+        <source>This page only opens invitation links and takes their form.</source>
+        <translation>Cette page ouvre seulement les liens d’invitation et reçoit leur formulaire.</translation>
+    </message>
+    <message>
+        <source>Too many attempts</source>
+        <translation>Trop de tentatives</translation>
+    </message>
+    <message>
+        <source>Too many attempts from your network failed in the last minute.</source>
+        <translation>Trop de tentatives depuis votre réseau ont échoué au cours de la dernière minute.</translation>
+    </message>
+    <message>
+        <source>Wait a minute, then open the link in your invitation mail again.</source>
+        <translation>Attendez une minute, puis rouvrez le lien de votre e-mail d’invitation.</translation>
+    </message>
+    <message>
+        <source>This form cannot be used</source>
+        <translation>Ce formulaire ne peut pas être utilisé</translation>
+    </message>
+    <message>
+        <source>The form was open for too long.</source>
+        <translation>Le formulaire est resté ouvert trop longtemps.</translation>
+    </message>
+    <message>
+        <source>The form could not be checked: it did not come from this page in this browser, or your browser does not keep this page&apos;s cookie.</source>
+        <translation>Le formulaire n’a pas pu être vérifié : il ne vient pas de cette page dans ce navigateur, ou votre navigateur ne conserve pas le cookie de cette page.</translation>
+    </message>
+    <message>
+        <source>Nothing was changed. Open the link in your invitation mail again, and fill in the form once more.</source>
+        <translation>Rien n’a été modifié. Rouvrez le lien de votre e-mail d’invitation et remplissez à nouveau le formulaire.</translation>
+    </message>
+    <message>
+        <source>The two passwords differ: type the same password twice.</source>
+        <translation>Les deux mots de passe diffèrent : tapez deux fois le même mot de passe.</translation>
+    </message>
+    <message>
+        <source>Your account is ready</source>
+        <translation>Votre compte est prêt</translation>
+    </message>
+    <message>
+        <source>You can now sign in as %1 with the password you have just chosen.</source>
+        <translation>Vous pouvez maintenant vous connecter en tant que %1 avec le mot de passe que vous venez de choisir.</translation>
+    </message>
+    <message>
+        <source>Sign in to %1&apos;s Customer Portal</source>
+        <translation>Se connecter au portail client de %1</translation>
+    </message>
+    <message>
+        <source>Sign in to %1&apos;s CRM</source>
+        <translation>Se connecter au CRM de %1</translation>
+    </message>
+    <message>
+        <source>Your request could not be recorded</source>
+        <translation>Votre demande n’a pas pu être enregistrée</translation>
+    </message>
+    <message>
+        <source>The invitation service cannot record it right now.</source>
+        <translation>Le service d’invitation ne peut pas l’enregistrer pour le moment.</translation>
+    </message>
+    <message>
+        <source>Try again in a few minutes, or ask your administrator directly.</source>
+        <translation>Réessayez dans quelques minutes, ou adressez-vous directement à votre administrateur.</translation>
+    </message>
+    <message>
+        <source>Your administrator has been told</source>
+        <translation>Votre administrateur a été prévenu</translation>
+    </message>
+    <message>
+        <source>You have already asked</source>
+        <translation>Vous avez déjà demandé</translation>
+    </message>
+    <message>
+        <source>%1&apos;s administrators can see that you asked for a new invitation.</source>
+        <translation>Les administrateurs de %1 voient que vous avez demandé une nouvelle invitation.</translation>
+    </message>
+    <message>
+        <source>You asked for a new invitation with this link before; %1&apos;s administrators can see it.</source>
+        <translation>Vous avez déjà demandé une nouvelle invitation avec ce lien ; les administrateurs de %1 le voient.</translation>
+    </message>
+    <message>
+        <source>The new invitation will come by mail, with a new link. You can close this page.</source>
+        <translation>La nouvelle invitation arrivera par e-mail, avec un nouveau lien. Vous pouvez fermer cette page.</translation>
+    </message>
+    <message>
+        <source>Choose your password</source>
+        <translation>Choisissez votre mot de passe</translation>
+    </message>
+    <message>
+        <source>Hello %1, you are invited to %2&apos;s Customer Portal. Choose a password to finish setting up your account.</source>
+        <translation>Bonjour %1, vous êtes invité(e) sur le portail client de %2. Choisissez un mot de passe pour terminer la création de votre compte.</translation>
+    </message>
+    <message>
+        <source>Hello %1, you are invited to %2&apos;s CRM. Choose a password to finish setting up your account.</source>
+        <translation>Bonjour %1, vous êtes invité(e) sur le CRM de %2. Choisissez un mot de passe pour terminer la création de votre compte.</translation>
+    </message>
+    <message>
+        <source>Email address</source>
+        <translation>Adresse e-mail</translation>
+    </message>
+    <message>
+        <source>New password</source>
+        <translation>Nouveau mot de passe</translation>
+    </message>
+    <message>
+        <source>At least 8 characters.</source>
+        <translation>Au moins 8 caractères.</translation>
+    </message>
+    <message>
+        <source>New password again</source>
+        <translation>Confirmez le nouveau mot de passe</translation>
+    </message>
+    <message>
+        <source>Set password</source>
+        <translation>Définir le mot de passe</translation>
+    </message>
+    <message>
+        <source>This link works until %1.</source>
+        <translation>Ce lien est valable jusqu’au %1.</translation>
+    </message>
+    <message>
+        <source>The password was not set</source>
+        <translation>Le mot de passe n’a pas été défini</translation>
+    </message>
+    <message>
+        <source>This link does not work</source>
+        <translation>Ce lien ne fonctionne pas</translation>
+    </message>
+    <message>
+        <source>This invitation link is not valid. Perhaps it was not copied whole.</source>
+        <translation>Ce lien d’invitation n’est pas valide. Il n’a peut-être pas été copié en entier.</translation>
+    </message>
+    <message>
+        <source>Open the link from your invitation mail again, or ask your administrator for a new invitation.</source>
+        <translation>Rouvrez le lien de votre e-mail d’invitation, ou demandez une nouvelle invitation à votre administrateur.</translation>
+    </message>
+    <message>
+        <source>This account is deactivated</source>
+        <translation>Ce compte est désactivé</translation>
+    </message>
+    <message>
+        <source>Your administrator has deactivated this account, so its invitation cannot be accepted.</source>
+        <translation>Votre administrateur a désactivé ce compte : son invitation ne peut donc pas être acceptée.</translation>
+    </message>
+    <message>
+        <source>Ask your administrator to activate the account again.</source>
+        <translation>Demandez à votre administrateur de réactiver le compte.</translation>
+    </message>
+    <message>
+        <source>This invitation was already used</source>
+        <translation>Cette invitation a déjà été utilisée</translation>
+    </message>
+    <message>
+        <source>The account %1 was already set up with this invitation.</source>
+        <translation>Le compte %1 a déjà été créé avec cette invitation.</translation>
+    </message>
+    <message>
+        <source>Sign in with your email address and your password. If you did not set up this account, tell your administrator.</source>
+        <translation>Connectez-vous avec votre adresse e-mail et votre mot de passe. Si vous n’avez pas créé ce compte, prévenez votre administrateur.</translation>
+    </message>
+    <message>
+        <source>This invitation has expired</source>
+        <translation>Cette invitation a expiré</translation>
+    </message>
+    <message>
+        <source>This invitation was replaced</source>
+        <translation>Cette invitation a été remplacée</translation>
+    </message>
+    <message>
+        <source>The invitation expired on %1.</source>
+        <translation>L’invitation a expiré le %1.</translation>
+    </message>
+    <message>
+        <source>A newer invitation was sent to you after this one, so this link no longer works.</source>
+        <translation>Une invitation plus récente vous a été envoyée après celle-ci : ce lien ne fonctionne donc plus.</translation>
+    </message>
+    <message>
+        <source>Ask for a new invitation, and the administrators of %1 will see your request.</source>
+        <translation>Demandez une nouvelle invitation : les administrateurs de %1 verront votre demande.</translation>
+    </message>
+    <message>
+        <source>Use the link in the latest invitation mail. If you cannot find it, ask for a new invitation.</source>
+        <translation>Utilisez le lien du dernier e-mail d’invitation. Si vous ne le trouvez pas, demandez une nouvelle invitation.</translation>
+    </message>
+    <message>
+        <source>Ask for a new invitation</source>
+        <translation>Demander une nouvelle invitation</translation>
+    </message>
+    <message>
+        <source>Something went wrong</source>
+        <translation>Une erreur s’est produite</translation>
+    </message>
+</context>
+<context>
     <name>EmailAddress</name>
     <message>
         <source>The email address is empty: enter an address such as name@example.com.</source>
@@ -132,6 +367,13 @@
     </message>
 </context>
 <context>
+    <name>FormSecret</name>
+    <message>
+        <source>The database holds a damaged web.form_secret setting: delete that row and start roster-web again.</source>
+        <translation>La base de données contient un réglage web.form_secret endommagé : supprimez cette ligne et redémarrez roster-web.</translation>
+    </message>
+</context>
+<context>
     <name>InvitationMail</name>
     <message>
         <source>your organisation</source>
@@ -204,6 +446,13 @@
     <message>
         <source>Hello %1,</source>
         <translation>Bonjour %1,</translation>
+    </message>
+</context>
+<context>
+    <name>InvitationRequests</name>
+    <message>
+        <source>not implemented yet</source>
+        <translation>pas encore mis en œuvre</translation>
     </message>
 </context>
 <context>
@@ -451,6 +700,30 @@
         <source>Every invitation %1 was sent, with its mail&apos;s state.</source>
         <translation>Chaque invitation envoyée à %1, avec l’état de son e-mail.</translation>
     </message>
+    <message>
+        <source>This invitation link is not valid: check that it was copied whole, or ask your administrator for a new invitation.</source>
+        <translation>Ce lien d’invitation n’est pas valide : vérifiez qu’il a été copié en entier, ou demandez une nouvelle invitation à votre administrateur.</translation>
+    </message>
+    <message>
+        <source>This invitation was already accepted: sign in instead.</source>
+        <translation>Cette invitation a déjà été acceptée : connectez-vous plutôt.</translation>
+    </message>
+    <message>
+        <source>This account is deactivated: ask your administrator.</source>
+        <translation>Ce compte est désactivé : adressez-vous à votre administrateur.</translation>
+    </message>
+    <message>
+        <source>This invitation is still valid: use it to set your password.</source>
+        <translation>Cette invitation est encore valable : utilisez-la pour choisir votre mot de passe.</translation>
+    </message>
+    <message>
+        <source>invitation %1 (superseded)</source>
+        <translation>invitation %1 (remplacée)</translation>
+    </message>
+    <message>
+        <source>invitation %1 (expired)</source>
+        <translation>invitation %1 (expirée)</translation>
+    </message>
 </context>
 <context>
     <name>roster::AddUserDialog</name>
@@ -681,6 +954,10 @@
     <message>
         <source>Cannot upgrade %1 to schema %2: %3</source>
         <translation>Impossible de mettre %1 à niveau vers le schéma %2 : %3</translation>
+    </message>
+    <message>
+        <source>The query was cancelled.</source>
+        <translation>La requête a été annulée.</translation>
     </message>
 </context>
 <context>
@@ -1427,6 +1704,10 @@
         <source>Inactive</source>
         <translation>Inactif</translation>
     </message>
+    <message>
+        <source>%1 · asked</source>
+        <translation>%1 · demandée</translation>
+    </message>
 </context>
 <context>
     <name>roster::UserService</name>
@@ -1861,6 +2142,26 @@
         <source>Exported %1 rows to %2.</source>
         <translation>%1 lignes exportées dans %2.</translation>
     </message>
+    <message>
+        <source>Asked for a new invitation</source>
+        <translation>Nouvelle invitation demandée</translation>
+    </message>
+    <message>
+        <source>Searching…</source>
+        <translation>Recherche…</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Chargement…</translation>
+    </message>
+    <message>
+        <source>1 user asked for a new invitation</source>
+        <translation>1 utilisateur a demandé une nouvelle invitation</translation>
+    </message>
+    <message>
+        <source>%1 users asked for a new invitation</source>
+        <translation>%1 utilisateurs ont demandé une nouvelle invitation</translation>
+    </message>
 </context>
 <context>
     <name>roster::UsersTableModel</name>
@@ -1983,6 +2284,14 @@
     <message>
         <source>Mail</source>
         <translation>E-mail</translation>
+    </message>
+    <message>
+        <source>asked for a new invitation</source>
+        <translation>nouvelle invitation demandée</translation>
+    </message>
+    <message>
+        <source>Asked for a new invitation on %1</source>
+        <translation>Nouvelle invitation demandée le %1</translation>
     </message>
 </context>
 <context>
@@ -2235,10 +2544,6 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <source>Unknown view &quot;%1&quot;: use all, active, inactive, unconfirmed, confirmed, admins, expiring or failed.</source>
-        <translation>Vue inconnue « %1 » : utilisez all, active, inactive, unconfirmed, confirmed, admins, expiring ou failed.</translation>
-    </message>
-    <message>
         <source>The search text</source>
         <translation>Le texte recherché</translation>
     </message>
@@ -2450,6 +2755,14 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <source>Unknown command &quot;%1&quot;.</source>
         <translation>Commande inconnue « %1 ».</translation>
     </message>
+    <message>
+        <source>Unknown view &quot;%1&quot;: use all, active, inactive, unconfirmed, confirmed, admins, expiring, failed or requested.</source>
+        <translation>Vue inconnue « %1 » : utilisez all, active, inactive, unconfirmed, confirmed, admins, expiring, failed ou requested.</translation>
+    </message>
+    <message>
+        <source>ASKED</source>
+        <translation>DEMANDÉE</translation>
+    </message>
 </context>
 <context>
     <name>roster::cli::Command</name>
@@ -2472,6 +2785,17 @@ Connectez-vous en tant que %1 avec le mot de passe :
     <message>
         <source>retry at %1</source>
         <translation>nouvel essai à %1</translation>
+    </message>
+</context>
+<context>
+    <name>roster::web::HttpServer</name>
+    <message>
+        <source>Cannot listen on %1: %2.</source>
+        <translation>Impossible d’écouter sur %1 : %2.</translation>
+    </message>
+    <message>
+        <source>Cannot listen on %1:%2: the address is in use or not this machine&apos;s, or the TLS certificate and key do not fit together.</source>
+        <translation>Impossible d’écouter sur %1:%2 : l’adresse est occupée ou n’appartient pas à cette machine, ou le certificat TLS et la clé ne vont pas ensemble.</translation>
     </message>
 </context>
 </TS>

@@ -68,6 +68,7 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
         {tr("Administrators"), UserView::Admins},
         {tr("Invitations expiring soon"), UserView::ExpiringSoon},
         {tr("Failed invitations"), UserView::FailedMail},
+        {tr("Asked for a new invitation"), UserView::Requested},
     };
     for (const auto &[text, v] : views)
         if (!(kind == UserKind::Portal && v == UserView::Admins))
@@ -322,8 +323,8 @@ void UsersPage::updateColumns()
     const UserView view = m_model->shownFilter().view;
     m_columnsView = view;
     const bool failed = view == UserView::FailedMail;
-    const bool unconfirmed =
-        view == UserView::Unconfirmed || view == UserView::ExpiringSoon || failed;
+    const bool unconfirmed = view == UserView::Unconfirmed || view == UserView::ExpiringSoon ||
+                             view == UserView::Requested || failed;
     for (int c :
          {UsersTableModel::InvitedAt, UsersTableModel::Expires, UsersTableModel::TimesInvited,
           UsersTableModel::LastInvitedBy, UsersTableModel::MailState})
@@ -387,6 +388,10 @@ void UsersPage::updateCount(qint64 n)
         break;
     case UserView::FailedMail:
         text = n == 1 ? tr("1 failed invitation") : tr("%1 failed invitations").arg(num);
+        break;
+    case UserView::Requested:
+        text = n == 1 ? tr("1 user asked for a new invitation")
+                      : tr("%1 users asked for a new invitation").arg(num);
         break;
     }
     if (searching)

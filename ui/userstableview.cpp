@@ -129,6 +129,9 @@ void UserRowDelegate::paintBadge(QPainter *painter, const QStyleOptionViewItem &
             text = tr("Inactive");
             break;
         }
+        // The marker of a user who asked for a new invitation stays in the short form.
+        if (index.data(UsersTableModel::RequestedRole).toBool())
+            text = tr("%1 · asked").arg(text);
     }
     const int h = std::min(option.rect.height() - 8, fm.height() + 6);
     const int maxW = option.rect.width() - 8;

@@ -163,7 +163,7 @@ Commands:
                                                      (password from stdin)
   demo [--users N] [--admin-email E --admin-name N]  new database of demo data
   user add --email E --name N [--profile P] [--portal] [--account A] [--queue-only]
-  user list [--view all|active|inactive|unconfirmed|confirmed|admins|expiring|failed]
+  user list [--view all|active|inactive|unconfirmed|confirmed|admins|expiring|failed|requested]
             [--search TEXT] [--portal] [--format table|json|csv]
   user reinvite EMAIL... | --all-unconfirmed [--expired-only]   [--portal] [--queue-only]
   user activate EMAIL...      user deactivate EMAIL...          [--portal]
@@ -310,6 +310,9 @@ QJsonObject userJson(const UserRecord &u, qint64 now)
          u.mailState.isEmpty() ? QJsonValue() : QJsonValue(u.mailState)},
         {QStringLiteral("mail_reply"),
          u.mailReply.isEmpty() ? QJsonValue() : QJsonValue(u.mailReply)},
+        // Asked for a new invitation (SPEC §8) since the latest one; a re-invite clears it.
+        {QStringLiteral("requested_at"),
+         u.asksForInvitation() ? QJsonValue(isoTime(*u.inviteRequestedAt)) : QJsonValue()},
     };
     if (u.kind == UserKind::Portal)
         o.insert(QStringLiteral("account"), u.account);
@@ -493,7 +496,7 @@ int cmdUserList(Command &c, const QStringList &argv)
         if (!v)
             return usage(
                 tr("Unknown view \"%1\": use all, active, inactive, unconfirmed, confirmed, "
-                   "admins, expiring or failed.")
+                   "admins, expiring, failed or requested.")
                     .arg(a->value(QStringLiteral("view"))));
         f.view = *v;
     }
@@ -528,7 +531,7 @@ int cmdUserList(Command &c, const QStringList &argv)
               << userKindKey(f.kind) << "\",\"count\":" << total.value() << ",\"users\":[";
     } else if (format == u"csv") {
         out() << "email,name,kind,profile,status,invited_at,invite_expires_at,invite_count,last_"
-                 "invited_by,mail_state,account\r\n";
+                 "invited_by,mail_state,account,requested_at\r\n";
     }
     // Streamed a page at a time: a million users never sit in memory at once.
     constexpr int page = 2000;
@@ -551,7 +554,9 @@ int cmdUserList(Command &c, const QStringList &argv)
                       << (u.invitedAt ? isoTime(*u.invitedAt) : QString()) << ','
                       << (u.inviteExpiresAt ? isoTime(*u.inviteExpiresAt) : QString()) << ','
                       << u.inviteCount << ',' << csvCell(u.lastInvitedBy) << ',' << u.mailState
-                      << ',' << csvCell(u.account) << "\r\n";
+                      << ',' << csvCell(u.account) << ','
+                      << (u.asksForInvitation() ? isoTime(*u.inviteRequestedAt) : QString())
+                      << "\r\n";
             } else {
                 table.append({u.name, u.email,
                               u.kind == UserKind::Portal ? u.account : u.profileName,
@@ -559,15 +564,22 @@ int cmdUserList(Command &c, const QStringList &argv)
                               u.invitedAt ? QDateTime::fromMSecsSinceEpoch(*u.invitedAt)
                                                 .toString(QStringLiteral("yyyy-MM-dd"))
                                           : QString()});
+                if (f.view == UserView::Requested)
+                    table.last().append(u.inviteRequestedAt
+                                            ? QDateTime::fromMSecsSinceEpoch(*u.inviteRequestedAt)
+                                                  .toString(QStringLiteral("yyyy-MM-dd HH:mm"))
+                                            : QString());
             }
         }
     }
     if (format == u"json") {
         out() << "]}" << Qt::endl;
     } else if (format == u"table") {
-        const QStringList header{tr("NAME"), tr("EMAIL"),
-                                 f.kind == UserKind::Portal ? tr("ACCOUNT") : tr("PROFILE"),
-                                 tr("STATUS"), tr("INVITED")};
+        QStringList header{tr("NAME"), tr("EMAIL"),
+                           f.kind == UserKind::Portal ? tr("ACCOUNT") : tr("PROFILE"), tr("STATUS"),
+                           tr("INVITED")};
+        if (f.view == UserView::Requested)
+            header << tr("ASKED");
         QList<qsizetype> widths;
         for (const QString &h : header)
             widths << h.size();

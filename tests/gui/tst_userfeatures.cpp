@@ -451,7 +451,8 @@ void TestUserFeatures::portalPageViewsAndAddDialog()
         views << UserView(combo->itemData(i).toInt());
     QCOMPARE(views, (QList<UserView>{UserView::All, UserView::Active, UserView::Inactive,
                                      UserView::Unconfirmed, UserView::Confirmed,
-                                     UserView::ExpiringSoon, UserView::FailedMail}));
+                                     UserView::ExpiringSoon, UserView::FailedMail,
+                                     UserView::Requested}));
     QCOMPARE(portal->model()->rowCount(), 1);
     QCOMPARE(portal->model()->headerData(UsersTableModel::Profile, Qt::Horizontal).toString(),
              QStringLiteral("Account"));

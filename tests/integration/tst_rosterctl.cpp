@@ -1,7 +1,9 @@
 // The real rosterctl binary as a process over a temporary database (SPEC §6): the invitation
 // lifecycle end to end, the exit codes, one-line errors, and bad input that changes nothing.
+#include "app/invitationrequests.h"
 #include "testsupport.h"
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -11,6 +13,7 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 #include <QTest>
+#include <QTimeZone>
 
 #include <pwd.h>
 #include <unistd.h>
@@ -140,6 +143,79 @@ private slots:
                         QStringLiteral("--all-unconfirmed"), QStringLiteral("--expired-only")});
         QVERIFY2(all.exitCode == 0, qPrintable(show(all)));
         QVERIFY(all.out.contains(QStringLiteral("sent olaf@example.com")));
+    }
+
+    // SPEC §8: the users who asked for a new invitation, as `user list --view requested` and the
+    // requested_at key (cleared by a re-invite).
+    void requestedViewAndRequestedAt()
+    {
+        for (const char *who : {"quinn", "rosa"})
+            QCOMPARE(ctl({QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--email"),
+                          QString::fromLatin1(who) + QStringLiteral("@example.com"),
+                          QStringLiteral("--name"), QString::fromLatin1(who)})
+                         .exitCode,
+                     0);
+        QByteArray quinnToken;
+        for (const QString &f : emlFiles(org->mailDir()))
+            if (readFile(f).contains("quinn@example.com"))
+                quinnToken = tokenFromMessage(readFile(f));
+        QCOMPARE(quinnToken.size(), 43);
+        org->clock().advanceDays(8);
+        // What the accept page does when Quinn presses "Ask for a new invitation".
+        auto asked = requestNewInvitation(org->db(), org->clock(), quinnToken);
+        QVERIFY2(asked, asked ? "" : qPrintable(asked.error().message));
+        const QString askedAt =
+            QDateTime::fromMSecsSinceEpoch(org->clock().nowMs(), QTimeZone::utc())
+                .toString(Qt::ISODate);
+
+        const auto listJson = [&](const QString &view) {
+            auto r = ctl({QStringLiteral("user"), QStringLiteral("list"), QStringLiteral("--view"),
+                          view, QStringLiteral("--format"), QStringLiteral("json")});
+            if (r.exitCode != 0)
+                qWarning() << show(r);
+            return QJsonDocument::fromJson(r.out.toUtf8()).object();
+        };
+        QJsonObject doc = listJson(QStringLiteral("requested"));
+        QCOMPARE(doc.value(QStringLiteral("view")).toString(), QStringLiteral("requested"));
+        QCOMPARE(doc.value(QStringLiteral("count")).toInt(), 1);
+        QJsonObject quinn = doc.value(QStringLiteral("users")).toArray().first().toObject();
+        QCOMPARE(quinn.value(QStringLiteral("email")).toString(),
+                 QStringLiteral("quinn@example.com"));
+        QCOMPARE(quinn.value(QStringLiteral("requested_at")).toString(), askedAt);
+        // The Unconfirmed list carries the key for everyone: null for Rosa, who did not ask.
+        doc = listJson(QStringLiteral("unconfirmed"));
+        QCOMPARE(doc.value(QStringLiteral("count")).toInt(), 2);
+        for (const auto &v : doc.value(QStringLiteral("users")).toArray()) {
+            const QJsonObject u = v.toObject();
+            QVERIFY(u.contains(QStringLiteral("requested_at")));
+            if (u.value(QStringLiteral("email")).toString() == u"rosa@example.com")
+                QVERIFY(u.value(QStringLiteral("requested_at")).isNull());
+            else
+                QCOMPARE(u.value(QStringLiteral("requested_at")).toString(), askedAt);
+        }
+        auto csv =
+            ctl({QStringLiteral("user"), QStringLiteral("list"), QStringLiteral("--view"),
+                 QStringLiteral("requested"), QStringLiteral("--format"), QStringLiteral("csv")});
+        QCOMPARE(csv.exitCode, 0);
+        const QStringList lines = csv.out.split(QStringLiteral("\r\n"), Qt::SkipEmptyParts);
+        QCOMPARE(lines.size(), 2);
+        QVERIFY2(lines.at(0).endsWith(QStringLiteral(",requested_at")), qPrintable(lines.at(0)));
+        QVERIFY2(lines.at(1).endsWith(u',' + askedAt), qPrintable(lines.at(1)));
+        auto table = ctl({QStringLiteral("user"), QStringLiteral("list"), QStringLiteral("--view"),
+                          QStringLiteral("requested")});
+        QCOMPARE(table.exitCode, 0);
+        QVERIFY2(table.out.contains(QStringLiteral("ASKED")), qPrintable(table.out));
+        QVERIFY(table.out.contains(QStringLiteral("quinn@example.com")));
+        QVERIFY(!table.out.contains(QStringLiteral("rosa@example.com")));
+
+        // A re-invite clears it.
+        auto re = ctl({QStringLiteral("user"), QStringLiteral("reinvite"),
+                       QStringLiteral("quinn@example.com")});
+        QVERIFY2(re.exitCode == 0, qPrintable(show(re)));
+        QCOMPARE(listJson(QStringLiteral("requested")).value(QStringLiteral("count")).toInt(), 0);
+        for (const auto &v :
+             listJson(QStringLiteral("unconfirmed")).value(QStringLiteral("users")).toArray())
+            QVERIFY(v.toObject().value(QStringLiteral("requested_at")).isNull());
     }
 
     void csvAndTableFormats()

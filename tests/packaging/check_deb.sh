@@ -19,7 +19,7 @@ field() { dpkg-deb -f "$deb" "$1"; }
 [ -n "$(field Description)" ] || fail "no Description"
 depends=$(field Depends)
 # From dpkg-shlibdeps (versioned, as only shlibdeps writes them) ...
-for lib in libc6 libstdc++6 libqt6core6 libqt6gui6 libqt6widgets6 libqt6network6 libqt6sql6 libargon2-1; do
+for lib in libc6 libstdc++6 libqt6core6 libqt6gui6 libqt6widgets6 libqt6network6 libqt6sql6 libargon2-1 libmicrohttpd12; do
   re=$(printf '%s' "$lib" | sed 's/[+.]/\\&/g')
   echo "$depends" | grep -Eq "(^|, )$re \(>= [^)]+\)" || fail "Depends lacks a versioned $lib (dpkg-shlibdeps): $depends"
 done
@@ -31,7 +31,9 @@ done
 contents=$(dpkg-deb -c "$deb")
 echo "$contents"
 for path in \
-    ./usr/bin/roster ./usr/bin/rosterctl \
+    ./usr/bin/roster ./usr/bin/rosterctl ./usr/bin/roster-web \
+    ./usr/lib/systemd/system/roster-web.service ./usr/share/doc/roster/web.md \
+    ./usr/share/man/man1/roster-web.1.gz \
     ./usr/share/applications/org.roster.Roster.desktop \
     ./usr/share/metainfo/org.roster.Roster.metainfo.xml \
     ./usr/share/icons/hicolor/scalable/apps/org.roster.Roster.svg \
@@ -43,14 +45,14 @@ echo "$contents" | awk '{print $2}' | grep -qv '^root/root$' && fail "files not 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 dpkg-deb -x "$deb" "$tmp"
-for exe in roster rosterctl; do
+for exe in roster rosterctl roster-web; do
   file -L "$tmp/usr/bin/$exe" | grep -q 'ELF.*executable\|ELF.*pie' || fail "usr/bin/$exe is not an ELF executable"
   file -L "$tmp/usr/bin/$exe" | grep -q ', stripped' || fail "usr/bin/$exe is not stripped"
   [ -x "$tmp/usr/bin/$exe" ] || fail "usr/bin/$exe is not executable"
 done
 desktop-file-validate "$tmp/usr/share/applications/org.roster.Roster.desktop"
 appstreamcli validate --no-net --strict "$tmp/usr/share/metainfo/org.roster.Roster.metainfo.xml"
-for page in roster rosterctl; do
+for page in roster rosterctl roster-web; do
   gzip -t "$tmp/usr/share/man/man1/$page.1.gz" || fail "$page.1.gz is not gzip"
 done
 echo "PASS: $deb"

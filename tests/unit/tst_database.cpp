@@ -53,6 +53,31 @@ private slots:
                                           "created_at, expires_at) VALUES (999999, 'x', 0, 0)")));
     }
 
+    // A second connection in the same process (the console's view loader and change notifier,
+    // roster-web's worker threads) must not cost the first one its SQLite file locks: closing any
+    // other descriptor of the file drops every POSIX lock the process holds on it, and then
+    // another program closing its connection believes it is the last one, checkpoints and deletes
+    // the WAL under this process, whose later commits nobody else sees (sqlite.org/howtocorrupt
+    // §2.2). Seen as roster-web's "Ask for a new invitation" missing from rosterctl's list.
+    void secondConnectionKeepsTheFirstOnesLocks()
+    {
+        TestOrg org(QStringLiteral("sqlite"));
+        QVERIFY2(org.isValid(), qPrintable(org.error()));
+        auto second = org.db().reopen();
+        QVERIFY2(second, second ? "" : qPrintable(second.error().message));
+        // Another program opens and closes the database.
+        const RunResult before = rosterctl({QStringLiteral("user"), QStringLiteral("list")}, {},
+                                           org.rosterctlEnvironment());
+        QVERIFY2(before.exitCode == 0, qPrintable(before.err));
+        QVERIFY(QFile::exists(org.location() + QStringLiteral("-wal")));
+        // This process writes on its first connection; the other program must see it.
+        QVERIFY(org.addUnconfirmedUser(QStringLiteral("after@example.com")) > 0);
+        const RunResult after = rosterctl({QStringLiteral("user"), QStringLiteral("list")}, {},
+                                          org.rosterctlEnvironment());
+        QVERIFY2(after.exitCode == 0, qPrintable(after.err));
+        QVERIFY2(after.out.contains(QStringLiteral("after@example.com")), qPrintable(after.out));
+    }
+
     void newerSchemaIsRefusedUntouched()
     {
         TestOrg org;

@@ -1,0 +1,56 @@
+#pragma once
+
+#include "app/clock.h"
+#include "models/database.h"
+#include "models/userrecord.h"
+
+#include <QByteArrayView>
+#include <QString>
+
+#include <optional>
+
+namespace roster {
+
+// What an invitation link is worth right now (SPEC §2.5, §8).
+enum class InvitationState {
+    Valid,
+    Unknown,     // malformed, not in the database, or a link of the other kind of user
+    Deactivated, // the user is deactivated, whatever else holds (SPEC §1)
+    Used,        // accepted already (or the user confirmed through another invitation)
+    Superseded,  // revoked: a newer invitation replaced it
+    Expired,
+};
+
+// The stored facts the state is decided from.
+struct InvitationFacts
+{
+    bool accepted = false;
+    bool revoked = false;
+    bool userActive = true;
+    bool userConfirmed = false;
+    qint64 expiresAt = 0;
+};
+
+// The rule, in one place: the accept page's GET asks it, and UserService::acceptInvitation asks
+// it again inside its transaction, so the page never says "valid" for what acceptance refuses.
+InvitationState invitationState(const InvitationFacts &facts, qint64 nowMs);
+
+struct InvitationLookup
+{
+    InvitationState state = InvitationState::Unknown;
+    // The rest only for a token the database knows:
+    qint64 invitationId = 0;
+    qint64 userId = 0;
+    UserKind kind = UserKind::Crm;
+    QString inviteeName;
+    QString inviteeEmail;
+    qint64 expiresAt = 0;
+};
+
+// Looks a link's token up without consuming anything (mail scanners GET and HEAD every link).
+// `expectedKind`: the kind of user the link's path serves; a token of the other kind is Unknown.
+Result<InvitationLookup> lookupInvitation(const Database &db, const Clock &clock,
+                                          QByteArrayView token,
+                                          std::optional<UserKind> expectedKind = {});
+
+} // namespace roster

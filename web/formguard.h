@@ -1,0 +1,37 @@
+#pragma once
+
+#include <QByteArray>
+
+namespace roster::web {
+
+// CSRF protection for the accept form, two parts that must agree:
+//  - a browser value: 16 random bytes in a cookie (SameSite=Strict, HttpOnly), so a form posted
+//    from another site or another browser lacks it;
+//  - the form value: when it was issued and an HMAC-SHA256, under the organisation's form
+//    secret, of that time, the link's token hash and the browser value. It is bound to this
+//    form's invitation, this browser, and an age; any roster-web process of the organisation
+//    checks it, because the secret lives in the database (app/formsecret.h).
+class FormGuard
+{
+public:
+    explicit FormGuard(QByteArray secret) : m_secret(std::move(secret)) {}
+
+    static constexpr qint64 maxAgeMs = 12LL * 60 * 60 * 1000;
+
+    static QByteArray newBrowserValue();
+    // Whether a cookie's value has the shape of one newBrowserValue() made (so it can be sent
+    // back in a header as it is).
+    static bool isBrowserValue(const QByteArray &value);
+
+    QByteArray issue(const QByteArray &token, const QByteArray &browser, qint64 nowMs) const;
+
+    enum class Verdict { Ok, Missing, Wrong, Stale };
+    Verdict check(const QByteArray &formValue, const QByteArray &token, const QByteArray &browser,
+                  qint64 nowMs) const;
+
+private:
+    QByteArray mac(const QByteArray &token, const QByteArray &browser, qint64 issuedAt) const;
+    QByteArray m_secret;
+};
+
+} // namespace roster::web
