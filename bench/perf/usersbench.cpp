@@ -212,7 +212,7 @@ Session adminSession(Database &db)
         "AND u.password_hash IS NOT NULL ORDER BY u.id LIMIT 1"));
     if (!db.exec(q) || !q.next())
         qFatal("no administrator in the database");
-    return Session{q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(), true};
+    return Session{q.value(0).toLongLong(), q.value(1).toString(), q.value(2).toString(), true, {}};
 }
 
 // One key typed, as the keyboard would deliver it (QTest::keyClicks only knows ASCII).
