@@ -195,7 +195,7 @@ Result<Session> AuthService::createFirstAdmin(Database &db, const Clock &clock,
         return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();
-    return Session{id, email.trimmed(), name.trimmed(), true, QString()};
+    return Session{id, email.trimmed(), name.trimmed(), true};
 }
 
 } // namespace roster

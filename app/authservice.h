@@ -15,7 +15,7 @@ struct Session
     bool isAdmin = false;
     // For the signed-in user's eyes only, after a correct password: e.g. that the account was
     // locked by wrong passwords since the last sign-in. Empty when there is nothing to tell.
-    QString notice;
+    QString notice = {};
 };
 
 class AuthService

@@ -21,6 +21,7 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QLocale>
 #include <QMenu>
 #include <QProcess>
 #include <QPushButton>
@@ -47,6 +48,7 @@ private slots:
     void keyboardOpensTheRowMenu();
     void unconfirmedViewMatchesRosterctl();
     void bulkReinviteSkipsIneligibleUsers();
+    void bulkReinviteFailureReportsWhatWasCommitted();
     void searchNarrowsTheList();
     void nextKeyStopsTheSearchStillRunning();
     void viewSwitchesReadBesideTheTable();
@@ -80,10 +82,11 @@ void TestUsersPage::init()
     m_deactivated =
         m_org->add(QStringLiteral("Dee Deactivated"), QStringLiteral("dee@example.com"));
     QVERIFY(m_org->confirm(m_confirmed, QStringLiteral("a long enough password")));
-    QVERIFY(m_org->service().setActive(m_deactivated, false));
     // The first invitations, as the worker would have sent them (Carl's was superseded by the
-    // link confirm() used).
+    // link confirm() used); Dee is deactivated after hers went out (a deactivation cancels
+    // unsent mail).
     QCOMPARE(m_org->deliver(), 3);
+    QVERIFY(m_org->service().setActive(m_deactivated, false));
     m_org->clock.advance(10 * minutes); // past every cooldown
     m_cooling = m_org->add(QStringLiteral("Cody Cooldown"), QStringLiteral("cody@example.com"));
     for (qint64 id : {m_expired, m_pending, m_confirmed, m_deactivated, m_cooling})
@@ -428,6 +431,68 @@ void TestUsersPage::bulkReinviteSkipsIneligibleUsers()
     QCOMPARE(cell(m_expired, UsersTableModel::Status).data(UsersTableModel::StatusRole).toInt(),
              int(UserStatus::Pending));
     QVERIFY(m_window->statusBar()->currentMessage().contains(QStringLiteral("Re-invited 2 users")));
+}
+
+// Issue 13 point 6: the second batch of a bulk re-invite fails. The first batch's users were
+// re-invited for good: the status bar says how many (it said "Re-invited 0 users") with the
+// error.
+void TestUsersPage::bulkReinviteFailureReportsWhatWasCommitted()
+{
+    Database &db = *m_org->db;
+    const auto scalar = [&db](const QString &sql) -> qint64 {
+        QSqlQuery q = db.prepare(sql);
+        return db.exec(q) && q.next() ? q.value(0).toLongLong() : -1;
+    };
+    {
+        Transaction tx(db);
+        QVERIFY(tx.status());
+        QSqlQuery q = db.prepare(QStringLiteral(
+            "INSERT INTO users (kind, email, email_key, name, name_key, profile_id, active, "
+            "created_at, updated_at) VALUES ('crm', ?, ?, ?, ?, (SELECT id FROM profiles WHERE "
+            "name = 'Standard'), 1, 1, 1)"));
+        for (int i = 0; i < 600; ++i) {
+            const QString email = QStringLiteral("u%1@bulk.example").arg(i);
+            const QString name = QStringLiteral("Bulk %1").arg(i);
+            for (const QVariant &v :
+                 {QVariant(email), QVariant(email), QVariant(name), QVariant(name.toLower())})
+                q.addBindValue(v);
+            QVERIFY(db.exec(q));
+        }
+        QVERIFY(tx.commit());
+    }
+    const QString count = QStringLiteral(
+        "(SELECT count(*) FROM audit_log WHERE action = 'invitation.reinvite') >= 500");
+    if (db.dialect() == Dialect::Sqlite) {
+        QVERIFY(db.exec(QStringLiteral("CREATE TRIGGER refuse BEFORE INSERT ON audit_log WHEN "
+                                       "NEW.action = 'invitation.reinvite' AND %1 BEGIN SELECT "
+                                       "RAISE(ABORT, 'injected failure'); END")
+                            .arg(count)));
+    } else {
+        QVERIFY(db.exec(QStringLiteral("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE "
+                                       "plpgsql AS $$ BEGIN IF NEW.action = "
+                                       "'invitation.reinvite' AND %1 THEN RAISE EXCEPTION "
+                                       "'injected failure'; END IF; RETURN NEW; END $$")
+                            .arg(count)));
+        QVERIFY(db.exec(QStringLiteral("CREATE TRIGGER refuse BEFORE INSERT ON audit_log FOR "
+                                       "EACH ROW EXECUTE FUNCTION refuse()")));
+    }
+    m_page->model()->reload();
+    QTRY_VERIFY_WITH_TIMEOUT(m_page->model()->rowCount() >= 605, 20000);
+    m_page->setBulkConfirmer([](const UserService::Plan &) { return true; });
+    m_view->selectAll();
+    auto *button = m_page->findChild<QPushButton *>(QStringLiteral("reinviteButton"));
+    QVERIFY(button && button->isEnabled());
+    QSignalSpy finished(m_page, &UsersPage::bulkFinished);
+    QTest::mouseClick(button, Qt::LeftButton);
+    QVERIFY(finished.wait(60000));
+    const qint64 committed = scalar(
+        QStringLiteral("SELECT count(*) FROM audit_log WHERE action = 'invitation.reinvite'"));
+    QVERIFY2(committed > 0 && committed <= 500, qPrintable(QString::number(committed)));
+    const QString message = m_window->statusBar()->currentMessage();
+    QVERIFY2(
+        message.contains(QStringLiteral("Re-invited %1 users").arg(QLocale().toString(committed))),
+        qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("injected failure")), qPrintable(message));
 }
 
 void TestUsersPage::searchNarrowsTheList()
