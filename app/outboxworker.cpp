@@ -20,14 +20,31 @@ struct OutboxWorker::Link
     OutboxWorker *owner = nullptr; // guarded by mutex
 };
 
+// The clock a runner reads: its worker's while the worker waits for it, the system's once a stop
+// gave up on it (the worker, and the clock it was given, may be gone by the time it wakes).
+class OutboxWorker::LinkedClock final : public Clock
+{
+public:
+    explicit LinkedClock(std::shared_ptr<Link> link) : m_link(std::move(link)) {}
+    qint64 nowMs() const override
+    {
+        QMutexLocker lock(&m_link->mutex);
+        return m_link->owner ? m_link->owner->m_clock.nowMs() : m_system.nowMs();
+    }
+
+private:
+    std::shared_ptr<Link> m_link;
+    SystemClock m_system;
+};
+
 // Lives on the worker thread: everything it touches (connection, timer, transport) is created
 // and destroyed there.
 class OutboxWorker::Runner final : public QObject
 {
 public:
-    Runner(std::shared_ptr<Link> link, QString location, const Clock &clock,
-           std::shared_ptr<std::atomic_bool> stopping, std::shared_ptr<std::atomic_bool> abort)
-        : m_link(std::move(link)), m_location(std::move(location)), m_clock(clock),
+    Runner(std::shared_ptr<Link> link, QString location, std::shared_ptr<std::atomic_bool> stopping,
+           std::shared_ptr<std::atomic_bool> abort)
+        : m_link(link), m_location(std::move(location)), m_clock(std::move(link)),
           m_stopping(std::move(stopping)), m_abort(std::move(abort))
     {}
 
@@ -202,7 +219,7 @@ private:
 
     std::shared_ptr<Link> m_link;
     QString m_location;
-    const Clock &m_clock;
+    LinkedClock m_clock;
     std::unique_ptr<Database> m_db;
     std::optional<Sealer> m_sealer;
     QTimer *m_timer = nullptr;
@@ -243,7 +260,7 @@ void OutboxWorker::start(int intervalMs)
     m_link->owner = this;
     m_thread = new QThread;
     m_thread->setObjectName(QStringLiteral("roster-outbox"));
-    m_runner = new Runner(m_link, m_location, m_clock, m_stopping, m_abort);
+    m_runner = new Runner(m_link, m_location, m_stopping, m_abort);
     m_runner->moveToThread(m_thread);
     // Destroyed on its thread, where its connection was made, whenever that thread ends.
     Runner *runner = m_runner;

@@ -87,6 +87,7 @@ signals:
 private:
     class Runner;
     struct Link;
+    class LinkedClock;
     QString m_location;
     const Clock &m_clock;
     QThread *m_thread = nullptr;

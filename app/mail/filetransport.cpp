@@ -131,6 +131,8 @@ QList<DeliveryResult> FileTransport::deliver(const QList<OutgoingMessage> &messa
     }
 
     for (const OutgoingMessage &message : messages) {
+        if (folderProblem.isEmpty() && abortRequested())
+            folderProblem = tr("The delivery was stopped.");
         if (!folderProblem.isEmpty()) {
             DeliveryResult result = folderError(QString());
             result.reply = folderProblem;
