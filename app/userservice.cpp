@@ -63,6 +63,25 @@ QString invitationPayload(const UserRecord &target, const UserRecord &actor,
 }
 } // namespace
 
+std::optional<Error> activeChangeRefusal(const ActorFacts &actor, const UserRecord &user,
+                                         bool active)
+{
+    if (!active && user.id == actor.id)
+        return makeError(ErrorKind::Refused, tr("You cannot deactivate yourself."));
+    if (user.isAdmin && !actor.isAdmin)
+        return makeError(ErrorKind::Refused,
+                         tr("Only an Administrator can activate or deactivate an administrator."));
+    return std::nullopt;
+}
+
+std::optional<Error> editRefusal(const ActorFacts &actor, const UserRecord &user)
+{
+    if (user.isAdmin && !actor.isAdmin)
+        return makeError(ErrorKind::Refused,
+                         tr("Only an Administrator can edit an administrator."));
+    return std::nullopt;
+}
+
 std::optional<Error> reinviteRefusal(const UserRecord &user, qint64 nowMs, int cooldownMinutes)
 {
     if (!user.active)
@@ -738,11 +757,8 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
         return makeError(ErrorKind::Refused,
                          active ? tr("%1 is already active.").arg(target->email)
                                 : tr("%1 is already deactivated.").arg(target->email));
-    if (!active && target->id == a->id)
-        return makeError(ErrorKind::Refused, tr("You cannot deactivate yourself."));
-    if (target->isAdmin && !a->isAdmin)
-        return makeError(ErrorKind::Refused,
-                         tr("Only an Administrator can activate or deactivate an administrator."));
+    if (auto refusal = activeChangeRefusal({a->id, a->isAdmin}, target.value(), active))
+        return *refusal;
     if (!active && target->isAdmin && target->confirmedAt) {
         if (Status s = keepsAnAdministrator(
                 target.value(), tr("%1 is the last active administrator: add another one first.")
@@ -865,9 +881,8 @@ Result<UserRecord> UserService::updateUser(qint64 userId, const QString &name,
     }
     // A Manage Users profile neither touches administrators nor makes or unmakes them.
     if (!a->isAdmin) {
-        if (old.isAdmin)
-            return makeError(ErrorKind::Refused,
-                             tr("Only an Administrator can edit an administrator."));
+        if (auto refusal = editRefusal({a->id, a->isAdmin}, old))
+            return *refusal;
         if (toAdmin)
             return makeError(ErrorKind::Refused,
                              tr("Only an Administrator can give the Administrator profile."));

@@ -61,6 +61,20 @@ struct InvitationInfo
 // The console greys out the menu entry with the same words the service refuses with.
 std::optional<Error> reinviteRefusal(const UserRecord &user, qint64 nowMs, int cooldownMinutes);
 
+// Who acts, as far as the rules below need to know.
+struct ActorFacts
+{
+    qint64 id = 0;
+    bool isAdmin = false;
+};
+// Why `actor` may not activate (active = true) or deactivate `user`, or nothing. setActive refuses
+// with these words (inside its transaction, after the locks) and the row menu greys out with
+// them. The last-administrator rule needs the database, so only setActive asks it.
+std::optional<Error> activeChangeRefusal(const ActorFacts &actor, const UserRecord &user,
+                                         bool active);
+// Why `actor` may not edit `user` at all, or nothing (updateUser and the row menu).
+std::optional<Error> editRefusal(const ActorFacts &actor, const UserRecord &user);
+
 // The users' rules (SPEC §2), enforced here for every caller: console, rosterctl, tests.
 // Every method re-checks the acting user's permission first.
 class UserService

@@ -45,23 +45,20 @@ QMenu *createUserMenu(const UserRecord &user, const UserMenuContext &ctx, QWidge
         reinvite->setStatusTip(
             tr("Send %1 a new invitation; earlier links stop working.").arg(user.email));
 
-    const bool adminGuard = user.isAdmin && !ctx.actorIsAdmin;
-    if (user.active) {
-        QString why;
-        if (user.id == ctx.actorId)
-            why = tr("You cannot deactivate yourself.");
-        else if (adminGuard)
-            why = tr("Only an Administrator can deactivate an administrator.");
-        add(menu, tr("Deactivate"), UserAction::Deactivate, "deactivateAction", why);
-    } else {
+    // The services' own refusals, in their words: the menu only asks.
+    const ActorFacts actor{ctx.actorId, ctx.actorIsAdmin};
+    const auto whyNot = [](const std::optional<Error> &refusal) {
+        return refusal ? refusal->message : QString();
+    };
+    if (user.active)
+        add(menu, tr("Deactivate"), UserAction::Deactivate, "deactivateAction",
+            whyNot(activeChangeRefusal(actor, user, false)));
+    else
         add(menu, tr("Activate"), UserAction::Activate, "activateAction",
-            adminGuard ? tr("Only an Administrator can activate an administrator.") : QString());
-    }
+            whyNot(activeChangeRefusal(actor, user, true)));
 
     menu->addSeparator();
-    // The same words UserService::updateUser refuses with.
-    add(menu, tr("Edit…"), UserAction::Edit, "editAction",
-        adminGuard ? tr("Only an Administrator can edit an administrator.") : QString());
+    add(menu, tr("Edit…"), UserAction::Edit, "editAction", whyNot(editRefusal(actor, user)));
     add(menu, tr("Copy email"), UserAction::CopyEmail, "copyEmailAction");
     QAction *link = add(menu, tr("Copy invite link"), UserAction::CopyInviteLink,
                         "copyInviteLinkAction", whyNotInvite);

@@ -287,8 +287,13 @@ void TestUsersPage::menuStatesFollowTheUser()
     auto *t = menu->findChild<QAction *>(toggle);
     QVERIFY2(t, qPrintable(toggle));
     QCOMPARE(t->isEnabled(), toggleEnabled);
-    if (!toggleEnabled)
+    if (!toggleEnabled) {
         QVERIFY(!t->toolTip().isEmpty());
+        // The menu says what the service answers, word for word (one rule, one place).
+        auto refused = m_org->service().setActive(id, toggle == u"activateAction");
+        QVERIFY(!refused);
+        QCOMPARE(t->toolTip(), refused.error().message);
+    }
     QVERIFY(menu->findChild<QAction *>(QStringLiteral("copyEmailAction"))->isEnabled());
     QVERIFY(menu->findChild<QAction *>(QStringLiteral("editAction")));
 }
