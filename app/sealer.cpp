@@ -77,6 +77,11 @@ Sealer Sealer::withKey(const QByteArray &key32)
     return Sealer(key32);
 }
 
+QByteArray Sealer::derivedKey(const QByteArray &purpose) const
+{
+    return hmac(m_key, QByteArrayLiteral("roster-derive:") + purpose);
+}
+
 QString Sealer::seal(const QByteArray &plain, const QByteArray &context) const
 {
     QByteArray nonce(16, '\0');

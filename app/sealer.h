@@ -26,6 +26,9 @@ public:
 
     QString seal(const QByteArray &plain, const QByteArray &context) const;
     std::optional<QByteArray> unseal(const QString &sealed, const QByteArray &context) const;
+    // A 32-byte key for one purpose (e.g. "verp-tag"), derived from this database's key, so that
+    // other uses never see the key itself and no two purposes share one.
+    QByteArray derivedKey(const QByteArray &purpose) const;
 
 private:
     explicit Sealer(QByteArray key) : m_key(std::move(key)) {}

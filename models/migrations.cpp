@@ -167,11 +167,26 @@ const char *const schema4Sqlite[] = {
     R"(INSERT INTO users_search (users_search) VALUES ('rebuild'))",
 };
 
+// Schema 6 (issue 15, bounces; version 5 is another branch's, empty here until they merge):
+// each invitation's VERP tag, to find its outbox row from a bounce; the bounce mailbox's UID
+// high-water mark per mailbox and UIDVALIDITY; the Bounced invitations view's index.
+const char *const schema6Both[] = {
+    R"(ALTER TABLE outbox ADD COLUMN bounce_tag TEXT)",
+    R"(CREATE INDEX outbox_by_bounce_tag ON outbox (bounce_tag) WHERE bounce_tag IS NOT NULL)",
+    R"(CREATE TABLE bounce_mailbox (
+        mailbox TEXT NOT NULL,
+        uid_validity BIGINT NOT NULL,
+        last_uid BIGINT NOT NULL,
+        checked_at BIGINT NOT NULL,
+        PRIMARY KEY (mailbox, uid_validity)))",
+    R"(CREATE INDEX users_mail_bounced ON users (kind, invited_at, id) WHERE mail_state = 'bounced')",
+};
+
 } // namespace
 
 int latestSchemaVersion()
 {
-    return 4;
+    return 6;
 }
 
 QStringList migrationStatements(int version, Dialect dialect)
@@ -201,6 +216,8 @@ QStringList migrationStatements(int version, Dialect dialect)
         add(schema3Both);
     if (version == 4 && dialect == Dialect::Sqlite)
         add(schema4Sqlite);
+    if (version == 6)
+        add(schema6Both);
     return out;
 }
 

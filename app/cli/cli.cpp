@@ -178,6 +178,11 @@ Commands:
                  [--portal-accept-url URL] [--cooldown-minutes N] [--reminder-days N]
   mail show      mail test --to ADDR
   outbox list [--state S] [--format table|json]      outbox deliver
+  bounces configure --address ADDR                   envelope sender of invitation mail
+  bounces configure --host H --port P --security none|starttls|tls --user U
+                 [--mailbox NAME] [--ca-file PEM] [--allow-plain-auth]
+                 (the bounce mailbox over IMAP; password from stdin)
+  bounces fetch [--format table|json]                read new mail in that mailbox once
 
 Commands that queue mail deliver it before they exit (unless --queue-only) and print, per
 recipient: sent, deferred (with the reply) or failed.
@@ -719,6 +724,7 @@ int cmdUserActivate(Command &c, const QStringList &argv, bool active)
 }
 
 int cmdUserHistory(Command &c, const QStringList &argv);
+int cmdBouncesFetch(Command &c, const QStringList &argv);
 
 int cmdUserEdit(Command &c, const QStringList &argv)
 {
@@ -1037,6 +1043,131 @@ int cmdMail(Command &c, const QStringList &argv)
     return usage(tr("Unknown mail subcommand \"%1\".").arg(sub));
 }
 
+// ---------------------------------------------------------------- bounces (SPEC §9)
+
+int cmdBouncesConfigure(Command &c, const QStringList &argv)
+{
+    QString err;
+    auto a = parseArgs(argv,
+                       {QStringLiteral("address"), QStringLiteral("host"), QStringLiteral("port"),
+                        QStringLiteral("security"), QStringLiteral("user"),
+                        QStringLiteral("mailbox"), QStringLiteral("ca-file")},
+                       {QStringLiteral("allow-plain-auth")}, &err);
+    if (!a)
+        return usage(err);
+    if (!a->positional.isEmpty())
+        return usage(tr("Unexpected argument \"%1\".").arg(a->positional.first()));
+    const bool mailbox = a->has(QStringLiteral("host"));
+    if (!mailbox && !a->has(QStringLiteral("address")))
+        return usage(tr("bounces configure needs --address ADDR, or --host, --port, --security "
+                        "and --user for the bounce mailbox."));
+    if (a->has(QStringLiteral("address")) && !a->value(QStringLiteral("address")).isEmpty())
+        if (const QString p = emailAddressProblem(a->value(QStringLiteral("address")));
+            !p.isEmpty())
+            return usage(p);
+    if (a->value(QStringLiteral("address")).contains(u'+'))
+        return usage(tr("The bounce address must not hold '+': Roster adds +TAG to it."));
+    std::optional<SmtpSettings::Security> security;
+    int port = 0;
+    if (mailbox) {
+        if (!a->has(QStringLiteral("port")) || !a->has(QStringLiteral("security")) ||
+            !a->has(QStringLiteral("user")))
+            return usage(tr("The bounce mailbox needs --host, --port, --security and --user."));
+        security = parseSmtpSecurity(a->value(QStringLiteral("security")));
+        if (!security)
+            return usage(tr("Unknown security \"%1\": use none, starttls or tls.")
+                             .arg(a->value(QStringLiteral("security"))));
+        bool ok = false;
+        port = a->value(QStringLiteral("port")).toInt(&ok);
+        if (!ok || port < 1 || port > 65535)
+            return usage(tr("--port takes a number from 1 to 65535."));
+        for (const char *o : {"host", "user", "mailbox"})
+            if (const QString p = textFieldProblem(QStringLiteral("--") + QString::fromLatin1(o),
+                                                   a->value(QString::fromLatin1(o)), 255);
+                !p.isEmpty())
+                return usage(p);
+        if (a->value(QStringLiteral("host")).contains(u' '))
+            return usage(tr("The host holds a space."));
+        if (a->has(QStringLiteral("ca-file")) &&
+            !QFileInfo(a->value(QStringLiteral("ca-file"))).isReadable())
+            return usage(
+                tr("Cannot read the CA file %1.").arg(a->value(QStringLiteral("ca-file"))));
+    } else {
+        for (const char *o : {"port", "security", "user", "mailbox", "ca-file", "allow-plain-auth"})
+            if (a->has(QString::fromLatin1(o)))
+                return usage(tr("--%1 goes with --host.").arg(QString::fromLatin1(o)));
+    }
+    if (int rc = c.signIn(); rc != Done)
+        return rc;
+    if (!c.session->isAdmin)
+        return fail(makeError(ErrorKind::Refused,
+                              tr("Only an Administrator may change the mail settings.")));
+    auto loaded = OrgSettings::load(*c.db);
+    if (!loaded)
+        return fail(loaded.error());
+    OrgSettings s = loaded.value();
+    QStringList detail;
+    if (a->has(QStringLiteral("address"))) {
+        s.bounceAddress = a->value(QStringLiteral("address"));
+        detail << QStringLiteral("address %1").arg(s.bounceAddress);
+    }
+    if (mailbox) {
+        s.imapHost = a->value(QStringLiteral("host"));
+        s.imapPort = port;
+        s.imapSecurity = smtpSecurityName(*security);
+        s.imapUser = a->value(QStringLiteral("user"));
+        s.imapMailbox = a->has(QStringLiteral("mailbox")) ? a->value(QStringLiteral("mailbox"))
+                                                          : QStringLiteral("INBOX");
+        s.imapCaFile = a->has(QStringLiteral("ca-file"))
+                           ? QFileInfo(a->value(QStringLiteral("ca-file"))).absoluteFilePath()
+                           : QString();
+        s.imapAllowPlainAuth = a->has(QStringLiteral("allow-plain-auth"));
+        auto pw = readStdinLine();
+        if (!pw || pw->isEmpty())
+            return usage(tr("No IMAP password for %1: give it on standard input.").arg(s.imapUser));
+        auto seal = c.sealer();
+        if (!seal)
+            return fail(seal.error());
+        s.imapPasswordSealed = seal->seal(pw->toUtf8(), imapPasswordContext);
+        detail << QStringLiteral("imap %1:%2 %3 %4")
+                      .arg(s.imapHost)
+                      .arg(s.imapPort)
+                      .arg(s.imapSecurity, s.imapMailbox);
+    }
+    Transaction tx(*c.db);
+    if (!tx.status())
+        return fail(tx.status().error());
+    if (Status r = s.save(*c.db); !r)
+        return fail(r.error());
+    AuditEntry e{
+        0, c.clock.nowMs(), c.session->userId, c.session->email, QStringLiteral("settings.bounces"),
+        0, QString(),       detail.join(u"; ")};
+    if (Status r = writeAudit(*c.db, e); !r)
+        return fail(r.error());
+    if (Status r = tx.commit(); !r)
+        return fail(r.error());
+    out() << tr("Bounce settings saved.") << Qt::endl;
+    return Done;
+}
+
+int cmdBouncesFetch(Command &, const QStringList &)
+{
+    errorLine(tr("bounces fetch is not available yet."));
+    return MailError;
+}
+
+int cmdBounces(Command &c, const QStringList &argv)
+{
+    if (argv.isEmpty())
+        return usage(tr("bounces needs a subcommand: configure or fetch."));
+    const QString sub = argv.first();
+    if (sub == u"configure")
+        return cmdBouncesConfigure(c, argv.mid(1));
+    if (sub == u"fetch")
+        return cmdBouncesFetch(c, argv.mid(1));
+    return usage(tr("Unknown bounces subcommand \"%1\".").arg(sub));
+}
+
 // ---------------------------------------------------------------- outbox
 
 int cmdOutbox(Command &c, const QStringList &argv)
@@ -1244,6 +1375,8 @@ int run(const QStringList &arguments)
         return cmdMail(c, rest);
     if (command == u"outbox")
         return cmdOutbox(c, rest);
+    if (command == u"bounces")
+        return cmdBounces(c, rest);
     return usage(tr("Unknown command \"%1\".").arg(command));
 }
 

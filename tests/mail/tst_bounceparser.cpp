@@ -175,6 +175,16 @@ private Q_SLOTS:
         QCOMPARE(parseBounce(nest).kind, BounceReport::Kind::NotABounce);
     }
 
+    void returnedMessageIdIsPrintable()
+    {
+        // Found by fuzz_bounce_parser: a control character inside the copied Message-ID.
+        QByteArray m = sample("plain-undelivered.eml");
+        m.replace("<roster.9999", "<ros\x01ter.9999");
+        const BounceReport r = parseBounce(m);
+        for (QChar c : r.returnedMessageId)
+            QVERIFY2(c.unicode() >= 0x20 && c.unicode() != 0x7f, qPrintable(r.returnedMessageId));
+    }
+
     void tagAlphabet()
     {
         QVERIFY(isPlausibleVerpTag(QStringLiteral("abcdefghijklmnop")));

@@ -279,7 +279,7 @@ QString inlineReturnedMessageId(const QByteArray &text, qsizetype from)
                                        QRegularExpression::CaseInsensitiveOption |
                                            QRegularExpression::MultilineOption);
     const QRegularExpressionMatch m = re.match(QString::fromUtf8(text.mid(from, kMaxScan)), 0);
-    return m.hasMatch() ? m.captured(1) : QString();
+    return m.hasMatch() ? oneLine(m.captured(1).toUtf8()).remove(u' ') : QString();
 }
 
 bool parseDeliveryStatus(const QByteArray &body, BounceReport *r)
