@@ -169,7 +169,8 @@ const char *const schema4Sqlite[] = {
 
 // Schema 6 (issue 15, bounces; version 5 is another branch's, empty here until they merge):
 // each invitation's VERP tag, to find its outbox row from a bounce; the bounce mailbox's UID
-// high-water mark per mailbox and UIDVALIDITY; the Bounced invitations view's index.
+// high-water mark per mailbox and UIDVALIDITY; the Bounced invitations view's index; the reports
+// already applied (by a digest of the message), so that a report read twice counts once.
 const char *const schema6Both[] = {
     R"(ALTER TABLE outbox ADD COLUMN bounce_tag TEXT)",
     R"(CREATE INDEX outbox_by_bounce_tag ON outbox (bounce_tag) WHERE bounce_tag IS NOT NULL)",
@@ -180,6 +181,14 @@ const char *const schema6Both[] = {
         checked_at BIGINT NOT NULL,
         PRIMARY KEY (mailbox, uid_validity)))",
     R"(CREATE INDEX users_mail_bounced ON users (kind, invited_at, id) WHERE mail_state = 'bounced')",
+    R"(CREATE TABLE bounce_reports (
+        id %ID%,
+        digest TEXT NOT NULL UNIQUE,
+        outbox_id BIGINT,
+        user_id BIGINT,
+        kind TEXT NOT NULL,
+        diagnostic TEXT NOT NULL DEFAULT '',
+        received_at BIGINT NOT NULL))",
 };
 
 } // namespace

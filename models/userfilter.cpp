@@ -25,6 +25,8 @@ std::optional<UserView> UserFilter::parseView(const QString &name)
         return UserView::ExpiringSoon;
     if (n == u"failed" || n == u"failed-invitations")
         return UserView::FailedMail;
+    if (n == u"bounced" || n == u"bounced-invitations")
+        return UserView::Bounced;
     return std::nullopt;
 }
 
@@ -47,6 +49,8 @@ QString UserFilter::viewKey(UserView view)
         return QStringLiteral("expiring");
     case UserView::FailedMail:
         return QStringLiteral("failed");
+    case UserView::Bounced:
+        return QStringLiteral("bounced");
     }
     return {};
 }
@@ -54,7 +58,7 @@ QString UserFilter::viewKey(UserView view)
 UserFilter::Sort UserFilter::defaultSort(UserView view)
 {
     return view == UserView::Unconfirmed || view == UserView::ExpiringSoon ||
-                   view == UserView::FailedMail
+                   view == UserView::FailedMail || view == UserView::Bounced
                ? Sort::Invited
                : Sort::Name;
 }
@@ -122,6 +126,9 @@ QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
         break;
     case UserView::FailedMail:
         sql += u" AND u.mail_state = 'failed' AND u.confirmed_at IS NULL";
+        break;
+    case UserView::Bounced:
+        sql += u" AND u.mail_state = 'bounced' AND u.confirmed_at IS NULL";
         break;
     }
     const QString s = search.trimmed().toCaseFolded();

@@ -11,6 +11,7 @@
 namespace roster {
 
 // FailedMail: users whose latest invitation mail failed for good (the failed invitations list).
+// Bounced: users whose latest invitation was accepted by the server, then bounced.
 enum class UserView {
     All,
     Active,
@@ -19,7 +20,8 @@ enum class UserView {
     Confirmed,
     Admins,
     ExpiringSoon,
-    FailedMail
+    FailedMail,
+    Bounced, // the latest invitation bounced after it was sent (SPEC §9)
 };
 
 // Which rows, in which order: a value that becomes SQL, so that a view is a WHERE clause over

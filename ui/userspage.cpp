@@ -388,6 +388,9 @@ void UsersPage::updateCount(qint64 n)
     case UserView::FailedMail:
         text = n == 1 ? tr("1 failed invitation") : tr("%1 failed invitations").arg(num);
         break;
+    case UserView::Bounced:
+        text = n == 1 ? tr("1 bounced invitation") : tr("%1 bounced invitations").arg(num);
+        break;
     }
     if (searching)
         text = tr("%1 matching").arg(text);

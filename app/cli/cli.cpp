@@ -2,6 +2,7 @@
 
 #include "app/audit.h"
 #include "app/authservice.h"
+#include "app/bounceservice.h"
 #include "app/demodata.h"
 #include "app/mail/emailaddress.h"
 #include "app/mailsetup.h"
@@ -162,7 +163,7 @@ Commands:
                                                      (password from stdin)
   demo [--users N] [--admin-email E --admin-name N]  new database of demo data
   user add --email E --name N [--profile P] [--portal] [--account A] [--queue-only]
-  user list [--view all|active|inactive|unconfirmed|confirmed|admins|expiring|failed]
+  user list [--view all|active|inactive|unconfirmed|confirmed|admins|expiring|failed|bounced]
             [--search TEXT] [--portal] [--format table|json|csv]
   user reinvite EMAIL... | --all-unconfirmed [--expired-only]   [--portal] [--queue-only]
   user activate EMAIL...      user deactivate EMAIL...          [--portal]
@@ -505,7 +506,7 @@ int cmdUserList(Command &c, const QStringList &argv)
         if (!v)
             return usage(
                 tr("Unknown view \"%1\": use all, active, inactive, unconfirmed, confirmed, "
-                   "admins, expiring or failed.")
+                   "admins, expiring, failed or bounced.")
                     .arg(a->value(QStringLiteral("view"))));
         f.view = *v;
     }
@@ -1150,10 +1151,61 @@ int cmdBouncesConfigure(Command &c, const QStringList &argv)
     return Done;
 }
 
-int cmdBouncesFetch(Command &, const QStringList &)
+int cmdBouncesFetch(Command &c, const QStringList &argv)
 {
-    errorLine(tr("bounces fetch is not available yet."));
-    return MailError;
+    QString err;
+    auto a = parseArgs(argv, {QStringLiteral("format")}, {}, &err);
+    if (!a)
+        return usage(err);
+    if (!a->positional.isEmpty())
+        return usage(tr("Unexpected argument \"%1\".").arg(a->positional.first()));
+    const QString format = a->has(QStringLiteral("format")) ? a->value(QStringLiteral("format"))
+                                                            : QStringLiteral("table");
+    if (format != u"table" && format != u"json")
+        return usage(tr("Unknown format \"%1\": use table or json.").arg(format));
+    if (int rc = c.signIn(); rc != Done)
+        return rc;
+    if (!c.session->isAdmin)
+        return fail(makeError(ErrorKind::Refused,
+                              tr("Only an Administrator may read the bounce mailbox.")));
+    auto settings = OrgSettings::load(*c.db);
+    if (!settings)
+        return fail(settings.error());
+    auto seal = c.sealer();
+    if (!seal)
+        return fail(seal.error());
+    BounceService service(*c.db, c.clock);
+    auto result = service.fetch(settings.value(), seal.value());
+    if (!result)
+        return fail(result.error()); // a mailbox or connection error: 6
+    // One line per report; ordinary mail and auto-replies are not reports.
+    QJsonArray arr;
+    for (const BounceLine &l : result->lines) {
+        if (!l.isReport())
+            continue;
+        const QString key = BounceLine::outcomeKey(l.outcome);
+        if (format == u"json") {
+            arr.append(QJsonObject{
+                {QStringLiteral("uid"), qint64(l.uid)},
+                {QStringLiteral("outcome"), key},
+                {QStringLiteral("email"), l.email.isEmpty() ? QJsonValue() : QJsonValue(l.email)},
+                {QStringLiteral("user_id"), l.userId ? QJsonValue(l.userId) : QJsonValue()},
+                {QStringLiteral("diagnostic"), l.diagnostic},
+                {QStringLiteral("matched_by"),
+                 l.matchedBy.isEmpty() ? QJsonValue() : QJsonValue(l.matchedBy)},
+            });
+        } else {
+            out() << key << ' ' << (l.email.isEmpty() ? QStringLiteral("-") : l.email);
+            if (!l.diagnostic.isEmpty())
+                out() << ": " << l.diagnostic;
+            out() << Qt::endl;
+        }
+    }
+    if (format == u"json")
+        out() << QJsonDocument(arr).toJson(QJsonDocument::Indented);
+    if (result->more)
+        errorLine(tr("More messages are waiting: run bounces fetch again."));
+    return Done;
 }
 
 int cmdBounces(Command &c, const QStringList &argv)
