@@ -32,6 +32,103 @@ class TestBounces : public QObject
     gid_t mailGid = 0;
     std::unique_ptr<TestOrg> org;
     int fileNo = 0;
+    QString postfixDir; // set when the private Postfix runs
+    quint16 smtpPort = 0;
+    QString postfixProblem;
+
+    // A private Postfix (never the system one): its own config, queue and data directories
+    // under the test's directory, loopback only, a free smtpd port. bouncing.test is accepted
+    // and then bounced by the error transport, so Postfix's own bounce daemon writes the DSN to
+    // the bounce address, whose domain it delivers into Dovecot's Maildir.
+    bool startPostfix(QString *error)
+    {
+        const QString bin = QStandardPaths::findExecutable(QStringLiteral("postfix"),
+                                                           {QStringLiteral("/usr/sbin")});
+        if (bin.isEmpty() || ::getuid() != 0 || !::getpwnam("postfix")) {
+            *error = QStringLiteral("needs root and Debian's postfix (mail_owner = postfix)");
+            return false;
+        }
+        const QString d = dir.filePath(QStringLiteral("postfix"));
+        for (const char *sub : {"conf", "queue", "data"})
+            QDir().mkpath(d + u'/' + QString::fromLatin1(sub));
+        if (::chown(QFile::encodeName(d + QStringLiteral("/data")).constData(),
+                    ::getpwnam("postfix")->pw_uid, 0) != 0) {
+            *error = QStringLiteral("chown data");
+            return false;
+        }
+        QFile master(QStringLiteral("/etc/postfix/master.cf"));
+        if (!master.exists())
+            master.setFileName(QStringLiteral("/usr/share/postfix/master.cf.dist"));
+        if (!master.open(QIODevice::ReadOnly)) {
+            *error = QStringLiteral("no master.cf to start from");
+            return false;
+        }
+        smtpPort = freeLocalPort();
+        QByteArray out;
+        for (QByteArray line : master.readAll().split('\n')) {
+            QList<QByteArray> f = line.simplified().split(' ');
+            if (!line.isEmpty() && line.front() != '#' && line.front() != ' ' &&
+                line.front() != '\t' && f.size() >= 8) {
+                if (f.at(0) == "smtp" && f.at(1) == "inet") // our port, loopback only
+                    f[0] = "127.0.0.1:" + QByteArray::number(smtpPort);
+                f[4] = "n"; // no chroot: the queue has no copies of /etc
+                line = f.join(' ');
+            }
+            out += line + '\n';
+        }
+        QFile mc(d + QStringLiteral("/conf/master.cf"));
+        QFile tr(d + QStringLiteral("/conf/transport"));
+        QFile vm(d + QStringLiteral("/conf/vmailbox"));
+        QFile main(d + QStringLiteral("/conf/main.cf"));
+        if (!mc.open(QIODevice::WriteOnly) || !tr.open(QIODevice::WriteOnly) ||
+            !vm.open(QIODevice::WriteOnly) || !main.open(QIODevice::WriteOnly)) {
+            *error = QStringLiteral("cannot write the configuration");
+            return false;
+        }
+        mc.write(out);
+        tr.write("bouncing.test error:5.1.1 User unknown\nacme.example discard:\n");
+        vm.write("bounces@roster.test bounces/Maildir/\n");
+        main.write(
+            QStringLiteral("compatibility_level = 3.6\nqueue_directory = %1/queue\n"
+                           "data_directory = %1/data\nmail_owner = postfix\n"
+                           "myhostname = mx.roster.test\nmydomain = roster.test\n"
+                           "myorigin = roster.test\nmydestination =\n"
+                           "inet_interfaces = loopback-only\ninet_protocols = ipv4\n"
+                           "mynetworks = 127.0.0.0/8\nrelayhost =\n"
+                           "syslog_name = postfix-roster-test\nmaillog_file = %1/maillog\n"
+                           "maillog_file_prefixes = %1\nrecipient_delimiter = +\n"
+                           "transport_maps = texthash:%1/conf/transport\n"
+                           "smtpd_reject_unlisted_recipient = no\n"
+                           "virtual_mailbox_domains = roster.test\nvirtual_mailbox_base = %2\n"
+                           "virtual_mailbox_maps = texthash:%1/conf/vmailbox\n"
+                           "virtual_uid_maps = static:%3\nvirtual_gid_maps = static:%4\n"
+                           "smtpd_relay_restrictions = permit_mynetworks, reject\n"
+                           "alias_maps =\nalias_database =\n"
+                           "local_transport = error:no local delivery\nbiff = no\n")
+                .arg(d, dir.filePath(QStringLiteral("mail")))
+                .arg(mailUid)
+                .arg(mailGid)
+                .toUtf8());
+        mc.close();
+        tr.close();
+        vm.close();
+        main.close();
+        QProcess p;
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        p.start(bin, {QStringLiteral("-c"), d + QStringLiteral("/conf"), QStringLiteral("start")});
+        if (!p.waitForFinished(60000) || p.exitCode() != 0) {
+            QFile log(d + QStringLiteral("/maillog"));
+            *error = QStringLiteral("postfix start failed: ") + QString::fromUtf8(p.readAll()) +
+                     (log.open(QIODevice::ReadOnly) ? QString::fromUtf8(log.readAll()) : QString());
+            return false;
+        }
+        postfixDir = d;
+        if (!waitUntilListening(smtpPort, 20000)) {
+            *error = QStringLiteral("postfix does not listen");
+            return false;
+        }
+        return true;
+    }
 
     RunResult ctl(const QStringList &args, const QByteArray &input = {})
     {
@@ -175,9 +272,15 @@ private Q_SLOTS:
         QVERIFY2(dovecot.waitForStarted(10000), qPrintable(dovecot.errorString()));
         QVERIFY2(waitUntilListening(imapPort, 20000) && waitUntilListening(imapsPort, 20000),
                  "dovecot did not listen");
+        if (!startPostfix(&postfixProblem))
+            qWarning("no private Postfix: %s", qPrintable(postfixProblem));
     }
     void cleanupTestCase()
     {
+        if (!postfixDir.isEmpty())
+            QProcess::execute(QStringLiteral("postfix"),
+                              {QStringLiteral("-c"), postfixDir + QStringLiteral("/conf"),
+                               QStringLiteral("stop")});
         if (dovecot.state() != QProcess::NotRunning) {
             dovecot.terminate();
             if (!dovecot.waitForFinished(10000))
@@ -268,6 +371,67 @@ private Q_SLOTS:
                  QStringLiteral("bounced"), QStringLiteral("--format"), QStringLiteral("json")});
         QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8())[u"users"].toArray().size(), 1);
         QCOMPARE(mailboxFiles().size(), 4);
+    }
+
+    void endToEndThroughPostfix()
+    {
+        if (postfixDir.isEmpty())
+            QSKIP(qPrintable(postfixProblem));
+        // Mail from the earlier cases is read already; this case counts from here.
+        const QStringList earlier = mailboxFiles();
+        RunResult r =
+            ctl({QStringLiteral("mail"), QStringLiteral("configure"), QStringLiteral("--transport"),
+                 QStringLiteral("smtp"), QStringLiteral("--host"), QStringLiteral("127.0.0.1"),
+                 QStringLiteral("--port"), QString::number(smtpPort), QStringLiteral("--security"),
+                 QStringLiteral("none"), QStringLiteral("--from"),
+                 QStringLiteral("no-reply@roster.test")});
+        QVERIFY2(r.exitCode == 0, qPrintable(show(r)));
+        QVERIFY(configureImap(QStringLiteral("tls"), imapsPort).exitCode == 0);
+        // Anything still unseen from the earlier cases is read (and left) first.
+        QVERIFY2(ctl({QStringLiteral("bounces"), QStringLiteral("fetch")}).exitCode == 0, "fetch");
+        for (const char *e : {"lee@bouncing.test", "kai@acme.example"}) {
+            r = ctl({QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--email"),
+                     QString::fromLatin1(e), QStringLiteral("--name"), QStringLiteral("Someone")});
+            // Postfix accepts both: the bounce comes later, from its bounce daemon.
+            QVERIFY2(r.exitCode == 0 &&
+                         r.out.contains(QStringLiteral("sent ") + QString::fromLatin1(e)),
+                     qPrintable(show(r)));
+        }
+        // Wait for Postfix's DSN in the Maildir (polled, bounded).
+        QTRY_VERIFY_WITH_TIMEOUT(mailboxFiles().size() > earlier.size(), 60000);
+        r = ctl({QStringLiteral("bounces"), QStringLiteral("fetch"), QStringLiteral("--format"),
+                 QStringLiteral("json")});
+        QVERIFY2(r.exitCode == 0, qPrintable(show(r)));
+        const QJsonArray lines = QJsonDocument::fromJson(r.out.toUtf8()).array();
+        QCOMPARE(lines.size(), 1);
+        QCOMPARE(lines.at(0)[u"outcome"].toString(), QStringLiteral("bounced"));
+        QCOMPARE(lines.at(0)[u"email"].toString(), QStringLiteral("lee@bouncing.test"));
+        QCOMPARE(lines.at(0)[u"matched_by"].toString(), QStringLiteral("verp"));
+        QVERIFY(lines.at(0)[u"diagnostic"].toString().contains(QStringLiteral("5.1.1")));
+        r = ctl({QStringLiteral("user"), QStringLiteral("list"), QStringLiteral("--format"),
+                 QStringLiteral("json")});
+        for (const QJsonValue u : QJsonDocument::fromJson(r.out.toUtf8())[u"users"].toArray()) {
+            const QString email = u[u"email"].toString();
+            if (email == u"lee@bouncing.test") {
+                QCOMPARE(u[u"mail_state"].toString(), QStringLiteral("bounced"));
+                QVERIFY(u[u"mail_reply"].toString().contains(QStringLiteral("5.1.1")));
+            } else {
+                QVERIFY2(u[u"mail_state"].toString() != u"bounced", qPrintable(email));
+            }
+        }
+        // The DSN carried our ENVID back: the server was asked for DSN (Postfix offers it).
+        bool envid = false;
+        for (const QString &f : mailboxFiles()) {
+            QFile m(maildir + u'/' + f);
+            if (m.open(QIODevice::ReadOnly) && m.readAll().contains("Original-Envelope-Id: "))
+                envid = true;
+        }
+        QVERIFY(envid);
+        // A second fetch changes nothing; nothing was deleted.
+        const QStringList files = mailboxFiles();
+        r = ctl({QStringLiteral("bounces"), QStringLiteral("fetch")});
+        QVERIFY2(r.exitCode == 0 && r.out.trimmed().isEmpty(), qPrintable(show(r)));
+        QCOMPARE(mailboxFiles(), files);
     }
 
     void mailboxAndConnectionErrorsExitSix()
