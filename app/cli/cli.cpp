@@ -168,6 +168,8 @@ Commands:
   user reinvite EMAIL... | --all-unconfirmed [--expired-only]   [--portal] [--queue-only]
   user activate EMAIL...      user deactivate EMAIL...          [--portal]
   user history EMAIL [--portal] [--format table|json]
+  user change-email OLD NEW [--portal] [--queue-only]
+                 (unconfirmed users: new address, old invitations revoked, a new one sent)
   user edit EMAIL [--name N] [--profile P] [--account A] [--portal]
                  (the email stays: a new address is a new user and a new invitation)
   invitation accept --token TOKEN [--portal]        (password for the user from stdin)
@@ -774,11 +776,38 @@ int cmdUserEdit(Command &c, const QStringList &argv)
     return Done;
 }
 
+int cmdUserChangeEmail(Command &c, const QStringList &argv)
+{
+    QString err;
+    auto a = parseArgs(argv, {}, {QStringLiteral("portal"), QStringLiteral("queue-only")}, &err);
+    if (!a)
+        return usage(err);
+    if (a->positional.size() != 2)
+        return usage(tr("user change-email takes OLD and NEW."));
+    if (int rc = c.signIn(); rc != Done)
+        return rc;
+    int rc = Done;
+    auto users = resolve(c, {a->positional.first()}, kindOf(*a), &rc);
+    if (!users)
+        return rc;
+    UserService service(*c.db, c.clock, c.session->userId);
+    auto r = service.changeEmail(users->first().id, a->positional.at(1));
+    if (!r)
+        return fail(r.error());
+    out() << "changed " << a->positional.first() << " -> " << r->user.email << Qt::endl;
+    if (a->has(QStringLiteral("queue-only"))) {
+        out() << "queued " << r->user.email << Qt::endl;
+        return Done;
+    }
+    return c.deliver({r->outboxId}, false);
+}
+
 int cmdUser(Command &c, const QStringList &argv)
 {
     if (argv.isEmpty())
-        return usage(tr(
-            "user needs a subcommand: add, list, reinvite, activate, deactivate, history, edit."));
+        return usage(
+            tr("user needs a subcommand: add, list, reinvite, activate, deactivate, history, edit, "
+               "change-email."));
     const QString sub = argv.first();
     const QStringList rest = argv.mid(1);
     if (sub == u"add")
@@ -795,6 +824,8 @@ int cmdUser(Command &c, const QStringList &argv)
         return cmdUserHistory(c, rest);
     if (sub == u"edit")
         return cmdUserEdit(c, rest);
+    if (sub == u"change-email")
+        return cmdUserChangeEmail(c, rest);
     return usage(tr("Unknown user subcommand \"%1\".").arg(sub));
 }
 
