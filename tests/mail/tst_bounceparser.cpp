@@ -185,6 +185,20 @@ private Q_SLOTS:
             QVERIFY2(c.unicode() >= 0x20 && c.unicode() != 0x7f, qPrintable(r.returnedMessageId));
     }
 
+    void recipientIsPrintable()
+    {
+        // Found by fuzz_bounce_parser: a control character inside qmail's <address>.
+        QByteArray m = sample("qmail-bounce.eml");
+        m.replace("<lee@old.test>:", QByteArray("<le\x02"
+                                                "e@o\0ld.test>:",
+                                                17));
+        const BounceReport r = parseBounce(m);
+        QCOMPARE(r.kind, BounceReport::Kind::Failure);
+        for (QChar c : r.recipients.value(0).finalRecipient)
+            QVERIFY2(c.unicode() >= 0x20 && c.unicode() != 0x7f,
+                     qPrintable(r.recipients.value(0).finalRecipient));
+    }
+
     void tagAlphabet()
     {
         QVERIFY(isPlausibleVerpTag(QStringLiteral("abcdefghijklmnop")));

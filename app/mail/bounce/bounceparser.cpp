@@ -213,6 +213,12 @@ QString oneLine(QByteArrayView bytes)
     return out.left(kMaxDiagnostic);
 }
 
+// An address captured from text: printable, no spaces, bounded.
+QString cleanAddress(const QString &captured)
+{
+    return oneLine(captured.toUtf8()).remove(u' ').left(254);
+}
+
 QString stripAngles(QString s)
 {
     s = s.trimmed();
@@ -408,7 +414,7 @@ bool parseExchange(const QByteArray &text, BounceReport *r)
     const QRegularExpressionMatch d = returned.match(s, from);
     const QRegularExpressionMatch a = addr.match(s, from);
     BounceRecipient rc;
-    rc.finalRecipient = a.hasMatch() ? a.captured(1) : QString();
+    rc.finalRecipient = a.hasMatch() ? cleanAddress(a.captured(1)) : QString();
     rc.diagnostic = d.hasMatch() ? oneLine(d.captured(1).toUtf8()) : QString();
     rc.status = statusCode(rc.diagnostic.toLatin1());
     if (rc.diagnostic.isEmpty() && rc.finalRecipient.isEmpty())
@@ -435,7 +441,7 @@ bool parseQmail(const QByteArray &text, BounceReport *r)
     while (it.hasNext() && r->recipients.size() < kMaxRecipients) {
         const QRegularExpressionMatch m = it.next();
         BounceRecipient rc;
-        rc.finalRecipient = m.captured(1);
+        rc.finalRecipient = cleanAddress(m.captured(1));
         const QString detail = m.captured(2);
         const QRegularExpressionMatch said = remote.match(detail);
         rc.diagnostic = oneLine((said.hasMatch() ? said.captured(1) : detail).toUtf8());
@@ -476,7 +482,7 @@ bool parsePlain(const Entity &top, const QByteArray &text, BounceReport *r)
     while (it.hasNext() && r->recipients.size() < kMaxRecipients) {
         const QRegularExpressionMatch m = it.next();
         BounceRecipient rc;
-        rc.finalRecipient = m.captured(1);
+        rc.finalRecipient = cleanAddress(m.captured(1));
         rc.diagnostic = oneLine(m.captured(2).toUtf8());
         rc.status = statusCode(rc.diagnostic.toLatin1());
         if (rc.status.isEmpty() &&
