@@ -15,5 +15,6 @@ class Sealer;
 Result<std::unique_ptr<MailTransport>> makeTransport(const OrgSettings &settings,
                                                      const Sealer &sealer);
 inline const QByteArray smtpPasswordContext = QByteArrayLiteral("smtp-password");
+inline const QByteArray imapPasswordContext = QByteArrayLiteral("imap-password");
 
 } // namespace roster

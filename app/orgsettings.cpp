@@ -30,6 +30,15 @@ constexpr Key keys[] = {
     {"smtp.password_sealed", ""},
     {"smtp.ca_file", ""},
     {"smtp.allow_plain_auth", "0"},
+    {"bounces.address", ""},
+    {"imap.host", ""},
+    {"imap.port", "993"},
+    {"imap.security", "tls"},
+    {"imap.user", ""},
+    {"imap.password_sealed", ""},
+    {"imap.mailbox", "INBOX"},
+    {"imap.ca_file", ""},
+    {"imap.allow_plain_auth", "0"},
 };
 } // namespace
 
@@ -68,6 +77,15 @@ Result<OrgSettings> OrgSettings::load(const Database &db)
     s.smtpPasswordSealed = v.value(QStringLiteral("smtp.password_sealed"));
     s.smtpCaFile = v.value(QStringLiteral("smtp.ca_file"));
     s.smtpAllowPlainAuth = v.value(QStringLiteral("smtp.allow_plain_auth")) == u"1";
+    s.bounceAddress = v.value(QStringLiteral("bounces.address"));
+    s.imapHost = v.value(QStringLiteral("imap.host"));
+    s.imapPort = v.value(QStringLiteral("imap.port")).toInt();
+    s.imapSecurity = v.value(QStringLiteral("imap.security"));
+    s.imapUser = v.value(QStringLiteral("imap.user"));
+    s.imapPasswordSealed = v.value(QStringLiteral("imap.password_sealed"));
+    s.imapMailbox = v.value(QStringLiteral("imap.mailbox"));
+    s.imapCaFile = v.value(QStringLiteral("imap.ca_file"));
+    s.imapAllowPlainAuth = v.value(QStringLiteral("imap.allow_plain_auth")) == u"1";
     return s;
 }
 
@@ -91,6 +109,16 @@ Status OrgSettings::save(Database &db) const
         {QStringLiteral("smtp.ca_file"), smtpCaFile},
         {QStringLiteral("smtp.allow_plain_auth"),
          smtpAllowPlainAuth ? QStringLiteral("1") : QStringLiteral("0")},
+        {QStringLiteral("bounces.address"), bounceAddress},
+        {QStringLiteral("imap.host"), imapHost},
+        {QStringLiteral("imap.port"), QString::number(imapPort)},
+        {QStringLiteral("imap.security"), imapSecurity},
+        {QStringLiteral("imap.user"), imapUser},
+        {QStringLiteral("imap.password_sealed"), imapPasswordSealed},
+        {QStringLiteral("imap.mailbox"), imapMailbox},
+        {QStringLiteral("imap.ca_file"), imapCaFile},
+        {QStringLiteral("imap.allow_plain_auth"),
+         imapAllowPlainAuth ? QStringLiteral("1") : QStringLiteral("0")},
     };
     const bool own = !db.inTransaction();
     if (own)

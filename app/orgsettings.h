@@ -28,6 +28,18 @@ struct OrgSettings
     QString smtpCaFile;
     bool smtpAllowPlainAuth = false;
 
+    // Bounces (SPEC §9): the envelope sender of invitation mail (VERP-tagged per message) and
+    // the mailbox its reports come back to, over IMAP.
+    QString bounceAddress; // empty: invitations go out from senderAddress, untagged
+    QString imapHost;
+    int imapPort = 993;
+    QString imapSecurity; // none | starttls | tls
+    QString imapUser;
+    QString imapPasswordSealed; // sealed like the SMTP password
+    QString imapMailbox;        // "INBOX" by default
+    QString imapCaFile;
+    bool imapAllowPlainAuth = false;
+
     static Result<OrgSettings> load(const Database &db);
     Status save(Database &db) const; // inside the caller's transaction when one is open
     static QString defaultMailDir();

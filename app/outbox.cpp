@@ -1,5 +1,6 @@
 #include "app/outbox.h"
 
+#include "app/bouncetag.h"
 #include "app/mail/invitationmail.h"
 #include "app/mail/mimemessage.h"
 #include "app/orgsettings.h"
@@ -100,6 +101,7 @@ struct Outbox::Claimed
     QString sealedToken;
     int attempts = 0;
     qint64 createdAt = 0;
+    QString bounceTag; // VERP tag it goes out with, when a bounce address is set
 };
 
 Outbox::Outbox(Database &db, const Clock &clock) : m_db(db), m_clock(clock)
@@ -410,13 +412,16 @@ Status Outbox::record(const Claimed &c, const DeliveryResult &r, DeliveryReport 
     const bool final = state != u"deferred";
     QSqlQuery q = m_db.prepare(QStringLiteral(
         "UPDATE outbox SET state = ?, last_reply = ?, next_attempt_at = ?, claimed_by = NULL, "
-        "sent_at = ?, sealed_token = CASE WHEN ? = 1 THEN NULL ELSE sealed_token END "
+        "sent_at = ?, sealed_token = CASE WHEN ? = 1 THEN NULL ELSE sealed_token END, "
+        "bounce_tag = CASE WHEN ? = '' THEN bounce_tag ELSE ? END "
         "WHERE id = ? AND state = 'sending' AND claimed_by = ?"));
     q.addBindValue(state);
     q.addBindValue(r.reply.left(1000));
     q.addBindValue(next);
     q.addBindValue(state == u"sent" ? QVariant(now) : QVariant(QMetaType(QMetaType::LongLong)));
     q.addBindValue(final ? 1 : 0);
+    q.addBindValue(c.bounceTag.isEmpty() ? QStringLiteral("") : c.bounceTag);
+    q.addBindValue(c.bounceTag.isEmpty() ? QStringLiteral("") : c.bounceTag);
     q.addBindValue(c.id);
     q.addBindValue(m_claimer);
     if (Status s = m_db.exec(q); !s)
@@ -473,6 +478,11 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
 {
     if (Status s = recoverStaleClaims(); !s)
         return s.error();
+    // Invitations go out from the bounce address, tagged per message (VERP, SPEC §9).
+    auto settings = OrgSettings::load(m_db);
+    if (!settings)
+        return settings.error();
+    const QString bounceAddress = settings->bounceAddress.trimmed();
     QList<DeliveryReport> reports;
     for (;;) {
         auto claimed = claim(batchSize, onlyIds);
@@ -482,7 +492,7 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             break;
         QList<OutgoingMessage> messages;
         QList<Claimed> sending;
-        for (const Claimed &c : claimed.value()) {
+        for (Claimed &c : claimed.value()) {
             const QJsonObject p = QJsonDocument::fromJson(c.payload.toUtf8()).object();
             QString error;
             QByteArray data;
@@ -543,6 +553,17 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             OutgoingMessage msg;
             msg.outboxId = c.id;
             msg.envelopeFrom = p.value(QStringLiteral("from_email")).toString().toUtf8();
+            if (c.kind == u"invitation" && !bounceAddress.isEmpty()) {
+                c.bounceTag = verpTag(sealer, c.id);
+                const QByteArray verp = verpAddress(bounceAddress, c.bounceTag);
+                if (!verp.isEmpty()) {
+                    msg.envelopeFrom = verp;
+                    msg.requestDsn = true;
+                    msg.envelopeId = c.bounceTag.toLatin1();
+                } else {
+                    c.bounceTag.clear();
+                }
+            }
             msg.recipients = {c.recipient.toUtf8()};
             msg.data = data;
             msg.messageId = c.messageId;

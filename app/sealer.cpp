@@ -244,6 +244,11 @@ QString Sealer::sealWithNonceForTest(const QByteArray &plain, const QByteArray &
     return kV2Prefix + QString::fromLatin1(out.toBase64());
 }
 
+QByteArray Sealer::derivedKey(const QByteArray &purpose) const
+{
+    return hmac(m_key, QByteArrayLiteral("roster-derive:") + purpose);
+}
+
 QString Sealer::seal(const QByteArray &plain, const QByteArray &context) const
 {
     QByteArray nonce(kNonceSize, '\0');

@@ -46,6 +46,10 @@ public:
 
     QString keyFile() const { return m_path; } // empty for withKey()
 
+    // A 32-byte key for one purpose (e.g. "verp-tag"), derived from this database's key, so that
+    // other uses never see the key itself and no two purposes share one.
+    QByteArray derivedKey(const QByteArray &purpose) const;
+
 private:
     explicit Sealer(QByteArray key, QString path = {})
         : m_key(std::move(key)), m_path(std::move(path))

@@ -1179,4 +1179,70 @@ Result<AcceptOutcome> UserService::acceptInvitation(Database &db, const Clock &c
     return AcceptOutcome{userId, email, kind};
 }
 
+Result<InviteOutcome> UserService::changeEmail(qint64 userId, const QString &newEmail)
+{
+    auto a = actor();
+    if (!a)
+        return a.error();
+    const QString email = newEmail.trimmed();
+    if (const QString p = emailAddressProblem(email); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
+    auto cfg = settings();
+    if (!cfg)
+        return cfg.error();
+    const qint64 now = m_clock.nowMs();
+    Transaction tx(m_db);
+    if (!tx.status())
+        return tx.status().error();
+    auto target = lockedUser(userId);
+    if (!target)
+        return target.error();
+    const QString old = target->email;
+    if (!target->active)
+        return makeError(ErrorKind::Refused,
+                         tr("%1 is deactivated: activate the user first.").arg(old));
+    if (target->confirmedAt)
+        return makeError(ErrorKind::Refused,
+                         tr("%1 has confirmed the invitation: a confirmed user's address is not "
+                            "changed by a new invitation.")
+                             .arg(old));
+    if (emailKey(email) == emailKey(old))
+        return makeError(ErrorKind::Invalid, tr("%1 is already this user's address.").arg(old));
+    UserRepository repo(m_db);
+    if (auto existing = repo.byEmail(target->kind, email))
+        return makeError(ErrorKind::Refused,
+                         tr("%1 is already a user (%2).").arg(existing->email, existing->name));
+    else if (existing.error().kind != ErrorKind::NotFound)
+        return existing.error();
+    QSqlQuery q = m_db.prepare(
+        QStringLiteral("UPDATE users SET email = ?, email_key = ?, updated_at = ? WHERE id = ?"));
+    q.addBindValue(email);
+    q.addBindValue(emailKey(email));
+    q.addBindValue(now);
+    q.addBindValue(userId);
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    Writer w(m_db);
+    w.audit.addBindValue(now);
+    w.audit.addBindValue(a->id);
+    w.audit.addBindValue(a->email);
+    w.audit.addBindValue(QStringLiteral("user.change_email"));
+    w.audit.addBindValue(userId);
+    w.audit.addBindValue(email);
+    w.audit.addBindValue(tr("%1 → %2").arg(old, email));
+    if (Status s = m_db.exec(w.audit); !s)
+        return s.error();
+    UserRecord changed = target.value();
+    changed.email = email;
+    auto out =
+        issue(w, changed, a.value(), cfg.value(), true, QStringLiteral("invitation.reinvite"), now);
+    if (!out)
+        return out.error();
+    if (Status s = notifyUsersChanged(m_db, {userId}); !s)
+        return s.error();
+    if (Status s = tx.commit(); !s)
+        return s.error();
+    return out;
+}
+
 } // namespace roster

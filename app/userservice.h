@@ -125,6 +125,13 @@ public:
     Result<UserRecord> updateUser(qint64 userId, const QString &name, const QString &profile,
                                   const std::optional<QString> &account = std::nullopt);
 
+    // SPEC §9: a bounced address is usually a typo. Changes an unconfirmed user's address, revokes
+    // their open invitations and queues a new invitation to the new address, in one transaction,
+    // audited with the old and new address ("user.change_email"). Refused, with the reason, for a
+    // confirmed or deactivated user, an invalid address, the same address, or one another user
+    // has. The re-invite cooldown does not apply: the old address never got the mail.
+    Result<InviteOutcome> changeEmail(qint64 userId, const QString &newEmail);
+
     // Every invitation of the user, newest first, with its mail's state.
     Result<QList<InvitationInfo>> invitationHistory(qint64 userId);
 

@@ -188,11 +188,35 @@ const char *const schema6Both[] = {
         WHERE invite_requested_at IS NOT NULL)",
 };
 
+// Schema 7 (issue 15, bounces):
+// each invitation's VERP tag, to find its outbox row from a bounce; the bounce mailbox's UID
+// high-water mark per mailbox and UIDVALIDITY; the Bounced invitations view's index; the reports
+// already applied (by a digest of the message), so that a report read twice counts once.
+const char *const schema7Both[] = {
+    R"(ALTER TABLE outbox ADD COLUMN bounce_tag TEXT)",
+    R"(CREATE INDEX outbox_by_bounce_tag ON outbox (bounce_tag) WHERE bounce_tag IS NOT NULL)",
+    R"(CREATE TABLE bounce_mailbox (
+        mailbox TEXT NOT NULL,
+        uid_validity BIGINT NOT NULL,
+        last_uid BIGINT NOT NULL,
+        checked_at BIGINT NOT NULL,
+        PRIMARY KEY (mailbox, uid_validity)))",
+    R"(CREATE INDEX users_mail_bounced ON users (kind, invited_at, id) WHERE mail_state = 'bounced')",
+    R"(CREATE TABLE bounce_reports (
+        id %ID%,
+        digest TEXT NOT NULL UNIQUE,
+        outbox_id BIGINT,
+        user_id BIGINT,
+        kind TEXT NOT NULL,
+        diagnostic TEXT NOT NULL DEFAULT '',
+        received_at BIGINT NOT NULL))",
+};
+
 } // namespace
 
 int latestSchemaVersion()
 {
-    return 6;
+    return 7;
 }
 
 QStringList migrationStatements(int version, Dialect dialect)
@@ -226,6 +250,8 @@ QStringList migrationStatements(int version, Dialect dialect)
         add(schema5Postgres);
     if (version == 6)
         add(schema6Both);
+    if (version == 7)
+        add(schema7Both);
     return out;
 }
 

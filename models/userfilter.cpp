@@ -27,6 +27,8 @@ std::optional<UserView> UserFilter::parseView(const QString &name)
         return UserView::FailedMail;
     if (n == u"requested" || n == u"asked")
         return UserView::Requested;
+    if (n == u"bounced" || n == u"bounced-invitations")
+        return UserView::Bounced;
     return std::nullopt;
 }
 
@@ -51,6 +53,8 @@ QString UserFilter::viewKey(UserView view)
         return QStringLiteral("failed");
     case UserView::Requested:
         return QStringLiteral("requested");
+    case UserView::Bounced:
+        return QStringLiteral("bounced");
     }
     return {};
 }
@@ -60,7 +64,7 @@ UserFilter::Sort UserFilter::defaultSort(UserView view)
     if (view == UserView::Requested)
         return Sort::Requested;
     return view == UserView::Unconfirmed || view == UserView::ExpiringSoon ||
-                   view == UserView::FailedMail
+                   view == UserView::FailedMail || view == UserView::Bounced
                ? Sort::Invited
                : Sort::Name;
 }
@@ -133,6 +137,9 @@ QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
         // The users_requested partial index holds exactly the users who asked.
         sql += u" AND u.invite_requested_at IS NOT NULL AND u.confirmed_at IS NULL"
                u" AND u.active = 1";
+        break;
+    case UserView::Bounced:
+        sql += u" AND u.mail_state = 'bounced' AND u.confirmed_at IS NULL";
         break;
     }
     const QString s = search.trimmed().toCaseFolded();

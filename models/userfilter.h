@@ -13,6 +13,7 @@ namespace roster {
 // FailedMail: users whose latest invitation mail failed for good (the failed invitations list).
 // Requested: active, unconfirmed users who asked for a new invitation from an expired or
 // superseded link since their latest invitation (SPEC §8).
+// Bounced: users whose latest invitation was accepted by the server, then bounced.
 enum class UserView {
     All,
     Active,
@@ -22,7 +23,8 @@ enum class UserView {
     Admins,
     ExpiringSoon,
     FailedMail,
-    Requested
+    Requested,
+    Bounced, // the latest invitation bounced after it was sent (SPEC §9)
 };
 
 // Which rows, in which order: a value that becomes SQL, so that a view is a WHERE clause over

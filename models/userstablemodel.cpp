@@ -162,6 +162,8 @@ QString UsersTableModel::mailStateText(const QString &state)
         return tr("Failed");
     if (state == u"cancelled")
         return tr("Cancelled");
+    if (state == u"bounced")
+        return tr("Bounced");
     return {};
 }
 
@@ -217,7 +219,8 @@ QVariant UsersTableModel::display(const UserRecord &u, int column) const
         return u.lastInvitedBy;
     case MailState:
         // The failed-invitations list shows the server's reply itself.
-        if (m_filter.view == UserView::FailedMail && !u.mailReply.isEmpty())
+        if ((m_filter.view == UserView::FailedMail || m_filter.view == UserView::Bounced) &&
+            !u.mailReply.isEmpty())
             return QString(mailStateText(u.mailState) + QStringLiteral(" — ") + u.mailReply);
         return mailStateText(u.mailState);
     case Actions:

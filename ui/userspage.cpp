@@ -393,6 +393,9 @@ void UsersPage::updateCount(qint64 n)
         text = n == 1 ? tr("1 user asked for a new invitation")
                       : tr("%1 users asked for a new invitation").arg(num);
         break;
+    case UserView::Bounced:
+        text = n == 1 ? tr("1 bounced invitation") : tr("%1 bounced invitations").arg(num);
+        break;
     }
     if (searching)
         text = tr("%1 matching").arg(text);

@@ -2,6 +2,7 @@
 
 #include "app/audit.h"
 #include "app/authservice.h"
+#include "app/bounceservice.h"
 #include "app/demodata.h"
 #include "app/mail/emailaddress.h"
 #include "app/mailsetup.h"
@@ -163,11 +164,14 @@ Commands:
                                                      (password from stdin)
   demo [--users N] [--admin-email E --admin-name N]  new database of demo data
   user add --email E --name N [--profile P] [--portal] [--account A] [--queue-only]
-  user list [--view all|active|inactive|unconfirmed|confirmed|admins|expiring|failed|requested]
+  user list [--view all|active|inactive|unconfirmed|confirmed|admins|expiring|failed|bounced|
+             requested]
             [--search TEXT] [--portal] [--format table|json|csv]
   user reinvite EMAIL... | --all-unconfirmed [--expired-only]   [--portal] [--queue-only]
   user activate EMAIL...      user deactivate EMAIL...          [--portal]
   user history EMAIL [--portal] [--format table|json]
+  user change-email OLD NEW [--portal] [--queue-only]
+                 (unconfirmed users: new address, old invitations revoked, a new one sent)
   user edit EMAIL [--name N] [--profile P] [--account A] [--portal]
                  (the email stays: a new address is a new user and a new invitation)
   invitation accept --token TOKEN [--portal]        (password for the user from stdin)
@@ -179,6 +183,11 @@ Commands:
                  [--portal-accept-url URL] [--cooldown-minutes N] [--reminder-days N]
   mail show      mail test --to ADDR
   outbox list [--state S] [--format table|json]      outbox deliver
+  bounces configure --address ADDR                   envelope sender of invitation mail
+  bounces configure --host H --port P --security none|starttls|tls --user U
+                 [--mailbox NAME] [--ca-file PEM] [--allow-plain-auth]
+                 (the bounce mailbox over IMAP; password from stdin)
+  bounces fetch [--format table|json]                read new mail in that mailbox once
 
 Commands that queue mail deliver it before they exit (unless --queue-only) and print, per
 recipient: sent, deferred (with the reply) or failed.
@@ -496,7 +505,7 @@ int cmdUserList(Command &c, const QStringList &argv)
         if (!v)
             return usage(
                 tr("Unknown view \"%1\": use all, active, inactive, unconfirmed, confirmed, "
-                   "admins, expiring, failed or requested.")
+                   "admins, expiring, failed, bounced or requested.")
                     .arg(a->value(QStringLiteral("view"))));
         f.view = *v;
     }
@@ -731,6 +740,7 @@ int cmdUserActivate(Command &c, const QStringList &argv, bool active)
 }
 
 int cmdUserHistory(Command &c, const QStringList &argv);
+int cmdBouncesFetch(Command &c, const QStringList &argv);
 
 int cmdUserEdit(Command &c, const QStringList &argv)
 {
@@ -779,11 +789,38 @@ int cmdUserEdit(Command &c, const QStringList &argv)
     return Done;
 }
 
+int cmdUserChangeEmail(Command &c, const QStringList &argv)
+{
+    QString err;
+    auto a = parseArgs(argv, {}, {QStringLiteral("portal"), QStringLiteral("queue-only")}, &err);
+    if (!a)
+        return usage(err);
+    if (a->positional.size() != 2)
+        return usage(tr("user change-email takes OLD and NEW."));
+    if (int rc = c.signIn(); rc != Done)
+        return rc;
+    int rc = Done;
+    auto users = resolve(c, {a->positional.first()}, kindOf(*a), &rc);
+    if (!users)
+        return rc;
+    UserService service(*c.db, c.clock, c.session->userId);
+    auto r = service.changeEmail(users->first().id, a->positional.at(1));
+    if (!r)
+        return fail(r.error());
+    out() << "changed " << a->positional.first() << " -> " << r->user.email << Qt::endl;
+    if (a->has(QStringLiteral("queue-only"))) {
+        out() << "queued " << r->user.email << Qt::endl;
+        return Done;
+    }
+    return c.deliver({r->outboxId}, false);
+}
+
 int cmdUser(Command &c, const QStringList &argv)
 {
     if (argv.isEmpty())
-        return usage(tr(
-            "user needs a subcommand: add, list, reinvite, activate, deactivate, history, edit."));
+        return usage(
+            tr("user needs a subcommand: add, list, reinvite, activate, deactivate, history, edit, "
+               "change-email."));
     const QString sub = argv.first();
     const QStringList rest = argv.mid(1);
     if (sub == u"add")
@@ -800,6 +837,8 @@ int cmdUser(Command &c, const QStringList &argv)
         return cmdUserHistory(c, rest);
     if (sub == u"edit")
         return cmdUserEdit(c, rest);
+    if (sub == u"change-email")
+        return cmdUserChangeEmail(c, rest);
     return usage(tr("Unknown user subcommand \"%1\".").arg(sub));
 }
 
@@ -1062,6 +1101,182 @@ int cmdMail(Command &c, const QStringList &argv)
     return usage(tr("Unknown mail subcommand \"%1\".").arg(sub));
 }
 
+// ---------------------------------------------------------------- bounces (SPEC §9)
+
+int cmdBouncesConfigure(Command &c, const QStringList &argv)
+{
+    QString err;
+    auto a = parseArgs(argv,
+                       {QStringLiteral("address"), QStringLiteral("host"), QStringLiteral("port"),
+                        QStringLiteral("security"), QStringLiteral("user"),
+                        QStringLiteral("mailbox"), QStringLiteral("ca-file")},
+                       {QStringLiteral("allow-plain-auth")}, &err);
+    if (!a)
+        return usage(err);
+    if (!a->positional.isEmpty())
+        return usage(tr("Unexpected argument \"%1\".").arg(a->positional.first()));
+    const bool mailbox = a->has(QStringLiteral("host"));
+    if (!mailbox && !a->has(QStringLiteral("address")))
+        return usage(tr("bounces configure needs --address ADDR, or --host, --port, --security "
+                        "and --user for the bounce mailbox."));
+    if (a->has(QStringLiteral("address")) && !a->value(QStringLiteral("address")).isEmpty())
+        if (const QString p = emailAddressProblem(a->value(QStringLiteral("address")));
+            !p.isEmpty())
+            return usage(p);
+    if (a->value(QStringLiteral("address")).contains(u'+'))
+        return usage(tr("The bounce address must not hold '+': Roster adds +TAG to it."));
+    std::optional<SmtpSettings::Security> security;
+    int port = 0;
+    if (mailbox) {
+        if (!a->has(QStringLiteral("port")) || !a->has(QStringLiteral("security")) ||
+            !a->has(QStringLiteral("user")))
+            return usage(tr("The bounce mailbox needs --host, --port, --security and --user."));
+        security = parseSmtpSecurity(a->value(QStringLiteral("security")));
+        if (!security)
+            return usage(tr("Unknown security \"%1\": use none, starttls or tls.")
+                             .arg(a->value(QStringLiteral("security"))));
+        bool ok = false;
+        port = a->value(QStringLiteral("port")).toInt(&ok);
+        if (!ok || port < 1 || port > 65535)
+            return usage(tr("--port takes a number from 1 to 65535."));
+        for (const char *o : {"host", "user", "mailbox"})
+            if (const QString p = textFieldProblem(QStringLiteral("--") + QString::fromLatin1(o),
+                                                   a->value(QString::fromLatin1(o)), 255);
+                !p.isEmpty())
+                return usage(p);
+        if (a->value(QStringLiteral("host")).contains(u' '))
+            return usage(tr("The host holds a space."));
+        if (a->has(QStringLiteral("ca-file")) &&
+            !QFileInfo(a->value(QStringLiteral("ca-file"))).isReadable())
+            return usage(
+                tr("Cannot read the CA file %1.").arg(a->value(QStringLiteral("ca-file"))));
+    } else {
+        for (const char *o : {"port", "security", "user", "mailbox", "ca-file", "allow-plain-auth"})
+            if (a->has(QString::fromLatin1(o)))
+                return usage(tr("--%1 goes with --host.").arg(QString::fromLatin1(o)));
+    }
+    if (int rc = c.signIn(); rc != Done)
+        return rc;
+    if (!c.session->isAdmin)
+        return fail(makeError(ErrorKind::Refused,
+                              tr("Only an Administrator may change the mail settings.")));
+    auto loaded = OrgSettings::load(*c.db);
+    if (!loaded)
+        return fail(loaded.error());
+    OrgSettings s = loaded.value();
+    QStringList detail;
+    if (a->has(QStringLiteral("address"))) {
+        s.bounceAddress = a->value(QStringLiteral("address"));
+        detail << QStringLiteral("address %1").arg(s.bounceAddress);
+    }
+    if (mailbox) {
+        s.imapHost = a->value(QStringLiteral("host"));
+        s.imapPort = port;
+        s.imapSecurity = smtpSecurityName(*security);
+        s.imapUser = a->value(QStringLiteral("user"));
+        s.imapMailbox = a->has(QStringLiteral("mailbox")) ? a->value(QStringLiteral("mailbox"))
+                                                          : QStringLiteral("INBOX");
+        s.imapCaFile = a->has(QStringLiteral("ca-file"))
+                           ? QFileInfo(a->value(QStringLiteral("ca-file"))).absoluteFilePath()
+                           : QString();
+        s.imapAllowPlainAuth = a->has(QStringLiteral("allow-plain-auth"));
+        auto pw = readStdinLine();
+        if (!pw || pw->isEmpty())
+            return usage(tr("No IMAP password for %1: give it on standard input.").arg(s.imapUser));
+        auto seal = c.sealer();
+        if (!seal)
+            return fail(seal.error());
+        s.imapPasswordSealed = seal->seal(pw->toUtf8(), imapPasswordContext);
+        detail << QStringLiteral("imap %1:%2 %3 %4")
+                      .arg(s.imapHost)
+                      .arg(s.imapPort)
+                      .arg(s.imapSecurity, s.imapMailbox);
+    }
+    Transaction tx(*c.db);
+    if (!tx.status())
+        return fail(tx.status().error());
+    if (Status r = s.save(*c.db); !r)
+        return fail(r.error());
+    AuditEntry e{
+        0, c.clock.nowMs(), c.session->userId, c.session->email, QStringLiteral("settings.bounces"),
+        0, QString(),       detail.join(u"; ")};
+    if (Status r = writeAudit(*c.db, e); !r)
+        return fail(r.error());
+    if (Status r = tx.commit(); !r)
+        return fail(r.error());
+    out() << tr("Bounce settings saved.") << Qt::endl;
+    return Done;
+}
+
+int cmdBouncesFetch(Command &c, const QStringList &argv)
+{
+    QString err;
+    auto a = parseArgs(argv, {QStringLiteral("format")}, {}, &err);
+    if (!a)
+        return usage(err);
+    if (!a->positional.isEmpty())
+        return usage(tr("Unexpected argument \"%1\".").arg(a->positional.first()));
+    const QString format = a->has(QStringLiteral("format")) ? a->value(QStringLiteral("format"))
+                                                            : QStringLiteral("table");
+    if (format != u"table" && format != u"json")
+        return usage(tr("Unknown format \"%1\": use table or json.").arg(format));
+    if (int rc = c.signIn(); rc != Done)
+        return rc;
+    if (!c.session->isAdmin)
+        return fail(makeError(ErrorKind::Refused,
+                              tr("Only an Administrator may read the bounce mailbox.")));
+    auto settings = OrgSettings::load(*c.db);
+    if (!settings)
+        return fail(settings.error());
+    auto seal = c.sealer();
+    if (!seal)
+        return fail(seal.error());
+    BounceService service(*c.db, c.clock);
+    auto result = service.fetch(settings.value(), seal.value());
+    if (!result)
+        return fail(result.error()); // a mailbox or connection error: 6
+    // One line per report; ordinary mail and auto-replies are not reports.
+    QJsonArray arr;
+    for (const BounceLine &l : result->lines) {
+        if (!l.isReport())
+            continue;
+        const QString key = BounceLine::outcomeKey(l.outcome);
+        if (format == u"json") {
+            arr.append(QJsonObject{
+                {QStringLiteral("uid"), qint64(l.uid)},
+                {QStringLiteral("outcome"), key},
+                {QStringLiteral("email"), l.email.isEmpty() ? QJsonValue() : QJsonValue(l.email)},
+                {QStringLiteral("user_id"), l.userId ? QJsonValue(l.userId) : QJsonValue()},
+                {QStringLiteral("diagnostic"), l.diagnostic},
+                {QStringLiteral("matched_by"),
+                 l.matchedBy.isEmpty() ? QJsonValue() : QJsonValue(l.matchedBy)},
+            });
+        } else {
+            out() << key << ' ' << (l.email.isEmpty() ? QStringLiteral("-") : l.email);
+            if (!l.diagnostic.isEmpty())
+                out() << ": " << l.diagnostic;
+            out() << Qt::endl;
+        }
+    }
+    if (format == u"json")
+        out() << QJsonDocument(arr).toJson(QJsonDocument::Indented);
+    if (result->more)
+        errorLine(tr("More messages are waiting: run bounces fetch again."));
+    return Done;
+}
+
+int cmdBounces(Command &c, const QStringList &argv)
+{
+    if (argv.isEmpty())
+        return usage(tr("bounces needs a subcommand: configure or fetch."));
+    const QString sub = argv.first();
+    if (sub == u"configure")
+        return cmdBouncesConfigure(c, argv.mid(1));
+    if (sub == u"fetch")
+        return cmdBouncesFetch(c, argv.mid(1));
+    return usage(tr("Unknown bounces subcommand \"%1\".").arg(sub));
+}
+
 // ---------------------------------------------------------------- outbox
 
 int cmdOutbox(Command &c, const QStringList &argv)
@@ -1269,6 +1484,8 @@ int run(const QStringList &arguments)
         return cmdMail(c, rest);
     if (command == u"outbox")
         return cmdOutbox(c, rest);
+    if (command == u"bounces")
+        return cmdBounces(c, rest);
     return usage(tr("Unknown command \"%1\".").arg(command));
 }
 

@@ -18,6 +18,10 @@ struct OutgoingMessage
     QList<QByteArray> recipients; // addr-specs for RCPT TO
     QByteArray data;              // RFC 5322 message, CRLF line ends, NOT dot-stuffed
     QByteArray messageId;         // without angle brackets, for file names and logs
+    // RFC 3461: ask for failure and delay reports (RET=HDRS, NOTIFY=FAILURE,DELAY, ORCPT) with
+    // this ENVID, where the server offers DSN; never sent to a server that did not offer it.
+    bool requestDsn = false;
+    QByteArray envelopeId; // plain; the client xtext-encodes it
 };
 
 struct DeliveryResult

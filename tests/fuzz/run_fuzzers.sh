@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: run_fuzzers.sh BUILD_DIR [SECONDS] [TARGET...]}
 seconds=${2:-30}
 shift; [ $# -gt 0 ] && shift
-targets=${*:-"fuzz_smtp_reply fuzz_email_address fuzz_mime_header fuzz_token"}
+targets=${*:-"fuzz_smtp_reply fuzz_email_address fuzz_mime_header fuzz_token fuzz_bounce_parser"}
 : "${CXX:=clang++}"
 export CXX
 

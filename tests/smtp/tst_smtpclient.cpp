@@ -110,6 +110,47 @@ void TestSmtpClient::scenario_data()
                   "S: 250 hi"}) +
                sendOne + quit
         << one << none << QString() << 3000 << true << E::NoError << u"S"_qs << QString();
+    // RFC 3461 DSN (issue 15): parameters only where EHLO lists DSN, values xtext-encoded.
+    OutgoingMessage dsn = message("odd+name=x@example.net");
+    dsn.envelopeFrom = "bounces+k7m2qx4ab5cd6efg@example.org";
+    dsn.requestDsn = true;
+    dsn.envelopeId = "k7m2qx4ab5cd6efg";
+    const Script sendDsnBody = lines({"C: Subject: t", "C: ", "C: hello", "C: .", "S: 250 queued"});
+    QTest::newRow("DSN offered: RET, ENVID, NOTIFY and ORCPT in xtext")
+        << lines({"S: 220 fake", "C: EHLO localhost", "S: 250-fake", "S: 250-DSN",
+                  "S: 250 8BITMIME",
+                  "C: MAIL FROM:<bounces+k7m2qx4ab5cd6efg@example.org> RET=HDRS "
+                  "ENVID=k7m2qx4ab5cd6efg",
+                  "S: 250 ok",
+                  "C: RCPT TO:<odd+name=x@example.net> NOTIFY=FAILURE,DELAY "
+                  "ORCPT=rfc822;odd+2Bname+3Dx@example.net",
+                  "S: 250 ok", "C: DATA", "S: 354 go"}) +
+               sendDsnBody + quit
+        << QList<OutgoingMessage>{dsn} << none << QString() << 3000 << true << E::NoError << u"S"_qs
+        << u"250 queued"_qs;
+    QTest::newRow("DSN not offered: no DSN parameter at all")
+        << lines({"S: 220 fake", "C: EHLO localhost", "S: 250-fake", "S: 250 8BITMIME",
+                  "C: MAIL FROM:<bounces+k7m2qx4ab5cd6efg@example.org>", "S: 250 ok",
+                  "C: RCPT TO:<odd+name=x@example.net>", "S: 250 ok", "C: DATA", "S: 354 go"}) +
+               sendDsnBody + quit
+        << QList<OutgoingMessage>{dsn} << none << QString() << 3000 << true << E::NoError << u"S"_qs
+        << QString();
+    OutgoingMessage hostileEnvid = dsn;
+    hostileEnvid.envelopeId = "a b\r\nRCPT TO:<evil@x>=+";
+    QTest::newRow("DSN: an ENVID with CR/LF, space, '=' and '+' stays one xtext word")
+        << lines({"S: 220 fake", "C: EHLO localhost", "S: 250-fake", "S: 250 DSN",
+                  "C: MAIL FROM:<bounces+k7m2qx4ab5cd6efg@example.org> RET=HDRS "
+                  "ENVID=a+20b+0D+0ARCPT+20TO:<evil@x>+3D+2B",
+                  "S: 250 ok",
+                  "C: RCPT TO:<odd+name=x@example.net> NOTIFY=FAILURE,DELAY "
+                  "ORCPT=rfc822;odd+2Bname+3Dx@example.net",
+                  "S: 250 ok", "C: DATA", "S: 354 go"}) +
+               sendDsnBody + quit
+        << QList<OutgoingMessage>{hostileEnvid} << none << QString() << 3000 << true << E::NoError
+        << u"S"_qs << QString();
+    QTest::newRow("DSN offered but not asked for: nothing added")
+        << lines({"S: 220 fake", "C: EHLO localhost", "S: 250-fake", "S: 250 DSN"}) + sendOne + quit
+        << one << none << QString() << 3000 << true << E::NoError << u"S"_qs << QString();
     QTest::newRow("greeting 554: no service")
         << lines({"S: 554 go away"}) << one << none << QString() << 3000 << true
         << E::ServiceUnavailable << u"C"_qs << u"554 go away"_qs;

@@ -14,6 +14,8 @@ private Q_SLOTS:
     void cleanDataIsShared();
     void envelope_data();
     void envelope();
+    void xtext_data();
+    void xtext();
 };
 
 void TestSmtpData::prepare_data()
@@ -82,6 +84,28 @@ void TestSmtpData::envelope()
     QFETCH(bool, allowEmpty);
     QFETCH(bool, ok);
     QCOMPARE(isSafeEnvelopeAddress(address, allowEmpty), ok);
+}
+
+void TestSmtpData::xtext_data()
+{
+    QTest::addColumn<QByteArray>("in");
+    QTest::addColumn<QByteArray>("out");
+    QTest::newRow("plain") << QByteArray("k7m2qx4ab5cd6efg") << QByteArray("k7m2qx4ab5cd6efg");
+    QTest::newRow("plus and equals")
+        << QByteArray("a+b=c@example.org") << QByteArray("a+2Bb+3Dc@example.org");
+    QTest::newRow("space, CR, LF, NUL")
+        << QByteArray("a b\r\n\0", 6) << QByteArray("a+20b+0D+0A+00");
+    QTest::newRow("edges 33 and 126 kept, 127 encoded")
+        << QByteArray("!~\x7f") << QByteArray("!~+7F");
+    QTest::newRow("8-bit") << QByteArray("\xc3\xa9") << QByteArray("+C3+A9");
+    QTest::newRow("empty") << QByteArray() << QByteArray();
+}
+
+void TestSmtpData::xtext()
+{
+    QFETCH(QByteArray, in);
+    QFETCH(QByteArray, out);
+    QCOMPARE(xtextEncode(in), out);
 }
 
 QTEST_GUILESS_MAIN(TestSmtpData)

@@ -1,5 +1,7 @@
 // SPEC §3's outbox: states, backoff, claims. The transport here is scripted (replies chosen per
 // message); the real servers are exercised in tests/smtp and tests/integration.
+#include "app/bouncetag.h"
+#include "app/orgsettings.h"
 #include "app/outbox.h"
 #include "app/sealer.h"
 #include "app/userservice.h"
@@ -14,6 +16,14 @@ using namespace roster;
 using namespace testsupport;
 
 namespace {
+bool isPlausibleTag(const QString &t)
+{
+    for (QChar c : t)
+        if (!((c >= u'a' && c <= u'z') || (c >= u'2' && c <= u'7')))
+            return false;
+    return !t.isEmpty();
+}
+
 class ScriptedTransport final : public MailTransport
 {
 public:
@@ -316,6 +326,48 @@ private slots:
         QVERIFY(owner.deliverDue(holding, sealer()));
         if (org->engine() == u"postgresql")
             QCOMPARE(other.seen.size(), 0);
+    }
+
+    void invitationsGoOutFromTheTaggedBounceAddress()
+    {
+        // Without a bounce address: the sender address, no DSN, no tag.
+        org->addUnconfirmedUser(QStringLiteral("plain@acme.example"));
+        ScriptedTransport t;
+        Outbox outbox(org->db(), org->clock());
+        QVERIFY(outbox.deliverDue(t, sealer()));
+        QCOMPARE(t.seen.size(), 1);
+        const OrgSettings before = OrgSettings::load(org->db()).value();
+        QCOMPARE(t.seen.at(0).envelopeFrom, before.senderAddress.toUtf8());
+        QVERIFY(!t.seen.at(0).requestDsn);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE bounce_tag IS NOT "
+                                            "NULL")),
+                 0);
+
+        OrgSettings s = before;
+        s.bounceAddress = QStringLiteral("bounces@acme.example");
+        QVERIFY(s.save(org->db()));
+        org->addUnconfirmedUser(QStringLiteral("one@acme.example"));
+        org->addUnconfirmedUser(QStringLiteral("two@acme.example"));
+        QVERIFY(outbox.deliverDue(t, sealer()));
+        QCOMPARE(t.seen.size(), 3);
+        QStringList tags;
+        for (qsizetype i = 1; i < 3; ++i) {
+            const OutgoingMessage &m = t.seen.at(i);
+            const QString tag = verpTag(sealer(), m.outboxId);
+            QCOMPARE(tag.size(), 16);
+            QVERIFY(isPlausibleTag(tag));
+            QCOMPARE(m.envelopeFrom, "bounces+" + tag.toLatin1() + "@acme.example");
+            QVERIFY(m.requestDsn);
+            QCOMPARE(m.envelopeId, tag.toLatin1());
+            QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE id = ? AND "
+                                                "bounce_tag = ?"),
+                                 {m.outboxId, tag}),
+                     1);
+            tags << tag;
+        }
+        QVERIFY(tags.at(0) != tags.at(1));
+        // Another key gives other tags: they cannot be guessed from the row id.
+        QVERIFY(verpTag(Sealer::withKey(QByteArray(32, 'k')), t.seen.at(1).outboxId) != tags.at(0));
     }
 
     void missingKeyLeavesTheMessageUnsent()

@@ -550,9 +550,23 @@ void SmtpClient::queueNextTransaction()
             mail += " BODY=8BITMIME";
         if (!ascii)
             mail += " SMTPUTF8";
+        // DSN parameters only to a server that offered DSN (RFC 3461 §4).
+        const bool dsn = m.requestDsn && m_caps.contains("DSN");
+        if (dsn) {
+            mail += " RET=HDRS";
+            if (!m.envelopeId.isEmpty())
+                mail += " ENVID=" + xtextEncode(m.envelopeId.left(100));
+        }
         queueCommand(mail + "\r\n", Cmd::Mail, i);
-        for (const QByteArray &r : m.recipients)
-            queueCommand("RCPT TO:<" + r + ">\r\n", Cmd::Rcpt, i);
+        for (const QByteArray &r : m.recipients) {
+            QByteArray rcpt = "RCPT TO:<" + r + '>';
+            if (dsn) {
+                rcpt += " NOTIFY=FAILURE,DELAY";
+                if (isAscii(r)) // an rfc822 ORCPT is ASCII (RFC 6533 has utf-8 for the rest)
+                    rcpt += " ORCPT=rfc822;" + xtextEncode(r);
+            }
+            queueCommand(rcpt + "\r\n", Cmd::Rcpt, i);
+        }
         queueCommand(QByteArrayLiteral("DATA\r\n"), Cmd::Data, i);
         return;
     }

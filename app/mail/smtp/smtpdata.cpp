@@ -99,4 +99,22 @@ bool isAscii(const QByteArray &bytes)
     return true;
 }
 
+QByteArray xtextEncode(const QByteArray &bytes)
+{
+    QByteArray out;
+    out.reserve(bytes.size());
+    static const char hex[] = "0123456789ABCDEF";
+    for (char c : bytes) {
+        const auto u = quint8(c);
+        if (u < 33 || u > 126 || c == '+' || c == '=') {
+            out += '+';
+            out += hex[u >> 4];
+            out += hex[u & 15];
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
 } // namespace roster

@@ -24,4 +24,8 @@ SmtpWireData prepareSmtpData(const QByteArray &data);
 bool isSafeEnvelopeAddress(const QByteArray &address, bool allowEmpty);
 bool isAscii(const QByteArray &bytes);
 
+// RFC 3461 §4 xtext, for the DSN parameters ENVID and ORCPT: '+', '=' and every octet outside
+// 33..126 become "+XX" (upper-case hex); the result never holds a space, CR, LF or NUL.
+QByteArray xtextEncode(const QByteArray &bytes);
+
 } // namespace roster
