@@ -241,7 +241,9 @@ QList<qint64> walk(const UsersTableModel &model)
 QList<qint64> sqlOrder(Database &db, const UserFilter &filter)
 {
     QList<qint64> ids;
-    for (const UserRecord &u : UserRepository(db).fetch(filter, 0, 100000).value())
+    // Held in a variable: a range-for over value() of the temporary would read a dead object.
+    const auto rows = UserRepository(db).fetch(filter, 0, 100000);
+    for (const UserRecord &u : rows.value())
         ids.append(u.id);
     return ids;
 }
