@@ -618,8 +618,8 @@ void UsersTableModel::refreshUsers(const QList<qint64> &ids)
         endInsertRows();
     }
     // The whole row: status, invited date, count and mail state move together.
-    const QList<int> roles = {Qt::DisplayRole, Qt::ToolTipRole, Qt::AccessibleTextRole, StatusRole,
-                              MailStateRole, RequestedRole};
+    const QList<int> roles = {Qt::DisplayRole, Qt::ToolTipRole, Qt::AccessibleTextRole,
+                              StatusRole,      MailStateRole,   RequestedRole};
     for (int row : std::as_const(contentChanged))
         emit dataChanged(index(row, 0), index(row, ColumnCount - 1), roles);
     if (newCount != oldCount)

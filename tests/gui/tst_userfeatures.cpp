@@ -449,10 +449,10 @@ void TestUserFeatures::portalPageViewsAndAddDialog()
     QList<UserView> views;
     for (int i = 0; i < combo->count(); ++i)
         views << UserView(combo->itemData(i).toInt());
-    QCOMPARE(views, (QList<UserView>{UserView::All, UserView::Active, UserView::Inactive,
-                                     UserView::Unconfirmed, UserView::Confirmed,
-                                     UserView::ExpiringSoon, UserView::FailedMail,
-                                     UserView::Requested}));
+    QCOMPARE(views,
+             (QList<UserView>{UserView::All, UserView::Active, UserView::Inactive,
+                              UserView::Unconfirmed, UserView::Confirmed, UserView::ExpiringSoon,
+                              UserView::FailedMail, UserView::Requested}));
     QCOMPARE(portal->model()->rowCount(), 1);
     QCOMPARE(portal->model()->headerData(UsersTableModel::Profile, Qt::Horizontal).toString(),
              QStringLiteral("Account"));
