@@ -874,6 +874,22 @@ int cmdInvitation(Command &c, const QStringList &argv)
 
 // ---------------------------------------------------------------- mail
 
+// --security and --port of a mail server (mail configure's SMTP, bounces configure's IMAP):
+// read into `security` and `port`, or one line saying what is wrong.
+QString serverOptionsProblem(const Args &a, std::optional<SmtpSettings::Security> *security,
+                             int *port)
+{
+    *security = parseSmtpSecurity(a.value(QStringLiteral("security")));
+    if (!*security)
+        return tr("Unknown security \"%1\": use none, starttls or tls.")
+            .arg(a.value(QStringLiteral("security")));
+    bool ok = false;
+    *port = a.value(QStringLiteral("port")).toInt(&ok);
+    if (!ok || *port < 1 || *port > 65535)
+        return tr("--port takes a number from 1 to 65535.");
+    return {};
+}
+
 int cmdMailConfigure(Command &c, const QStringList &argv)
 {
     QString err;
@@ -900,14 +916,8 @@ int cmdMailConfigure(Command &c, const QStringList &argv)
         if (!a->has(QStringLiteral("host")) || !a->has(QStringLiteral("port")) ||
             !a->has(QStringLiteral("security")))
             return usage(tr("--transport smtp needs --host, --port and --security."));
-        security = parseSmtpSecurity(a->value(QStringLiteral("security")));
-        if (!security)
-            return usage(tr("Unknown security \"%1\": use none, starttls or tls.")
-                             .arg(a->value(QStringLiteral("security"))));
-        bool ok = false;
-        port = a->value(QStringLiteral("port")).toInt(&ok);
-        if (!ok || port < 1 || port > 65535)
-            return usage(tr("--port takes a number from 1 to 65535."));
+        if (const QString p = serverOptionsProblem(*a, &security, &port); !p.isEmpty())
+            return usage(p);
         if (const QString p =
                 textFieldProblem(tr("The host"), a->value(QStringLiteral("host")), 255);
             !p.isEmpty() || a->value(QStringLiteral("host")).contains(u' '))
@@ -1131,14 +1141,8 @@ int cmdBouncesConfigure(Command &c, const QStringList &argv)
         if (!a->has(QStringLiteral("port")) || !a->has(QStringLiteral("security")) ||
             !a->has(QStringLiteral("user")))
             return usage(tr("The bounce mailbox needs --host, --port, --security and --user."));
-        security = parseSmtpSecurity(a->value(QStringLiteral("security")));
-        if (!security)
-            return usage(tr("Unknown security \"%1\": use none, starttls or tls.")
-                             .arg(a->value(QStringLiteral("security"))));
-        bool ok = false;
-        port = a->value(QStringLiteral("port")).toInt(&ok);
-        if (!ok || port < 1 || port > 65535)
-            return usage(tr("--port takes a number from 1 to 65535."));
+        if (const QString p = serverOptionsProblem(*a, &security, &port); !p.isEmpty())
+            return usage(p);
         for (const char *o : {"host", "user", "mailbox"})
             if (const QString p = textFieldProblem(QStringLiteral("--") + QString::fromLatin1(o),
                                                    a->value(QString::fromLatin1(o)), 255);
