@@ -7,8 +7,11 @@
 #include "app/userservice.h"
 #include "models/userfilter.h"
 
+#include <algorithm>
+
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QRegularExpression>
@@ -222,10 +225,16 @@ RunResult rosterctl(const QStringList &args, const QByteArray &input,
 
 QStringList emlFiles(const QString &dir)
 {
+    // Oldest first. Two files written within one tick of the file system's clock have the same
+    // mtime; QDir's Time|Reversed would then put them in *descending* name order. The transport
+    // names files after its own clock (which tests advance), so ties fall back to the name,
+    // ascending.
     QDir d(dir);
+    QFileInfoList infos = d.entryInfoList({QStringLiteral("*.eml")}, QDir::Files, QDir::Name);
+    std::stable_sort(infos.begin(), infos.end(), [](const QFileInfo &a, const QFileInfo &b) {
+        return a.lastModified() < b.lastModified();
+    });
     QStringList out;
-    const auto infos =
-        d.entryInfoList({QStringLiteral("*.eml")}, QDir::Files, QDir::Time | QDir::Reversed);
     for (const QFileInfo &i : infos)
         out << i.absoluteFilePath();
     return out;
