@@ -6,6 +6,7 @@
 #include <QThread>
 #include <QTimer>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <memory>
@@ -22,8 +23,25 @@ struct Handover
     std::mutex mutex;
     std::condition_variable changed;
     std::deque<std::pair<int, DeliveryResult>> results;
+    quint64 handed = 0;   // results the session has handed over
+    quint64 recorded = 0; // ... and the caller has been through
     bool finished = false;
     std::atomic_bool stop{false}; // the caller's handler asked to stop
+
+    // On the session's thread: hand one result over, and wait until the caller has recorded it.
+    // The client sends the next message's content only after this returns, so a crash resends
+    // at most the message in flight however far the recording thread lags behind (on a loaded
+    // machine it did: a killed run had five messages accepted and none recorded). An abort (the
+    // console quitting) ends the wait, not the recording.
+    void handOver(int index, const DeliveryResult &result, const std::atomic_bool *abort)
+    {
+        std::unique_lock lock(mutex);
+        results.emplace_back(index, result);
+        const quint64 mine = ++handed;
+        changed.notify_all();
+        while (recorded < mine && !(abort && abort->load()))
+            changed.wait_for(lock, std::chrono::milliseconds(20));
+    }
 };
 
 } // namespace
@@ -49,12 +67,8 @@ QList<DeliveryResult> SmtpTransport::deliver(const QList<OutgoingMessage> &messa
             QEventLoop loop;
             QObject::connect(&client, &SmtpClient::finished, &loop, &QEventLoop::quit);
             QObject::connect(&client, &SmtpClient::messageFinished, &loop,
-                             [&handover](int index, const DeliveryResult &result) {
-                                 {
-                                     std::lock_guard lock(handover->mutex);
-                                     handover->results.emplace_back(index, result);
-                                 }
-                                 handover->changed.notify_one();
+                             [&handover, &abort](int index, const DeliveryResult &result) {
+                                 handover->handOver(index, result, abort.get());
                              });
             QTimer watch; // the abort flag and the caller's stop, read on this thread
             watch.setInterval(20);
@@ -76,7 +90,7 @@ QList<DeliveryResult> SmtpTransport::deliver(const QList<OutgoingMessage> &messa
                 std::lock_guard lock(handover->mutex);
                 handover->finished = true;
             }
-            handover->changed.notify_one();
+            handover->changed.notify_all();
         }));
     session->setObjectName(QStringLiteral("roster-smtp-session"));
     session->start();
@@ -91,6 +105,10 @@ QList<DeliveryResult> SmtpTransport::deliver(const QList<OutgoingMessage> &messa
         lock.unlock();
         if (!reportResult(index, result))
             handover->stop = true;
+        lock.lock();
+        ++handover->recorded;
+        lock.unlock();
+        handover->changed.notify_all();
     }
     session->wait();
     m_lastError = error;
