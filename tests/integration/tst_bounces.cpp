@@ -46,6 +46,21 @@ class TestBounces : public QObject
         QVERIFY2(dovecot.drop(message, &error), qPrintable(error));
     }
     QStringList mailboxFiles() const { return dovecot.files(); }
+    // The accept token of the (newest) invitation to `to` in one of Postfix's Maildirs.
+    QByteArray tokenOfMailTo(const QString &mailbox, const QByteArray &to) const
+    {
+        const QString md = postfix.mailboxMaildir(mailbox);
+        QByteArray token;
+        for (const QString &f : PrivateDovecot::maildirFiles(md)) {
+            const QByteArray m = readFile(md + u'/' + f);
+            bool toIt = false;
+            for (const QByteArray &line : m.left(m.indexOf("\n\n")).split('\n'))
+                toIt = toIt || (line.startsWith("To: ") && line.contains(to));
+            if (toIt && !tokenFromMessage(m).isEmpty())
+                token = tokenFromMessage(m);
+        }
+        return token;
+    }
     QString tagOf(const QString &email)
     {
         QSqlQuery q = org->db().prepare(QStringLiteral(
@@ -232,6 +247,46 @@ private Q_SLOTS:
         r = ctl({QStringLiteral("bounces"), QStringLiteral("fetch")});
         QVERIFY2(r.exitCode == 0 && r.out.trimmed().isEmpty(), qPrintable(show(r)));
         QCOMPARE(mailboxFiles(), files);
+
+        // Step 7: change the email. The link of the mail that bounced (its blind copy in the
+        // archive) is refused, the new invitation arrives through Postfix and its link accepts,
+        // through the accept code roster-web runs; the old link stays refused.
+        const QByteArray oldToken = tokenOfMailTo(QStringLiteral("archive"), "lee@bouncing.test");
+        QCOMPARE(oldToken.size(), 43);
+        r = ctl({QStringLiteral("user"), QStringLiteral("change-email"),
+                 QStringLiteral("lee@bouncing.test"), QStringLiteral("lee@inbox.test")});
+        QVERIFY2(r.exitCode == 0 && r.out.contains(QStringLiteral("sent lee@inbox.test")),
+                 qPrintable(show(r)));
+        QTRY_VERIFY_WITH_TIMEOUT(
+            !PrivateDovecot::maildirFiles(postfix.mailboxMaildir(QStringLiteral("inbox")))
+                 .isEmpty(),
+            60000);
+        const QByteArray newToken = tokenOfMailTo(QStringLiteral("inbox"), "lee@inbox.test");
+        QCOMPARE(newToken.size(), 43);
+        QVERIFY(newToken != oldToken);
+        auto accept = [this](const QByteArray &token) {
+            return ctl({QStringLiteral("invitation"), QStringLiteral("accept"),
+                        QStringLiteral("--token"), QString::fromLatin1(token)},
+                       "a strong password\n");
+        };
+        r = accept(oldToken);
+        QVERIFY2(r.exitCode == 3 && r.err.contains(QStringLiteral("replaced by a newer one")),
+                 qPrintable(show(r)));
+        r = accept(newToken);
+        QVERIFY2(r.exitCode == 0 && r.out.contains(QStringLiteral("accepted lee@inbox.test")),
+                 qPrintable(show(r)));
+        r = accept(oldToken);
+        QVERIFY2(r.exitCode == 3, qPrintable(show(r)));
+        r = ctl({QStringLiteral("user"), QStringLiteral("list"), QStringLiteral("--view"),
+                 QStringLiteral("bounced"), QStringLiteral("--format"), QStringLiteral("json")});
+        QVERIFY2(r.exitCode == 0, qPrintable(show(r)));
+        for (const QJsonValue u : QJsonDocument::fromJson(r.out.toUtf8())[u"users"].toArray())
+            QVERIFY2(!u[u"email"].toString().startsWith(u"lee@"), qPrintable(show(r)));
+        r = ctl({QStringLiteral("user"), QStringLiteral("list"), QStringLiteral("--view"),
+                 QStringLiteral("confirmed"), QStringLiteral("--search"),
+                 QStringLiteral("lee@inbox.test"), QStringLiteral("--format"),
+                 QStringLiteral("json")});
+        QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8())[u"users"].toArray().size(), 1);
     }
 
     void mailboxAndConnectionErrorsExitSix()
