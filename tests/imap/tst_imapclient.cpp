@@ -71,6 +71,30 @@ void TestImapClient::scenario_data()
                lines({"C: R0003 UID SEARCH UNSEEN UID 10:*", "S: * SEARCH 9", "S: R0003 OK",
                       "C: R0004 LOGOUT", "S: R0004 OK", "X"})
         << none << u"secret"_qs << true << 1000000 << u"77:9"_qs << E::NoError << 0 << 0;
+    // The empty fetch (issue 15: under 100 ms): SELECT's UIDNEXT tells that no UID above the
+    // mark exists, so no SEARCH round trip ("UID 10:*" would even match the last message).
+    const Script selectNext10 =
+        lines({"C: R0002 SELECT \"INBOX\"", "S: * 9 EXISTS", "S: * OK [UIDVALIDITY 77] UIDs valid",
+               "S: * OK [UIDNEXT 10] Predicted next UID", "S: R0002 OK [READ-WRITE] selected"});
+    QTest::newRow("nothing above the mark (UIDNEXT): no SEARCH")
+        << greetLogin + selectNext10 + lines({"C: R0003 LOGOUT", "S: R0003 OK", "X"}) << none
+        << u"secret"_qs << true << 1000000 << u"77:9"_qs << E::NoError << 0 << 0;
+    QTest::newRow("an empty mailbox, first time: no SEARCH")
+        << greetLogin +
+               lines({"C: R0002 SELECT \"INBOX\"", "S: * 0 EXISTS",
+                      "S: * OK [UIDVALIDITY 77] UIDs valid", "S: * OK [UIDNEXT 1] next",
+                      "S: R0002 OK [READ-WRITE] selected", "C: R0003 LOGOUT", "S: R0003 OK", "X"})
+        << none << u"secret"_qs << true << 1000000 << QString() << E::NoError << 0 << 0;
+    QTest::newRow("UIDNEXT above the mark: SEARCH from the mark")
+        << greetLogin + selectNext10 +
+               lines({"C: R0003 UID SEARCH UNSEEN UID 9:*", "S: * SEARCH", "S: R0003 OK",
+                      "C: R0004 LOGOUT", "S: R0004 OK", "X"})
+        << none << u"secret"_qs << true << 1000000 << u"77:8"_qs << E::NoError << 0 << 0;
+    QTest::newRow("UIDNEXT of another UIDVALIDITY does not void the SEARCH")
+        << greetLogin + selectNext10 +
+               lines({"C: R0003 UID SEARCH UNSEEN UID 1:*", "S: * SEARCH", "S: R0003 OK",
+                      "C: R0004 LOGOUT", "S: R0004 OK", "X"})
+        << none << u"secret"_qs << true << 1000000 << u"76:9"_qs << E::NoError << 0 << 0;
     QTest::newRow("UIDVALIDITY changed: the old mark is void")
         << greetLogin + select77 +
                lines({"C: R0003 UID SEARCH UNSEEN UID 1:*", "S: * SEARCH", "S: R0003 OK",

@@ -387,9 +387,13 @@ void ImapClient::handleUntagged(const ImapResponse &r)
     if (m_state == State::Select) {
         static const QRegularExpression uv(QStringLiteral("\\[UIDVALIDITY (\\d{1,10})\\]"),
                                            QRegularExpression::CaseInsensitiveOption);
-        const QRegularExpressionMatch m = uv.match(QString::fromLatin1(r.text));
-        if (m.hasMatch())
+        static const QRegularExpression un(QStringLiteral("\\[UIDNEXT (\\d{1,10})\\]"),
+                                           QRegularExpression::CaseInsensitiveOption);
+        const QString text = QString::fromLatin1(r.text);
+        if (const QRegularExpressionMatch m = uv.match(text); m.hasMatch())
             m_uidValidity = quint32(m.captured(1).toULongLong());
+        if (const QRegularExpressionMatch m = un.match(text); m.hasMatch())
+            m_uidNext = m.captured(1).toULongLong();
         return;
     }
     if (m_state == State::Search && first == "SEARCH") {
@@ -452,6 +456,10 @@ void ImapClient::handleTagged(const ImapResponse &, bool ok, const QByteArray &r
         m_summary.uidValidity = m_uidValidity;
         m_mark = m_lastUid ? m_lastUid(m_uidValidity) : 0;
         m_summary.highestUid = m_mark;
+        // No UID above the mark exists yet: nothing new, and no SEARCH round trip (the empty
+        // fetch, every few minutes). Without UIDNEXT (RFC 3501 servers may omit it), search.
+        if (m_uidNext != 0 && m_uidNext <= quint64(m_mark) + 1)
+            return logout();
         return search();
     case State::Search:
         if (!ok)
