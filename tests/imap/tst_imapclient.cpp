@@ -41,6 +41,7 @@ private Q_SLOTS:
     void scenario();
     void stringsAreQuotedOrLiteralsNeverRaw();
     void untrustedCertificateIsRefused();
+    void caFileWithoutACertificateIsRefused();
 };
 
 void TestImapClient::scenario_data()
@@ -276,6 +277,28 @@ void TestImapClient::untrustedCertificateIsRefused()
     QVERIFY(finished.wait(10000));
     QVERIFY(greeted);
     QCOMPARE(client.error(), ImapClient::Error::ReplyTimeout); // the server never answers LOGIN
+}
+
+void TestImapClient::caFileWithoutACertificateIsRefused()
+{
+    QTemporaryDir dir;
+    QFile f(dir.filePath(u"not-a-ca.pem"_qs));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("no certificate here\n");
+    f.close();
+    for (const QString &path : {f.fileName(), dir.filePath(u"missing.pem"_qs)}) {
+        ImapSettings s;
+        s.host = u"localhost"_qs;
+        s.port = 993;
+        s.security = ImapSettings::Security::Tls;
+        s.caFile = path;
+        ImapClient client(s);
+        QSignalSpy finished(&client, &ImapClient::finished);
+        client.start({}, {});
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(client.error(), ImapClient::Error::InvalidSettings);
+        QVERIFY2(client.errorString().contains(path), qPrintable(client.errorString()));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestImapClient)

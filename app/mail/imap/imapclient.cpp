@@ -237,18 +237,19 @@ void ImapClient::begin()
     } else {
         if (!QSslSocket::supportsSsl())
             return fail(Error::TlsUnavailable, tr("no TLS backend"));
-        QList<QSslCertificate> cas = QSslConfiguration::systemCaCertificates();
-        if (!s.caFile.isEmpty()) {
-            const QList<QSslCertificate> extra = QSslCertificate::fromPath(s.caFile, QSsl::Pem);
-            if (extra.isEmpty())
-                return fail(Error::InvalidSettings,
-                            tr("the CA file %1 holds no PEM certificate").arg(s.caFile));
-            cas += extra;
-        }
+        // The system's roots stay with OpenSSL, looked up by hash in /etc/ssl/certs when a chain
+        // needs one (Qt's on-demand loading): reading them all into QSslCertificates
+        // (systemCaCertificates(), 288 files here) was most of an empty fetch. The extra CA is
+        // added beside them through the path overload, the one that keeps on-demand loading
+        // (Qt 6.4; the list overloads and setCaCertificates() turn it off: strace shows it,
+        // docs/performance.md). Were a later Qt to turn it off there too, only the CA file would be
+        // trusted: it fails closed.
+        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+        if (!s.caFile.isEmpty() && !conf.addCaCertificates(s.caFile, QSsl::Pem))
+            return fail(Error::InvalidSettings,
+                        tr("the CA file %1 holds no PEM certificate").arg(s.caFile));
         m_ssl = new QSslSocket(this);
         m_socket = m_ssl;
-        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
-        conf.setCaCertificates(cas);
         conf.setPeerVerifyMode(QSslSocket::VerifyPeer);
         conf.setProtocol(QSsl::SecureProtocols);
         m_ssl->setSslConfiguration(conf);
