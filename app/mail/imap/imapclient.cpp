@@ -263,6 +263,7 @@ void ImapClient::begin()
     connect(m_socket, &QTcpSocket::disconnected, this, &ImapClient::onDisconnected);
     connect(m_socket, &QTcpSocket::errorOccurred, this, &ImapClient::onSocketError);
     m_timer.start(s.connectTimeoutMs);
+    qCDebug(lcImap).noquote() << "connecting to" << s.host + u':' + QString::number(s.port);
     if (s.security == ImapSettings::Security::Tls)
         m_ssl->connectToHostEncrypted(s.host, s.port);
     else
@@ -271,6 +272,7 @@ void ImapClient::begin()
 
 void ImapClient::onConnected()
 {
+    qCDebug(lcImap) << "connected";
     if (m_settings.security == ImapSettings::Security::Tls)
         return; // the greeting comes after the handshake
     setState(State::Greeting);
@@ -279,6 +281,7 @@ void ImapClient::onConnected()
 
 void ImapClient::onEncrypted()
 {
+    qCDebug(lcImap) << "TLS established:" << m_ssl->sessionProtocol();
     if (m_state == State::Connecting) { // implicit TLS
         setState(State::Greeting);
         m_timer.start(m_settings.replyTimeoutMs);
