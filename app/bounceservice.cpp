@@ -278,6 +278,7 @@ Result<BounceFetchResult> BounceService::fetch(const OrgSettings &settings, cons
     const ImapClient::Summary sum = client.summary();
     if (Status s = setLastUid(mailbox, sum.uidValidity, sum.highestUid); !s)
         return s.error();
+    qCDebug(lcImap) << "high-water mark kept:" << sum.uidValidity << sum.highestUid;
     result.flagged = sum.flagged;
     result.more = sum.more;
     return result;

@@ -41,6 +41,7 @@ private Q_SLOTS:
     void scenario();
     void stringsAreQuotedOrLiteralsNeverRaw();
     void untrustedCertificateIsRefused();
+    void caFileWithoutACertificateIsRefused();
 };
 
 void TestImapClient::scenario_data()
@@ -71,6 +72,30 @@ void TestImapClient::scenario_data()
                lines({"C: R0003 UID SEARCH UNSEEN UID 10:*", "S: * SEARCH 9", "S: R0003 OK",
                       "C: R0004 LOGOUT", "S: R0004 OK", "X"})
         << none << u"secret"_qs << true << 1000000 << u"77:9"_qs << E::NoError << 0 << 0;
+    // The empty fetch (issue 15: under 100 ms): SELECT's UIDNEXT tells that no UID above the
+    // mark exists, so no SEARCH round trip ("UID 10:*" would even match the last message).
+    const Script selectNext10 =
+        lines({"C: R0002 SELECT \"INBOX\"", "S: * 9 EXISTS", "S: * OK [UIDVALIDITY 77] UIDs valid",
+               "S: * OK [UIDNEXT 10] Predicted next UID", "S: R0002 OK [READ-WRITE] selected"});
+    QTest::newRow("nothing above the mark (UIDNEXT): no SEARCH")
+        << greetLogin + selectNext10 + lines({"C: R0003 LOGOUT", "S: R0003 OK", "X"}) << none
+        << u"secret"_qs << true << 1000000 << u"77:9"_qs << E::NoError << 0 << 0;
+    QTest::newRow("an empty mailbox, first time: no SEARCH")
+        << greetLogin +
+               lines({"C: R0002 SELECT \"INBOX\"", "S: * 0 EXISTS",
+                      "S: * OK [UIDVALIDITY 77] UIDs valid", "S: * OK [UIDNEXT 1] next",
+                      "S: R0002 OK [READ-WRITE] selected", "C: R0003 LOGOUT", "S: R0003 OK", "X"})
+        << none << u"secret"_qs << true << 1000000 << QString() << E::NoError << 0 << 0;
+    QTest::newRow("UIDNEXT above the mark: SEARCH from the mark")
+        << greetLogin + selectNext10 +
+               lines({"C: R0003 UID SEARCH UNSEEN UID 9:*", "S: * SEARCH", "S: R0003 OK",
+                      "C: R0004 LOGOUT", "S: R0004 OK", "X"})
+        << none << u"secret"_qs << true << 1000000 << u"77:8"_qs << E::NoError << 0 << 0;
+    QTest::newRow("UIDNEXT of another UIDVALIDITY does not void the SEARCH")
+        << greetLogin + selectNext10 +
+               lines({"C: R0003 UID SEARCH UNSEEN UID 1:*", "S: * SEARCH", "S: R0003 OK",
+                      "C: R0004 LOGOUT", "S: R0004 OK", "X"})
+        << none << u"secret"_qs << true << 1000000 << u"76:9"_qs << E::NoError << 0 << 0;
     QTest::newRow("UIDVALIDITY changed: the old mark is void")
         << greetLogin + select77 +
                lines({"C: R0003 UID SEARCH UNSEEN UID 1:*", "S: * SEARCH", "S: R0003 OK",
@@ -252,6 +277,28 @@ void TestImapClient::untrustedCertificateIsRefused()
     QVERIFY(finished.wait(10000));
     QVERIFY(greeted);
     QCOMPARE(client.error(), ImapClient::Error::ReplyTimeout); // the server never answers LOGIN
+}
+
+void TestImapClient::caFileWithoutACertificateIsRefused()
+{
+    QTemporaryDir dir;
+    QFile f(dir.filePath(u"not-a-ca.pem"_qs));
+    QVERIFY(f.open(QIODevice::WriteOnly));
+    f.write("no certificate here\n");
+    f.close();
+    for (const QString &path : {f.fileName(), dir.filePath(u"missing.pem"_qs)}) {
+        ImapSettings s;
+        s.host = u"localhost"_qs;
+        s.port = 993;
+        s.security = ImapSettings::Security::Tls;
+        s.caFile = path;
+        ImapClient client(s);
+        QSignalSpy finished(&client, &ImapClient::finished);
+        client.start({}, {});
+        QVERIFY(finished.wait(10000));
+        QCOMPARE(client.error(), ImapClient::Error::InvalidSettings);
+        QVERIFY2(client.errorString().contains(path), qPrintable(client.errorString()));
+    }
 }
 
 QTEST_GUILESS_MAIN(TestImapClient)

@@ -1,6 +1,7 @@
 #include "app/mail/imap/imapclient.h"
 
 #include "app/mail/smtp/smtpreply.h"
+#include "app/mail/socketerrors.h"
 
 #include <QFile>
 #include <QRegularExpression>
@@ -237,18 +238,19 @@ void ImapClient::begin()
     } else {
         if (!QSslSocket::supportsSsl())
             return fail(Error::TlsUnavailable, tr("no TLS backend"));
-        QList<QSslCertificate> cas = QSslConfiguration::systemCaCertificates();
-        if (!s.caFile.isEmpty()) {
-            const QList<QSslCertificate> extra = QSslCertificate::fromPath(s.caFile, QSsl::Pem);
-            if (extra.isEmpty())
-                return fail(Error::InvalidSettings,
-                            tr("the CA file %1 holds no PEM certificate").arg(s.caFile));
-            cas += extra;
-        }
+        // The system's roots stay with OpenSSL, looked up by hash in /etc/ssl/certs when a chain
+        // needs one (Qt's on-demand loading): reading them all into QSslCertificates
+        // (systemCaCertificates(), 288 files here) was most of an empty fetch. The extra CA is
+        // added beside them through the path overload, the one that keeps on-demand loading
+        // (Qt 6.4; the list overloads and setCaCertificates() turn it off: strace shows it,
+        // docs/performance.md). Were a later Qt to turn it off there too, only the CA file would be
+        // trusted: it fails closed.
+        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
+        if (!s.caFile.isEmpty() && !conf.addCaCertificates(s.caFile, QSsl::Pem))
+            return fail(Error::InvalidSettings,
+                        tr("the CA file %1 holds no PEM certificate").arg(s.caFile));
         m_ssl = new QSslSocket(this);
         m_socket = m_ssl;
-        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
-        conf.setCaCertificates(cas);
         conf.setPeerVerifyMode(QSslSocket::VerifyPeer);
         conf.setProtocol(QSsl::SecureProtocols);
         m_ssl->setSslConfiguration(conf);
@@ -261,6 +263,7 @@ void ImapClient::begin()
     connect(m_socket, &QTcpSocket::disconnected, this, &ImapClient::onDisconnected);
     connect(m_socket, &QTcpSocket::errorOccurred, this, &ImapClient::onSocketError);
     m_timer.start(s.connectTimeoutMs);
+    qCDebug(lcImap).noquote() << "connecting to" << s.host + u':' + QString::number(s.port);
     if (s.security == ImapSettings::Security::Tls)
         m_ssl->connectToHostEncrypted(s.host, s.port);
     else
@@ -269,6 +272,7 @@ void ImapClient::begin()
 
 void ImapClient::onConnected()
 {
+    qCDebug(lcImap) << "connected";
     if (m_settings.security == ImapSettings::Security::Tls)
         return; // the greeting comes after the handshake
     setState(State::Greeting);
@@ -277,6 +281,7 @@ void ImapClient::onConnected()
 
 void ImapClient::onEncrypted()
 {
+    qCDebug(lcImap) << "TLS established:" << m_ssl->sessionProtocol();
     if (m_state == State::Connecting) { // implicit TLS
         setState(State::Greeting);
         m_timer.start(m_settings.replyTimeoutMs);
@@ -387,9 +392,13 @@ void ImapClient::handleUntagged(const ImapResponse &r)
     if (m_state == State::Select) {
         static const QRegularExpression uv(QStringLiteral("\\[UIDVALIDITY (\\d{1,10})\\]"),
                                            QRegularExpression::CaseInsensitiveOption);
-        const QRegularExpressionMatch m = uv.match(QString::fromLatin1(r.text));
-        if (m.hasMatch())
+        static const QRegularExpression un(QStringLiteral("\\[UIDNEXT (\\d{1,10})\\]"),
+                                           QRegularExpression::CaseInsensitiveOption);
+        const QString text = QString::fromLatin1(r.text);
+        if (const QRegularExpressionMatch m = uv.match(text); m.hasMatch())
             m_uidValidity = quint32(m.captured(1).toULongLong());
+        if (const QRegularExpressionMatch m = un.match(text); m.hasMatch())
+            m_uidNext = m.captured(1).toULongLong();
         return;
     }
     if (m_state == State::Search && first == "SEARCH") {
@@ -452,6 +461,10 @@ void ImapClient::handleTagged(const ImapResponse &, bool ok, const QByteArray &r
         m_summary.uidValidity = m_uidValidity;
         m_mark = m_lastUid ? m_lastUid(m_uidValidity) : 0;
         m_summary.highestUid = m_mark;
+        // No UID above the mark exists yet: nothing new, and no SEARCH round trip (the empty
+        // fetch, every few minutes). Without UIDNEXT (RFC 3501 servers may omit it), search.
+        if (m_uidNext != 0 && m_uidNext <= quint64(m_mark) + 1)
+            return logout();
         return search();
     case State::Search:
         if (!ok)
@@ -580,27 +593,13 @@ void ImapClient::onSocketError()
 {
     if (m_state == State::Finished)
         return;
-    const QString where = m_settings.host + u':' + QString::number(m_settings.port);
-    switch (m_socket->error()) {
-    case QAbstractSocket::HostNotFoundError:
-        return fail(Error::HostNotFound, m_settings.host);
-    case QAbstractSocket::ConnectionRefusedError:
-        return fail(Error::ConnectionRefused, where);
-    case QAbstractSocket::SocketTimeoutError:
-        return fail(Error::ConnectTimeout, where);
-    case QAbstractSocket::RemoteHostClosedError:
-        if (m_state == State::Connecting || (m_state == State::StartTls && m_tag.isEmpty()))
-            return fail(Error::TlsHandshakeFailed,
-                        m_sslReason.isEmpty() ? m_socket->errorString() : m_sslReason);
+    const SocketFailure f = classifySocketError(*m_socket, m_settings.host, m_settings.port,
+                                                m_state == State::Connecting ||
+                                                    (m_state == State::StartTls && m_tag.isEmpty()),
+                                                m_sslReason);
+    if (f.kind == SocketFailure::Kind::Disconnected)
         return onDisconnected();
-    case QAbstractSocket::SslHandshakeFailedError:
-    case QAbstractSocket::SslInvalidUserDataError:
-    case QAbstractSocket::SslInternalError:
-        return fail(Error::TlsHandshakeFailed,
-                    m_sslReason.isEmpty() ? m_socket->errorString() : m_sslReason);
-    default:
-        return fail(Error::NetworkError, m_socket->errorString());
-    }
+    fail(socketFailureError<Error>(f.kind), f.detail);
 }
 
 void ImapClient::fail(Error error, const QString &detail)

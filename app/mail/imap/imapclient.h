@@ -79,9 +79,10 @@ private:
 // inside TLS unless allowed, strings written quoted or as literals and CR/LF/NUL refused, limits
 // on line and literal size, timeouts, and server replies turned into typed errors in one place.
 //
-// Flow: LOGIN, SELECT (UIDVALIDITY), UID SEARCH UNSEEN UID n+1:* where n is the caller's
-// high-water mark for that UIDVALIDITY, UID FETCH BODY.PEEK[] (never sets \Seen), then UID STORE
-// +FLAGS.SILENT (\Seen) for the messages the caller recognised, and LOGOUT. Never EXPUNGE.
+// Flow: LOGIN, SELECT (UIDVALIDITY, UIDNEXT), UID SEARCH UNSEEN UID n+1:* where n is the caller's
+// high-water mark for that UIDVALIDITY (skipped when UIDNEXT is n+1: nothing new), UID FETCH
+// BODY.PEEK[] (never sets \Seen), then UID STORE +FLAGS.SILENT (\Seen) for the messages the caller
+// recognised, and LOGOUT. Never EXPUNGE.
 class ImapClient final : public QObject
 {
     Q_OBJECT
@@ -209,6 +210,7 @@ private:
     bool m_finishing = false;
 
     quint32 m_uidValidity = 0;
+    quint64 m_uidNext = 0; // SELECT's UIDNEXT, 0 when the server gave none
     quint32 m_mark = 0;
     QList<quint32> m_toFetch;
     qsizetype m_fetchIndex = 0;

@@ -1,6 +1,7 @@
 #include "app/mail/smtp/smtpclient.h"
 
 #include "app/mail/smtp/smtpdata.h"
+#include "app/mail/socketerrors.h"
 
 #include <QCoreApplication>
 #include <QFile>
@@ -774,27 +775,13 @@ void SmtpClient::onSocketError()
 {
     if (m_state == State::Finished)
         return;
-    const QString where = m_settings.host + u':' + QString::number(m_settings.port);
-    switch (m_socket->error()) {
-    case QAbstractSocket::HostNotFoundError:
-        return fail(Error::HostNotFound, m_settings.host);
-    case QAbstractSocket::ConnectionRefusedError:
-        return fail(Error::ConnectionRefused, where);
-    case QAbstractSocket::SocketTimeoutError:
-        return fail(Error::ConnectTimeout, where);
-    case QAbstractSocket::RemoteHostClosedError:
-        if (m_state == State::Connecting || (m_state == State::StartTls && m_pending.empty()))
-            return fail(Error::TlsHandshakeFailed,
-                        m_sslReason.isEmpty() ? m_socket->errorString() : m_sslReason);
+    const SocketFailure f = classifySocketError(
+        *m_socket, m_settings.host, m_settings.port,
+        m_state == State::Connecting || (m_state == State::StartTls && m_pending.empty()),
+        m_sslReason);
+    if (f.kind == SocketFailure::Kind::Disconnected)
         return onDisconnected();
-    case QAbstractSocket::SslHandshakeFailedError:
-    case QAbstractSocket::SslInvalidUserDataError:
-    case QAbstractSocket::SslInternalError:
-        return fail(Error::TlsHandshakeFailed,
-                    m_sslReason.isEmpty() ? m_socket->errorString() : m_sslReason);
-    default:
-        return fail(Error::NetworkError, m_socket->errorString());
-    }
+    fail(socketFailureError<Error>(f.kind), f.detail);
 }
 
 void SmtpClient::fail(Error error, const QString &detail)
