@@ -38,7 +38,8 @@ QString Translator::translate(const char *context, const char *sourceText,
     const QByteArray ctx(context);
     QList<QByteArray> aliases;
     if (ctx == "rosterctl")
-        aliases = {"roster::cli", "roster::cli::Command"};
+        aliases = {"roster::cli", "roster::cli::Command", "roster::cli::AdminSession",
+                   "roster::cli::Delivery"};
     else if (!ctx.contains("::"))
         aliases = {QByteArray("roster::" + ctx), "roster"};
     for (const QByteArray &alias : std::as_const(aliases)) {

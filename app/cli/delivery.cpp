@@ -1,0 +1,61 @@
+#include "app/cli/delivery.h"
+
+#include "app/cli/adminsession.h"
+#include "app/cli/output.h"
+#include "app/mailsetup.h"
+#include "app/orgsettings.h"
+#include "app/outbox.h"
+
+namespace roster::cli {
+
+int Delivery::deliver(const QList<qint64> &outboxIds)
+{
+    return run(outboxIds, false);
+}
+
+int Delivery::deliverAllDue()
+{
+    return run({}, true);
+}
+
+int Delivery::run(const QList<qint64> &outboxIds, bool allDue)
+{
+    auto settings = OrgSettings::load(m_session.db());
+    if (!settings)
+        return fail(settings.error());
+    auto seal = m_session.sealer();
+    if (!seal)
+        return fail(seal.error());
+    // Checked even when nothing was queued: a command whose mail cannot leave says so.
+    auto transport = makeTransport(settings.value(), seal.value());
+    if (!transport) {
+        errorLine(transport.error().message + u' ' + tr("The mail stays queued."));
+        return MailError;
+    }
+    if (!allDue && outboxIds.isEmpty())
+        return Done;
+    Outbox outbox(m_session.db(), m_session.clock());
+    auto reports = outbox.deliverDue(*transport.value(), seal.value(), 200,
+                                     allDue ? QList<qint64>{} : outboxIds);
+    if (!reports)
+        return fail(reports.error());
+    int rc = Done;
+    for (const DeliveryReport &r : reports.value()) {
+        if (r.claimLost)
+            errorLine(tr("Another sender took back the message to %1 while this one was "
+                         "sending it, so its result was not saved: it may arrive twice.")
+                          .arg(r.recipient));
+        if (r.state == u"sent") {
+            out() << "sent " << r.recipient << Qt::endl;
+        } else {
+            rc = Undelivered;
+            out() << r.state << ' ' << r.recipient << ": " << r.reply;
+            if (r.state == u"deferred")
+                out() << " (" << tr("retry at %1").arg(isoTime(r.nextAttemptAt)) << ')';
+            out() << Qt::endl;
+        }
+    }
+    return rc;
+}
+
+} // namespace roster::cli
