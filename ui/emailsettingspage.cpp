@@ -164,7 +164,7 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     bf->addRow(tr("Securit&y:"), m_imapSecurity);
     bf->addRow(tr("Mailbox &user:"), m_imapUser);
     bf->addRow(tr("Mailbox pa&ssword:"), m_imapPassword);
-    bf->addRow(tr("&Folder:"), m_imapFolder);
+    bf->addRow(tr("Mailbo&x folder:"), m_imapFolder);
     bf->addRow(tr("CA fi&le:"), m_imapCaFile);
     bf->addRow(QString(), m_imapAllowPlain);
     auto *testRow = new QHBoxLayout;
@@ -202,10 +202,20 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     cl->addStretch();
     content->setMaximumWidth(760);
 
+    // The page scrolls when the window is shorter than its sections.
+    auto *scroll = new QScrollArea(this);
+    scroll->setObjectName(QStringLiteral("emailSettingsScroll"));
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidgetResizable(true);
+    auto *inner = new QWidget(scroll);
+    auto *il = new QVBoxLayout(inner);
+    il->setContentsMargins(0, 0, 0, 0);
+    il->addWidget(content);
+    il->addStretch();
+    scroll->setWidget(inner);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(title);
-    layout->addWidget(content);
-    layout->addStretch();
+    layout->addWidget(scroll);
 
     if (!session.isAdmin) {
         m_save->setEnabled(false);
