@@ -305,6 +305,13 @@ Result<ImapSettings> MailSettingsService::imapSettingsFor(const MailServerInput 
     c.folder = folder;
     if (const QString p = bounceProblem(c); !p.isEmpty())
         return invalid(p);
+    // It signs in with the saved password: as rosterctl bounces fetch, an administrator's.
+    auto actor = AuthService::authorise(m_db, m_actorId);
+    if (!actor)
+        return actor.error();
+    if (!actor->isAdmin)
+        return makeError(ErrorKind::Refused,
+                         tr("Only an Administrator may read the bounce mailbox."));
     auto loaded = OrgSettings::load(m_db);
     if (!loaded)
         return loaded.error();

@@ -83,7 +83,8 @@ public:
     Status saveMail(const MailSettingsChange &change);
     Status saveBounces(const BounceSettingsChange &change);
 
-    // The IMAP settings a Test of `change` would use: the saved password when it keeps it.
+    // The IMAP settings a Test of `server` would use: the saved password when it keeps it (same
+    // host and user). An administrator's only, as rosterctl bounces fetch.
     Result<ImapSettings> imapSettingsFor(const MailServerInput &server, const QString &folder);
 
 private:

@@ -220,6 +220,9 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     if (!session.isAdmin) {
         m_save->setEnabled(false);
         m_save->setToolTip(tr("Only an Administrator may change the mail settings."));
+        // The test signs in with the saved password: an administrator's to use.
+        m_testMailbox->setEnabled(false);
+        m_testMailbox->setToolTip(tr("Only an Administrator may read the bounce mailbox."));
     }
     connect(m_save, &QPushButton::clicked, this, &EmailSettingsPage::save);
     connect(revert, &QPushButton::clicked, this, &EmailSettingsPage::refresh);
@@ -340,12 +343,20 @@ bool EmailSettingsPage::save()
     // mailbox host (an empty host keeps the mailbox as it is).
     std::optional<BounceSettingsChange> bounces;
     const QString bounceAddress = m_bounceAddress->text().trimmed();
-    if (bounceAddress != loaded->bounceAddress || !m_imapHost->text().trimmed().isEmpty()) {
+    const MailServerInput box = mailboxInput();
+    const QString folder = m_imapFolder->text().trimmed();
+    const bool mailboxChanged =
+        !box.host.isEmpty() &&
+        (box.host != loaded->imapHost || box.port != loaded->imapPort ||
+         box.security != loaded->imapSecurity || box.user != loaded->imapUser || box.password ||
+         box.caFile != loaded->imapCaFile || box.allowPlainAuth != loaded->imapAllowPlainAuth ||
+         (folder.isEmpty() ? QStringLiteral("INBOX") : folder) != loaded->imapMailbox);
+    if (bounceAddress != loaded->bounceAddress || mailboxChanged) {
         BounceSettingsChange b;
         b.address = bounceAddress;
-        if (!m_imapHost->text().trimmed().isEmpty()) {
-            b.mailbox = mailboxInput();
-            b.folder = m_imapFolder->text();
+        if (mailboxChanged) {
+            b.mailbox = box;
+            b.folder = folder;
         }
         bounces = b;
     }
@@ -405,7 +416,7 @@ void EmailSettingsPage::testMailbox()
     const QString host = s.host, folder = s.mailbox;
     connect(client, &ImapClient::finished, this, [this, client, host, folder](ImapClient::Error e) {
         client->deleteLater();
-        m_testMailbox->setEnabled(true);
+        m_testMailbox->setEnabled(m_session.isAdmin);
         const bool ok = e == ImapClient::Error::NoError;
         const QString text =
             ok ? (client->summary().unseen == 1

@@ -482,10 +482,22 @@ void TestBounceConsole::settingsPageSavesTheBounceSection()
     QCOMPARE(q.value(0).toString(),
              QStringLiteral("address returns@roster.test; imap imap.roster.test:1143 starttls "
                             "Bounces"));
-    // Saved again without typing the password: the stored one stays.
+    // Saved again without typing the password: the stored one stays, and the unchanged section
+    // is not written (nor audited) again.
     QVERIFY(page->findChild<QLineEdit *>(QStringLiteral("imapPasswordEdit"))->text().isEmpty());
     QVERIFY(page->save());
-    QCOMPARE(OrgSettings::load(*m_org->db)->imapPasswordSealed.isEmpty(), false);
+    QCOMPARE(OrgSettings::load(*m_org->db)->imapPasswordSealed, s.imapPasswordSealed);
+    QVERIFY(m_org->db->exec(q));
+    int entries = 0;
+    while (q.next())
+        ++entries;
+    QCOMPARE(entries, 1);
+    // A changed port is saved with the stored password kept.
+    page->findChild<QSpinBox *>(QStringLiteral("imapPortSpin"))->setValue(1993);
+    QVERIFY2(page->save(),
+             qPrintable(page->findChild<QLabel *>(QStringLiteral("problemLabel"))->text()));
+    QCOMPARE(OrgSettings::load(*m_org->db)->imapPort, 1993);
+    QCOMPARE(OrgSettings::load(*m_org->db)->imapPasswordSealed, s.imapPasswordSealed);
 }
 
 void TestBounceConsole::settingsPageRefusesInTheServicesWords()

@@ -3,9 +3,12 @@
 // a certificate made at test time) serves the bounce mailbox; rosterctl sends the invitations
 // (file transport, VERP-tagged), reads the mailbox and marks the right user bounced.
 #include "../smtp/smtptestservers.h"
+#include "app/mail/imap/imapclient.h"
+#include "app/mailsettingsservice.h"
 #include "testsupport.h"
 
 #include <QDir>
+#include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -432,6 +435,56 @@ private Q_SLOTS:
         r = ctl({QStringLiteral("bounces"), QStringLiteral("fetch")});
         QVERIFY2(r.exitCode == 0 && r.out.trimmed().isEmpty(), qPrintable(show(r)));
         QCOMPARE(mailboxFiles(), files);
+    }
+
+    // The Email settings page's Test button (issue 15): MailSettingsService's settings for the
+    // mailbox as saved, an ImapClient session that only counts. It signs in to the real server,
+    // counts the unseen messages and leaves them as they were: nothing fetched, flagged or moved.
+    void testSessionCountsUnseenAndLeavesThemAlone()
+    {
+        QVERIFY2(configureImap(QStringLiteral("starttls"), imapPort).exitCode == 0, "configure");
+        const auto count = [this](int *unseen) {
+            MailServerInput m;
+            m.host = QStringLiteral("localhost");
+            m.port = imapPort;
+            m.security = QStringLiteral("starttls");
+            m.user = QStringLiteral("bounces");
+            m.caFile = dir.filePath(QStringLiteral("ca.pem"));
+            auto settings = MailSettingsService(org->db(), org->clock(), org->adminId())
+                                .imapSettingsFor(m, QStringLiteral("INBOX"));
+            QVERIFY2(settings, settings ? "" : qPrintable(settings.error().message));
+            ImapSettings s = settings.value();
+            s.countOnly = true;
+            ImapClient client(s);
+            QEventLoop loop;
+            connect(&client, &ImapClient::finished, &loop, &QEventLoop::quit);
+            bool fetched = false;
+            client.start({}, [&](quint32, const QByteArray &) { return fetched = true; });
+            if (!client.isFinished())
+                loop.exec();
+            QVERIFY2(client.error() == ImapClient::Error::NoError,
+                     qPrintable(client.errorString()));
+            QVERIFY(!fetched);
+            QCOMPARE(client.summary().fetched, 0);
+            QCOMPARE(client.summary().flagged, 0);
+            *unseen = client.summary().unseen;
+        };
+        int before = -1;
+        count(&before);
+        if (QTest::currentTestFailed())
+            return;
+        drop(sample("ordinary-mail.eml"));
+        drop(sample("out-of-office.eml"));
+        int after = -1;
+        count(&after);
+        if (QTest::currentTestFailed())
+            return;
+        QCOMPARE(after, before + 2);
+        int again = -1;
+        count(&again);
+        if (QTest::currentTestFailed())
+            return;
+        QCOMPARE(again, after); // still unseen
     }
 
     void mailboxAndConnectionErrorsExitSix()
