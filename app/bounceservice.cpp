@@ -12,6 +12,7 @@
 #include <QCryptographicHash>
 #include <QEventLoop>
 #include <QSqlQuery>
+#include <QTimer>
 
 namespace roster {
 
@@ -234,7 +235,8 @@ Result<ImapSettings> BounceService::imapSettings(const OrgSettings &settings, co
     return s;
 }
 
-Result<BounceFetchResult> BounceService::fetch(const OrgSettings &settings, const Sealer &sealer)
+Result<BounceFetchResult> BounceService::fetch(const OrgSettings &settings, const Sealer &sealer,
+                                               const std::function<bool()> &cancelled)
 {
     auto imap = imapSettings(settings, sealer);
     if (!imap)
@@ -245,6 +247,15 @@ Result<BounceFetchResult> BounceService::fetch(const OrgSettings &settings, cons
     ImapClient client(imap.value());
     QEventLoop loop;
     QObject::connect(&client, &ImapClient::finished, &loop, &QEventLoop::quit);
+    QTimer watch;
+    if (cancelled) {
+        watch.setInterval(20);
+        QObject::connect(&watch, &QTimer::timeout, &client, [&] {
+            if (!client.isFinished() && cancelled())
+                client.abort();
+        });
+        watch.start();
+    }
     client.start(
         [&](quint32 uidValidity) -> quint32 {
             auto mark = lastUid(mailbox, uidValidity);

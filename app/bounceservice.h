@@ -7,6 +7,8 @@
 #include <QList>
 #include <QString>
 
+#include <functional>
+
 namespace roster {
 
 class Sealer;
@@ -59,7 +61,10 @@ public:
     // One IMAP session with the organisation's settings; blocks in a local event loop (use it
     // from a worker thread or the command line). An Error of kind Mail on a connection or mailbox
     // problem; the high-water mark is kept only when the session ended well.
-    Result<BounceFetchResult> fetch(const OrgSettings &settings, const Sealer &sealer);
+    // `cancelled`, asked every few milliseconds during the session, ends it early (the console's
+    // worker when it quits): what was applied stays, the high-water mark is not moved.
+    Result<BounceFetchResult> fetch(const OrgSettings &settings, const Sealer &sealer,
+                                    const std::function<bool()> &cancelled = {});
 
     static Result<ImapSettings> imapSettings(const OrgSettings &settings, const Sealer &sealer);
 

@@ -1,5 +1,6 @@
 #include "app/outboxworker.h"
 
+#include "app/bounceservice.h"
 #include "app/mailsetup.h"
 #include "app/orgsettings.h"
 #include "app/sealer.h"
@@ -48,12 +49,25 @@ public:
           m_stopping(std::move(stopping)), m_abort(std::move(abort))
     {}
 
-    void startOnThread(int intervalMs)
+    void startOnThread(int intervalMs, int bounceIntervalMs)
     {
         m_timer = new QTimer(this);
         m_timer->setInterval(intervalMs);
         QObject::connect(m_timer, &QTimer::timeout, this, [this] { run({}, false); });
         m_timer->start();
+        m_bounceTimer = new QTimer(this);
+        m_bounceTimer->setInterval(bounceIntervalMs);
+        QObject::connect(m_bounceTimer, &QTimer::timeout, this, [this] { fetchBounces(); });
+        m_bounceTimer->start();
+        m_bouncesWanted = true;
+        run({}, false);
+    }
+
+    // A reading of the bounce mailbox, folded into the runs like a delivery: after the one in
+    // progress, if any.
+    void fetchBounces()
+    {
+        m_bouncesWanted = true;
         run({}, false);
     }
 
@@ -67,6 +81,8 @@ public:
         }
         delete m_timer;
         m_timer = nullptr;
+        delete m_bounceTimer;
+        m_bounceTimer = nullptr;
         m_db.reset();
         QThread::currentThread()->quit();
     }
@@ -85,6 +101,10 @@ public:
         }
         m_busy = true;
         runOnce(ids, requested);
+        if (m_bouncesWanted && !m_stopping->load()) {
+            m_bouncesWanted = false;
+            readBounceMailbox();
+        }
         m_busy = false;
         toOwner([&](OutboxWorker *o) { emit o->runFinished(); });
         if (m_stopAfterRun) {
@@ -127,11 +147,9 @@ private:
             return;
         }
         qint64 actorId = 0;
-        PasswordSource passwordSource;
         toOwner([&](OutboxWorker *o) {
             QMutexLocker lock(&o->m_configLock);
             actorId = o->m_actorId;
-            passwordSource = o->m_passwordSource;
         });
         QList<qint64> reminded;
         if (actorId) {
@@ -165,21 +183,11 @@ private:
             toOwner([&](OutboxWorker *o) { emit o->failed(settings.error().message); });
             return;
         }
-        if (!m_sealer) {
-            auto s = Sealer::forDatabase(*m_db);
-            if (!s) {
-                toOwner([&](OutboxWorker *o) { emit o->failed(s.error().message); });
-                return;
-            }
-            m_sealer = s.value();
+        if (Status s = ensureSealer(); !s) {
+            toOwner([&](OutboxWorker *o) { emit o->failed(s.error().message); });
+            return;
         }
-        OrgSettings effective = settings.value();
-        if (passwordSource && effective.transport == u"smtp" && !effective.smtpUser.isEmpty()) {
-            // The keyring first; sealed for makeTransport, which unseals it at once.
-            if (auto pw = passwordSource(m_db->databaseId()))
-                effective.smtpPasswordSealed = m_sealer->seal(*pw, smtpPasswordContext);
-        }
-        auto transport = makeTransport(effective, *m_sealer);
+        auto transport = makeTransport(settings.value(), *m_sealer);
         if (!transport) {
             toOwner([&](OutboxWorker *o) { emit o->failed(transport.error().message); });
             return;
@@ -217,12 +225,66 @@ private:
             toOwner([&](OutboxWorker *o) { emit o->usersChanged(users); });
     }
 
+    Status ensureSealer()
+    {
+        if (m_sealer)
+            return ok();
+        auto s = Sealer::forDatabase(*m_db);
+        if (!s)
+            return s.error();
+        m_sealer = s.value();
+        return ok();
+    }
+
+    // SPEC §9 in the console: one session with the bounce mailbox, when there is one.
+    void readBounceMailbox()
+    {
+        if (!m_db)
+            return; // the run could not open the database; it said so
+        auto settings = OrgSettings::load(*m_db);
+        if (!settings || settings->imapHost.isEmpty())
+            return; // no mailbox: nothing to read (a database error was the run's to report)
+        if (Status s = ensureSealer(); !s) {
+            toOwner([&](OutboxWorker *o) { emit o->bounceFetchFailed(s.error().message); });
+            return;
+        }
+        const auto stopping = m_stopping;
+        const auto abort = m_abort;
+        BounceService service(*m_db, m_clock);
+        auto result = service.fetch(settings.value(), *m_sealer, [stopping, abort] {
+            return stopping->load() || abort->load();
+        });
+        if (m_stopping->load())
+            return; // cancelled by the stop: what was applied stays, the rest is read next time
+        if (!result) {
+            toOwner([&](OutboxWorker *o) { emit o->bounceFetchFailed(result.error().message); });
+            return;
+        }
+        int reports = 0;
+        QList<qint64> users;
+        QSet<qint64> seen;
+        for (const BounceLine &l : result->lines) {
+            if (!l.isReport())
+                continue;
+            ++reports;
+            if (l.userId && !seen.contains(l.userId)) {
+                seen.insert(l.userId);
+                users.append(l.userId);
+            }
+        }
+        if (!users.isEmpty())
+            toOwner([&](OutboxWorker *o) { emit o->usersChanged(users); });
+        toOwner([&](OutboxWorker *o) { emit o->bouncesFetched(reports, users); });
+    }
+
     std::shared_ptr<Link> m_link;
     QString m_location;
     LinkedClock m_clock;
     std::unique_ptr<Database> m_db;
     std::optional<Sealer> m_sealer;
     QTimer *m_timer = nullptr;
+    QTimer *m_bounceTimer = nullptr;
+    bool m_bouncesWanted = false;
     std::shared_ptr<std::atomic_bool> m_stopping;
     std::shared_ptr<std::atomic_bool> m_abort;
     bool m_busy = false;
@@ -250,7 +312,7 @@ bool OutboxWorker::isRunning() const
     return m_thread && m_thread->isRunning();
 }
 
-void OutboxWorker::start(int intervalMs)
+void OutboxWorker::start(int intervalMs, int bounceIntervalMs)
 {
     if (isRunning())
         return;
@@ -268,7 +330,11 @@ void OutboxWorker::start(int intervalMs)
         m_thread, &QThread::finished, runner, [runner] { delete runner; }, Qt::DirectConnection);
     m_thread->start();
     QMetaObject::invokeMethod(
-        runner, [runner, intervalMs] { runner->startOnThread(intervalMs); }, Qt::QueuedConnection);
+        runner,
+        [runner, intervalMs, bounceIntervalMs] {
+            runner->startOnThread(intervalMs, bounceIntervalMs);
+        },
+        Qt::QueuedConnection);
 }
 
 void OutboxWorker::stop()
@@ -310,10 +376,12 @@ void OutboxWorker::setActor(qint64 userId)
     m_actorId = userId;
 }
 
-void OutboxWorker::setSmtpPasswordSource(PasswordSource source)
+void OutboxWorker::fetchBouncesNow()
 {
-    QMutexLocker lock(&m_configLock);
-    m_passwordSource = std::move(source);
+    if (!isRunning())
+        return;
+    QMetaObject::invokeMethod(
+        m_runner, [r = m_runner] { r->fetchBounces(); }, Qt::QueuedConnection);
 }
 
 void OutboxWorker::deliverNow(const QList<qint64> &outboxIds)

@@ -30,6 +30,12 @@ namespace roster {
 // answers between runs; a run still waiting on the mail server after stopGraceMs is told to give
 // up (its unsent messages are deferred, i.e. kept for a retry), so quitting never waits for a
 // whole SMTP session (issue 13, point 14).
+//
+// When the organisation has a bounce mailbox (SPEC §9), the same thread reads it every
+// bounceIntervalMs (and at start) with BounceService, between delivery runs, never inside one;
+// the users whose invitations bounced come back through usersChanged(), so their rows turn red
+// live. A stop ends a fetch in progress at once: what it applied stays, the rest is read next
+// time.
 class OutboxWorker final : public QObject
 {
     Q_OBJECT
@@ -40,6 +46,7 @@ public:
     // and how long it then waits for the thread before leaving it (stuck on the database).
     static constexpr int stopGraceMs = 1500;
     static constexpr int abortWaitMs = 500;
+    static constexpr int defaultBounceIntervalMs = 5 * 60 * 1000;
 
     // `location` is the database to open on the worker thread (Database::location()); `clock`
     // must be safe to read from another thread and outlive the worker.
@@ -47,8 +54,9 @@ public:
                           QObject *parent = nullptr);
     ~OutboxWorker() override;
 
-    // Starts the thread and the periodic runs (the first at once).
-    void start(int intervalMs = defaultIntervalMs);
+    // Starts the thread and the periodic runs (the first at once), and the bounce mailbox's
+    // reading every bounceIntervalMs (the first at once too) when one is configured.
+    void start(int intervalMs = defaultIntervalMs, int bounceIntervalMs = defaultBounceIntervalMs);
     // Stops the thread; the queue stays for the next start. A run in progress gets stopGraceMs
     // to finish, then its SMTP session is aborted and what it had not sent is deferred. A run
     // still stuck after abortWaitMs (on a database that stopped answering) is left to end on its
@@ -58,15 +66,12 @@ public:
 
     // Delivers these outbox rows now if they are due (every due row when empty).
     void deliverNow(const QList<qint64> &outboxIds = {});
+    // Reads the bounce mailbox now (after the run in progress, if any).
+    void fetchBouncesNow();
 
     // The signed-in administrator the automatic reminders (OrgSettings::reminderDaysBefore) are
     // sent as; 0, the default, sends none. Each run queues the due reminders first (issue 8).
     void setActor(qint64 userId);
-    // Where the SMTP password comes from before the sealed setting in the database: the console
-    // passes the desktop keyring (issue 3). Called on the worker thread at each run that builds
-    // an SMTP transport; nothing (std::nullopt) falls back to the database.
-    using PasswordSource = std::function<std::optional<QByteArray>(const QString &databaseId)>;
-    void setSmtpPasswordSource(PasswordSource source);
 
 signals:
     // One run's results: only runs that handled at least one message report.
@@ -83,6 +88,11 @@ signals:
     // Messages in this run were deferred: the server is unavailable, delivery retries on its own.
     // `nextAttemptAt` is the earliest retry (ms since the epoch).
     void deliveryDeferred(int count, const QString &reply, qint64 nextAttemptAt);
+    // A reading of the bounce mailbox ended: `reports` recognised (bounces, delays, ...),
+    // `userIds` the users they concern (also sent by usersChanged()).
+    void bouncesFetched(int reports, const QList<qint64> &userIds);
+    // The bounce mailbox could not be read (settings, connection, sign-in); tried again later.
+    void bounceFetchFailed(const QString &message);
 
 private:
     class Runner;
@@ -99,7 +109,6 @@ private:
     // Set from the GUI thread, read by the runner at each run.
     mutable QMutex m_configLock;
     qint64 m_actorId = 0;
-    PasswordSource m_passwordSource;
 };
 
 } // namespace roster

@@ -2,6 +2,7 @@
 
 #include "app/audit.h"
 #include "app/authservice.h"
+#include "app/bouncerules.h"
 #include "app/invitationlookup.h"
 #include "app/mail/emailaddress.h"
 #include "app/outbox.h"
@@ -1198,16 +1199,11 @@ Result<InviteOutcome> UserService::changeEmail(qint64 userId, const QString &new
     if (!target)
         return target.error();
     const QString old = target->email;
-    if (!target->active)
-        return makeError(ErrorKind::Refused,
-                         tr("%1 is deactivated: activate the user first.").arg(old));
-    if (target->confirmedAt)
-        return makeError(ErrorKind::Refused,
-                         tr("%1 has confirmed the invitation: a confirmed user's address is not "
-                            "changed by a new invitation.")
-                             .arg(old));
-    if (emailKey(email) == emailKey(old))
-        return makeError(ErrorKind::Invalid, tr("%1 is already this user's address.").arg(old));
+    // The row menu and the dialog ask the same functions (app/bouncerules.h).
+    if (auto refusal = changeEmailRefusal(target.value()))
+        return *refusal;
+    if (const QString p = newEmailProblem(target.value(), email); !p.isEmpty())
+        return makeError(ErrorKind::Invalid, p);
     UserRepository repo(m_db);
     if (auto existing = repo.byEmail(target->kind, email))
         return makeError(ErrorKind::Refused,

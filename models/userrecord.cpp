@@ -61,6 +61,11 @@ QString UserRecord::statusText(qint64 nowMs) const
     return {};
 }
 
+bool UserRecord::lastInvitationBounced() const
+{
+    return mailState == u"bounced" && !confirmedAt;
+}
+
 bool UserRecord::asksForInvitation() const
 {
     return inviteRequestedAt && active && !confirmedAt;

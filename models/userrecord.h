@@ -50,6 +50,9 @@ struct UserRecord
     bool isValid() const { return id != 0; }
     // The console's marker and the Requested view: asked, and still an active, unconfirmed user.
     bool asksForInvitation() const;
+    // The Bounced view and the red row (SPEC §9): the latest invitation's mail bounced after the
+    // server took it, and the user has not confirmed since. The diagnostic is in mailReply.
+    bool lastInvitationBounced() const;
 
     // The column list readFrom() expects, for SELECT statements (alias u for users, p for
     // profiles).

@@ -231,6 +231,11 @@ QVariant UsersTableModel::display(const UserRecord &u, int column) const
 
 QVariant UsersTableModel::tooltip(const UserRecord &u, int column) const
 {
+    if (u.lastInvitationBounced() && column != Actions)
+        return QString(
+            u.statusText(m_now()) + u'\n' +
+            tr("The last invitation to %1 bounced: %2")
+                .arg(u.email, u.mailReply.isEmpty() ? tr("no diagnostic given") : u.mailReply));
     switch (column) {
     case MailState:
     case Status:
@@ -278,6 +283,7 @@ QVariant UsersTableModel::data(const QModelIndex &index, int role) const
     case MailStateRole:
     case EmailRole:
     case RequestedRole:
+    case BouncedRole:
         break;
     default:
         return {};
@@ -304,6 +310,8 @@ QVariant UsersTableModel::data(const QModelIndex &index, int role) const
         return u.email;
     case RequestedRole:
         return u.asksForInvitation();
+    case BouncedRole:
+        return u.lastInvitationBounced();
     }
     return {};
 }
@@ -619,7 +627,8 @@ void UsersTableModel::refreshUsers(const QList<qint64> &ids)
     }
     // The whole row: status, invited date, count and mail state move together.
     const QList<int> roles = {Qt::DisplayRole, Qt::ToolTipRole, Qt::AccessibleTextRole,
-                              StatusRole,      MailStateRole,   RequestedRole};
+                              StatusRole,      MailStateRole,   RequestedRole,
+                              BouncedRole};
     for (int row : std::as_const(contentChanged))
         emit dataChanged(index(row, 0), index(row, ColumnCount - 1), roles);
     if (newCount != oldCount)

@@ -45,6 +45,7 @@ public:
         MailStateRole, // queued | sending | sent | deferred | failed | ""
         EmailRole,
         RequestedRole, // bool: asked for a new invitation (the status's marker)
+        BouncedRole,   // bool: the latest invitation bounced (the row is painted red, SPEC §9)
     };
 
     static constexpr int defaultPageSize = 200;

@@ -1,12 +1,11 @@
 #include "ui/emailsettingspage.h"
 
-#include "app/audit.h"
 #include "app/mail/emailaddress.h"
+#include "app/mail/imap/imapclient.h"
 #include "app/mailsetup.h"
 #include "app/orgsettings.h"
 #include "app/outboxworker.h"
 #include "app/sealer.h"
-#include "app/validation.h"
 #include "ui/smtppasswordstore.h"
 
 #include <QCheckBox>
@@ -124,6 +123,55 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     df->addLayout(tl);
     df->addWidget(m_transportPages);
 
+    // Bounces (SPEC §9): the envelope sender, and the mailbox its reports come back to.
+    auto *bounceBox = new QGroupBox(tr("Bounces"), this);
+    bounceBox->setObjectName(QStringLiteral("bounceGroup"));
+    auto *bf = new QFormLayout(bounceBox);
+    m_bounceAddress = line("bounceAddressEdit");
+    m_bounceAddress->setPlaceholderText(tr("none: bounces go to the sender address"));
+    m_bounceAddress->setToolTip(tr("The envelope sender of invitation mail; Roster tags it per "
+                                   "message (bounces+TAG@…), so it must not hold '+'."));
+    m_imapHost = line("imapHostEdit");
+    m_imapHost->setPlaceholderText(tr("none: bounces are not read"));
+    m_imapPort = new QSpinBox(this);
+    m_imapPort->setObjectName(QStringLiteral("imapPortSpin"));
+    m_imapPort->setRange(1, 65535);
+    m_imapSecurity = new QComboBox(this);
+    m_imapSecurity->setObjectName(QStringLiteral("imapSecurityCombo"));
+    m_imapSecurity->addItem(tr("TLS (implicit)"), QStringLiteral("tls"));
+    m_imapSecurity->addItem(tr("STARTTLS"), QStringLiteral("starttls"));
+    m_imapSecurity->addItem(tr("None (not encrypted)"), QStringLiteral("none"));
+    m_imapUser = line("imapUserEdit");
+    m_imapPassword = line("imapPasswordEdit");
+    m_imapPassword->setEchoMode(QLineEdit::Password);
+    m_imapFolder = line("imapFolderEdit");
+    m_imapFolder->setPlaceholderText(QStringLiteral("INBOX"));
+    m_imapCaFile = line("imapCaFileEdit");
+    m_imapCaFile->setPlaceholderText(tr("system certificates"));
+    m_imapAllowPlain =
+        new QCheckBox(tr("Allow the mailbox password over an unencrypted connection"), this);
+    m_imapAllowPlain->setObjectName(QStringLiteral("imapAllowPlainCheck"));
+    m_testMailbox = new QPushButton(tr("Te&st mailbox"), this);
+    m_testMailbox->setObjectName(QStringLiteral("testMailboxButton"));
+    m_testMailbox->setToolTip(
+        tr("Sign in to the mailbox with these settings and count its unseen messages"));
+    m_mailboxStatus = new QLabel(this);
+    m_mailboxStatus->setObjectName(QStringLiteral("mailboxStatusLabel"));
+    m_mailboxStatus->setWordWrap(true);
+    bf->addRow(tr("Bounce a&ddress:"), m_bounceAddress);
+    bf->addRow(tr("&IMAP server:"), m_imapHost);
+    bf->addRow(tr("Po&rt:"), m_imapPort);
+    bf->addRow(tr("Securit&y:"), m_imapSecurity);
+    bf->addRow(tr("Mailbox &user:"), m_imapUser);
+    bf->addRow(tr("Mailbox pa&ssword:"), m_imapPassword);
+    bf->addRow(tr("Mailbo&x folder:"), m_imapFolder);
+    bf->addRow(tr("CA fi&le:"), m_imapCaFile);
+    bf->addRow(QString(), m_imapAllowPlain);
+    auto *testRow = new QHBoxLayout;
+    testRow->addWidget(m_testMailbox);
+    testRow->addWidget(m_mailboxStatus, 1);
+    bf->addRow(QString(), testRow);
+
     m_problem = new QLabel(this);
     m_problem->setObjectName(QStringLiteral("problemLabel"));
     m_problem->setWordWrap(true);
@@ -148,23 +196,38 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     auto *cl = new QVBoxLayout(content);
     cl->addWidget(sender);
     cl->addWidget(delivery);
+    cl->addWidget(bounceBox);
     cl->addWidget(m_problem);
     cl->addLayout(buttons);
     cl->addStretch();
     content->setMaximumWidth(760);
 
+    // The page scrolls when the window is shorter than its sections.
+    auto *scroll = new QScrollArea(this);
+    scroll->setObjectName(QStringLiteral("emailSettingsScroll"));
+    scroll->setFrameShape(QFrame::NoFrame);
+    scroll->setWidgetResizable(true);
+    auto *inner = new QWidget(scroll);
+    auto *il = new QVBoxLayout(inner);
+    il->setContentsMargins(0, 0, 0, 0);
+    il->addWidget(content);
+    il->addStretch();
+    scroll->setWidget(inner);
     auto *layout = new QVBoxLayout(this);
     layout->addWidget(title);
-    layout->addWidget(content);
-    layout->addStretch();
+    layout->addWidget(scroll);
 
     if (!session.isAdmin) {
         m_save->setEnabled(false);
         m_save->setToolTip(tr("Only an Administrator may change the mail settings."));
+        // The test signs in with the saved password: an administrator's to use.
+        m_testMailbox->setEnabled(false);
+        m_testMailbox->setToolTip(tr("Only an Administrator may read the bounce mailbox."));
     }
     connect(m_save, &QPushButton::clicked, this, &EmailSettingsPage::save);
     connect(revert, &QPushButton::clicked, this, &EmailSettingsPage::refresh);
     connect(test, &QPushButton::clicked, this, &EmailSettingsPage::sendTest);
+    connect(m_testMailbox, &QPushButton::clicked, this, &EmailSettingsPage::testMailbox);
     if (m_worker) {
         connect(m_worker, &OutboxWorker::delivered, this, &EmailSettingsPage::onDelivered);
         // The background delivery sends reminders as the signed-in administrator. It uses the
@@ -207,7 +270,44 @@ void EmailSettingsPage::refresh()
     m_password->setPlaceholderText(m_passwordStored ? tr("(stored; type to replace)") : QString());
     m_caFile->setText(s->smtpCaFile);
     m_allowPlain->setChecked(s->smtpAllowPlainAuth);
+    m_bounceAddress->setText(s->bounceAddress);
+    m_imapHost->setText(s->imapHost);
+    m_imapPort->setValue(s->imapPort);
+    m_imapSecurity->setCurrentIndex(std::max(0, m_imapSecurity->findData(s->imapSecurity)));
+    m_imapUser->setText(s->imapUser);
+    m_imapPassword->clear();
+    m_imapPassword->setPlaceholderText(
+        s->imapPasswordSealed.isEmpty() ? QString() : tr("(stored; type to replace)"));
+    m_imapFolder->setText(s->imapMailbox);
+    m_imapCaFile->setText(s->imapCaFile);
+    m_imapAllowPlain->setChecked(s->imapAllowPlainAuth);
     m_problem->clear();
+}
+
+MailSettingsLabels EmailSettingsPage::labels()
+{
+    MailSettingsLabels l;
+    l.organisation = tr("The organisation");
+    l.senderName = tr("The sender's name");
+    l.sender = tr("The sender's name");
+    l.user = tr("The user");
+    l.host = tr("The host");
+    l.folder = tr("The mailbox folder");
+    return l;
+}
+
+MailServerInput EmailSettingsPage::mailboxInput() const
+{
+    MailServerInput m;
+    m.host = m_imapHost->text().trimmed();
+    m.port = m_imapPort->value();
+    m.security = m_imapSecurity->currentData().toString();
+    m.user = m_imapUser->text().trimmed();
+    if (!m_imapPassword->text().isEmpty())
+        m.password = m_imapPassword->text();
+    m.caFile = m_imapCaFile->text().trimmed();
+    m.allowPlainAuth = m_imapAllowPlain->isChecked();
+    return m;
 }
 
 bool EmailSettingsPage::save()
@@ -217,85 +317,119 @@ bool EmailSettingsPage::save()
         m_problem->setText(loaded.error().message);
         return false;
     }
-    OrgSettings s = loaded.value();
-    QString problem;
-    // The address field takes a mailbox too ("Acme CRM <noreply@acme.example>"), like --from.
-    const std::optional<Mailbox> from = parseMailbox(m_senderAddress->text(), &problem);
-    if (problem.isEmpty())
-        problem = acceptUrlProblem(m_acceptUrl->text().trimmed());
-    if (problem.isEmpty() && !m_portalAcceptUrl->text().trimmed().isEmpty())
-        problem = acceptUrlProblem(m_portalAcceptUrl->text().trimmed());
-    if (problem.isEmpty())
-        problem = textFieldProblem(tr("The organisation"), m_organisation->text(), 200);
-    if (problem.isEmpty() && m_transport->currentData().toString() == u"smtp" &&
-        m_host->text().trimmed().isEmpty())
-        problem = tr("Give the SMTP server's host name.");
+    MailSettingsChange mail;
+    mail.organisation = m_organisation->text();
+    mail.sender = m_senderAddress->text();
+    // The address field takes a mailbox too ("Acme CRM <noreply@acme.example>"), like --from:
+    // then its name is the sender's.
+    if (!m_senderAddress->text().contains(u'<'))
+        mail.senderName = m_senderName->text();
+    mail.acceptUrl = m_acceptUrl->text();
+    mail.portalAcceptUrl = m_portalAcceptUrl->text();
+    mail.cooldownMinutes = m_cooldown->value();
+    mail.reminderDays = m_reminderDays->value();
+    mail.transport = m_transport->currentData().toString();
+    mail.mailDir = m_mailDir->text();
+    mail.smtp.host = m_host->text().trimmed();
+    mail.smtp.port = m_port->value();
+    mail.smtp.security = m_security->currentData().toString();
+    mail.smtp.user = m_user->text().trimmed();
+    if (!m_password->text().isEmpty())
+        mail.smtp.password = m_password->text();
+    mail.smtp.caFile = m_caFile->text().trimmed();
+    mail.smtp.allowPlainAuth = m_allowPlain->isChecked();
+
+    // The bounce section is saved when it says something new: a changed bounce address, or a
+    // mailbox host (an empty host keeps the mailbox as it is).
+    std::optional<BounceSettingsChange> bounces;
+    const QString bounceAddress = m_bounceAddress->text().trimmed();
+    const MailServerInput box = mailboxInput();
+    const QString folder = m_imapFolder->text().trimmed();
+    const bool mailboxChanged =
+        !box.host.isEmpty() &&
+        (box.host != loaded->imapHost || box.port != loaded->imapPort ||
+         box.security != loaded->imapSecurity || box.user != loaded->imapUser || box.password ||
+         box.caFile != loaded->imapCaFile || box.allowPlainAuth != loaded->imapAllowPlainAuth ||
+         (folder.isEmpty() ? QStringLiteral("INBOX") : folder) != loaded->imapMailbox);
+    if (bounceAddress != loaded->bounceAddress || mailboxChanged) {
+        BounceSettingsChange b;
+        b.address = bounceAddress;
+        if (mailboxChanged) {
+            b.mailbox = box;
+            b.folder = folder;
+        }
+        bounces = b;
+    }
+
+    MailSettingsService service(m_db, m_clock, m_session.userId, labels());
+    // Both sections are checked before either is written.
+    QString problem = service.mailProblem(mail);
+    if (problem.isEmpty() && bounces)
+        problem = service.bounceProblem(*bounces);
     if (!problem.isEmpty()) {
         m_problem->setText(problem);
         return false;
     }
-    s.organisation = m_organisation->text().trimmed();
-    s.senderName = from->name.isEmpty() ? m_senderName->text().trimmed() : from->name;
-    s.senderAddress = from->address;
-    s.acceptUrl = m_acceptUrl->text().trimmed();
-    s.portalAcceptUrl = m_portalAcceptUrl->text().trimmed();
-    s.cooldownMinutes = m_cooldown->value();
-    s.reminderDaysBefore = m_reminderDays->value();
-    s.transport = m_transport->currentData().toString();
-    s.mailDir = m_mailDir->text().trimmed();
-    s.smtpHost = m_host->text().trimmed();
-    s.smtpPort = m_port->value();
-    s.smtpSecurity = m_security->currentData().toString();
-    s.smtpUser = m_user->text().trimmed();
-    s.smtpCaFile = m_caFile->text().trimmed();
-    s.smtpAllowPlainAuth = m_allowPlain->isChecked();
-    QString storeNote;
-    if (s.smtpUser.isEmpty()) {
-        s.smtpPasswordSealed.clear();
-        SmtpPasswordStore::remove(m_db.databaseId());
-    } else if (!m_password->text().isEmpty()) {
-        // The organisation's sealed copy is the one every sender (this console's worker,
-        // rosterctl, other machines) uses: never only a keyring, which only this desktop reads.
-        auto sealer = Sealer::forDatabase(m_db);
-        if (!sealer) {
-            m_problem->setText(sealer.error().message);
-            return false;
-        }
-        s.smtpPasswordSealed = sealer->seal(m_password->text().toUtf8(), smtpPasswordContext);
-        // An entry an older version left in the keyring is stale from now on.
-        SmtpPasswordStore::remove(m_db.databaseId());
-        storeNote = tr("The password is sealed in the database with the organisation's key: "
-                       "every computer that holds the key file can send.");
-    } else if (s.smtpPasswordSealed.isEmpty()) {
-        problem =
-            tr("Give the SMTP password of %1: without it no mail can be sent.").arg(s.smtpUser);
-        m_problem->setText(problem);
-        return false;
-    }
-    Transaction tx(m_db);
-    Status r = tx.status();
-    if (r)
-        r = s.save(m_db);
-    if (r)
-        r = writeAudit(m_db, AuditEntry{0, m_clock.nowMs(), m_session.userId, m_session.email,
-                                        QStringLiteral("settings.mail"), 0, QString(),
-                                        s.transport == u"smtp"
-                                            ? QStringLiteral("smtp %1:%2 %3")
-                                                  .arg(s.smtpHost)
-                                                  .arg(s.smtpPort)
-                                                  .arg(s.smtpSecurity)
-                                            : QStringLiteral("file %1").arg(s.mailDir)});
-    if (r)
-        r = tx.commit();
-    if (!r) {
+    if (Status r = service.saveMail(mail); !r) {
         m_problem->setText(r.error().message);
         return false;
+    }
+    if (bounces)
+        if (Status r = service.saveBounces(*bounces); !r) {
+            m_problem->setText(r.error().message);
+            return false;
+        }
+    // The organisation's sealed copy is the one every sender uses: an entry an older version
+    // left in the keyring is stale from now on.
+    QString storeNote;
+    if (mail.smtp.user.isEmpty() || mail.smtp.password) {
+        SmtpPasswordStore::remove(m_db.databaseId());
+        if (mail.transport == u"smtp" && mail.smtp.password)
+            storeNote = tr("The password is sealed in the database with the organisation's key: "
+                           "every computer that holds the key file can send.");
     }
     refresh();
     if (!storeNote.isEmpty())
         m_passwordStore->setText(storeNote);
     emit statusMessage(tr("Mail settings saved."), 5000);
     return true;
+}
+
+void EmailSettingsPage::testMailbox()
+{
+    if (m_mailboxTest)
+        return;
+    MailSettingsService service(m_db, m_clock, m_session.userId, labels());
+    auto settings = service.imapSettingsFor(mailboxInput(), m_imapFolder->text());
+    if (!settings) {
+        m_mailboxStatus->setText(settings.error().message);
+        emit mailboxTested(false, settings.error().message);
+        return;
+    }
+    ImapSettings s = settings.value();
+    s.countOnly = true;
+    // Asynchronous on this thread (QtNetwork): the window keeps answering while it signs in.
+    auto *client = new ImapClient(s, this);
+    m_mailboxTest = client;
+    m_testMailbox->setEnabled(false);
+    m_mailboxStatus->setText(tr("Signing in to %1…").arg(s.host));
+    const QString host = s.host, folder = s.mailbox;
+    connect(client, &ImapClient::finished, this, [this, client, host, folder](ImapClient::Error e) {
+        client->deleteLater();
+        m_testMailbox->setEnabled(m_session.isAdmin);
+        const bool ok = e == ImapClient::Error::NoError;
+        const QString text =
+            ok ? (client->summary().unseen == 1
+                      ? tr("Signed in to %1: 1 unseen message in %2.").arg(host, folder)
+                      : tr("Signed in to %1: %2 unseen messages in %3.")
+                            .arg(host)
+                            .arg(client->summary().unseen)
+                            .arg(folder))
+               : tr("The bounce mailbox cannot be read: %1").arg(client->errorString());
+        m_mailboxStatus->setText(text);
+        emit mailboxTested(ok, text);
+    });
+    client->start({}, {});
 }
 
 void EmailSettingsPage::sendTest()

@@ -1,9 +1,11 @@
 #pragma once
 
 #include "app/authservice.h"
+#include "app/mailsettingsservice.h"
 #include "app/outbox.h"
 #include "models/database.h"
 
+#include <QPointer>
 #include <QWidget>
 
 class QCheckBox;
@@ -16,12 +18,16 @@ class QStackedWidget;
 
 namespace roster {
 
+class ImapClient;
 class OutboxWorker;
 
 // Setup › Email settings: how invitations leave (file folder or SMTP server), who they come
 // from, the accept links, the re-invite cooldown and the automatic reminder; "Send test email"
 // goes through the outbox and the background worker like any invitation. The SMTP password goes
 // to the desktop keyring, or sealed into the database where there is none (the page says which).
+// The Bounces section (SPEC §9) holds the envelope sender and the IMAP mailbox the reports come
+// back to; its Test button signs in and counts the unseen messages without blocking the window.
+// Validation, permission and audit are MailSettingsService's, in rosterctl's words.
 class EmailSettingsPage final : public QWidget
 {
     Q_OBJECT
@@ -34,12 +40,18 @@ public slots:
     void refresh();
     bool save();
     void sendTest();
+    // Signs in to the mailbox the fields describe (the saved password when the field is empty)
+    // and counts its unseen messages; the answer goes to mailboxStatusLabel and mailboxTested.
+    void testMailbox();
 
 signals:
     void statusMessage(const QString &text, int timeoutMs = 0);
+    void mailboxTested(bool ok, const QString &text);
 
 private:
     void onDelivered(const QList<DeliveryReport> &reports);
+    static MailSettingsLabels labels();
+    MailServerInput mailboxInput() const;
 
     Database &m_db;
     const Clock &m_clock;
@@ -56,6 +68,14 @@ private:
     QSpinBox *m_port;
     QComboBox *m_security;
     QCheckBox *m_allowPlain;
+    QLineEdit *m_bounceAddress, *m_imapHost, *m_imapUser, *m_imapPassword, *m_imapFolder,
+        *m_imapCaFile;
+    QSpinBox *m_imapPort;
+    QComboBox *m_imapSecurity;
+    QCheckBox *m_imapAllowPlain;
+    QPushButton *m_testMailbox;
+    QLabel *m_mailboxStatus;
+    QPointer<ImapClient> m_mailboxTest;
     QLineEdit *m_testTo;
     QLabel *m_problem;
     QPushButton *m_save;

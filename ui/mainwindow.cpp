@@ -49,6 +49,9 @@ MainWindow::MainWindow(std::unique_ptr<Database> db, const Clock &clock, const S
     connect(m_worker, &OutboxWorker::failed, this, [this](const QString &m) {
         showStatus(tr("Mail delivery: %1 The mail stays queued.").arg(m), 0);
     });
+    connect(m_worker, &OutboxWorker::bounceFetchFailed, this, [this](const QString &m) {
+        showStatus(tr("Bounce mailbox: %1 It is read again in a few minutes.").arg(m), 0);
+    });
 
     m_nav->setObjectName(QStringLiteral("navigation"));
     m_nav->setHeaderHidden(true);

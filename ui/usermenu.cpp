@@ -1,5 +1,6 @@
 #include "ui/usermenu.h"
 
+#include "app/bouncerules.h"
 #include "app/userservice.h"
 #include "ui/vectoricon.h"
 
@@ -64,6 +65,12 @@ QMenu *createUserMenu(const UserRecord &user, const UserMenuContext &ctx, QWidge
                         "copyInviteLinkAction", whyNotInvite);
     if (whyNotInvite.isEmpty())
         link->setStatusTip(tr("Make a new invitation and copy its link instead of mailing it."));
+    QAction *change = add(menu, tr("Change email and re-invite…"), UserAction::ChangeEmail,
+                          "changeEmailAction", whyNot(changeEmailRefusal(user)));
+    if (change->isEnabled())
+        change->setStatusTip(
+            tr("Give %1 a new address and send the invitation there; earlier links stop working.")
+                .arg(user.name));
     menu->addSeparator();
     add(menu, tr("Invitation history…"), UserAction::History, "historyAction")
         ->setStatusTip(tr("Every invitation %1 was sent, with its mail's state.").arg(user.email));

@@ -6,7 +6,16 @@
 
 namespace roster {
 
-enum class UserAction { Reinvite, Activate, Deactivate, Edit, CopyEmail, CopyInviteLink, History };
+enum class UserAction {
+    Reinvite,
+    Activate,
+    Deactivate,
+    Edit,
+    CopyEmail,
+    CopyInviteLink,
+    History,
+    ChangeEmail
+};
 
 // What the row menu needs to know besides the user: the time, the cooldown, and who is acting.
 struct UserMenuContext
@@ -21,8 +30,8 @@ struct UserMenuContext
 // entry is there for every user; one that does not apply is disabled and says why in its tooltip
 // and status tip, in the words the service would refuse with. Each action carries its UserAction
 // in data() and an object name (reinviteAction, activateAction or deactivateAction, editAction,
-// copyEmailAction, copyInviteLinkAction, historyAction) so tests can inspect the menu without
-// popping it up.
+// copyEmailAction, copyInviteLinkAction, changeEmailAction, historyAction) so tests can inspect the
+// menu without popping it up.
 QMenu *createUserMenu(const UserRecord &user, const UserMenuContext &context,
                       QWidget *parent = nullptr);
 

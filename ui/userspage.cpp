@@ -1,5 +1,6 @@
 #include "ui/userspage.h"
 
+#include "app/bouncerules.h"
 #include "app/orgsettings.h"
 #include "app/outboxworker.h"
 #include "models/changenotifier.h"
@@ -7,6 +8,7 @@
 #include "models/userstablemodel.h"
 #include "ui/adduserdialog.h"
 #include "ui/bulkreinvitejob.h"
+#include "ui/changeemaildialog.h"
 #include "ui/csvexport.h"
 #include "ui/edituserdialog.h"
 #include "ui/invitationhistorydialog.h"
@@ -69,6 +71,7 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
         {tr("Invitations expiring soon"), UserView::ExpiringSoon},
         {tr("Failed invitations"), UserView::FailedMail},
         {tr("Asked for a new invitation"), UserView::Requested},
+        {tr("Bounced invitations"), UserView::Bounced},
     };
     for (const auto &[text, v] : views)
         if (!(kind == UserKind::Portal && v == UserView::Admins))
@@ -234,6 +237,7 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     connect(notifier, &ChangeNotifier::usersChanged, this, usersChanged);
 
     m_confirmBulk = [this](const UserService::Plan &plan) { return confirmBulkDialog(plan); };
+    m_askBounce = [this](const BounceQuestion &q) { return askAboutBounce(this, q); };
 
     UserFilter f;
     f.kind = kind;
@@ -322,7 +326,7 @@ void UsersPage::updateColumns()
 {
     const UserView view = m_model->shownFilter().view;
     m_columnsView = view;
-    const bool failed = view == UserView::FailedMail;
+    const bool failed = view == UserView::FailedMail || view == UserView::Bounced;
     const bool unconfirmed = view == UserView::Unconfirmed || view == UserView::ExpiringSoon ||
                              view == UserView::Requested || failed;
     for (int c :
@@ -474,6 +478,9 @@ QMenu *UsersPage::createMenuForRow(int row, QWidget *parent)
         case UserAction::CopyInviteLink:
             copyInviteLink(id);
             break;
+        case UserAction::ChangeEmail:
+            changeEmail(id);
+            break;
         }
     });
     return menu;
@@ -493,6 +500,8 @@ void UsersPage::popupMenu(int row, const QPoint &globalPos)
 
 void UsersPage::reinvite(qint64 userId)
 {
+    if (!confirmBouncedReinvite(userId))
+        return;
     UserService service(m_db, m_clock, m_session.userId);
     auto r = service.reinvite(userId);
     if (!r) {
@@ -675,10 +684,18 @@ void UsersPage::reinviteSelected()
         emit statusMessage(plan.error().message, 10000);
         return;
     }
-    if (!m_confirmBulk(plan.value()) || plan->eligible.isEmpty())
+    UserService::Plan chosen = plan.value();
+    if (const qsizetype bounced = countBounced(chosen)) {
+        const BounceChoice c = m_askBounce({QString(), bounced, ids.size(), false});
+        if (c == BounceChoice::Cancel)
+            return;
+        if (c == BounceChoice::SkipBounced)
+            skipBounced(chosen);
+    }
+    if (!m_confirmBulk(chosen) || chosen.eligible.isEmpty())
         return;
     QList<qint64> eligible;
-    for (const UserRecord &u : plan->eligible)
+    for (const UserRecord &u : chosen.eligible)
         eligible.append(u.id);
 
     auto *job = new BulkReinviteJob(m_db.location(), m_clock, m_session.userId, eligible, this);
@@ -723,6 +740,50 @@ void UsersPage::reinviteSelected()
                 emit bulkFinished(result);
             });
     job->start();
+}
+
+bool UsersPage::confirmBouncedReinvite(qint64 userId)
+{
+    auto user = UserRepository(m_db).byId(userId);
+    if (!user)
+        return true; // the service says what is wrong
+    const auto warning = bounceWarning(user.value());
+    if (!warning)
+        return true;
+    switch (m_askBounce({*warning, 1, 1, true})) {
+    case BounceChoice::ChangeEmail:
+        changeEmail(userId);
+        return false;
+    case BounceChoice::ReinviteAnyway:
+        return true;
+    case BounceChoice::SkipBounced:
+    case BounceChoice::Cancel:
+        break;
+    }
+    return false;
+}
+
+void UsersPage::changeEmail(qint64 userId)
+{
+    auto user = UserRepository(m_db).byId(userId);
+    if (!user) {
+        emit statusMessage(user.error().message, 10000);
+        return;
+    }
+    auto *dialog = new ChangeEmailDialog(m_db, m_clock, m_session, user.value(), this);
+    dialog->setAttribute(Qt::WA_DeleteOnClose);
+    connect(dialog, &QDialog::accepted, this, [this, dialog, userId] {
+        const auto out = dialog->outcome();
+        if (!out)
+            return;
+        m_model->refreshUsers({userId});
+        m_awaitingDelivery.insert(out->outboxId, out->user.email);
+        emit statusMessage(
+            tr("Changed the address to %1; sending the invitation…").arg(out->user.email), 0);
+        if (m_worker)
+            m_worker->deliverNow({out->outboxId});
+    });
+    dialog->open();
 }
 
 void UsersPage::addUser()

@@ -6,6 +6,7 @@
 #include "app/userservice.h"
 #include "models/database.h"
 #include "models/userfilter.h"
+#include "ui/bouncequestion.h"
 #include "ui/usermenu.h"
 
 #include <QHash>
@@ -56,6 +57,9 @@ public:
     using BulkConfirmer = std::function<bool(const UserService::Plan &plan)>;
     void setBulkConfirmer(BulkConfirmer confirmer) { m_confirmBulk = std::move(confirmer); }
     QList<qint64> selectedUserIds() const;
+    // What a re-invite asks first when the last invitation bounced (SPEC §9); tests answer.
+    using BounceAsker = std::function<BounceChoice(const BounceQuestion &question)>;
+    void setBounceAsker(BounceAsker asker) { m_askBounce = std::move(asker); }
 
     // Where Export CSV… writes; tests answer instead of the file dialog (rule 8). Empty: cancel.
     using PathChooser = std::function<QString()>;
@@ -78,6 +82,8 @@ public slots:
     void editUser(qint64 userId);
     void showHistory(qint64 userId);
     void exportView();
+    // Change email and re-invite (SPEC §9): the dialog, then the new invitation's delivery.
+    void changeEmail(qint64 userId);
 
 signals:
     void statusMessage(const QString &text, int timeoutMs = 0);
@@ -92,6 +98,8 @@ private:
     void onDelivered(const QList<DeliveryReport> &reports);
     UserMenuContext menuContext();
     bool confirmBulkDialog(const UserService::Plan &plan);
+    // false when the administrator cancelled or chose to change the address instead.
+    bool confirmBouncedReinvite(qint64 userId);
 
     Database &m_db;
     const Clock &m_clock;
@@ -118,6 +126,7 @@ private:
     QPointer<QMenu> m_menu;
     QHash<qint64, QString> m_awaitingDelivery; // outbox id → recipient, for the status bar
     BulkConfirmer m_confirmBulk;
+    BounceAsker m_askBounce;
     QPointer<BulkReinviteJob> m_bulk;
     QPointer<QProgressDialog> m_progress;
 };

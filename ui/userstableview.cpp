@@ -12,6 +12,8 @@
 #include <QSettings>
 #include <QTimer>
 
+#include <algorithm>
+
 namespace roster {
 
 namespace {
@@ -58,6 +60,12 @@ QRect UserRowDelegate::gearRect(const QRect &cell)
                  gearSize, gearSize);
 }
 
+QColor UserRowDelegate::bouncedTextColor(const QPalette &palette)
+{
+    const int text = palette.color(QPalette::Text).lightness();
+    return QColor::fromHsl(0, 190, std::clamp(text, 95, 175));
+}
+
 QSize UserRowDelegate::sizeHint(const QStyleOptionViewItem &option, const QModelIndex &index) const
 {
     // Never measured row by row (fixed heights); columns get a sensible default.
@@ -79,6 +87,12 @@ void UserRowDelegate::paint(QPainter *painter, const QStyleOptionViewItem &optio
         painter->fillRect(opt.rect, c);
     }
     opt.state &= ~QStyle::State_MouseOver;
+    if (index.data(UsersTableModel::BouncedRole).toBool()) {
+        // SPEC §9: the whole row reads as bounced; the tooltip holds the diagnostic.
+        const QColor red = bouncedTextColor(opt.palette);
+        opt.palette.setColor(QPalette::Text, red);
+        opt.palette.setColor(QPalette::WindowText, red);
+    }
 
     if (index.column() == UsersTableModel::Status) {
         initStyleOption(&opt, index);

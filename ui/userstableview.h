@@ -24,6 +24,9 @@ public:
     bool showsGear(int row) const;
     // The rectangle the gear occupies inside the actions cell `cell`.
     static QRect gearRect(const QRect &cell);
+    // The text colour of a row whose invitation bounced: red, as light or dark as the palette's
+    // own text, so it reads on light and dark themes alike.
+    static QColor bouncedTextColor(const QPalette &palette);
 
 private:
     void paintBadge(QPainter *painter, const QStyleOptionViewItem &option,

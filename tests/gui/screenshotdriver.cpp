@@ -1,11 +1,14 @@
 // Puts the real console into the states docs/screenshots show (hovered row, open row menu,
-// Unconfirmed view), for `import -window root` under xvfb. Not a test: see docs/console.md.
-//   roster_screenshot_driver --db PATH --stage users|hover|menu|unconfirmed
+// Unconfirmed view, a bounced row's tooltip, the change-email dialog, the Email settings page's
+// bounce section), for `import -window root` under xvfb. Not a test: see docs/console.md.
+//   roster_screenshot_driver --db PATH --stage users|hover|menu|unconfirmed|bounced|changeemail|
+//                                              bounces
 // Signs in with ROSTER_AS / ROSTER_PASSWORD.
 
 #include "app/authservice.h"
 #include "models/userstablemodel.h"
 #include "translations/translator.h"
+#include "ui/emailsettingspage.h"
 #include "ui/mainwindow.h"
 #include "ui/userspage.h"
 #include "ui/userstableview.h"
@@ -13,10 +16,14 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QElapsedTimer>
+#include <QLineEdit>
 #include <QMenu>
 #include <QPalette>
+#include <QPushButton>
+#include <QScrollArea>
 #include <QTest>
 #include <QTimer>
+#include <QToolTip>
 
 using namespace roster;
 
@@ -84,6 +91,49 @@ int main(int argc, char **argv)
         }
         if (stage == u"users")
             return;
+        // The first bounced user among the rows on show (UsersTableModel::BouncedRole).
+        const auto bouncedRow = [page] {
+            for (int r = 0; r < std::min(200, page->model()->rowCount()); ++r)
+                if (page->model()->index(r, 0).data(UsersTableModel::BouncedRole).toBool())
+                    return r;
+            return -1;
+        };
+        if (stage == u"bounced") {
+            const int r = bouncedRow();
+            if (r < 0)
+                qFatal("no bounced user among the first rows");
+            const QModelIndex email = page->model()->index(r, UsersTableModel::Email);
+            view->scrollTo(email);
+            const QPoint at = view->visualRect(email).center();
+            QTest::mouseMove(view->viewport(), at);
+            QToolTip::showText(view->viewport()->mapToGlobal(at + QPoint(0, 12)),
+                               email.data(Qt::ToolTipRole).toString(), view->viewport());
+            return;
+        }
+        if (stage == u"changeemail") {
+            const int r = bouncedRow();
+            if (r < 0)
+                qFatal("no bounced user among the first rows");
+            const UserRecord user = page->model()->userAt(r);
+            page->changeEmail(user.id);
+            // The address as the administrator corrects it: the domain's typo fixed.
+            if (auto *edit = page->findChild<QLineEdit *>(QStringLiteral("newEmailEdit"))) {
+                edit->setText(user.email.section(u'@', 0, 0).section(u'.', 0, 1) +
+                              QStringLiteral("@fabrikam.example"));
+                edit->setFocus();
+            }
+            return;
+        }
+        if (stage == u"bounces") {
+            window.showPage(MainWindow::Page::EmailSettings);
+            auto *email =
+                window.findChild<EmailSettingsPage *>(QStringLiteral("emailSettingsPage"));
+            if (auto *area = email->findChild<QScrollArea *>())
+                area->ensureWidgetVisible(
+                    email->findChild<QWidget *>(QStringLiteral("bounceGroup")));
+            email->testMailbox();
+            return;
+        }
         if (stage == u"end") {
             // Ctrl+End on the whole list, then the Unconfirmed view, timed (stderr).
             QElapsedTimer t;

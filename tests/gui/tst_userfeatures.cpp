@@ -452,7 +452,7 @@ void TestUserFeatures::portalPageViewsAndAddDialog()
     QCOMPARE(views,
              (QList<UserView>{UserView::All, UserView::Active, UserView::Inactive,
                               UserView::Unconfirmed, UserView::Confirmed, UserView::ExpiringSoon,
-                              UserView::FailedMail, UserView::Requested}));
+                              UserView::FailedMail, UserView::Requested, UserView::Bounced}));
     QCOMPARE(portal->model()->rowCount(), 1);
     QCOMPARE(portal->model()->headerData(UsersTableModel::Profile, Qt::Horizontal).toString(),
              QStringLiteral("Account"));

@@ -3,10 +3,13 @@
 // rosterctl sends the invitations (file transport, or through a private Postfix whose bounce
 // daemon writes the DSN), reads the mailbox and marks the right user bounced.
 #include "../smtp/smtptestservers.h"
+#include "app/mail/imap/imapclient.h"
+#include "app/mailsettingsservice.h"
 #include "privatemail.h"
 #include "testsupport.h"
 
 #include <QDir>
+#include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -287,6 +290,57 @@ private Q_SLOTS:
                  QStringLiteral("lee@inbox.test"), QStringLiteral("--format"),
                  QStringLiteral("json")});
         QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8())[u"users"].toArray().size(), 1);
+    }
+
+    // The Email settings page's Test button (issue 15): MailSettingsService's settings for the
+    // mailbox as saved, an ImapClient session that only counts. It signs in to the real server,
+    // counts the unseen messages and leaves them as they were: nothing fetched, flagged or moved.
+    void testSessionCountsUnseenAndLeavesThemAlone()
+    {
+        QVERIFY2(configureImap(QStringLiteral("starttls"), dovecot.imapPort()).exitCode == 0,
+                 "configure");
+        const auto count = [this](int *unseen) {
+            MailServerInput m;
+            m.host = QStringLiteral("localhost");
+            m.port = dovecot.imapPort();
+            m.security = QStringLiteral("starttls");
+            m.user = QStringLiteral("bounces");
+            m.caFile = dovecot.caFile();
+            auto settings = MailSettingsService(org->db(), org->clock(), org->adminId())
+                                .imapSettingsFor(m, QStringLiteral("INBOX"));
+            QVERIFY2(settings, settings ? "" : qPrintable(settings.error().message));
+            ImapSettings s = settings.value();
+            s.countOnly = true;
+            ImapClient client(s);
+            QEventLoop loop;
+            connect(&client, &ImapClient::finished, &loop, &QEventLoop::quit);
+            bool fetched = false;
+            client.start({}, [&](quint32, const QByteArray &) { return fetched = true; });
+            if (!client.isFinished())
+                loop.exec();
+            QVERIFY2(client.error() == ImapClient::Error::NoError,
+                     qPrintable(client.errorString()));
+            QVERIFY(!fetched);
+            QCOMPARE(client.summary().fetched, 0);
+            QCOMPARE(client.summary().flagged, 0);
+            *unseen = client.summary().unseen;
+        };
+        int before = -1;
+        count(&before);
+        if (QTest::currentTestFailed())
+            return;
+        drop(sample("ordinary-mail.eml"));
+        drop(sample("out-of-office.eml"));
+        int after = -1;
+        count(&after);
+        if (QTest::currentTestFailed())
+            return;
+        QCOMPARE(after, before + 2);
+        int again = -1;
+        count(&again);
+        if (QTest::currentTestFailed())
+            return;
+        QCOMPARE(again, after); // still unseen
     }
 
     void mailboxAndConnectionErrorsExitSix()

@@ -470,6 +470,11 @@ void ImapClient::handleTagged(const ImapResponse &, bool ok, const QByteArray &r
         if (!ok)
             return fail(Error::CommandFailed, text);
         std::sort(m_toFetch.begin(), m_toFetch.end());
+        m_summary.unseen = int(m_toFetch.size());
+        if (m_settings.countOnly) {
+            m_toFetch.clear();
+            return logout();
+        }
         if (m_toFetch.size() > m_settings.maxMessages) {
             m_toFetch = m_toFetch.mid(0, m_settings.maxMessages);
             m_summary.more = true;

@@ -38,6 +38,7 @@ struct ImapSettings
     qsizetype maxLine = 64 * 1024;
     qsizetype maxLiteral = 16 * 1024 * 1024; // one message
     int maxMessages = 5000;                  // per session; the rest next time
+    bool countOnly = false; // sign in, select and count the unseen messages: fetch nothing
 };
 
 // One server response (RFC 9051 §7): "tag" is "*" (untagged), "+" (continuation) or a command
@@ -137,6 +138,7 @@ public:
         int fetched = 0;
         int flagged = 0;
         bool more = false; // maxMessages reached: more to read next time
+        int unseen = 0;    // unseen messages above the mark, as the search found them
     };
 
     explicit ImapClient(ImapSettings settings, QObject *parent = nullptr);
