@@ -53,7 +53,7 @@ public:
     QMenu *openMenu() const { return m_menu; }
 
     // What a bulk re-invite asks before it starts; tests answer instead of a person (rule 8).
-    using BulkConfirmer = std::function<bool(const UserService::Plan &plan)>;
+    using BulkConfirmer = std::function<bool(const InvitationService::Plan &plan)>;
     void setBulkConfirmer(BulkConfirmer confirmer) { m_confirmBulk = std::move(confirmer); }
     QList<qint64> selectedUserIds() const;
 
@@ -81,7 +81,7 @@ public slots:
 
 signals:
     void statusMessage(const QString &text, int timeoutMs = 0);
-    void bulkFinished(const roster::UserService::BulkResult &result);
+    void bulkFinished(const roster::InvitationService::BulkResult &result);
 
 private:
     void applyFilter();
@@ -91,7 +91,7 @@ private:
     void popupMenu(int row, const QPoint &globalPos);
     void onDelivered(const QList<DeliveryReport> &reports);
     UserMenuContext menuContext();
-    bool confirmBulkDialog(const UserService::Plan &plan);
+    bool confirmBulkDialog(const InvitationService::Plan &plan);
 
     Database &m_db;
     const Clock &m_clock;

@@ -646,7 +646,7 @@ int cmdUserReinvite(Command &c, const QStringList &argv)
         return usage(tr("--expired-only goes with --all-unconfirmed."));
     if (int rc = c.signIn(); rc != Done)
         return rc;
-    UserService service(*c.db, c.clock, c.session->userId);
+    InvitationService service(*c.db, c.clock, c.session->userId);
     const UserKind kind = kindOf(*a);
     int rc = Done;
     QList<qint64> outboxIds;
@@ -864,7 +864,7 @@ int cmdInvitation(Command &c, const QStringList &argv)
     std::optional<UserKind> kind;
     if (a->has(QStringLiteral("portal")))
         kind = UserKind::Portal;
-    auto r = UserService::acceptInvitation(
+    auto r = InvitationService::acceptInvitation(
         *c.db, c.clock, a->value(QStringLiteral("token")).toUtf8(), *password, kind);
     if (!r)
         return fail(r.error());
@@ -1353,7 +1353,7 @@ int cmdOutbox(Command &c, const QStringList &argv)
         if (int rc = c.signIn(); rc != Done)
             return rc;
         // The automatic reminder rides on every delivery run.
-        UserService service(*c.db, c.clock, c.session->userId);
+        InvitationService service(*c.db, c.clock, c.session->userId);
         auto reminders = service.sendDueReminders();
         if (!reminders)
             return fail(reminders.error());
@@ -1382,7 +1382,7 @@ int cmdUserHistory(Command &c, const QStringList &argv)
     auto users = resolve(c, a->positional, kindOf(*a), &rc);
     if (!users)
         return rc;
-    UserService service(*c.db, c.clock, c.session->userId);
+    InvitationService service(*c.db, c.clock, c.session->userId);
     auto history = service.invitationHistory(users->first().id);
     if (!history)
         return fail(history.error());
