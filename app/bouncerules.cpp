@@ -27,7 +27,7 @@ std::optional<QString> bounceWarning(const UserRecord &user)
                      .arg(why);
 }
 
-qsizetype countBounced(const UserService::Plan &plan)
+qsizetype countBounced(const InvitationService::Plan &plan)
 {
     qsizetype n = 0;
     for (const UserRecord &u : plan.eligible)
@@ -35,7 +35,7 @@ qsizetype countBounced(const UserService::Plan &plan)
     return n;
 }
 
-qsizetype skipBounced(UserService::Plan &plan)
+qsizetype skipBounced(InvitationService::Plan &plan)
 {
     QList<UserRecord> kept;
     qsizetype moved = 0;

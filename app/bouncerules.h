@@ -17,9 +17,9 @@ namespace roster {
 std::optional<QString> bounceWarning(const UserRecord &user);
 
 // A bulk re-invite's plan: the eligible users whose last invitation bounced.
-qsizetype countBounced(const UserService::Plan &plan);
+qsizetype countBounced(const InvitationService::Plan &plan);
 // Moves them to the skipped list, the warning as their reason; returns how many moved.
-qsizetype skipBounced(UserService::Plan &plan);
+qsizetype skipBounced(InvitationService::Plan &plan);
 
 // Why UserService::changeEmail would refuse this user whatever the new address (deactivated,
 // confirmed), or nothing: the row menu greys out its entry with these words.

@@ -31,8 +31,8 @@ struct InvitationFacts
     qint64 expiresAt = 0;
 };
 
-// The rule, in one place: the accept page's GET asks it, and UserService::acceptInvitation asks
-// it again inside its transaction, so the page never says "valid" for what acceptance refuses.
+// The rule, in one place: the accept page's GET asks it, and InvitationService::acceptInvitation
+// asks it again inside its transaction, so the page never says "valid" for what acceptance refuses.
 InvitationState invitationState(const InvitationFacts &facts, qint64 nowMs);
 
 struct InvitationLookup

@@ -154,7 +154,7 @@ private:
         QList<qint64> reminded;
         if (actorId) {
             // Reminders go through the same rules, audit and outbox as a re-invite.
-            UserService service(*m_db, m_clock, actorId);
+            InvitationService service(*m_db, m_clock, actorId);
             auto queued = service.sendDueReminders();
             if (!queued) {
                 toOwner([&](OutboxWorker *o) { emit o->failed(queued.error().message); });

@@ -21,14 +21,14 @@ BulkReinviteJob::~BulkReinviteJob()
 void BulkReinviteJob::start()
 {
     m_thread.reset(QThread::create([this] {
-        UserService::BulkResult result;
+        InvitationService::BulkResult result;
         QString error;
         bool ok = false;
         // The connection belongs to this thread and closes with it.
         if (auto db = Database::open(m_location, Database::OpenMode::MustExist); !db) {
             error = db.error().message;
         } else {
-            UserService service(*db.value(), m_clock, m_actorId);
+            InvitationService service(*db.value(), m_clock, m_actorId);
             auto r = service.reinviteMany(m_ids, [this](qsizetype done, qsizetype total) {
                 QMetaObject::invokeMethod(
                     this, [this, done, total] { emit progress(done, total); },

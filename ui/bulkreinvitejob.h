@@ -12,7 +12,7 @@
 namespace roster {
 
 // A bulk re-invite on a worker thread with its own database connection, so that ten thousand
-// invitations never freeze the window. UserService::reinviteMany commits in batches; cancel()
+// invitations never freeze the window. InvitationService::reinviteMany commits in batches; cancel()
 // stops after the batch in progress, and what was committed is reported.
 class BulkReinviteJob final : public QObject
 {
@@ -30,7 +30,8 @@ public:
 signals:
     void progress(qint64 done, qint64 total);
     // ok false: `error` says why; the result holds what was committed before.
-    void finished(bool ok, const roster::UserService::BulkResult &result, const QString &error);
+    void finished(bool ok, const roster::InvitationService::BulkResult &result,
+                  const QString &error);
 
 private:
     QString m_location;

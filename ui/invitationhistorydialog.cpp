@@ -53,7 +53,7 @@ InvitationHistoryDialog::InvitationHistoryDialog(Database &db, const Clock &cloc
 
 void InvitationHistoryDialog::reload()
 {
-    UserService service(m_db, m_clock, m_session.userId);
+    InvitationService service(m_db, m_clock, m_session.userId);
     auto history = service.invitationHistory(m_user.id);
     m_table->setRowCount(0);
     if (!history) {

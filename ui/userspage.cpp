@@ -236,7 +236,7 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     };
     connect(notifier, &ChangeNotifier::usersChanged, this, usersChanged);
 
-    m_confirmBulk = [this](const UserService::Plan &plan) { return confirmBulkDialog(plan); };
+    m_confirmBulk = [this](const InvitationService::Plan &plan) { return confirmBulkDialog(plan); };
     m_askBounce = [this](const BounceQuestion &q) { return askAboutBounce(this, q); };
 
     UserFilter f;
@@ -502,7 +502,7 @@ void UsersPage::reinvite(qint64 userId)
 {
     if (!confirmBouncedReinvite(userId))
         return;
-    UserService service(m_db, m_clock, m_session.userId);
+    InvitationService service(m_db, m_clock, m_session.userId);
     auto r = service.reinvite(userId);
     if (!r) {
         emit statusMessage(r.error().message, 10000);
@@ -589,7 +589,7 @@ void UsersPage::copyEmail(qint64 userId)
 
 void UsersPage::copyInviteLink(qint64 userId)
 {
-    UserService service(m_db, m_clock, m_session.userId);
+    InvitationService service(m_db, m_clock, m_session.userId);
     auto r = service.copyInviteLink(userId);
     if (!r) {
         emit statusMessage(r.error().message, 10000);
@@ -602,7 +602,7 @@ void UsersPage::copyInviteLink(qint64 userId)
         10000);
 }
 
-bool UsersPage::confirmBulkDialog(const UserService::Plan &plan)
+bool UsersPage::confirmBulkDialog(const InvitationService::Plan &plan)
 {
     QDialog dialog(this);
     dialog.setObjectName(QStringLiteral("bulkConfirmDialog"));
@@ -628,7 +628,7 @@ bool UsersPage::confirmBulkDialog(const UserService::Plan &plan)
         list->setReadOnly(true);
         // Grouped by why, so that thirty "already confirmed" do not hide the one deactivated.
         int confirmed = 0, deactivated = 0, cooling = 0;
-        QList<UserService::Skipped> ordered = plan.skipped;
+        QList<InvitationService::Skipped> ordered = plan.skipped;
         auto rank = [](const UserRecord &u) { return !u.active ? 0 : u.confirmedAt ? 2 : 1; };
         std::stable_sort(ordered.begin(), ordered.end(),
                          [&](const auto &a, const auto &b) { return rank(a.user) < rank(b.user); });
@@ -678,13 +678,13 @@ void UsersPage::reinviteSelected()
     const QList<qint64> ids = selectedUserIds();
     if (ids.isEmpty())
         return;
-    UserService service(m_db, m_clock, m_session.userId);
+    InvitationService service(m_db, m_clock, m_session.userId);
     auto plan = service.planReinvite(ids);
     if (!plan) {
         emit statusMessage(plan.error().message, 10000);
         return;
     }
-    UserService::Plan chosen = plan.value();
+    InvitationService::Plan chosen = plan.value();
     if (const qsizetype bounced = countBounced(chosen)) {
         const BounceChoice c = m_askBounce({QString(), bounced, ids.size(), false});
         if (c == BounceChoice::Cancel)
@@ -714,7 +714,7 @@ void UsersPage::reinviteSelected()
     connect(job, &BulkReinviteJob::progress, progress,
             [progress](qint64 done, qint64) { progress->setValue(int(done)); });
     connect(job, &BulkReinviteJob::finished, this,
-            [this, job, progress, eligible](bool ok, const UserService::BulkResult &result,
+            [this, job, progress, eligible](bool ok, const InvitationService::BulkResult &result,
                                             const QString &error) {
                 progress->close();
                 progress->deleteLater();

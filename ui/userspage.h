@@ -54,7 +54,7 @@ public:
     QMenu *openMenu() const { return m_menu; }
 
     // What a bulk re-invite asks before it starts; tests answer instead of a person (rule 8).
-    using BulkConfirmer = std::function<bool(const UserService::Plan &plan)>;
+    using BulkConfirmer = std::function<bool(const InvitationService::Plan &plan)>;
     void setBulkConfirmer(BulkConfirmer confirmer) { m_confirmBulk = std::move(confirmer); }
     QList<qint64> selectedUserIds() const;
     // What a re-invite asks first when the last invitation bounced (SPEC §9); tests answer.
@@ -87,7 +87,7 @@ public slots:
 
 signals:
     void statusMessage(const QString &text, int timeoutMs = 0);
-    void bulkFinished(const roster::UserService::BulkResult &result);
+    void bulkFinished(const roster::InvitationService::BulkResult &result);
 
 private:
     void applyFilter();
@@ -97,7 +97,7 @@ private:
     void popupMenu(int row, const QPoint &globalPos);
     void onDelivered(const QList<DeliveryReport> &reports);
     UserMenuContext menuContext();
-    bool confirmBulkDialog(const UserService::Plan &plan);
+    bool confirmBulkDialog(const InvitationService::Plan &plan);
     // false when the administrator cancelled or chose to change the address instead.
     bool confirmBouncedReinvite(qint64 userId);
 

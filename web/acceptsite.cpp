@@ -323,7 +323,7 @@ Response AcceptSite::accept(Context &c, const InvitationLookup &found)
     // transaction, so of two processes posting the same form only one accepts.
     InvitationState why = InvitationState::Valid;
     auto accepted =
-        UserService::acceptInvitation(*c.db, systemClock, c.token, password, c.kind, &why);
+        InvitationService::acceptInvitation(*c.db, systemClock, c.token, password, c.kind, &why);
     if (!accepted) {
         if (why != InvitationState::Valid) {
             c.outcome = QByteArray("refused at acceptance: ") + stateName(why);

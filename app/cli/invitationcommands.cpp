@@ -20,7 +20,7 @@ namespace {
 // re-invite (skipped users are listed with the reason), then their mail is delivered.
 int reinviteAllUnconfirmed(const Invocation &in, AdminSession &s)
 {
-    UserService service(s.db(), s.clock(), s.userId());
+    InvitationService service(s.db(), s.clock(), s.userId());
     UserFilter f;
     f.kind = kindOf(in);
     f.view = UserView::Unconfirmed;
@@ -67,7 +67,7 @@ int reinviteNamed(const Invocation &in, AdminSession &s)
     auto users = resolveUsers(s, in.arguments(), kindOf(in), &rc);
     if (!users)
         return rc;
-    UserService service(s.db(), s.clock(), s.userId());
+    InvitationService service(s.db(), s.clock(), s.userId());
     QList<qint64> outboxIds;
     for (const UserRecord &u : *users) {
         auto r = service.reinvite(u.id);
@@ -127,7 +127,7 @@ int history(const Invocation &in)
     auto users = resolveUsers(s, in.arguments(), kindOf(in), &rc);
     if (!users)
         return rc;
-    UserService service(s.db(), s.clock(), s.userId());
+    InvitationService service(s.db(), s.clock(), s.userId());
     auto invitations = service.invitationHistory(users->first().id);
     if (!invitations)
         return fail(invitations.error());
@@ -161,7 +161,7 @@ int accept(const Invocation &in)
     std::optional<UserKind> kind;
     if (in.has(QStringLiteral("portal")))
         kind = UserKind::Portal;
-    auto r = UserService::acceptInvitation(
+    auto r = InvitationService::acceptInvitation(
         s.db(), s.clock(), in.text(QStringLiteral("token")).toUtf8(), *password, kind);
     if (!r)
         return fail(r.error());

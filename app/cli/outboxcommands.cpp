@@ -60,7 +60,7 @@ int deliver(const Invocation &in)
     if (int rc = session.signIn(); rc != Done)
         return rc;
     // The automatic reminder rides on every delivery run.
-    UserService service(session.db(), session.clock(), session.userId());
+    InvitationService service(session.db(), session.clock(), session.userId());
     auto reminders = service.sendDueReminders();
     if (!reminders)
         return fail(reminders.error());

@@ -119,6 +119,7 @@ struct Org
     }
 
     UserService service() { return UserService(*db, clock, admin.userId); }
+    InvitationService invitations() { return InvitationService(*db, clock, admin.userId); }
 
     qint64 add(const QString &name, const QString &email, const QString &profile = {},
                UserKind kind = UserKind::Crm)
@@ -150,7 +151,7 @@ struct Org
     QByteArray freshToken(qint64 userId)
     {
         clock.advance(6 * minutes);
-        auto r = service().copyInviteLink(userId);
+        auto r = invitations().copyInviteLink(userId);
         if (!r)
             qWarning() << r.error().message;
         return r ? r->token : QByteArray();
@@ -158,7 +159,7 @@ struct Org
 
     bool confirm(qint64 userId, const QString &password)
     {
-        auto r = UserService::acceptInvitation(*db, clock, freshToken(userId), password);
+        auto r = InvitationService::acceptInvitation(*db, clock, freshToken(userId), password);
         if (!r)
             qWarning() << r.error().message;
         return bool(r);

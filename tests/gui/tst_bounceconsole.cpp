@@ -414,8 +414,8 @@ void TestBounceConsole::bulkReinviteSaysHowManyBouncedAndSkipsThem()
         asked << q;
         return BounceChoice::SkipBounced;
     });
-    UserService::Plan confirmed;
-    m_page->setBulkConfirmer([&](const UserService::Plan &plan) {
+    InvitationService::Plan confirmed;
+    m_page->setBulkConfirmer([&](const InvitationService::Plan &plan) {
         confirmed = plan;
         return true;
     });

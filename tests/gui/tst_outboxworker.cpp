@@ -66,7 +66,7 @@ void TestOutboxWorker::deliversOnDemandOffTheGuiThread()
 
     // On demand: a re-invite's message goes out without waiting for the timer.
     m_org->clock.advance(10 * minutes);
-    auto r = m_org->service().reinvite(id);
+    auto r = m_org->invitations().reinvite(id);
     QVERIFY(r);
     worker.deliverNow({r->outboxId});
     QVERIFY(delivered.wait(10000));

@@ -235,9 +235,9 @@ void TestUserFeatures::managerCannotEditAnAdministrator()
 void TestUserFeatures::invitationHistoryListsEveryInvitation()
 {
     // Two more invitations: a copied link and a re-invite (which revokes the link's).
-    QVERIFY(m_org->service().copyInviteLink(m_pending));
+    QVERIFY(m_org->invitations().copyInviteLink(m_pending));
     m_org->clock.advance(10 * minutes);
-    QVERIFY(m_org->service().reinvite(m_pending));
+    QVERIFY(m_org->invitations().reinvite(m_pending));
     QCOMPARE(m_org->deliver(), 1);
     openWindow(m_org->admin);
     QMenu *menu = gearMenu(m_page, m_pending);
@@ -262,7 +262,7 @@ void TestUserFeatures::invitationHistoryListsEveryInvitation()
     QCOMPARE(table->item(2, C::Mail)->text(),
              UsersTableModel::mailStateText(QStringLiteral("sent")));
     // The same as the service says, row for row.
-    auto infos = m_org->service().invitationHistory(m_pending);
+    auto infos = m_org->invitations().invitationHistory(m_pending);
     QVERIFY(infos);
     QCOMPARE(qsizetype(table->rowCount()), infos->size());
     QPointer<InvitationHistoryDialog> closed = dialog;
@@ -500,12 +500,12 @@ void TestUserFeatures::portalGearMenuReinvitesWithThePortalLink()
     const QByteArray token = tokenRe.match(QString::fromLatin1(mail)).captured(1).toLatin1();
     QCOMPARE(token.size(), 43);
     // The token is a portal token: the CRM accept page refuses it, the portal's takes it.
-    auto asCrm = UserService::acceptInvitation(
+    auto asCrm = InvitationService::acceptInvitation(
         *m_org->db, m_org->clock, token, QStringLiteral("a long enough password"), UserKind::Crm);
     QVERIFY(!asCrm);
-    auto asPortal =
-        UserService::acceptInvitation(*m_org->db, m_org->clock, token,
-                                      QStringLiteral("a long enough password"), UserKind::Portal);
+    auto asPortal = InvitationService::acceptInvitation(*m_org->db, m_org->clock, token,
+                                                        QStringLiteral("a long enough password"),
+                                                        UserKind::Portal);
     QVERIFY2(asPortal, asPortal ? "" : qPrintable(asPortal.error().message));
     QCOMPARE(asPortal->kind, UserKind::Portal);
     QVERIFY(m_org->user(m_portal).confirmedAt);

@@ -222,12 +222,12 @@ void TestUsersPage::gearMenuReinvitesWithANewWorkingToken()
     QCOMPARE(after.size(), 1);
     const QByteArray newToken = after.first();
     QVERIFY(newToken != oldToken);
-    auto old = UserService::acceptInvitation(*m_org->db, m_org->clock, oldToken,
-                                             QStringLiteral("a long enough password"));
+    auto old = InvitationService::acceptInvitation(*m_org->db, m_org->clock, oldToken,
+                                                   QStringLiteral("a long enough password"));
     QVERIFY(!old);
     QCOMPARE(old.error().kind, ErrorKind::Refused);
-    auto fresh = UserService::acceptInvitation(*m_org->db, m_org->clock, newToken,
-                                               QStringLiteral("a long enough password"));
+    auto fresh = InvitationService::acceptInvitation(*m_org->db, m_org->clock, newToken,
+                                                     QStringLiteral("a long enough password"));
     QVERIFY2(fresh, fresh ? "" : qPrintable(fresh.error().message));
     QCOMPARE(fresh->userId, m_pending);
 }
@@ -391,9 +391,9 @@ void TestUsersPage::unconfirmedViewMatchesRosterctl()
 
 void TestUsersPage::bulkReinviteSkipsIneligibleUsers()
 {
-    UserService::Plan seen;
+    InvitationService::Plan seen;
     bool asked = false;
-    m_page->setBulkConfirmer([&](const UserService::Plan &plan) {
+    m_page->setBulkConfirmer([&](const InvitationService::Plan &plan) {
         seen = plan;
         asked = true;
         return true;
@@ -483,7 +483,7 @@ void TestUsersPage::bulkReinviteFailureReportsWhatWasCommitted()
     }
     m_page->model()->reload();
     QTRY_VERIFY_WITH_TIMEOUT(m_page->model()->rowCount() >= 605, 20000);
-    m_page->setBulkConfirmer([](const UserService::Plan &) { return true; });
+    m_page->setBulkConfirmer([](const InvitationService::Plan &) { return true; });
     m_view->selectAll();
     auto *button = m_page->findChild<QPushButton *>(QStringLiteral("reinviteButton"));
     QVERIFY(button && button->isEnabled());

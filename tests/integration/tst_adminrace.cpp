@@ -15,45 +15,10 @@ using namespace roster;
 using namespace testsupport;
 
 namespace {
-struct Finished
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-// Starts every command at once (each in its own process) and waits for all of them.
-QList<Finished> runTogether(const QList<QStringList> &commands, const QProcessEnvironment &env,
-                            const QByteArray &input = {}, int timeoutMs = 120000)
-{
-    std::vector<std::unique_ptr<QProcess>> procs;
-    for (const QStringList &args : commands) {
-        auto p = std::make_unique<QProcess>();
-        p->setProcessEnvironment(env);
-        p->start(qEnvironmentVariable("ROSTERCTL"), args);
-        procs.push_back(std::move(p));
-    }
-    QList<Finished> out;
-    for (auto &p : procs) {
-        if (!input.isEmpty())
-            p->write(input);
-        p->closeWriteChannel();
-        Finished f;
-        if (p->waitForFinished(timeoutMs) && p->exitStatus() == QProcess::NormalExit)
-            f.exitCode = p->exitCode();
-        else
-            p->kill();
-        f.out = QString::fromUtf8(p->readAllStandardOutput());
-        f.err = QString::fromUtf8(p->readAllStandardError());
-        out.append(f);
-    }
-    return out;
-}
-
-QString detail(int round, const QList<Finished> &r)
+QString detail(int round, const QList<RunResult> &r)
 {
     QString s = QStringLiteral("round %1:").arg(round);
-    for (const Finished &f : r)
+    for (const RunResult &f : r)
         s += QStringLiteral("\n[exit %1] %2%3").arg(f.exitCode).arg(f.out, f.err);
     return s;
 }
@@ -106,7 +71,7 @@ private slots:
         constexpr int rounds = 40;
         int aWon = 0;
         for (int round = 0; round < rounds; ++round) {
-            const auto r = runTogether({act(a, b), act(b, a)}, org->rosterctlEnvironment());
+            const auto r = rosterctlTogether({act(a, b), act(b, a)}, org->rosterctlEnvironment());
             const QString d = detail(round, r);
             QVERIFY2(activeAdministrators() >= 1, qPrintable(d));
             QList<int> codes{r.at(0).exitCode, r.at(1).exitCode};
@@ -141,7 +106,7 @@ private slots:
                                   QStringLiteral("deactivate"), target};
             const QStringList demoteB{QStringLiteral("user"), QStringLiteral("edit"), b,
                                       QStringLiteral("--profile"), QStringLiteral("Standard")};
-            const auto r = runTogether({byB, demoteB}, org->rosterctlEnvironment());
+            const auto r = rosterctlTogether({byB, demoteB}, org->rosterctlEnvironment());
             const QString d = detail(round, r);
             QVERIFY2(r.at(1).exitCode == 0, qPrintable(d));
             QVERIFY2(r.at(0).exitCode == 0 || r.at(0).exitCode == 3, qPrintable(d));
@@ -176,8 +141,8 @@ private slots:
         for (int i = 0; i < 8; ++i)
             eight << list;
         for (int round = 0; round < 3; ++round) {
-            const auto r = runTogether(eight, env);
-            for (const Finished &f : r)
+            const auto r = rosterctlTogether(eight, env);
+            for (const RunResult &f : r)
                 QVERIFY2(f.exitCode == 3, qPrintable(detail(round, r)));
         }
         // 24 wrong attempts: the first five are counted, then the account is locked and the
@@ -193,7 +158,7 @@ private slots:
                  1);
         // The right password is refused too while the lock lasts.
         env.insert(QStringLiteral("ROSTER_PASSWORD"), TestOrg::adminPassword());
-        const auto right = runTogether({list}, env);
+        const auto right = rosterctlTogether({list}, env);
         QCOMPARE(right.at(0).exitCode, 3);
     }
 };

@@ -28,41 +28,8 @@ using namespace roster;
 using namespace testsupport;
 
 namespace {
-struct Finished
-{
-    int exitCode = -1;
-    QString out;
-    QString err;
-};
-
-// Starts every command at once (each in its own process) and waits for all of them.
-QList<Finished> runTogether(const QList<QStringList> &commands, const QProcessEnvironment &env,
-                            int timeoutMs = 300000)
-{
-    std::vector<std::unique_ptr<QProcess>> procs;
-    for (const QStringList &args : commands) {
-        auto p = std::make_unique<QProcess>();
-        p->setProcessEnvironment(env);
-        p->start(qEnvironmentVariable("ROSTERCTL"), args);
-        procs.push_back(std::move(p));
-    }
-    QList<Finished> out;
-    for (auto &p : procs) {
-        p->closeWriteChannel();
-        Finished f;
-        if (p->waitForFinished(timeoutMs) && p->exitStatus() == QProcess::NormalExit)
-            f.exitCode = p->exitCode();
-        else
-            p->kill();
-        f.out = QString::fromUtf8(p->readAllStandardOutput());
-        f.err = QString::fromUtf8(p->readAllStandardError());
-        out.append(f);
-    }
-    return out;
-}
-
 // What two racing commands said, for a failed round's message.
-QString raceDetail(int round, const QList<Finished> &r)
+QString raceDetail(int round, const QList<RunResult> &r)
 {
     return QStringLiteral("round %1: exit %2/%3\n%4%5\n%6%7")
         .arg(round)
@@ -106,7 +73,7 @@ class TestConcurrency : public QObject
             if (!tx.commit())
                 return false;
         }
-        UserService service(org->db(), org->clock(), org->adminId());
+        InvitationService service(org->db(), org->clock(), org->adminId());
         auto queued = service.reinviteMany(ids);
         return queued && queued->invited.size() == count;
     }
@@ -170,12 +137,12 @@ private slots:
         for (int round = 0; round < rounds; ++round) {
             org->clock().advanceMinutes(6); // past the 5-minute cooldown
             const auto results =
-                runTogether({reinvite, reinvite}, org->rosterctlEnvironment(), 60000);
+                rosterctlTogether({reinvite, reinvite}, org->rosterctlEnvironment(), 60000);
             QList<int> codes{results.at(0).exitCode, results.at(1).exitCode};
             std::sort(codes.begin(), codes.end());
             const QString detail = raceDetail(round, results);
             QVERIFY2((codes == QList<int>{0, 3}), qPrintable(detail));
-            const Finished &loser = results.at(0).exitCode == 3 ? results.at(0) : results.at(1);
+            const RunResult &loser = results.at(0).exitCode == 3 ? results.at(0) : results.at(1);
             QVERIFY2(loser.err.contains(QStringLiteral("re-invite in")), qPrintable(detail));
             QCOMPARE(openInvitations(id), 1);
             QCOMPARE(
@@ -211,7 +178,8 @@ private slots:
         int bulkWins = 0;
         for (int round = 0; round < rounds; ++round) {
             org->clock().advanceMinutes(6); // past the 5-minute cooldown
-            const auto results = runTogether({single, bulk}, org->rosterctlEnvironment(), 60000);
+            const auto results =
+                rosterctlTogether({single, bulk}, org->rosterctlEnvironment(), 60000);
             const QString detail = raceDetail(round, results);
             QVERIFY2(results.at(1).exitCode == 0, qPrintable(detail));
             const bool singleWon = results.at(0).exitCode == 0;
@@ -252,7 +220,7 @@ private slots:
             org->clock().advanceDays(5);
             org->clock().advanceMinutes(1); // the invitation now expires within two days
             const auto results =
-                runTogether({deliver, deliver}, org->rosterctlEnvironment(), 60000);
+                rosterctlTogether({deliver, deliver}, org->rosterctlEnvironment(), 60000);
             const QString detail = raceDetail(round, results);
             QVERIFY2(results.at(0).exitCode == 0 && results.at(1).exitCode == 0,
                      qPrintable(detail));
@@ -302,7 +270,7 @@ private slots:
             }
             QVERIFY(tx.commit());
         }
-        UserService service(org->db(), org->clock(), org->adminId());
+        InvitationService service(org->db(), org->clock(), org->adminId());
         auto queued = service.reinviteMany(ids);
         QVERIFY2(queued, queued ? "" : qPrintable(queued.error().message));
         QCOMPARE(queued->invited.size(), total);
@@ -322,7 +290,7 @@ private slots:
         QElapsedTimer timer;
         timer.start();
         const QStringList deliver{QStringLiteral("outbox"), QStringLiteral("deliver")};
-        const auto results = runTogether({deliver, deliver}, org->rosterctlEnvironment());
+        const auto results = rosterctlTogether({deliver, deliver}, org->rosterctlEnvironment());
         const qint64 elapsed = timer.elapsed();
         int sentBy[2] = {0, 0};
         for (int i = 0; i < 2; ++i) {

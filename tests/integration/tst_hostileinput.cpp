@@ -96,18 +96,19 @@ class TestHostileInput : public QObject
             return {};
         org->clock().advanceMinutes(6);
         UserService s(org->db(), org->clock(), org->adminId());
-        auto link = s.copyInviteLink(id);
+        InvitationService invitations(org->db(), org->clock(), org->adminId());
+        auto link = invitations.copyInviteLink(id);
         if (!link)
             return {};
         switch (setup) {
         case Setup::TokenUsed:
-            if (!UserService::acceptInvitation(org->db(), org->clock(), link->token,
-                                               S("a strong password")))
+            if (!InvitationService::acceptInvitation(org->db(), org->clock(), link->token,
+                                                     S("a strong password")))
                 return {};
             break;
         case Setup::TokenRevoked:
             org->clock().advanceMinutes(6);
-            if (!s.reinvite(id))
+            if (!invitations.reinvite(id))
                 return {};
             break;
         case Setup::TokenExpired:
@@ -760,8 +761,8 @@ private slots:
     {
         QFETCH(QByteArray, token);
         const QString before = org->dump();
-        auto r =
-            UserService::acceptInvitation(org->db(), org->clock(), token, S("a strong password"));
+        auto r = InvitationService::acceptInvitation(org->db(), org->clock(), token,
+                                                     S("a strong password"));
         QVERIFY(!r);
         QVERIFY(r.error().kind == ErrorKind::Invalid || r.error().kind == ErrorKind::NotFound);
         QCOMPARE(org->dump(), before);

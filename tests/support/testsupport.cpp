@@ -223,6 +223,31 @@ RunResult rosterctl(const QStringList &args, const QByteArray &input,
     return r;
 }
 
+QList<RunResult> rosterctlTogether(const QList<QStringList> &commands,
+                                   const QProcessEnvironment &env, int timeoutMs)
+{
+    std::vector<std::unique_ptr<QProcess>> procs;
+    for (const QStringList &args : commands) {
+        auto p = std::make_unique<QProcess>();
+        p->setProcessEnvironment(env);
+        p->start(qEnvironmentVariable("ROSTERCTL"), args);
+        procs.push_back(std::move(p));
+    }
+    QList<RunResult> out;
+    for (auto &p : procs) {
+        p->closeWriteChannel();
+        RunResult r;
+        if (p->waitForFinished(timeoutMs) && p->exitStatus() == QProcess::NormalExit)
+            r.exitCode = p->exitCode();
+        else
+            p->kill();
+        r.out = QString::fromUtf8(p->readAllStandardOutput());
+        r.err = QString::fromUtf8(p->readAllStandardError());
+        out.append(r);
+    }
+    return out;
+}
+
 QStringList emlFiles(const QString &dir)
 {
     // Oldest first. Two files written within one tick of the file system's clock have the same

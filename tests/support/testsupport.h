@@ -85,6 +85,12 @@ struct RunResult
 RunResult rosterctl(const QStringList &args, const QByteArray &input = {},
                     const QProcessEnvironment &env = QProcessEnvironment::systemEnvironment());
 
+// Starts every command at once (each in a rosterctl process of its own) and waits for all of
+// them: the races of tst_adminrace and tst_concurrency. A process that does not finish within
+// `timeoutMs` is killed and reported with exit code -1.
+QList<RunResult> rosterctlTogether(const QList<QStringList> &commands,
+                                   const QProcessEnvironment &env, int timeoutMs = 300000);
+
 // .eml files in a folder, oldest first.
 QStringList emlFiles(const QString &dir);
 // Files in `after` that are not in `before`.

@@ -160,7 +160,7 @@ private Q_SLOTS:
         QCOMPARE(org->deliver(), 1);
         const QString oldTag = tagOf(jon);
         org->clock().advanceMinutes(10); // past the cooldown
-        UserService users(org->db(), org->clock(), org->adminId());
+        InvitationService users(org->db(), org->clock(), org->adminId());
         QVERIFY(users.reinvite(jon));
         QCOMPARE(org->deliver(), 1);
         QVERIFY(tagOf(jon) != oldTag);

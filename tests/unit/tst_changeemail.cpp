@@ -28,11 +28,12 @@ private Q_SLOTS:
     {
         const qint64 id = org->addUnconfirmedUser(QStringLiteral("jon.smiht@acme.example"));
         UserService service(org->db(), org->clock(), org->adminId());
+        InvitationService invites(org->db(), org->clock(), org->adminId());
         // A link of the old invitation, to show it dies.
-        auto link = service.copyInviteLink(id);
+        auto link = invites.copyInviteLink(id);
         QVERIFY(!link); // the cooldown refuses a second invitation this soon...
         org->clock().advanceMinutes(10);
-        link = service.copyInviteLink(id);
+        link = invites.copyInviteLink(id);
         QVERIFY2(link, link ? "" : qPrintable(link.error().message));
         // ...but not a change of address, made right after it.
         auto r = service.changeEmail(id, QStringLiteral(" jon.smith@acme.example "));
@@ -62,8 +63,8 @@ private Q_SLOTS:
                         e.detail.contains(QStringLiteral("jon.smith@acme.example"));
         QVERIFY(found);
         // The old link is refused; the new mail goes to the new address.
-        auto accept = UserService::acceptInvitation(org->db(), org->clock(), link->token,
-                                                    QStringLiteral("a long enough password"));
+        auto accept = InvitationService::acceptInvitation(org->db(), org->clock(), link->token,
+                                                          QStringLiteral("a long enough password"));
         QVERIFY(!accept);
         QCOMPARE(org->deliver(), 1);
     }

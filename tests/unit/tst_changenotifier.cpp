@@ -53,7 +53,7 @@ private slots:
         auto other = org->db().reopen(); // another administrator's console
         QVERIFY(other);
         org->clock().advanceMinutes(10);
-        UserService service(*other.value(), org->clock(), org->adminId());
+        InvitationService service(*other.value(), org->clock(), org->adminId());
         QVERIFY(service.reinvite(id));
         const QList<qint64> ids = next(spy);
         QVERIFY2(ids != QList<qint64>{-1}, "no notification within a second");
@@ -88,8 +88,8 @@ private slots:
         if (postgres())
             QCOMPARE(ids, QList<qint64>{id});
         const QByteArray token = tokenFromMessage(readFile(emlFiles(org->mailDir()).constLast()));
-        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), token,
-                                              QStringLiteral("a long enough password 1")));
+        QVERIFY(InvitationService::acceptInvitation(org->db(), org->clock(), token,
+                                                    QStringLiteral("a long enough password 1")));
         ids = next(spy);
         QVERIFY(ids != QList<qint64>{-1});
         if (postgres())

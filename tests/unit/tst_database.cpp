@@ -197,7 +197,7 @@ private slots:
         QVERIFY(other.value()->begin());
         QVERIFY(other.value()->exec(QStringLiteral("UPDATE settings SET value = value")));
         const QString before = org.dump();
-        UserService s(org.db(), org.clock(), org.adminId());
+        InvitationService s(org.db(), org.clock(), org.adminId());
         auto r = s.reinvite(target);
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Database);

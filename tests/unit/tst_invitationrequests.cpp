@@ -109,7 +109,7 @@ private slots:
         const qint64 id = invited(QStringLiteral("sam@example.com"), &oldToken);
         QVERIFY(id > 0);
         org->clock().advanceMinutes(10); // past the re-invite cooldown
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         QVERIFY(s.reinvite(id));
         // The old link is superseded while the new one is still valid: the user lost the new
         // mail and asks from the old one.
@@ -132,7 +132,7 @@ private slots:
         QVERIFY(requestNewInvitation(org->db(), org->clock(), token));
         QCOMPARE(requestedView(), QList<qint64>{id});
 
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         auto re = s.reinvite(id);
         QVERIFY2(re, re ? "" : qPrintable(re.error().message));
         QVERIFY(!user(id).inviteRequestedAt);
@@ -164,7 +164,7 @@ private slots:
         QVERIFY(requestNewInvitation(org->db(), org->clock(), t1));
         QVERIFY(requestNewInvitation(org->db(), org->clock(), t2));
         QCOMPARE(requestedView().size(), 2);
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         auto r = s.reinviteMany({a, b});
         QVERIFY2(r, r ? "" : qPrintable(r.error().message));
         QCOMPARE(r->invited.size(), 2);
@@ -196,8 +196,8 @@ private slots:
         else if (kind == u"malformed")
             token = "not-a-token<script>";
         else if (kind == u"accepted")
-            QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), token,
-                                                  QStringLiteral("a good password")));
+            QVERIFY(InvitationService::acceptInvitation(org->db(), org->clock(), token,
+                                                        QStringLiteral("a good password")));
         else if (kind == u"deactivated")
             QVERIFY(s.setActive(id, false));
         if (kind != u"valid")
@@ -222,15 +222,15 @@ private slots:
         const qint64 otto = invited(QStringLiteral("otto@example.com"), &ottoToken);
         QVERIFY(otto > 0);
         org->clock().advanceDays(8); // Otto's expired; Zoë gets a fresh link below
-        auto fresh = UserService(org->db(), org->clock(), org->adminId()).copyInviteLink(zoe);
+        auto fresh = InvitationService(org->db(), org->clock(), org->adminId()).copyInviteLink(zoe);
         QVERIFY2(fresh, fresh ? "" : qPrintable(fresh.error().message));
         auto web = org->db().reopen();
         QVERIFY(web);
         QVERIFY(OrgSettings::load(*web.value()));
         QVERIFY(lookupInvitation(*web.value(), org->clock(), fresh->token));
         QVERIFY(lookupInvitation(*web.value(), org->clock(), fresh->token));
-        auto accepted = UserService::acceptInvitation(*web.value(), org->clock(), fresh->token,
-                                                      QStringLiteral("a good password"));
+        auto accepted = InvitationService::acceptInvitation(
+            *web.value(), org->clock(), fresh->token, QStringLiteral("a good password"));
         QVERIFY(lookupInvitation(*web.value(), org->clock(), ottoToken));
         QVERIFY(lookupInvitation(*web.value(), org->clock(), ottoToken));
         QVERIFY2(accepted, accepted ? "" : qPrintable(accepted.error().message));
@@ -254,14 +254,14 @@ private slots:
         const qint64 id = invited(QStringLiteral("xan@example.com"), &oldToken);
         QVERIFY(id > 0);
         org->clock().advanceMinutes(10);
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         QVERIFY(s.reinvite(id));
         QCOMPARE(org->deliver(), 1);
         const QByteArray newToken = latestToken(QStringLiteral("xan@example.com"));
         QVERIFY(requestNewInvitation(org->db(), org->clock(), oldToken));
         QCOMPARE(requestedView(), QList<qint64>{id});
-        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), newToken,
-                                              QStringLiteral("a good password")));
+        QVERIFY(InvitationService::acceptInvitation(org->db(), org->clock(), newToken,
+                                                    QStringLiteral("a good password")));
         QVERIFY(requestedView().isEmpty());
         QVERIFY(!user(id).asksForInvitation());
     }

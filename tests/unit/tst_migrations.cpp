@@ -203,8 +203,8 @@ private slots:
         QCOMPARE(repo.count(unconfirmed).value(), 1);
         // And the organisation works on: the old administrator re-invites the old user.
         QVERIFY(db.exec(QStringLiteral("UPDATE users SET invited_at = 0")));
-        UserService service(db, processClock(),
-                            repo.byEmail(UserKind::Crm, QStringLiteral("ada@old.example"))->id);
+        InvitationService service(
+            db, processClock(), repo.byEmail(UserKind::Crm, QStringLiteral("ada@old.example"))->id);
         auto r =
             service.reinvite(repo.byEmail(UserKind::Crm, QStringLiteral("bo@old.example"))->id);
         QVERIFY2(r, r ? "" : qPrintable(r.error().message));

@@ -172,7 +172,7 @@ private slots:
     {
         const qint64 id = org->addUnconfirmedUser(QStringLiteral("e@acme.example"));
         org->clock().advanceMinutes(6);
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         QVERIFY(s.reinvite(id));
         QCOMPARE(
             org->scalar(QStringLiteral(

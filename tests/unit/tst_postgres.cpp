@@ -176,7 +176,7 @@ private slots:
         const qint64 id = org.addUnconfirmedUser(QStringLiteral("flaky@acme.example"));
         QVERIFY(id);
         org.clock().advanceMinutes(10);
-        UserService service(org.db(), org.clock(), org.adminId());
+        InvitationService service(org.db(), org.clock(), org.adminId());
 
         // Idle connection killed (server restart overnight): the next action reconnects by itself,
         // since nothing had been written yet.
@@ -227,7 +227,7 @@ private slots:
             "CREATE TRIGGER die BEFORE INSERT ON audit_log FOR EACH ROW WHEN (NEW.action = "
             "'invitation.reinvite') EXECUTE FUNCTION die()")));
         const QString before = org.dump();
-        UserService service(org.db(), org.clock(), org.adminId());
+        InvitationService service(org.db(), org.clock(), org.adminId());
         auto r = service.reinvite(id);
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Database);
@@ -253,7 +253,7 @@ private slots:
             "CREATE TRIGGER refuse BEFORE INSERT ON audit_log FOR EACH ROW WHEN (NEW.action = "
             "'invitation.reinvite') EXECUTE FUNCTION refuse()")));
         const QString before = org.dump();
-        UserService service(org.db(), org.clock(), org.adminId());
+        InvitationService service(org.db(), org.clock(), org.adminId());
         auto r = service.reinvite(id);
         QVERIFY(!r);
         QVERIFY2(r.error().message.contains(QStringLiteral("injected failure")),

@@ -109,7 +109,7 @@ private slots:
     {
         const qint64 id =
             org->addConfirmedUser(QStringLiteral("dave@example.com"), QStringLiteral("Standard"));
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         auto r = s.reinvite(id);
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Refused);
@@ -124,15 +124,16 @@ private slots:
     {
         const qint64 id = org->addUnconfirmedUser(QStringLiteral("erin@example.com"));
         UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService invitations(org->db(), org->clock(), org->adminId());
         QVERIFY(s.setActive(id, false));
         org->clock().advanceMinutes(10);
-        auto r = s.reinvite(id);
+        auto r = invitations.reinvite(id);
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Refused);
         QVERIFY2(r.error().message.contains(QStringLiteral("activate the user first")),
                  qPrintable(r.error().message));
         QVERIFY(s.setActive(id, true));
-        QVERIFY(s.reinvite(id));
+        QVERIFY(invitations.reinvite(id));
     }
 
     // Rule 3: revoke + new invitation + outbox + audit, and the old link stops working.
@@ -143,7 +144,7 @@ private slots:
         const QByteArray oldToken = latestToken(QStringLiteral("frank@example.com"));
         QCOMPARE(oldToken.size(), 43);
         org->clock().advanceMinutes(6);
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         auto r = s.reinvite(id);
         QVERIFY2(r, r ? "" : qPrintable(r.error().message));
         QCOMPARE(openInvitations(id), 1);
@@ -159,13 +160,13 @@ private slots:
         QCOMPARE(org->deliver(), 1);
         const QByteArray newToken = latestToken(QStringLiteral("frank@example.com"));
         QVERIFY(newToken != oldToken);
-        auto old = UserService::acceptInvitation(org->db(), org->clock(), oldToken,
-                                                 QStringLiteral("a good password"));
+        auto old = InvitationService::acceptInvitation(org->db(), org->clock(), oldToken,
+                                                       QStringLiteral("a good password"));
         QVERIFY(!old);
         QCOMPARE(old.error().kind, ErrorKind::Refused);
         QVERIFY(old.error().message.contains(QStringLiteral("replaced by a newer one")));
-        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), newToken,
-                                              QStringLiteral("a good password")));
+        QVERIFY(InvitationService::acceptInvitation(org->db(), org->clock(), newToken,
+                                                    QStringLiteral("a good password")));
         QVERIFY(user(id).confirmedAt);
     }
 
@@ -181,7 +182,7 @@ private slots:
                                           "WHEN NEW.action = 'invitation.reinvite' "
                                           "BEGIN SELECT RAISE(ABORT, 'injected failure'); END")));
         const QString before = org->dump();
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         auto r = s.reinvite(id);
         QVERIFY(!r);
         QCOMPARE(org->dump(), before);
@@ -192,7 +193,7 @@ private slots:
     void cooldownRefusesQuickRepeat()
     {
         const qint64 id = org->addUnconfirmedUser(QStringLiteral("hank@example.com"));
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         org->clock().advanceMinutes(2);
         auto r = s.reinvite(id);
         QVERIFY(!r);
@@ -213,12 +214,13 @@ private slots:
             org->addConfirmedUser(QStringLiteral("kim@example.com"), QStringLiteral("Standard"));
         const qint64 inactive = org->addUnconfirmedUser(QStringLiteral("lee@example.com"));
         UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService invitations(org->db(), org->clock(), org->adminId());
         QVERIFY(s.setActive(inactive, false));
-        auto plan = s.planReinvite({fresh, old, confirmed, inactive});
+        auto plan = invitations.planReinvite({fresh, old, confirmed, inactive});
         QVERIFY(plan);
         QCOMPARE(plan->eligible.size(), 1);
         QCOMPARE(plan->skipped.size(), 3);
-        auto r = s.reinviteMany({fresh, old, confirmed, inactive});
+        auto r = invitations.reinviteMany({fresh, old, confirmed, inactive});
         QVERIFY(r);
         QCOMPARE(r->invited.size(), 1);
         QCOMPARE(r->invited.first().user.id, fresh);
@@ -236,7 +238,7 @@ private slots:
     {
         const QList<qint64> ids = neverInvited(1200);
         QCOMPARE(ids.size(), 1200);
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         int calls = 0;
         auto r = s.reinviteMany(ids, [&](qsizetype done, qsizetype total) {
             ++calls;
@@ -260,7 +262,7 @@ private slots:
             many << org->addUnconfirmedUser(QStringLiteral("many%1@example.com").arg(i), name);
         QVERIFY(one && !many.contains(0));
         org->clock().advanceMinutes(10);
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         QVERIFY(s.reinvite(one));
         auto bulk = s.reinviteMany(many + many); // a user listed twice is re-invited once
         QVERIFY2(bulk, bulk ? "" : qPrintable(bulk.error().message));
@@ -332,9 +334,9 @@ private slots:
         // The mail goes out and its link works: the sealed token matches the stored hash.
         QCOMPARE(org->deliver(), 4);
         for (qint64 id : many) {
-            auto accepted =
-                UserService::acceptInvitation(org->db(), org->clock(), latestToken(user(id).email),
-                                              QStringLiteral("a good password"));
+            auto accepted = InvitationService::acceptInvitation(org->db(), org->clock(),
+                                                                latestToken(user(id).email),
+                                                                QStringLiteral("a good password"));
             QVERIFY2(accepted, accepted ? "" : qPrintable(accepted.error().message));
         }
     }
@@ -362,7 +364,7 @@ private slots:
                                                   "EXECUTE FUNCTION refuse()")
                                        .arg(when)));
         }
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         auto r = s.reinviteMany(ids);
         // Issue 13 point 6: what was committed is reported beside the error (it used to be the
         // error alone, and the committed 500 were neither reported nor delivered).
@@ -420,7 +422,7 @@ private slots:
                                        .arg(when)));
         }
         const QString before = org->dump();
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         auto r = s.reinviteMany(ids);
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Database);
@@ -436,28 +438,29 @@ private slots:
         QCOMPARE(org->deliver(), 1);
         const QByteArray token = latestToken(QStringLiteral("mia@example.com"));
         UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService invitations(org->db(), org->clock(), org->adminId());
         QVERIFY(s.setActive(id, false));
-        auto inactive = UserService::acceptInvitation(org->db(), org->clock(), token,
-                                                      QStringLiteral("a good password"));
+        auto inactive = InvitationService::acceptInvitation(org->db(), org->clock(), token,
+                                                            QStringLiteral("a good password"));
         QVERIFY(!inactive);
         QVERIFY(inactive.error().message.contains(QStringLiteral("deactivated")));
         QVERIFY(s.setActive(id, true));
         // Issue 13 point 11: re-activating does not revive the link (this test accepted it).
-        auto revived = UserService::acceptInvitation(org->db(), org->clock(), token,
-                                                     QStringLiteral("a good password"));
+        auto revived = InvitationService::acceptInvitation(org->db(), org->clock(), token,
+                                                           QStringLiteral("a good password"));
         QVERIFY(!revived);
         QVERIFY2(revived.error().message.contains(QStringLiteral("invite you again")),
                  qPrintable(revived.error().message));
         org->clock().advanceMinutes(10);
-        QVERIFY(s.reinvite(id));
+        QVERIFY(invitations.reinvite(id));
         QCOMPARE(org->deliver(), 1);
         const QByteArray fresh = latestToken(QStringLiteral("mia@example.com"));
-        auto ok = UserService::acceptInvitation(org->db(), org->clock(), fresh,
-                                                QStringLiteral("a good password"));
+        auto ok = InvitationService::acceptInvitation(org->db(), org->clock(), fresh,
+                                                      QStringLiteral("a good password"));
         QVERIFY2(ok, ok ? "" : qPrintable(ok.error().message));
         QVERIFY(user(id).confirmedAt);
-        auto again = UserService::acceptInvitation(org->db(), org->clock(), fresh,
-                                                   QStringLiteral("a good password"));
+        auto again = InvitationService::acceptInvitation(org->db(), org->clock(), fresh,
+                                                         QStringLiteral("a good password"));
         QVERIFY(!again);
         QVERIFY(again.error().message.contains(QStringLiteral("already accepted")));
         // The user left the Unconfirmed view.
@@ -477,8 +480,8 @@ private slots:
             user(id).statusText(org->clock().nowMs()).contains(QStringLiteral("expires in 1 day")));
         org->clock().advance(60000);
         QCOMPARE(user(id).status(org->clock().nowMs()), UserStatus::Expired);
-        auto r = UserService::acceptInvitation(org->db(), org->clock(), token,
-                                               QStringLiteral("a good password"));
+        auto r = InvitationService::acceptInvitation(org->db(), org->clock(), token,
+                                                     QStringLiteral("a good password"));
         QVERIFY(!r);
         QVERIFY2(r.error().message.contains(QStringLiteral("expired")),
                  qPrintable(r.error().message));
@@ -487,7 +490,7 @@ private slots:
                     .statusText(org->clock().nowMs())
                     .contains(QStringLiteral("expired 2 days ago")));
         // A re-invite gives a fresh 7-day window.
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         auto again = s.reinvite(id);
         QVERIFY(again);
         QCOMPARE(*again->user.inviteExpiresAt, org->clock().nowMs() + invitationLifetimeMs);
@@ -509,8 +512,8 @@ private slots:
         QFETCH(QByteArray, token);
         org->addUnconfirmedUser(QStringLiteral("olga@example.com"));
         const QString before = org->dump();
-        auto r = UserService::acceptInvitation(org->db(), org->clock(), token,
-                                               QStringLiteral("a good password"));
+        auto r = InvitationService::acceptInvitation(org->db(), org->clock(), token,
+                                                     QStringLiteral("a good password"));
         QVERIFY(!r);
         QVERIFY(r.error().kind == ErrorKind::Invalid || r.error().kind == ErrorKind::NotFound);
         QVERIFY(r.error().message.contains(QStringLiteral("not valid")));
@@ -528,15 +531,16 @@ private slots:
         QCOMPARE(org->deliver(), 2);
         const QByteArray crmToken = latestToken(QStringLiteral("crm@example.com"));
         const QByteArray portalToken = latestToken(QStringLiteral("cust@example.com"));
-        auto wrong = UserService::acceptInvitation(
+        auto wrong = InvitationService::acceptInvitation(
             org->db(), org->clock(), crmToken, QStringLiteral("a good password"), UserKind::Portal);
         QVERIFY(!wrong);
         QCOMPARE(user(crm).confirmedAt.has_value(), false);
-        auto wrong2 = UserService::acceptInvitation(
+        auto wrong2 = InvitationService::acceptInvitation(
             org->db(), org->clock(), portalToken, QStringLiteral("a good password"), UserKind::Crm);
         QVERIFY(!wrong2);
-        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), portalToken,
-                                              QStringLiteral("a good password"), UserKind::Portal));
+        QVERIFY(InvitationService::acceptInvitation(org->db(), org->clock(), portalToken,
+                                                    QStringLiteral("a good password"),
+                                                    UserKind::Portal));
         QVERIFY(user(portal).confirmedAt);
         // The portal mail is the portal's: its own subject and accept URL.
         bool sawPortal = false;
@@ -574,15 +578,15 @@ private slots:
         QVERIFY(bytes.contains(tokenHash(token).toLatin1()));
         // Also while queued: a second invitation, not yet delivered.
         org->clock().advanceMinutes(6);
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         auto link = s.copyInviteLink(id); // the token handed back, never stored
         QVERIFY(link);
         QVERIFY(org->db().exec(QStringLiteral("PRAGMA wal_checkpoint(TRUNCATE)")));
         bytes = readFile(org->location()) + readFile(org->location() + QStringLiteral("-wal"));
         QVERIFY(!bytes.contains(link->token));
         QVERIFY(link->link.endsWith(QString::fromLatin1(link->token)));
-        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), link->token,
-                                              QStringLiteral("a good password")));
+        QVERIFY(InvitationService::acceptInvitation(org->db(), org->clock(), link->token,
+                                                    QStringLiteral("a good password")));
     }
 
     // Rule 1 in the service layer: a Standard user's calls are refused even without the GUI.
@@ -593,15 +597,16 @@ private slots:
         const qint64 target = org->addUnconfirmedUser(QStringLiteral("tia@example.com"));
         org->clock().advanceMinutes(10);
         UserService s(org->db(), org->clock(), standard);
+        InvitationService invitations(org->db(), org->clock(), standard);
         const QString before = org->dump();
-        auto r = s.reinvite(target);
+        auto r = invitations.reinvite(target);
         QVERIFY(!r);
         QCOMPARE(r.error().kind, ErrorKind::Refused);
         QVERIFY(!s.addUser(
             NewUser{UserKind::Crm, QStringLiteral("x@example.com"), QStringLiteral("X"), {}, {}}));
         QVERIFY(!s.setActive(target, false));
-        QVERIFY(!s.reinviteMany({target}));
-        QVERIFY(!s.copyInviteLink(target));
+        QVERIFY(!invitations.reinviteMany({target}));
+        QVERIFY(!invitations.copyInviteLink(target));
         QCOMPARE(org->dump(), before);
     }
 
@@ -637,11 +642,13 @@ private slots:
         org->clock().advanceMinutes(10);
         UserService asAdmin(org->db(), org->clock(), org->adminId());
         QVERIFY(asAdmin.setActive(second, false));
-        UserService asSecond(org->db(), org->clock(), second);
+        InvitationService asSecond(org->db(), org->clock(), second);
         QVERIFY(!asSecond.reinvite(target));
     }
 
-    void lastAdministratorCannotBeDeactivated()
+    // "Not yourself" (activeChangeRefusal): an administrator may deactivate another one, and
+    // then not themself. (The last-administrator rule is the test after this one.)
+    void administratorCannotDeactivateThemself()
     {
         UserService s(org->db(), org->clock(), org->adminId());
         const qint64 other = org->addConfirmedUser(QStringLiteral("xena@example.com"),
@@ -651,6 +658,35 @@ private slots:
         auto r = asOther.setActive(other, false);
         QVERIFY(!r);
         QVERIFY(r.error().message.contains(QStringLiteral("yourself")));
+    }
+
+    // The last active administrator stays one: a demotion (the one way to lose the last one
+    // without a race: deactivating oneself is refused first, and deactivating another means the
+    // actor remains) is refused while no other administrator is active, and allowed once one
+    // is. Deactivations racing each other are tst_adminrace's.
+    void lastAdministratorCannotBeDemoted()
+    {
+        UserService s(org->db(), org->clock(), org->adminId());
+        auto alone = s.updateUser(org->adminId(), QStringLiteral("Ada Admin"),
+                                  QStringLiteral("User Manager"));
+        QVERIFY(!alone);
+        QCOMPARE(alone.error().kind, ErrorKind::Refused);
+        QVERIFY2(alone.error().message.contains(QStringLiteral("last active administrator")),
+                 qPrintable(alone.error().message));
+        QCOMPARE(user(org->adminId()).isAdmin, true);
+        // A second administrator who has not confirmed yet does not count.
+        const qint64 pending = org->addUnconfirmedUser(QStringLiteral("pam@example.com"),
+                                                       QStringLiteral("Pam"), UserKind::Crm);
+        QVERIFY(s.updateUser(pending, QStringLiteral("Pam"), QStringLiteral("Administrator")));
+        QVERIFY(!s.updateUser(org->adminId(), QStringLiteral("Ada Admin"),
+                              QStringLiteral("User Manager")));
+        const qint64 other = org->addConfirmedUser(QStringLiteral("olga@example.com"),
+                                                   QStringLiteral("Administrator"));
+        QVERIFY(other);
+        auto demoted = s.updateUser(org->adminId(), QStringLiteral("Ada Admin"),
+                                    QStringLiteral("User Manager"));
+        QVERIFY2(demoted, demoted ? "" : qPrintable(demoted.error().message));
+        QCOMPARE(user(org->adminId()).isAdmin, false);
     }
 
     // Issue 13 point 11: deactivating revokes the user's open invitations and cancels their
@@ -663,6 +699,7 @@ private slots:
         const QByteArray token = latestToken(mailed);
         QVERIFY(!token.isEmpty());
         UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService invitations(org->db(), org->clock(), org->adminId());
         NewUser nu;
         nu.kind = TestOrg::testKind();
         nu.email = QStringLiteral("quin@example.com");
@@ -688,18 +725,18 @@ private slots:
         QVERIFY(s.setActive(a, true));
         QVERIFY(s.setActive(b, true));
         QCOMPARE(org->deliver(), 0); // the cancelled mail stays cancelled
-        auto accept = UserService::acceptInvitation(org->db(), org->clock(), token,
-                                                    QStringLiteral("a good password"));
+        auto accept = InvitationService::acceptInvitation(org->db(), org->clock(), token,
+                                                          QStringLiteral("a good password"));
         QVERIFY(!accept);
         QCOMPARE(openInvitations(a), 0);
         // The list tells the truth: the link is gone, the user needs a re-invite.
         QCOMPARE(user(a).status(org->clock().nowMs()), UserStatus::Expired);
         org->clock().advanceMinutes(10);
-        QVERIFY(s.reinvite(a));
+        QVERIFY(invitations.reinvite(a));
         QCOMPARE(openInvitations(a), 1);
         QCOMPARE(org->deliver(), 1);
-        QVERIFY(UserService::acceptInvitation(org->db(), org->clock(), latestToken(mailed),
-                                              QStringLiteral("a good password")));
+        QVERIFY(InvitationService::acceptInvitation(org->db(), org->clock(), latestToken(mailed),
+                                                    QStringLiteral("a good password")));
     }
 
     // Rule 8: every change to a user is audited.
@@ -707,10 +744,11 @@ private slots:
     {
         const qint64 id = org->addUnconfirmedUser(QStringLiteral("yan@example.com"));
         UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService invitations(org->db(), org->clock(), org->adminId());
         QVERIFY(s.setActive(id, false));
         QVERIFY(s.setActive(id, true));
         org->clock().advanceMinutes(10);
-        QVERIFY(s.reinvite(id));
+        QVERIFY(invitations.reinvite(id));
         auto entries = readAudit(org->db(), 100, id);
         QVERIFY(entries);
         QStringList actions;
@@ -730,7 +768,7 @@ private slots:
         auto st = OrgSettings::load(org->db()).value();
         st.reminderDaysBefore = 2;
         QVERIFY(st.save(org->db()));
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         QCOMPARE(s.sendDueReminders()->size(), 0); // 7 days left
         org->clock().advanceDays(5);
         org->clock().advanceMinutes(1);
@@ -756,7 +794,7 @@ private slots:
         st.reminderDaysBefore = 2;
         st.cooldownMinutes = 0;
         QVERIFY(st.save(org->db()));
-        UserService s(org->db(), org->clock(), org->adminId());
+        InvitationService s(org->db(), org->clock(), org->adminId());
         qsizetype reminded = 0;
         for (int day = 0; day < 20; ++day) {
             auto r = s.sendDueReminders();

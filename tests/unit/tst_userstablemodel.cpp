@@ -171,7 +171,7 @@ void TestUsersTableModel::refreshUsersChangesOnlyThatRow()
     const int row = 2;
     const UserRecord before = model.userAt(row);
     m_clock.advance(10 * 60 * 1000);
-    UserService service(*m_db, m_clock, m_adminId);
+    InvitationService service(*m_db, m_clock, m_adminId);
     auto r = service.reinvite(before.id);
     QVERIFY2(r, r ? "" : qPrintable(r.error().message));
 
@@ -282,6 +282,7 @@ void TestUsersTableModel::liveChangesNeverShowARowTwiceOrHideOne()
     QCOMPARE(walk(model), sqlOrder(org.db(), model.filter()));
 
     UserService service(org.db(), org.clock(), org.adminId());
+    InvitationService invitations(org.db(), org.clock(), org.adminId());
     const auto check = [&](const char *step) {
         const QList<qint64> shown = walk(model);
         const QList<qint64> expected = sqlOrder(org.db(), model.filter());
@@ -294,7 +295,7 @@ void TestUsersTableModel::liveChangesNeverShowARowTwiceOrHideOne()
         QVERIFY(model.userAt(row).isValid());
     org.clock().advanceMinutes(10);
     const qint64 onShow = model.userAt(1).id;
-    QVERIFY(service.reinvite(onShow));
+    QVERIFY(invitations.reinvite(onShow));
     model.refreshUsers({onShow});
     check("re-invite of a cached row");
     // Only the first page is in the cache; a user further down is re-invited.
@@ -305,7 +306,7 @@ void TestUsersTableModel::liveChangesNeverShowARowTwiceOrHideOne()
     model.reload();
     QVERIFY(model.userAt(0).isValid());
     QVERIFY(model.userAt(6).isValid());
-    QVERIFY(service.reinvite(farDown));
+    QVERIFY(invitations.reinvite(farDown));
     model.refreshUsers({farDown});
     check("re-invite of a row not in the cache");
     // A user leaves the view (deactivated): the rows after it close up.

@@ -77,7 +77,7 @@ private:
         qint64 id = 0;
         const QByteArray token = invite(&id);
         m_org->clock().advanceMinutes(10);
-        UserService s(m_org->db(), m_org->clock(), m_org->adminId());
+        InvitationService s(m_org->db(), m_org->clock(), m_org->adminId());
         auto fresh = s.copyInviteLink(id);
         if (!fresh)
             qWarning() << fresh.error().message;
