@@ -17,7 +17,6 @@
 #include <QUrl>
 #include <QUrlQuery>
 
-#include <array>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -68,17 +67,6 @@ Claimer parseClaimer(const QString &by)
     return c;
 }
 } // namespace
-
-QByteArray makeMessageId(const QString &senderAddress)
-{
-    std::array<quint32, 4> r{};
-    QRandomGenerator::system()->fillRange(r.data(), r.size());
-    const QByteArray left = QByteArray(reinterpret_cast<const char *>(r.data()), sizeof r).toHex();
-    QString domain = senderAddress.section(u'@', 1);
-    if (domain.isEmpty())
-        domain = QStringLiteral("roster.invalid");
-    return QByteArrayLiteral("roster.") + left + '@' + domain.toLatin1();
-}
 
 QString invitationLink(const QString &acceptUrl, const QByteArray &token)
 {
@@ -175,7 +163,7 @@ QString Outbox::workerName()
 Result<qint64> Outbox::enqueueTest(const OrgSettings &settings, const QString &to)
 {
     const qint64 now = m_clock.nowMs();
-    const QByteArray messageId = makeMessageId(settings.senderAddress);
+    const QByteArray messageId = newMessageId(settings.senderAddress.section(u'@', 1));
     const QJsonObject payload{
         {QStringLiteral("organisation"), settings.organisation},
         {QStringLiteral("to_email"), to},

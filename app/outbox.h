@@ -15,7 +15,6 @@ namespace roster {
 class Sealer;
 struct OrgSettings;
 
-QByteArray makeMessageId(const QString &senderAddress);
 QString invitationLink(const QString &acceptUrl, const QByteArray &token);
 
 struct OutboxEntry

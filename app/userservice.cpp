@@ -4,6 +4,7 @@
 #include "app/authservice.h"
 #include "app/invitationlookup.h"
 #include "app/mail/emailaddress.h"
+#include "app/mail/mimemessage.h"
 #include "app/outbox.h"
 #include "app/passwordhasher.h"
 #include "app/sealer.h"
@@ -248,7 +249,7 @@ Result<InviteOutcome> UserService::issue(Writer &w, const UserRecord &target,
         auto sealerResult = sealer();
         if (!sealerResult)
             return sealerResult.error();
-        const QByteArray messageId = makeMessageId(settings.senderAddress);
+        const QByteArray messageId = newMessageId(settings.senderAddress.section(u'@', 1));
         w.insertOutbox.addBindValue(QStringLiteral("invitation"));
         w.insertOutbox.addBindValue(target.id);
         w.insertOutbox.addBindValue(out.invitationId);
@@ -395,7 +396,7 @@ Result<QList<InviteOutcome>> UserService::issueMany(const QList<UserRecord> &tar
     QVariantList recipients, messageIds, payloads, sealed;
     for (qsizetype i = 0; i < targets.size(); ++i) {
         const UserRecord &target = targets[i];
-        const QByteArray messageId = makeMessageId(settings.senderAddress);
+        const QByteArray messageId = newMessageId(settings.senderAddress.section(u'@', 1));
         recipients.append(target.email);
         messageIds.append(QString::fromLatin1(messageId));
         payloads.append(invitationPayload(target, actor, settings, expires, now));

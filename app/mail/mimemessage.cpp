@@ -33,9 +33,7 @@ bool isPrintableAscii(QStringView text)
 
 bool isAText(char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return QByteArrayView("!#$%&'*+-/=?^_`{|}~").contains(c);
+    return roster::isAText(char16_t(static_cast<unsigned char>(c)));
 }
 
 // Printable ASCII may go into a header as it is, unless a reader could take part of it for an
@@ -222,7 +220,7 @@ QByteArray newMessageId(const QString &domain)
     quint32 random[4];
     QRandomGenerator::system()->fillRange(random);
     const QByteArray left = QByteArray(reinterpret_cast<const char *>(random), sizeof random);
-    return left.toHex() + '@' + host;
+    return QByteArrayLiteral("roster.") + left.toHex() + '@' + host;
 }
 
 QByteArray rfc5322Date(const QDateTime &dateTime)

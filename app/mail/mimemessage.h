@@ -23,8 +23,9 @@ QString headerValueProblem(const QString &value);
 // most 75 characters each, separated by single spaces where a header folder may break the line.
 QByteArray encodeHeaderText(const QString &text);
 
-// A new globally unique Message-ID, without angle brackets: <random>@<domain>.
-// An empty or unusable domain falls back to "roster.invalid".
+// A new globally unique Message-ID, without angle brackets: "roster." + 128 random bits in hex
+// + "@" + the domain in lower case. An empty or unusable domain falls back to "roster.invalid".
+// The one place where Message-IDs are made (outbox rows, invitations, rendered messages).
 QByteArray newMessageId(const QString &domain);
 
 // Builds one RFC 5322 / MIME message: text and/or HTML body, UTF-8, quoted-printable.

@@ -459,6 +459,13 @@ void TestMimeMessage::messageIds()
     QVERIFY(a != b);
     QVERIFY(a.endsWith("@acme.example"));
     QVERIFY(!a.contains('<') && !a.contains('>'));
+    // One format for every Message-ID Roster makes (issue 17): the outbox's, which the bounce
+    // matching and the stored rows know.
+    QVERIFY2(QRegularExpression(u"^roster\\.[0-9a-f]{32}@acme\\.example$"_s)
+                 .match(QString::fromLatin1(a))
+                 .hasMatch(),
+             a.constData());
+    QCOMPARE(newMessageId(u"Acme.Example"_s).split('@').last(), QByteArray("acme.example"));
     QVERIFY(a.indexOf('@') >= 16); // enough randomness on the left
     QVERIFY(newMessageId(u"bad domain\r\n"_s).endsWith("@roster.invalid"));
     QVERIFY(newMessageId(QString()).endsWith("@roster.invalid"));
