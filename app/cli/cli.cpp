@@ -245,8 +245,9 @@ public:
 
     Result<Sealer> sealer() { return Sealer::forDatabase(*db); }
 
-    // Delivers the given outbox rows (all due ones when empty) and prints one line per recipient.
-    int deliver(const QList<qint64> &ids, bool all)
+    // Delivers the given outbox rows (all due ones when empty) and prints one line per recipient,
+    // after those of `earlier` (what a BackgroundDelivery already sent).
+    int deliver(const QList<qint64> &ids, bool all, const QList<DeliveryReport> &earlier = {})
     {
         auto settings = OrgSettings::load(*db);
         if (!settings)
@@ -261,15 +262,19 @@ public:
             errorLine(transport.error().message + u' ' + tr("The mail stays queued."));
             return MailError;
         }
-        if (!all && ids.isEmpty())
+        if (!all && ids.isEmpty() && earlier.isEmpty())
             return Done;
         Outbox outbox(*db, clock);
-        auto reports =
-            outbox.deliverDue(*transport.value(), seal.value(), 200, all ? QList<qint64>{} : ids);
-        if (!reports)
-            return fail(reports.error());
+        auto reports = earlier;
+        if (all || !ids.isEmpty()) {
+            auto rest = outbox.deliverDue(*transport.value(), seal.value(), 200,
+                                          all ? QList<qint64>{} : ids);
+            if (!rest)
+                return fail(rest.error());
+            reports += rest.value();
+        }
         int rc = Done;
-        for (const DeliveryReport &r : reports.value()) {
+        for (const DeliveryReport &r : reports) {
             if (r.claimLost)
                 errorLine(tr("Another sender took back the message to %1 while this one was "
                              "sending it, so its result was not saved: it may arrive twice.")
@@ -670,7 +675,24 @@ int cmdUserReinvite(Command &c, const QStringList &argv)
                     u.status(f.nowMs) == UserStatus::Expired)
                     ids.append(u.id);
         }
-        auto r = service.reinviteMany(ids);
+        // Each batch's mail goes out while the next batch is written (issue 16).
+        std::optional<BackgroundDelivery> background;
+        auto settings = OrgSettings::load(*c.db);
+        auto seal = c.sealer();
+        if (!a->has(QStringLiteral("queue-only")) && settings && seal) {
+            background.emplace(c.dbLocation, c.clock, seal.value(), settings.value());
+            if (!background->start(*c.db))
+                background.reset();
+        }
+        qsizetype handed = 0;
+        auto r = service.reinviteMany(ids, [&](qsizetype done, qsizetype) {
+            if (background)
+                background->committed(ids.mid(handed, done - handed));
+            handed = done;
+            return true;
+        });
+        const QList<DeliveryReport> early =
+            background ? background->finish() : QList<DeliveryReport>{};
         if (!r)
             return fail(r.error());
         for (const auto &s : r->skipped)
@@ -686,9 +708,11 @@ int cmdUserReinvite(Command &c, const QStringList &argv)
             return failure ? fail(*failure) : Done;
         }
         if (failure) {
-            (void)c.deliver(outboxIds, false);
+            (void)c.deliver(outboxIds, false, early);
             return fail(*failure);
         }
+        const int delivered = c.deliver(outboxIds, false, early);
+        return rc != Done ? rc : delivered;
     } else {
         auto users = resolve(c, a->positional, kind, &rc);
         if (!users)

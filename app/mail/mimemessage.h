@@ -47,6 +47,15 @@ public:
     {
         m_html = html;
     } // with a text body: multipart/alternative
+    // Instead of the two above: bodies already in quoted-printable (what encodeQuotedPrintable()
+    // gives; a null array for a part that is not there), for a renderer that encodes the lines
+    // many messages share once (InvitationRenderer).
+    void setEncodedBodies(const QByteArray &textQp, const QByteArray &htmlQp)
+    {
+        m_textQp = textQp;
+        m_htmlQp = htmlQp;
+        m_encoded = true;
+    }
     // An extra header such as Auto-Submitted; the headers render() writes itself are refused.
     void addHeader(const QByteArray &name, const QString &value);
 
@@ -69,6 +78,9 @@ private:
     QDateTime m_date;
     QString m_text;
     QString m_html;
+    QByteArray m_textQp;
+    QByteArray m_htmlQp;
+    bool m_encoded = false;
     QList<QPair<QByteArray, QString>> m_headers;
 };
 

@@ -168,6 +168,62 @@ private slots:
                  3);
     }
 
+    // Only the given rows go out, a batch of them per claim, whatever their order and however
+    // many batches they make; the others stay queued.
+    void onlyTheGivenRowsGoOutBatchByBatch()
+    {
+        for (int i = 0; i < 9; ++i)
+            org->addUnconfirmedUser(QStringLiteral("only%1@acme.example").arg(i));
+        QList<qint64> all;
+        QSqlQuery q = org->db().prepare(QStringLiteral("SELECT id FROM outbox ORDER BY id"));
+        QVERIFY(org->db().exec(q));
+        while (q.next())
+            all << q.value(0).toLongLong();
+        q.finish();
+        QCOMPARE(all.size(), 9);
+        const QList<qint64> wanted = {all.at(7), all.at(1), all.at(4),
+                                      all.at(2), all.at(8), all.at(1)};
+        ScriptedTransport t;
+        Outbox outbox(org->db(), org->clock());
+        auto r = outbox.deliverDue(t, sealer(), 2, wanted);
+        QVERIFY(r);
+        QList<qint64> sent;
+        for (const DeliveryReport &d : r.value()) {
+            QCOMPARE(d.state, QStringLiteral("sent"));
+            sent << d.outboxId;
+        }
+        std::sort(sent.begin(), sent.end());
+        QCOMPARE(sent, (QList<qint64>{all.at(1), all.at(2), all.at(4), all.at(7), all.at(8)}));
+        QCOMPARE(t.seen.size(), 5);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'queued'")),
+                 4);
+    }
+
+    // A run makes the link of its accept URL once and puts each token in its place: the link
+    // in each mail is invitationLink() of the URL and that message's token (the query's other
+    // items and the fragment kept, an old token replaced).
+    void aRunsLinksAreInvitationLinks()
+    {
+        OrgSettings s = OrgSettings::load(org->db()).value();
+        s.acceptUrl = QStringLiteral("https://crm.acme.example/accept?lang=en&token=old#top");
+        QVERIFY(s.save(org->db()));
+        for (int i = 0; i < 3; ++i)
+            org->addUnconfirmedUser(QStringLiteral("same%1@acme.example").arg(i),
+                                    QStringLiteral("Zoë Ünïcødé %1").arg(i));
+        ScriptedTransport t;
+        Outbox outbox(org->db(), org->clock());
+        QVERIFY(outbox.deliverDue(t, sealer()));
+        QCOMPARE(t.seen.size(), 3);
+        for (const OutgoingMessage &m : std::as_const(t.seen)) {
+            const QByteArray token = tokenFromMessage(m.data);
+            QCOMPARE(token.size(), 43);
+            const QString link = invitationLink(s.acceptUrl, token);
+            QVERIFY(link.startsWith(u"https://crm.acme.example/accept?lang=en&token="));
+            QVERIFY(link.endsWith(QString::fromLatin1(token) + u"#top"));
+            QVERIFY2(decodeQuotedPrintable(m.data).contains(link.toLatin1()), m.data.constData());
+        }
+    }
+
     void reinviteCancelsTheUnsentMailOfTheOldLink()
     {
         const qint64 id = org->addUnconfirmedUser(QStringLiteral("e@acme.example"));
