@@ -239,11 +239,16 @@ namespace {
 // One line (no CR or LF in it) of UTF-8, appended to `out` in quoted-printable. Literal: printable
 // ASCII but '='; inner spaces and tabs. Encoded: the rest, the whitespace that ends a line (RFC
 // 2045 rule 3), and the "F" of a line starting with "From " so that mbox tools do not mangle it.
-// Written into `out` directly: this runs for every byte of every message.
+// Written through a pointer into room made beforehand: this runs for every byte of every message.
 void encodeQpLine(const char *begin, const char *end, QByteArray &out)
 {
     static constexpr char hex[] = "0123456789ABCDEF";
     const bool from = end - begin >= 5 && std::memcmp(begin, "From ", 5) == 0;
+    // At most 3 octets per input octet, and a soft break ("=\r\n") per 25 input octets.
+    const qsizetype start = out.size();
+    const qsizetype length = end - begin;
+    out.resize(start + length * 3 + (length / 25 + 1) * 3);
+    char *w = out.data() + start;
     qsizetype column = 0;
     for (const char *p = begin; p < end; ++p) {
         const char c = *p;
@@ -255,17 +260,21 @@ void encodeQpLine(const char *begin, const char *end, QByteArray &out)
         const qsizetype width = literal ? 1 : 3;
         const qsizetype room = last ? QpLineMax : QpLineMax - 1; // keep room for "="
         if (column + width > room) {
-            out.append("=\r\n", 3);
+            *w++ = '=';
+            *w++ = '\r';
+            *w++ = '\n';
             column = 0;
         }
         if (literal) {
-            out.append(c);
+            *w++ = c;
         } else {
-            const char piece[3] = {'=', hex[u >> 4], hex[u & 15]};
-            out.append(piece, 3);
+            *w++ = '=';
+            *w++ = hex[u >> 4];
+            *w++ = hex[u & 15];
         }
         column += width;
     }
+    out.truncate(w - out.constData());
 }
 
 } // namespace
