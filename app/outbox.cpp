@@ -522,8 +522,16 @@ Status Outbox::recordNow(const Claimed &c, const DeliveryResult &r, DeliveryRepo
 }
 
 Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const Sealer &sealer,
-                                                 int batchSize, const QList<qint64> &onlyIds)
+                                                 int batchSize, const QList<qint64> &onlyIds,
+                                                 QList<DeliveryReport> *partial)
 {
+    QList<DeliveryReport> reports;
+    // An error after results were written: those results stay written; say what they were.
+    const auto failed = [&reports, partial](const Error &e) -> Result<QList<DeliveryReport>> {
+        if (partial)
+            *partial = reports;
+        return e;
+    };
     if (Status s = recoverStaleClaims(); !s)
         return s.error();
     // Invitations go out from the bounce address, tagged per message (VERP, SPEC §9).
@@ -540,7 +548,6 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
     std::sort(wanted.begin(), wanted.end());
     wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
     qsizetype nextWanted = 0;
-    QList<DeliveryReport> reports;
     for (;;) {
         QList<qint64> chunk;
         if (!onlyIds.isEmpty()) {
@@ -551,7 +558,7 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
         }
         auto claimed = claim(batchSize, chunk);
         if (!claimed)
-            return claimed.error();
+            return failed(claimed.error());
         if (claimed->isEmpty()) {
             if (onlyIds.isEmpty())
                 break;
@@ -613,7 +620,7 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
                 r.reply = error.isEmpty() ? tr("The message could not be built.") : error;
                 DeliveryReport report;
                 if (Status s = recordNow(c, r, &report, run); !s)
-                    return s.error();
+                    return failed(s.error());
                 reports.append(report);
                 continue;
             }
@@ -677,7 +684,7 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             }
         }
         if (!failure)
-            return failure.error();
+            return failed(failure.error());
         if (connectionLost || claimLost)
             break;
     }
@@ -765,10 +772,8 @@ void BackgroundDelivery::run()
     }
     {
         auto transport = makeTransport(sh.settings, sh.sealer);
-        if (!transport) {
-            failed(transport.error().message);
-            return;
-        }
+        if (!transport)
+            return; // a configuration error: the caller's own delivery reports it
         Outbox outbox(*db.value(), sh.clock);
         for (;;) {
             QList<qint64> users;
@@ -800,9 +805,12 @@ void BackgroundDelivery::run()
             }
             if (rows.isEmpty())
                 continue;
-            auto reports = outbox.deliverDue(*transport.value(), sh.sealer, 200, rows);
+            QList<DeliveryReport> partial;
+            auto reports = outbox.deliverDue(*transport.value(), sh.sealer, 200, rows, &partial);
             if (!reports) {
-                failed(reports.error().message);
+                std::lock_guard lock(sh.mutex);
+                sh.reports += partial;
+                sh.error = reports.error().message;
                 return;
             }
             bool connectionLost = false;
@@ -812,10 +820,8 @@ void BackgroundDelivery::run()
                 std::lock_guard lock(sh.mutex);
                 sh.reports += reports.value();
             }
-            if (connectionLost) {
-                failed(tr("The connection to the mail server failed; the rest stays queued."));
-                return; // the caller's delivery tries the rest once more
-            }
+            if (connectionLost)
+                return; // its reports say so; the caller's delivery tries the rest once more
         }
     }
 }

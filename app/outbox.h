@@ -83,10 +83,11 @@ public:
     Result<QList<OutboxEntry>> list(const QString &state = {}, int limit = 1000) const;
     // Claims every due message (or only `onlyIds`, when due), renders it, hands it to the
     // transport `batchSize` at a time, and records each result. Stops early when the transport
-    // reports a connection error (the rest stay queued for the next run).
+    // reports a connection error (the rest stay queued for the next run). On an error, *partial
+    // (when given) gets the results written before it.
     Result<QList<DeliveryReport>> deliverDue(MailTransport &transport, const Sealer &sealer,
-                                             int batchSize = 200,
-                                             const QList<qint64> &onlyIds = {});
+                                             int batchSize = 200, const QList<qint64> &onlyIds = {},
+                                             QList<DeliveryReport> *partial = nullptr);
     // Messages in 'sending' whose claimer is known dead (see above) go back to the queue.
     Status recoverStaleClaims();
     Result<qint64> countDue() const;

@@ -691,8 +691,11 @@ int cmdUserReinvite(Command &c, const QStringList &argv)
             handed = done;
             return true;
         });
+        QString backgroundError;
         const QList<DeliveryReport> early =
-            background ? background->finish() : QList<DeliveryReport>{};
+            background ? background->finish(&backgroundError) : QList<DeliveryReport>{};
+        if (!backgroundError.isEmpty())
+            errorLine(tr("Sending beside the re-invite stopped: %1").arg(backgroundError));
         if (!r)
             return fail(r.error());
         for (const auto &s : r->skipped)
