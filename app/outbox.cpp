@@ -770,6 +770,14 @@ void BackgroundDelivery::run()
         failed(db.error().message);
         return;
     }
+    if (db.value()->dialect() == Dialect::Sqlite) {
+        // The re-invite writes its batches back to back, each holding SQLite's one write lock:
+        // SQLite's busy handler, polling, can miss every gap between them for longer than the
+        // usual 5 s (seen at 10,000 users on a loaded machine: the run stopped with "locked").
+        // This connection waits as long as the re-invite may take instead; its claims and
+        // results are small transactions that get in between the batches when they can.
+        (void)db.value()->exec(QStringLiteral("PRAGMA busy_timeout = 600000"));
+    }
     {
         auto transport = makeTransport(sh.settings, sh.sealer);
         if (!transport)

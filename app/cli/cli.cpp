@@ -675,11 +675,14 @@ int cmdUserReinvite(Command &c, const QStringList &argv)
                     u.status(f.nowMs) == UserStatus::Expired)
                     ids.append(u.id);
         }
-        // Each batch's mail goes out while the next batch is written (issue 16).
+        // Each batch's mail goes out while the next batch is written (issue 16). PostgreSQL
+        // only: SQLite has one write lock, and the side thread's small transactions waited for
+        // the gaps between the batches longer than delivering after them takes.
         std::optional<BackgroundDelivery> background;
         auto settings = OrgSettings::load(*c.db);
         auto seal = c.sealer();
-        if (!a->has(QStringLiteral("queue-only")) && settings && seal) {
+        if (!a->has(QStringLiteral("queue-only")) && c.db->dialect() == Dialect::Postgres &&
+            settings && seal) {
             background.emplace(c.dbLocation, c.clock, seal.value(), settings.value());
             if (!background->start(*c.db))
                 background.reset();
