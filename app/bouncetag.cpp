@@ -25,13 +25,22 @@ QString base32Lower(const QByteArray &bytes)
     return out;
 }
 
-QString verpTag(const Sealer &sealer, qint64 outboxId)
+QByteArray verpTagKey(const Sealer &sealer)
 {
-    const QByteArray key = sealer.derivedKey(QByteArrayLiteral("verp-tag"));
+    return sealer.derivedKey(QByteArrayLiteral("verp-tag"));
+}
+
+QString verpTag(const QByteArray &tagKey, qint64 outboxId)
+{
     const QByteArray mac = QMessageAuthenticationCode::hash(QByteArrayLiteral("outbox:") +
                                                                 QByteArray::number(outboxId),
-                                                            key, QCryptographicHash::Sha256);
+                                                            tagKey, QCryptographicHash::Sha256);
     return base32Lower(mac.left(10));
+}
+
+QString verpTag(const Sealer &sealer, qint64 outboxId)
+{
+    return verpTag(verpTagKey(sealer), outboxId);
 }
 
 QByteArray verpAddress(const QString &bounceAddress, const QString &tag)

@@ -14,6 +14,9 @@ class Sealer;
 // the case of local parts). The outbox stores it (outbox.bounce_tag) to find the row again.
 // This is the one place where that derivation lives.
 QString verpTag(const Sealer &sealer, qint64 outboxId);
+// The same with the key derived once (verpTagKey()), for a run that tags many messages.
+QByteArray verpTagKey(const Sealer &sealer);
+QString verpTag(const QByteArray &tagKey, qint64 outboxId);
 // "bounces@example.com" + tag -> "bounces+tag@example.com"; empty when the address has no '@'.
 QByteArray verpAddress(const QString &bounceAddress, const QString &tag);
 // RFC 4648 base32 in lower case, without padding.

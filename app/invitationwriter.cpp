@@ -2,6 +2,7 @@
 // a fixed number of statements on both engines.
 #include "app/invitationwriter.h"
 
+#include "app/mail/mimemessage.h"
 #include "app/outbox.h"
 #include "app/sealer.h"
 #include "app/tokens.h"
@@ -279,7 +280,7 @@ Result<QList<InviteOutcome>> InvitationService::issue(Writer &w, const QList<Use
     if (queueMail) {
         Column messageIds{"m", "text", {}}, payloads{"p", "text", {}}, sealed{"s", "text", {}};
         for (qsizetype i = 0; i < n; ++i) {
-            const QByteArray messageId = makeMessageId(settings.senderAddress);
+            const QByteArray messageId = newMessageId(settings.senderAddress.section(u'@', 1));
             messageIds.values.append(QString::fromLatin1(messageId));
             payloads.values.append(invitationPayload(targets[i], actor, settings, expires, now));
             sealed.values.append(seal->seal(tokens[i].token, messageId));

@@ -3,6 +3,7 @@
 #include "app/bouncetag.h"
 #include "app/mail/invitationmail.h"
 #include "app/mail/mimemessage.h"
+#include "app/mailsetup.h"
 #include "app/orgsettings.h"
 #include "app/sealer.h"
 #include "models/changenotifier.h"
@@ -20,7 +21,10 @@
 #include <array>
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <csignal>
+#include <mutex>
+#include <optional>
 #include <unistd.h>
 
 Q_LOGGING_CATEGORY(lcOutbox, "roster.mail.outbox")
@@ -69,16 +73,18 @@ Claimer parseClaimer(const QString &by)
 }
 } // namespace
 
-QByteArray makeMessageId(const QString &senderAddress)
+namespace {
+// A token as tokens.cpp makes it (base64url) is unreserved in a URL: QUrl copies it as it is, so
+// the link of a run's accept URL can be made once and the token put in its place.
+bool isUnreserved(const QByteArray &token)
 {
-    std::array<quint32, 4> r{};
-    QRandomGenerator::system()->fillRange(r.data(), r.size());
-    const QByteArray left = QByteArray(reinterpret_cast<const char *>(r.data()), sizeof r).toHex();
-    QString domain = senderAddress.section(u'@', 1);
-    if (domain.isEmpty())
-        domain = QStringLiteral("roster.invalid");
-    return QByteArrayLiteral("roster.") + left + '@' + domain.toLatin1();
+    for (char c : token)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_'))
+            return false;
+    return !token.isEmpty();
 }
+} // namespace
 
 QString invitationLink(const QString &acceptUrl, const QByteArray &token)
 {
@@ -89,6 +95,37 @@ QString invitationLink(const QString &acceptUrl, const QByteArray &token)
     url.setQuery(query);
     return url.toString(QUrl::FullyEncoded);
 }
+
+// What a delivery run sets up once and every message uses: the compiled templates, the VERP
+// tag key, the link of each accept URL, and the two statements that record a result.
+struct Outbox::Run
+{
+    InvitationRenderer renderer;
+    QByteArray tagKey;
+    QString linkUrl; // the accept URL whose link is split around its token below
+    QString linkPrefix, linkSuffix;
+    bool linkSplit = false;
+    std::optional<QSqlQuery> recordOutbox;
+    std::optional<QSqlQuery> recordUser;
+
+    QString link(const QString &acceptUrl, const QByteArray &token)
+    {
+        if (!isUnreserved(token))
+            return invitationLink(acceptUrl, token);
+        if (linkUrl.isNull() || acceptUrl != linkUrl) {
+            static const QByteArray probe = QByteArrayLiteral("rosterTokenProbe0123456789");
+            const QString whole = invitationLink(acceptUrl, probe);
+            const qsizetype at = whole.indexOf(QLatin1StringView(probe));
+            linkUrl = acceptUrl;
+            linkSplit = at >= 0 && whole.indexOf(QLatin1StringView(probe), at + 1) < 0;
+            linkPrefix = linkSplit ? whole.left(at) : QString();
+            linkSuffix = linkSplit ? whole.mid(at + probe.size()) : QString();
+        }
+        if (!linkSplit)
+            return invitationLink(acceptUrl, token);
+        return linkPrefix + QLatin1StringView(token) + linkSuffix;
+    }
+};
 
 struct Outbox::Claimed
 {
@@ -175,7 +212,7 @@ QString Outbox::workerName()
 Result<qint64> Outbox::enqueueTest(const OrgSettings &settings, const QString &to)
 {
     const qint64 now = m_clock.nowMs();
-    const QByteArray messageId = makeMessageId(settings.senderAddress);
+    const QByteArray messageId = newMessageId(settings.senderAddress.section(u'@', 1));
     const QJsonObject payload{
         {QStringLiteral("organisation"), settings.organisation},
         {QStringLiteral("to_email"), to},
@@ -388,7 +425,7 @@ Result<QList<Outbox::Claimed>> Outbox::claim(int max, const QList<qint64> &onlyI
     return out;
 }
 
-Status Outbox::record(const Claimed &c, const DeliveryResult &r, DeliveryReport *report)
+Status Outbox::record(const Claimed &c, const DeliveryResult &r, DeliveryReport *report, Run &run)
 {
     const qint64 now = m_clock.nowMs();
     QString state;
@@ -410,22 +447,27 @@ Status Outbox::record(const Claimed &c, const DeliveryResult &r, DeliveryReport 
         break;
     }
     const bool final = state != u"deferred";
-    QSqlQuery q = m_db.prepare(QStringLiteral(
-        "UPDATE outbox SET state = ?, last_reply = ?, next_attempt_at = ?, claimed_by = NULL, "
-        "sent_at = ?, sealed_token = CASE WHEN ? = 1 THEN NULL ELSE sealed_token END, "
-        "bounce_tag = CASE WHEN ? = '' THEN bounce_tag ELSE ? END "
-        "WHERE id = ? AND state = 'sending' AND claimed_by = ?"));
-    q.addBindValue(state);
-    q.addBindValue(r.reply.left(1000));
-    q.addBindValue(next);
-    q.addBindValue(state == u"sent" ? QVariant(now) : QVariant(QMetaType(QMetaType::LongLong)));
-    q.addBindValue(final ? 1 : 0);
-    q.addBindValue(c.bounceTag.isEmpty() ? QStringLiteral("") : c.bounceTag);
-    q.addBindValue(c.bounceTag.isEmpty() ? QStringLiteral("") : c.bounceTag);
-    q.addBindValue(c.id);
-    q.addBindValue(m_claimer);
-    if (Status s = m_db.exec(q); !s)
+    // Prepared once per run, bound and run once per message.
+    if (!run.recordOutbox)
+        run.recordOutbox = m_db.prepare(QStringLiteral(
+            "UPDATE outbox SET state = ?, last_reply = ?, next_attempt_at = ?, claimed_by = NULL, "
+            "sent_at = ?, sealed_token = CASE WHEN ? = 1 THEN NULL ELSE sealed_token END, "
+            "bounce_tag = CASE WHEN ? = '' THEN bounce_tag ELSE ? END "
+            "WHERE id = ? AND state = 'sending' AND claimed_by = ?"));
+    QSqlQuery &q = *run.recordOutbox;
+    q.bindValue(0, state);
+    q.bindValue(1, r.reply.left(1000));
+    q.bindValue(2, next);
+    q.bindValue(3, state == u"sent" ? QVariant(now) : QVariant(QMetaType(QMetaType::LongLong)));
+    q.bindValue(4, final ? 1 : 0);
+    q.bindValue(5, c.bounceTag.isEmpty() ? QStringLiteral("") : c.bounceTag);
+    q.bindValue(6, c.bounceTag.isEmpty() ? QStringLiteral("") : c.bounceTag);
+    q.bindValue(7, c.id);
+    q.bindValue(8, m_claimer);
+    if (Status s = m_db.exec(q); !s) {
+        run.recordOutbox.reset(); // prepared again next time (the connection may be new)
         return s;
+    }
     const bool lost = q.numRowsAffected() == 0;
     if (lost) {
         // Another sender took this message back (it judged this one dead): its state is
@@ -435,14 +477,19 @@ Status Outbox::record(const Claimed &c, const DeliveryResult &r, DeliveryReport 
             << "was lost before its result" << state << "was written; it may arrive twice";
     }
     if (c.userId && !lost) {
-        QSqlQuery u = m_db.prepare(QStringLiteral(
-            "UPDATE users SET mail_state = ?, mail_reply = ? WHERE id = ? AND last_outbox_id = ?"));
-        u.addBindValue(state);
-        u.addBindValue(r.reply.left(1000));
-        u.addBindValue(c.userId);
-        u.addBindValue(c.id);
-        if (Status s = m_db.exec(u); !s)
+        if (!run.recordUser)
+            run.recordUser = m_db.prepare(QStringLiteral("UPDATE users SET mail_state = ?, "
+                                                         "mail_reply = ? WHERE id = ? AND "
+                                                         "last_outbox_id = ?"));
+        QSqlQuery &u = *run.recordUser;
+        u.bindValue(0, state);
+        u.bindValue(1, r.reply.left(1000));
+        u.bindValue(2, c.userId);
+        u.bindValue(3, c.id);
+        if (Status s = m_db.exec(u); !s) {
+            run.recordUser.reset();
             return s;
+        }
     }
     if (report) {
         report->outboxId = c.id;
@@ -457,12 +504,13 @@ Status Outbox::record(const Claimed &c, const DeliveryResult &r, DeliveryReport 
     return ok();
 }
 
-Status Outbox::recordNow(const Claimed &c, const DeliveryResult &r, DeliveryReport *report)
+Status Outbox::recordNow(const Claimed &c, const DeliveryResult &r, DeliveryReport *report,
+                         Run &run)
 {
     Transaction tx(m_db);
     if (!tx.status())
         return tx.status();
-    if (Status s = record(c, r, report); !s)
+    if (Status s = record(c, r, report, run); !s)
         return s;
     if (c.userId && !report->claimLost)
         if (Status s = notifyUsersChanged(m_db, {c.userId}); !s)
@@ -474,8 +522,16 @@ Status Outbox::recordNow(const Claimed &c, const DeliveryResult &r, DeliveryRepo
 }
 
 Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const Sealer &sealer,
-                                                 int batchSize, const QList<qint64> &onlyIds)
+                                                 int batchSize, const QList<qint64> &onlyIds,
+                                                 QList<DeliveryReport> *partial)
 {
+    QList<DeliveryReport> reports;
+    // An error after results were written: those results stay written; say what they were.
+    const auto failed = [&reports, partial](const Error &e) -> Result<QList<DeliveryReport>> {
+        if (partial)
+            *partial = reports;
+        return e;
+    };
     if (Status s = recoverStaleClaims(); !s)
         return s.error();
     // Invitations go out from the bounce address, tagged per message (VERP, SPEC §9).
@@ -483,13 +539,31 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
     if (!settings)
         return settings.error();
     const QString bounceAddress = settings->bounceAddress.trimmed();
-    QList<DeliveryReport> reports;
+    Run run;
+    if (!bounceAddress.isEmpty())
+        run.tagKey = verpTagKey(sealer);
+    // Only the given rows: claimed a batch of them at a time (each claim binds that batch's ids,
+    // not all of them); otherwise every due row, until none is left.
+    QList<qint64> wanted = onlyIds;
+    std::sort(wanted.begin(), wanted.end());
+    wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+    qsizetype nextWanted = 0;
     for (;;) {
-        auto claimed = claim(batchSize, onlyIds);
+        QList<qint64> chunk;
+        if (!onlyIds.isEmpty()) {
+            if (nextWanted >= wanted.size())
+                break;
+            chunk = wanted.mid(nextWanted, batchSize);
+            nextWanted += chunk.size();
+        }
+        auto claimed = claim(batchSize, chunk);
         if (!claimed)
-            return claimed.error();
-        if (claimed->isEmpty())
-            break;
+            return failed(claimed.error());
+        if (claimed->isEmpty()) {
+            if (onlyIds.isEmpty())
+                break;
+            continue;
+        }
         QList<OutgoingMessage> messages;
         QList<Claimed> sending;
         for (Claimed &c : claimed.value()) {
@@ -517,12 +591,12 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
                     m.to = MailAddress{p.value(QStringLiteral("to_name")).toString(),
                                        p.value(QStringLiteral("to_email")).toString()};
                     m.acceptLink =
-                        invitationLink(p.value(QStringLiteral("accept_url")).toString(), *token);
+                        run.link(p.value(QStringLiteral("accept_url")).toString(), *token);
                     m.expiresAt = QDateTime::fromMSecsSinceEpoch(
                         p.value(QStringLiteral("expires_at")).toString().toLongLong());
                     m.messageId = c.messageId;
                     m.date = date;
-                    data = renderInvitationMail(m, &error);
+                    data = run.renderer.render(m, &error);
                 }
             } else {
                 MimeMessage m;
@@ -545,8 +619,8 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
                                        : DeliveryResult::Outcome::Permanent;
                 r.reply = error.isEmpty() ? tr("The message could not be built.") : error;
                 DeliveryReport report;
-                if (Status s = recordNow(c, r, &report); !s)
-                    return s.error();
+                if (Status s = recordNow(c, r, &report, run); !s)
+                    return failed(s.error());
                 reports.append(report);
                 continue;
             }
@@ -554,7 +628,7 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             msg.outboxId = c.id;
             msg.envelopeFrom = p.value(QStringLiteral("from_email")).toString().toUtf8();
             if (c.kind == u"invitation" && !bounceAddress.isEmpty()) {
-                c.bounceTag = verpTag(sealer, c.id);
+                c.bounceTag = verpTag(run.tagKey, c.id);
                 const QByteArray verp = verpAddress(bounceAddress, c.bounceTag);
                 if (!verp.isEmpty()) {
                     msg.envelopeFrom = verp;
@@ -584,7 +658,7 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             if (!failure)
                 return; // the database failed: leave the rest claimed, to be recovered
             DeliveryReport report;
-            failure = recordNow(sending.at(i), r, &report);
+            failure = recordNow(sending.at(i), r, &report, run);
             if (!failure)
                 return;
             reports.append(report);
@@ -610,11 +684,154 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             }
         }
         if (!failure)
-            return failure.error();
+            return failed(failure.error());
         if (connectionLost || claimLost)
             break;
     }
     return reports;
+}
+
+struct BackgroundDelivery::Shared
+{
+    Shared(QString l, const Clock &c, Sealer s, OrgSettings o)
+        : location(std::move(l)), clock(c), sealer(std::move(s)), settings(std::move(o))
+    {}
+    const QString location;
+    const Clock &clock;
+    const Sealer sealer;
+    const OrgSettings settings;
+    qint64 watermark = 0;
+
+    std::mutex mutex;
+    std::condition_variable changed;
+    QList<qint64> pending; // users whose batch committed, not yet handed to deliverDue()
+    bool finishing = false;
+    QList<DeliveryReport> reports;
+    QString error;
+};
+
+BackgroundDelivery::BackgroundDelivery(QString location, const Clock &clock, const Sealer &sealer,
+                                       const OrgSettings &settings)
+    : m_shared(std::make_shared<Shared>(std::move(location), clock, sealer, settings))
+{}
+
+BackgroundDelivery::~BackgroundDelivery()
+{
+    (void)finish();
+}
+
+Status BackgroundDelivery::start(Database &db)
+{
+    QSqlQuery q = db.prepare(QStringLiteral("SELECT COALESCE(max(id), 0) FROM outbox"));
+    if (Status s = db.exec(q); !s)
+        return s;
+    m_shared->watermark = q.next() ? q.value(0).toLongLong() : 0;
+    q.finish();
+    m_thread = std::thread([this] { run(); });
+    return ok();
+}
+
+void BackgroundDelivery::committed(const QList<qint64> &userIds)
+{
+    if (userIds.isEmpty())
+        return;
+    {
+        std::lock_guard lock(m_shared->mutex);
+        m_shared->pending += userIds;
+    }
+    m_shared->changed.notify_one();
+}
+
+QList<DeliveryReport> BackgroundDelivery::finish(QString *error)
+{
+    if (m_thread.joinable()) {
+        {
+            std::lock_guard lock(m_shared->mutex);
+            m_shared->finishing = true;
+        }
+        m_shared->changed.notify_one();
+        m_thread.join();
+    }
+    std::lock_guard lock(m_shared->mutex);
+    if (error)
+        *error = m_shared->error;
+    return m_shared->reports;
+}
+
+void BackgroundDelivery::run()
+{
+    Shared &sh = *m_shared;
+    const auto failed = [&sh](const QString &message) {
+        std::lock_guard lock(sh.mutex);
+        sh.error = message;
+    };
+    auto db = Database::open(sh.location);
+    if (!db) {
+        failed(db.error().message);
+        return;
+    }
+    if (db.value()->dialect() == Dialect::Sqlite) {
+        // The re-invite writes its batches back to back, each holding SQLite's one write lock:
+        // SQLite's busy handler, polling, can miss every gap between them for longer than the
+        // usual 5 s (seen at 10,000 users on a loaded machine: the run stopped with "locked").
+        // This connection waits as long as the re-invite may take instead; its claims and
+        // results are small transactions that get in between the batches when they can.
+        (void)db.value()->exec(QStringLiteral("PRAGMA busy_timeout = 600000"));
+    }
+    {
+        auto transport = makeTransport(sh.settings, sh.sealer);
+        if (!transport)
+            return; // a configuration error: the caller's own delivery reports it
+        Outbox outbox(*db.value(), sh.clock);
+        for (;;) {
+            QList<qint64> users;
+            {
+                std::unique_lock lock(sh.mutex);
+                sh.changed.wait(lock, [&sh] { return sh.finishing || !sh.pending.isEmpty(); });
+                if (sh.pending.isEmpty())
+                    break; // finishing, and every batch handed over is done
+                users.swap(sh.pending);
+            }
+            // This run's rows of those users (ids above the watermark), still to be sent.
+            QList<qint64> rows;
+            constexpr qsizetype chunk = 500;
+            for (qsizetype i = 0; i < users.size(); i += chunk) {
+                const QList<qint64> part = users.mid(i, chunk);
+                QSqlQuery q = db.value()->prepare(
+                    QStringLiteral("SELECT id FROM outbox WHERE id > ? AND state = 'queued' AND "
+                                   "user_id IN (") +
+                    marks(part.size()) + QStringLiteral(") ORDER BY id"));
+                q.addBindValue(sh.watermark);
+                for (qint64 id : part)
+                    q.addBindValue(id);
+                if (Status s = db.value()->exec(q); !s) {
+                    failed(s.error().message);
+                    return;
+                }
+                while (q.next())
+                    rows.append(q.value(0).toLongLong());
+            }
+            if (rows.isEmpty())
+                continue;
+            QList<DeliveryReport> partial;
+            auto reports = outbox.deliverDue(*transport.value(), sh.sealer, 200, rows, &partial);
+            if (!reports) {
+                std::lock_guard lock(sh.mutex);
+                sh.reports += partial;
+                sh.error = reports.error().message;
+                return;
+            }
+            bool connectionLost = false;
+            for (const DeliveryReport &r : reports.value())
+                connectionLost = connectionLost || r.connectionError;
+            {
+                std::lock_guard lock(sh.mutex);
+                sh.reports += reports.value();
+            }
+            if (connectionLost)
+                return; // its reports say so; the caller's delivery tries the rest once more
+        }
+    }
 }
 
 } // namespace roster

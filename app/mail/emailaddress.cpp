@@ -17,6 +17,8 @@ class EmailAddress
     Q_DECLARE_TR_FUNCTIONS(EmailAddress)
 };
 
+} // namespace
+
 bool isAText(char16_t c)
 {
     if ((c >= u'a' && c <= u'z') || (c >= u'A' && c <= u'Z') || (c >= u'0' && c <= u'9'))
@@ -46,6 +48,8 @@ bool isAText(char16_t c)
         return false;
     }
 }
+
+namespace {
 
 bool isLdh(char16_t c)
 {

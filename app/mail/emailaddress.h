@@ -15,6 +15,9 @@ namespace roster {
 // read without doubt is not worth the support calls it would cost.
 QString emailAddressProblem(const QString &email);
 
+// RFC 5322 atext: ASCII letters, digits and !#$%&'*+-/=?^_`{|}~. The one copy of that rule.
+bool isAText(char16_t c);
+
 // The key emails are compared by (case-insensitive): the value of the UNIQUE index.
 // The address itself is stored as typed.
 QString emailKey(const QString &email);

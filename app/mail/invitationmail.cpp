@@ -119,11 +119,13 @@ QString invitationSubject(const InvitationMail &mail)
                : Invitation::tr("%1 invited you to %2 on Roster").arg(inviter, organisation);
 }
 
-bool invitationBodies(const InvitationMail &mail, QString *text, QString *html, QString *error)
+namespace {
+
+// What a message's bodies need besides the templates: checked input and the placeholders'
+// values (as they go into the text part; the HTML part gets them escaped).
+bool bodyValues(const InvitationMail &mail, const QString &expires,
+                QList<QPair<QString, QString>> *values, QString *error)
 {
-    QString ignored;
-    if (!error)
-        error = &ignored;
     const QList<QPair<QString, QString>> fields = {
         {Invitation::tr("Organisation name"), mail.organisation},
         {Invitation::tr("Inviter name"), mail.inviterName},
@@ -151,7 +153,7 @@ bool invitationBodies(const InvitationMail &mail, QString *text, QString *html, 
     const QString greeting =
         recipient.isEmpty() ? Invitation::tr("Hello,") : Invitation::tr("Hello %1,").arg(recipient);
     const QString link = QString::fromLatin1(QUrl(mail.acceptLink).toEncoded());
-    const QList<QPair<QString, QString>> values = {
+    *values = {
         {QStringLiteral("subject"), invitationSubject(mail)},
         {QStringLiteral("greeting"), greeting},
         {QStringLiteral("organisation"), organisationName(mail)},
@@ -159,11 +161,79 @@ bool invitationBodies(const InvitationMail &mail, QString *text, QString *html, 
         {QStringLiteral("recipient_name"), recipient},
         {QStringLiteral("recipient_email"), mail.to.address},
         {QStringLiteral("link"), link},
-        {QStringLiteral("expires"), expiryText(mail.expiresAt)},
+        {QStringLiteral("expires"), expires.isNull() ? expiryText(mail.expiresAt) : expires},
     };
-    QList<QPair<QString, QString>> escaped = values;
-    for (auto &pair : escaped)
+    return true;
+}
+
+QList<QPair<QString, QString>> htmlEscaped(QList<QPair<QString, QString>> values)
+{
+    for (auto &pair : values)
         pair.second = pair.second.toHtmlEscaped();
+    return values;
+}
+
+// Each "{{" closed by "}}" on its own line: then filling line by line is filling the whole.
+bool placeholdersWithinLines(const QStringList &lines)
+{
+    for (const QString &line : lines) {
+        qsizetype position = 0;
+        for (;;) {
+            const qsizetype open = line.indexOf(u"{{", position);
+            if (open < 0)
+                break;
+            const qsizetype close = line.indexOf(u"}}", open + 2);
+            if (close < 0)
+                return false;
+            position = close + 2;
+        }
+    }
+    return true;
+}
+
+// The template's lines as the quoted-printable encoder sees them (CRLF, CR and LF all break).
+QStringList templateLines(const QString &text)
+{
+    QString normalized = text;
+    normalized.replace(QStringLiteral("\r\n"), QStringLiteral("\n")).replace(u'\r', u'\n');
+    return normalized.split(u'\n');
+}
+
+QByteArray fillLines(const QList<InvitationRenderer::Line> &lines,
+                     const QList<QPair<QString, QString>> &values, bool *ok, QString *error)
+{
+    QByteArray out;
+    out.reserve(4096); // never null: a part that is there
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        if (i)
+            out.append("\r\n", 2);
+        const auto &line = lines.at(i);
+        if (!line.filled) {
+            out += line.encoded;
+            continue;
+        }
+        QString text;
+        if (!fillTemplate(line.text, values, &text, error)) {
+            *ok = false;
+            return {};
+        }
+        out += encodeQuotedPrintable(text);
+    }
+    *ok = true;
+    return out;
+}
+
+} // namespace
+
+bool invitationBodies(const InvitationMail &mail, QString *text, QString *html, QString *error)
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    QList<QPair<QString, QString>> values;
+    if (!bodyValues(mail, QString(), &values, error))
+        return false;
+    const QList<QPair<QString, QString>> escaped = htmlEscaped(values);
 
     const QString base =
         mail.portal ? QStringLiteral("portal-invitation") : QStringLiteral("invitation");
@@ -175,12 +245,10 @@ bool invitationBodies(const InvitationMail &mail, QString *text, QString *html, 
            fillTemplate(htmlTemplate, escaped, html, error);
 }
 
-QByteArray renderInvitationMail(const InvitationMail &mail, QString *error)
+namespace {
+
+MimeMessage invitationMessage(const InvitationMail &mail)
 {
-    QString text;
-    QString html;
-    if (!invitationBodies(mail, &text, &html, error))
-        return {};
     MimeMessage message;
     message.setFrom(mail.from);
     message.addTo(mail.to);
@@ -189,8 +257,96 @@ QByteArray renderInvitationMail(const InvitationMail &mail, QString *error)
     message.setDate(mail.date);
     // RFC 3834: tells auto-responders not to answer.
     message.addHeader(QByteArrayLiteral("Auto-Submitted"), QStringLiteral("auto-generated"));
+    return message;
+}
+
+} // namespace
+
+QByteArray renderInvitationMail(const InvitationMail &mail, QString *error)
+{
+    QString text;
+    QString html;
+    if (!invitationBodies(mail, &text, &html, error))
+        return {};
+    MimeMessage message = invitationMessage(mail);
     message.setTextBody(text);
     message.setHtmlBody(html);
+    return message.render(error);
+}
+
+const InvitationRenderer::Compiled &InvitationRenderer::compiled(bool portal)
+{
+    Compiled &c = m_compiled[portal ? 1 : 0];
+    if (c.ready)
+        return c;
+    c.ready = true;
+    const QString base =
+        portal ? QStringLiteral("portal-invitation") : QStringLiteral("invitation");
+    if (!readTemplate(base + QStringLiteral(".txt"), &c.text, &c.error) ||
+        !readTemplate(base + QStringLiteral(".html"), &c.html, &c.error))
+        return c;
+    const QStringList textLines = templateLines(c.text);
+    const QStringList htmlLines = templateLines(c.html);
+    c.wholeText = !placeholdersWithinLines(textLines) || !placeholdersWithinLines(htmlLines);
+    const auto compile = [](const QStringList &lines, QList<Line> *out) {
+        for (const QString &text : lines) {
+            Line line;
+            line.filled = text.contains(u"{{");
+            if (line.filled)
+                line.text = text;
+            else
+                line.encoded = encodeQuotedPrintable(text);
+            out->append(line);
+        }
+    };
+    compile(textLines, &c.textLines);
+    compile(htmlLines, &c.htmlLines);
+    return c;
+}
+
+QByteArray InvitationRenderer::render(const InvitationMail &mail, QString *error)
+{
+    QString ignored;
+    if (!error)
+        error = &ignored;
+    QString expires;
+    if (mail.expiresAt.isValid()) {
+        const qint64 ms = mail.expiresAt.toMSecsSinceEpoch();
+        const int offset = mail.expiresAt.offsetFromUtc();
+        if (m_expiryText.isNull() || ms != m_expiryMs || offset != m_expiryOffset) {
+            m_expiryText = expiryText(mail.expiresAt);
+            m_expiryMs = ms;
+            m_expiryOffset = offset;
+        }
+        expires = m_expiryText;
+    }
+    QList<QPair<QString, QString>> values;
+    if (!bodyValues(mail, expires, &values, error))
+        return {};
+    const Compiled &c = compiled(mail.portal);
+    if (!c.error.isEmpty()) {
+        *error = c.error;
+        return {};
+    }
+    const QList<QPair<QString, QString>> escaped = htmlEscaped(values);
+    MimeMessage message = invitationMessage(mail);
+    if (c.wholeText) {
+        QString text, html;
+        if (!fillTemplate(c.text, values, &text, error) ||
+            !fillTemplate(c.html, escaped, &html, error))
+            return {};
+        message.setTextBody(text);
+        message.setHtmlBody(html);
+        return message.render(error);
+    }
+    bool ok = false;
+    const QByteArray text = fillLines(c.textLines, values, &ok, error);
+    if (!ok)
+        return {};
+    const QByteArray html = fillLines(c.htmlLines, escaped, &ok, error);
+    if (!ok)
+        return {};
+    message.setEncodedBodies(text, html);
     return message.render(error);
 }
 

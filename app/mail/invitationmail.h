@@ -28,6 +28,39 @@ struct InvitationMail
 // Returns empty and sets *error (one translated line) on bad input.
 QByteArray renderInvitationMail(const InvitationMail &mail, QString *error);
 
+// renderInvitationMail() for a run of many messages (the outbox's delivery): the templates are
+// read and compiled once, into lines; the lines without a placeholder are quoted-printable
+// encoded once, and each message fills in and encodes only the lines that hold one. The expiry
+// text is formatted once per expiry time. The bytes are those of renderInvitationMail() for the
+// same input (tst_invitationmail compares them). One instance per thread.
+class InvitationRenderer
+{
+public:
+    QByteArray render(const InvitationMail &mail, QString *error);
+
+    struct Line
+    {
+        QString text;       // the template's line, placeholders in it
+        QByteArray encoded; // its quoted-printable form, when it holds no placeholder
+        bool filled = false;
+    };
+    struct Compiled
+    {
+        bool ready = false;
+        QString error;          // the template could not be read
+        bool wholeText = false; // a placeholder spans lines: filled as one text (rare)
+        QString text, html;
+        QList<Line> textLines, htmlLines;
+    };
+
+private:
+    const Compiled &compiled(bool portal);
+    Compiled m_compiled[2];
+    qint64 m_expiryMs = 0;
+    int m_expiryOffset = 0;
+    QString m_expiryText;
+};
+
 // "<Inviter> invited you to <Organisation> on Roster", or the portal variant.
 QString invitationSubject(const InvitationMail &mail);
 

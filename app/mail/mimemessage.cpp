@@ -6,6 +6,8 @@
 #include <QLocale>
 #include <QRandomGenerator>
 
+#include <cstring>
+
 namespace roster {
 
 namespace {
@@ -33,9 +35,7 @@ bool isPrintableAscii(QStringView text)
 
 bool isAText(char c)
 {
-    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-        return true;
-    return QByteArrayView("!#$%&'*+-/=?^_`{|}~").contains(c);
+    return roster::isAText(char16_t(static_cast<unsigned char>(c)));
 }
 
 // Printable ASCII may go into a header as it is, unless a reader could take part of it for an
@@ -178,13 +178,13 @@ const QList<QByteArray> &ownHeaders()
     return names;
 }
 
-QByteArray textPart(const QByteArray &subtype, const QString &body)
+QByteArray textPart(const QByteArray &subtype, const QByteArray &quotedPrintable)
 {
     return QByteArrayLiteral("Content-Type: text/") + subtype +
            QByteArrayLiteral("; charset=UTF-8\r\n"
                              "Content-Transfer-Encoding: quoted-printable\r\n"
                              "\r\n") +
-           encodeQuotedPrintable(body);
+           quotedPrintable;
 }
 
 } // namespace
@@ -222,7 +222,7 @@ QByteArray newMessageId(const QString &domain)
     quint32 random[4];
     QRandomGenerator::system()->fillRange(random);
     const QByteArray left = QByteArray(reinterpret_cast<const char *>(random), sizeof random);
-    return left.toHex() + '@' + host;
+    return QByteArrayLiteral("roster.") + left.toHex() + '@' + host;
 }
 
 QByteArray rfc5322Date(const QDateTime &dateTime)
@@ -234,42 +234,69 @@ QByteArray rfc5322Date(const QDateTime &dateTime)
            QByteArray::number(minutes % 60).rightJustified(2, '0');
 }
 
+namespace {
+
+// One line (no CR or LF in it) of UTF-8, appended to `out` in quoted-printable. Literal: printable
+// ASCII but '='; inner spaces and tabs. Encoded: the rest, the whitespace that ends a line (RFC
+// 2045 rule 3), and the "F" of a line starting with "From " so that mbox tools do not mangle it.
+// Written through a pointer into room made beforehand: this runs for every byte of every message.
+void encodeQpLine(const char *begin, const char *end, QByteArray &out)
+{
+    static constexpr char hex[] = "0123456789ABCDEF";
+    const bool from = end - begin >= 5 && std::memcmp(begin, "From ", 5) == 0;
+    // At most 3 octets per input octet, and a soft break ("=\r\n") per 25 input octets.
+    const qsizetype start = out.size();
+    const qsizetype length = end - begin;
+    out.resize(start + length * 3 + (length / 25 + 1) * 3);
+    char *w = out.data() + start;
+    qsizetype column = 0;
+    for (const char *p = begin; p < end; ++p) {
+        const char c = *p;
+        const auto u = static_cast<unsigned char>(c);
+        const bool last = p + 1 == end;
+        const bool literal =
+            ((u >= 33 && u <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last)) &&
+            !(p == begin && from);
+        const qsizetype width = literal ? 1 : 3;
+        const qsizetype room = last ? QpLineMax : QpLineMax - 1; // keep room for "="
+        if (column + width > room) {
+            *w++ = '=';
+            *w++ = '\r';
+            *w++ = '\n';
+            column = 0;
+        }
+        if (literal) {
+            *w++ = c;
+        } else {
+            *w++ = '=';
+            *w++ = hex[u >> 4];
+            *w++ = hex[u & 15];
+        }
+        column += width;
+    }
+    out.truncate(w - out.constData());
+}
+
+} // namespace
+
 QByteArray encodeQuotedPrintable(const QString &text)
 {
-    QString normalized = text;
-    normalized.replace(QStringLiteral("\r\n"), QStringLiteral("\n")).replace(u'\r', u'\n');
-    const QList<QByteArray> lines = normalized.toUtf8().split('\n');
+    // Line breaks of any kind (CRLF, CR, LF) become CRLF; no UTF-8 sequence holds a CR or an LF
+    // byte, so the lines are found in the UTF-8 form.
+    const QByteArray utf8 = text.toUtf8();
     QByteArray out;
-    out.reserve(normalized.size() * 3 / 2);
-    for (qsizetype i = 0; i < lines.size(); ++i) {
-        const QByteArray &line = lines.at(i);
-        qsizetype column = 0;
-        for (qsizetype j = 0; j < line.size(); ++j) {
-            const char c = line.at(j);
-            const bool last = j == line.size() - 1;
-            const auto u = static_cast<unsigned char>(c);
-            // Literal: printable ASCII but '='; inner spaces and tabs. Encoded: the rest, the
-            // whitespace that ends a line (RFC 2045 rule 3), and the "F" of a line starting
-            // with "From " so that mbox tools do not mangle it.
-            const bool literal =
-                ((u >= 33 && u <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last)) &&
-                !(j == 0 && line.startsWith("From "));
-            QByteArray piece;
-            if (literal) {
-                piece = QByteArray(1, c);
-            } else {
-                piece = '=' + QByteArray::number(u, 16).toUpper().rightJustified(2, '0');
-            }
-            const qsizetype room = last ? QpLineMax : QpLineMax - 1; // keep room for "="
-            if (column + piece.size() > room) {
-                out += QByteArrayLiteral("=\r\n");
-                column = 0;
-            }
-            out += piece;
-            column += piece.size();
-        }
-        if (i + 1 < lines.size())
-            out += QByteArrayLiteral("\r\n");
+    out.reserve(utf8.size() + utf8.size() / 4 + 16);
+    const char *p = utf8.constData();
+    const char *const end = p + utf8.size();
+    for (;;) {
+        const char *eol = p;
+        while (eol < end && *eol != '\n' && *eol != '\r')
+            ++eol;
+        encodeQpLine(p, eol, out);
+        if (eol == end)
+            break;
+        out.append("\r\n", 2);
+        p = (*eol == '\r' && eol + 1 < end && eol[1] == '\n') ? eol + 2 : eol + 1;
     }
     return out;
 }
@@ -340,7 +367,11 @@ QByteArray MimeMessage::render(QString *error) const
         out += foldedHeader(name, unstructuredWords(value, firstBudget(name)));
     out += QByteArrayLiteral("MIME-Version: 1.0\r\n");
 
-    if (!m_text.isNull() && !m_html.isNull()) {
+    const bool hasText = m_encoded ? !m_textQp.isNull() : !m_text.isNull();
+    const bool hasHtml = m_encoded ? !m_htmlQp.isNull() : !m_html.isNull();
+    const QByteArray text = m_encoded ? m_textQp : encodeQuotedPrintable(m_text);
+    const QByteArray html = m_encoded ? m_htmlQp : encodeQuotedPrintable(m_html);
+    if (hasText && hasHtml) {
         // "=_" cannot occur in quoted-printable text, so this boundary never meets the body.
         const QByteArray boundary =
             "=_" + QCryptographicHash::hash(messageId, QCryptographicHash::Sha256).toHex().left(32);
@@ -348,12 +379,12 @@ QByteArray MimeMessage::render(QString *error) const
                boundary + QByteArrayLiteral("\"\r\n\r\n");
         out += QByteArrayLiteral("This is a message in MIME format.\r\n");
         out += QByteArrayLiteral("\r\n--") + boundary + QByteArrayLiteral("\r\n");
-        out += textPart("plain", m_text);
+        out += textPart("plain", text);
         out += QByteArrayLiteral("\r\n--") + boundary + QByteArrayLiteral("\r\n");
-        out += textPart("html", m_html);
+        out += textPart("html", html);
         out += QByteArrayLiteral("\r\n--") + boundary + QByteArrayLiteral("--\r\n");
     } else {
-        out += textPart(m_html.isNull() ? "plain" : "html", m_html.isNull() ? m_text : m_html);
+        out += textPart(hasHtml ? "html" : "plain", hasHtml ? html : text);
         out += QByteArrayLiteral("\r\n");
     }
     return out;

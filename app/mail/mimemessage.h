@@ -23,8 +23,9 @@ QString headerValueProblem(const QString &value);
 // most 75 characters each, separated by single spaces where a header folder may break the line.
 QByteArray encodeHeaderText(const QString &text);
 
-// A new globally unique Message-ID, without angle brackets: <random>@<domain>.
-// An empty or unusable domain falls back to "roster.invalid".
+// A new globally unique Message-ID, without angle brackets: "roster." + 128 random bits in hex
+// + "@" + the domain in lower case. An empty or unusable domain falls back to "roster.invalid".
+// The one place where Message-IDs are made (outbox rows, invitations, rendered messages).
 QByteArray newMessageId(const QString &domain);
 
 // Builds one RFC 5322 / MIME message: text and/or HTML body, UTF-8, quoted-printable.
@@ -46,6 +47,15 @@ public:
     {
         m_html = html;
     } // with a text body: multipart/alternative
+    // Instead of the two above: bodies already in quoted-printable (what encodeQuotedPrintable()
+    // gives; a null array for a part that is not there), for a renderer that encodes the lines
+    // many messages share once (InvitationRenderer).
+    void setEncodedBodies(const QByteArray &textQp, const QByteArray &htmlQp)
+    {
+        m_textQp = textQp;
+        m_htmlQp = htmlQp;
+        m_encoded = true;
+    }
     // An extra header such as Auto-Submitted; the headers render() writes itself are refused.
     void addHeader(const QByteArray &name, const QString &value);
 
@@ -68,6 +78,9 @@ private:
     QDateTime m_date;
     QString m_text;
     QString m_html;
+    QByteArray m_textQp;
+    QByteArray m_htmlQp;
+    bool m_encoded = false;
     QList<QPair<QByteArray, QString>> m_headers;
 };
 

@@ -69,6 +69,7 @@ private slots:
     void longValues();
     void deterministic();
     void fillTemplate();
+    void rendererGivesTheSameBytes();
 };
 
 void TestInvitationMail::initTestCase()
@@ -269,6 +270,46 @@ void TestInvitationMail::fillTemplate()
     QCOMPARE(result, u"{{b}} and B!"_s); // values are not scanned again
     QVERIFY(!roster::fillTemplate(u"Hi {{nmae}}"_s, {{u"name"_s, u"x"_s}}, &result, &error));
     QVERIFY(error.contains(u"nmae"_s));
+}
+
+// The outbox renders a run's mail with InvitationRenderer (templates compiled and shared lines
+// encoded once): byte for byte what renderInvitationMail() makes, message after message, with the
+// values, the kind and the expiry changing between them, and the same refusals.
+void TestInvitationMail::rendererGivesTheSameBytes()
+{
+    InvitationRenderer renderer;
+    QList<InvitationMail> mails;
+    for (int i = 0; i < 3; ++i) {
+        for (bool portal : {false, true}) {
+            InvitationMail m = sampleMail();
+            m.portal = portal;
+            m.messageId = "roster." + QByteArray::number(i) + "abc@acme.example";
+            mails << m;
+            m.to = {u"Zoë Ñúñez-Øster \"the\" <b>boss</b> & co"_s, u"zoe@example.com"_s};
+            m.inviterName = i == 1 ? QString() : u"Ünïcødé Admin =?utf-8?q?x?="_s;
+            m.organisation = i == 2 ? QString() : u"From the <Acme> & \"Sons\" =3D"_s;
+            m.expiresAt = m.expiresAt.addSecs(3600 * i);
+            m.acceptLink = Link + u"&n="_s + QString::number(i);
+            mails << m;
+            m.to.name.clear();
+            m.expiresAt = QDateTime(QDate(2024, 2, 1), QTime(9, 5), QTimeZone(-5 * 3600));
+            mails << m;
+        }
+    }
+    InvitationMail bad = sampleMail();
+    bad.acceptLink = u"ftp://example.com/x"_s;
+    mails << bad;
+    bad = sampleMail();
+    bad.expiresAt = QDateTime();
+    mails << bad;
+    mails << sampleMail();
+    for (const InvitationMail &m : std::as_const(mails)) {
+        QString expectedError;
+        QString error;
+        const QByteArray expected = renderInvitationMail(m, &expectedError);
+        QCOMPARE(renderer.render(m, &error), expected);
+        QCOMPARE(error, expectedError);
+    }
 }
 
 QTEST_APPLESS_MAIN(TestInvitationMail)

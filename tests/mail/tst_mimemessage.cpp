@@ -85,6 +85,8 @@ private slots:
     void lineLengths();
     void quotedPrintable_data();
     void quotedPrintable();
+    void quotedPrintableKnownAnswers_data();
+    void quotedPrintableKnownAnswers();
     void deterministic();
     void messageIds();
     void missingParts();
@@ -433,6 +435,129 @@ void TestMimeMessage::quotedPrintable()
     QCOMPARE(QString::fromUtf8(mailparse::decodeQuotedPrintable(encoded)), normalized(text));
 }
 
+// Exact bytes, from the encoder as it was before it was rewritten to append in place (issue 16):
+// soft breaks at 76, "From " and trailing whitespace encoded, CR/LF/CRLF all one break.
+void TestMimeMessage::quotedPrintableKnownAnswers_data()
+{
+    QTest::addColumn<QString>("text");
+    QTest::addColumn<QByteArray>("expected");
+    QTest::newRow("case 0") << QString::fromUtf8("From here\r\nto there \nand\tback\t\r\r\n")
+                            << QByteArray("=46rom here\r\nto there=20\r\nand\tback=09\r\n\r\n");
+    QTest::newRow("case 1")
+        << QString::fromUtf8("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                             "xxxxx=yyy \n\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "\xc3"
+                             "\xa9"
+                             "")
+        << QByteArray("xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx="
+                      "\r\n=3Dyyy=20\r\n=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3="
+                      "A9=C3=A9=C3=A9=C3=\r\n=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9="
+                      "C3=A9=C3=A9=C3=A9=C3=A9=\r\n=C3=A9=C3=A9=C3=A9=C3=A9=C3=A9");
+    QTest::newRow("case 2")
+        << QString::fromUtf8("a b a b a b a b a b a b a b a b a b a b a b a b a b a b a b a b a b "
+                             "a b a b a b a b a b a b a b a b a b a b a b a b a b \n\nFrom\nFrom x")
+        << QByteArray(
+               "a b a b a b a b a b a b a b a b a b a b a b a b a b a b a b a b a b a b a b=\r\n a "
+               "b a b a b a b a b a b a b a b a b a b a b=20\r\n\r\nFrom\r\n=46rom x");
+    QTest::newRow("case 3")
+        << QString::fromUtf8("<p style=\"margin:0 0 12px 0;\">\xc3"
+                             "\x9c"
+                             "n\xc3"
+                             "\xaf"
+                             "c\xc3"
+                             "\xb8"
+                             "d\xc3"
+                             "\xa9"
+                             " &amp; \xe2"
+                             "\x82"
+                             "\xac"
+                             "100 \xe2"
+                             "\x80"
+                             "\x94"
+                             " ok</p><p style=\"margin:0 0 12px 0;\">\xc3"
+                             "\x9c"
+                             "n\xc3"
+                             "\xaf"
+                             "c\xc3"
+                             "\xb8"
+                             "d\xc3"
+                             "\xa9"
+                             " &amp; \xe2"
+                             "\x82"
+                             "\xac"
+                             "100 \xe2"
+                             "\x80"
+                             "\x94"
+                             " ok</p>")
+        << QByteArray("<p style=3D\"margin:0 0 12px 0;\">=C3=9Cn=C3=AFc=C3=B8d=C3=A9 &amp; "
+                      "=E2=82=AC=\r\n100 =E2=80=94 ok</p><p style=3D\"margin:0 0 12px "
+                      "0;\">=C3=9Cn=C3=AFc=C3=B8d=\r\n=C3=A9 &amp; =E2=82=AC100 =E2=80=94 ok</p>");
+}
+
+void TestMimeMessage::quotedPrintableKnownAnswers()
+{
+    QFETCH(QString, text);
+    QFETCH(QByteArray, expected);
+    QCOMPARE(encodeQuotedPrintable(text), expected);
+}
+
 void TestMimeMessage::deterministic()
 {
     QString error;
@@ -459,6 +584,13 @@ void TestMimeMessage::messageIds()
     QVERIFY(a != b);
     QVERIFY(a.endsWith("@acme.example"));
     QVERIFY(!a.contains('<') && !a.contains('>'));
+    // One format for every Message-ID Roster makes (issue 17): the outbox's, which the bounce
+    // matching and the stored rows know.
+    QVERIFY2(QRegularExpression(u"^roster\\.[0-9a-f]{32}@acme\\.example$"_s)
+                 .match(QString::fromLatin1(a))
+                 .hasMatch(),
+             a.constData());
+    QCOMPARE(newMessageId(u"Acme.Example"_s).split('@').last(), QByteArray("acme.example"));
     QVERIFY(a.indexOf('@') >= 16); // enough randomness on the left
     QVERIFY(newMessageId(u"bad domain\r\n"_s).endsWith("@roster.invalid"));
     QVERIFY(newMessageId(QString()).endsWith("@roster.invalid"));

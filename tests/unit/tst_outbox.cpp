@@ -1,10 +1,12 @@
 // SPEC §3's outbox: states, backoff, claims. The transport here is scripted (replies chosen per
 // message); the real servers are exercised in tests/smtp and tests/integration.
 #include "app/bouncetag.h"
+#include "app/demodata.h"
 #include "app/orgsettings.h"
 #include "app/outbox.h"
 #include "app/sealer.h"
 #include "app/userservice.h"
+#include "models/userfilter.h"
 #include "models/userrepository.h"
 #include "testsupport.h"
 
@@ -166,6 +168,124 @@ private slots:
         QCOMPARE(r->size(), 2);
         QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'queued'")),
                  3);
+    }
+
+    // Only the given rows go out, a batch of them per claim, whatever their order and however
+    // many batches they make; the others stay queued.
+    void onlyTheGivenRowsGoOutBatchByBatch()
+    {
+        for (int i = 0; i < 9; ++i)
+            org->addUnconfirmedUser(QStringLiteral("only%1@acme.example").arg(i));
+        QList<qint64> all;
+        QSqlQuery q = org->db().prepare(QStringLiteral("SELECT id FROM outbox ORDER BY id"));
+        QVERIFY(org->db().exec(q));
+        while (q.next())
+            all << q.value(0).toLongLong();
+        q.finish();
+        QCOMPARE(all.size(), 9);
+        const QList<qint64> wanted = {all.at(7), all.at(1), all.at(4),
+                                      all.at(2), all.at(8), all.at(1)};
+        ScriptedTransport t;
+        Outbox outbox(org->db(), org->clock());
+        auto r = outbox.deliverDue(t, sealer(), 2, wanted);
+        QVERIFY(r);
+        QList<qint64> sent;
+        for (const DeliveryReport &d : r.value()) {
+            QCOMPARE(d.state, QStringLiteral("sent"));
+            sent << d.outboxId;
+        }
+        std::sort(sent.begin(), sent.end());
+        QCOMPARE(sent, (QList<qint64>{all.at(1), all.at(2), all.at(4), all.at(7), all.at(8)}));
+        QCOMPARE(t.seen.size(), 5);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'queued'")),
+                 4);
+    }
+
+    // A run makes the link of its accept URL once and puts each token in its place: the link
+    // in each mail is invitationLink() of the URL and that message's token (the query's other
+    // items and the fragment kept, an old token replaced).
+    void aRunsLinksAreInvitationLinks()
+    {
+        OrgSettings s = OrgSettings::load(org->db()).value();
+        s.acceptUrl = QStringLiteral("https://crm.acme.example/accept?lang=en&token=old#top");
+        QVERIFY(s.save(org->db()));
+        for (int i = 0; i < 3; ++i)
+            org->addUnconfirmedUser(QStringLiteral("same%1@acme.example").arg(i),
+                                    QStringLiteral("Zoë Ünïcødé %1").arg(i));
+        ScriptedTransport t;
+        Outbox outbox(org->db(), org->clock());
+        QVERIFY(outbox.deliverDue(t, sealer()));
+        QCOMPARE(t.seen.size(), 3);
+        for (const OutgoingMessage &m : std::as_const(t.seen)) {
+            const QByteArray token = tokenFromMessage(m.data);
+            QCOMPARE(token.size(), 43);
+            const QString link = invitationLink(s.acceptUrl, token);
+            QVERIFY(link.startsWith(u"https://crm.acme.example/accept?lang=en&token="));
+            QVERIFY(link.endsWith(QString::fromLatin1(token) + u"#top"));
+            QVERIFY2(decodeQuotedPrintable(m.data).contains(link.toLatin1()), m.data.constData());
+        }
+    }
+
+    // A bulk re-invite of several batches with its mail delivered beside it: every invitation
+    // it queued is mailed once and reported once; mail queued before it (a user it skipped) is
+    // not its to send.
+    void backgroundDeliverySendsEachBatchOnceAsItCommits()
+    {
+        QVERIFY(generateDemoData(org->db(), org->clock(), org->adminId(), DemoOptions{12000, 0, 7}));
+        UserFilter f;
+        f.kind = UserKind::Crm;
+        f.view = UserView::Unconfirmed;
+        f.nowMs = org->clock().nowMs();
+        UserRepository repo(org->db());
+        auto rows = repo.fetch(f, 0, 100000, false, -1);
+        QVERIFY(rows);
+        QList<qint64> ids;
+        for (const UserRecord &u : rows.value())
+            if (u.active)
+                ids << u.id;
+        QVERIFY2(ids.size() > 1000, qPrintable(QString::number(ids.size()))); // 3 batches
+        InvitationService service(org->db(), org->clock(), org->adminId());
+        // Re-invited alone just before: the bulk skips this user (cooldown), its mail stays.
+        auto single = service.reinvite(ids.first());
+        QVERIFY(single);
+        const QStringList before = emlFiles(org->mailDir());
+
+        BackgroundDelivery background(org->location(), org->clock(), sealer(),
+                                      OrgSettings::load(org->db()).value());
+        QVERIFY(background.start(org->db()));
+        qsizetype handed = 0;
+        int batches = 0;
+        auto bulk = service.reinviteMany(ids, [&](qsizetype done, qsizetype) {
+            background.committed(ids.mid(handed, done - handed));
+            handed = done;
+            ++batches;
+            return true;
+        });
+        QString error;
+        const QList<DeliveryReport> reports = background.finish(&error);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QVERIFY(bulk);
+        QVERIFY(!bulk->error);
+        QCOMPARE(batches, 3);
+        QCOMPARE(bulk->skipped.size(), 1);
+        QSet<qint64> queued;
+        for (const InviteOutcome &o : bulk->invited)
+            queued << o.outboxId;
+        QCOMPARE(queued.size(), bulk->invited.size());
+        QSet<qint64> reported;
+        for (const DeliveryReport &r : reports) {
+            QCOMPARE(r.state, QStringLiteral("sent"));
+            QVERIFY(queued.contains(r.outboxId));
+            QVERIFY(!reported.contains(r.outboxId));
+            reported << r.outboxId;
+        }
+        QCOMPARE(reported, queued);
+        QCOMPARE(newFiles(before, emlFiles(org->mailDir())).size(), queued.size());
+        QCOMPARE(state(ids.first()), QStringLiteral("queued"));
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE id = ? AND "
+                                            "state = 'queued'"),
+                             {single->outboxId}),
+                 1);
     }
 
     void reinviteCancelsTheUnsentMailOfTheOldLink()
