@@ -34,6 +34,7 @@ Result<InvitationLookup> InvitationLookupStatement::run(const Clock &clock, QByt
     if (!decodeToken(token))
         return out;
     const QString hash = tokenHash(token.toByteArray());
+    out.tokenHash = hash;
     // A read: when it fails (a connection re-made since it was prepared, a lost one) it is
     // prepared and run once more.
     for (int attempt = 0;; ++attempt) {

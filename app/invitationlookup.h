@@ -46,6 +46,7 @@ struct InvitationLookup
     QString inviteeName;
     QString inviteeEmail;
     qint64 expiresAt = 0;
+    QString tokenHash; // the token as stored (tokenHash()), for a well-formed token
 };
 
 // Looks a link's token up without consuming anything (mail scanners GET and HEAD every link).

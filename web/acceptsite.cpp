@@ -296,8 +296,8 @@ Response AcceptSite::post(Context &c)
         refused(c);
         return stateNotice(c, found.value());
     }
-    const auto verdict =
-        m_guard.check(valueOf(c.form, "csrf"), c.token, c.request.cookie(cookieName(c)), c.now);
+    const auto verdict = m_guard.check(valueOf(c.form, "csrf"), found->tokenHash,
+                                       c.request.cookie(cookieName(c)), c.now);
     if (verdict != FormGuard::Verdict::Ok) {
         c.outcome = verdict == FormGuard::Verdict::Missing ? "form check missing"
                     : verdict == FormGuard::Verdict::Stale ? "form check stale"
@@ -421,7 +421,7 @@ Response AcceptSite::invitationForm(Context &c, const InvitationLookup &found, i
         .set(QStringLiteral("action"), c.path)
         .set(QStringLiteral("token"), QString::fromLatin1(c.token))
         .set(QStringLiteral("csrf"),
-             QString::fromLatin1(m_guard.issue(c.token, browserValue(c), c.now)))
+             QString::fromLatin1(m_guard.issue(found.tokenHash, browserValue(c), c.now)))
         .set(QStringLiteral("emailLabel"), tr("Email address"))
         .set(QStringLiteral("email"), found.inviteeEmail)
         .set(QStringLiteral("passwordLabel"), tr("New password"))
@@ -489,7 +489,7 @@ Response AcceptSite::stateNotice(Context &c, const InvitationLookup &found)
             .set(QStringLiteral("action"), c.path)
             .set(QStringLiteral("token"), QString::fromLatin1(c.token))
             .set(QStringLiteral("csrf"),
-                 QString::fromLatin1(m_guard.issue(c.token, browserValue(c), c.now)))
+                 QString::fromLatin1(m_guard.issue(found.tokenHash, browserValue(c), c.now)))
             .set(QStringLiteral("requestButton"), tr("Ask for a new invitation"));
         return finish(c, 410,
                       expired ? tr("This invitation has expired")

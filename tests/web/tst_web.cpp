@@ -8,6 +8,7 @@
 
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
+#include <QMessageAuthenticationCode>
 #include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTest>
@@ -728,6 +729,31 @@ private slots:
         ++m_client;
         QCOMPARE(postForm(target(), "/accept", acceptFields(form), form.cookie()).status, 200);
         QVERIFY(confirmed(id));
+    }
+
+    void formValueIsTheDocumentedHmac()
+    {
+        // docs/web.md: issued-at "." HMAC-SHA256(secret, "roster-web form 1\n" token-hash "\n"
+        // cookie "\n" issued-at), base64url. Every roster-web of the organisation, older ones
+        // included, must make and accept the same value.
+        const QByteArray token = invite();
+        const Reply r = get(target(), link(token));
+        QCOMPARE(r.status, 200);
+        const QByteArray csrf = r.field("csrf");
+        const QByteArray cookie = r.cookie();
+        const qsizetype dot = csrf.indexOf('.');
+        QVERIFY2(dot > 0 && cookie.contains('='), csrf.constData());
+        QSqlQuery q = m_org->db().prepare(
+            QStringLiteral("SELECT value FROM settings WHERE key = 'web.form_secret'"));
+        QVERIFY(m_org->db().exec(q));
+        QVERIFY(q.next());
+        const QByteArray secret = QByteArray::fromHex(q.value(0).toString().toLatin1());
+        QCOMPARE(secret.size(), 32);
+        const QByteArray message = "roster-web form 1\n" + tokenHash(token).toLatin1() + '\n' +
+                                   cookie.mid(cookie.indexOf('=') + 1) + '\n' + csrf.left(dot);
+        QCOMPARE(csrf.mid(dot + 1),
+                 QMessageAuthenticationCode::hash(message, secret, QCryptographicHash::Sha256)
+                     .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
     }
 
     void libmicrohttpdRefusalsReflectNothing_data()
