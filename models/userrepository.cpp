@@ -93,7 +93,11 @@ Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64
 
 bool UserRepository::combinedCount(const UserFilter &filter) const
 {
-    return m_db.dialect() == Dialect::Postgres && !filter.search.trimmed().isEmpty() &&
+    // A prefix search (one or two characters): fetch() would collect its matches a second time
+    // (fenced, see there). A longer one's first page is usually a short walk of the sort index,
+    // cheaper than collecting all its matches (measured: "mül" 550 -> 690 ms combined, load 16).
+    const qsizetype length = filter.search.trimmed().size();
+    return m_db.dialect() == Dialect::Postgres && length > 0 && length < 3 &&
            (filter.sort == UserFilter::Sort::Name || filter.sort == UserFilter::Sort::Email);
 }
 
