@@ -23,22 +23,43 @@ Result<InvitationLookup> lookupInvitation(const Database &db, const Clock &clock
                                           QByteArrayView token,
                                           std::optional<UserKind> expectedKind)
 {
+    return InvitationLookupStatement(db).run(clock, token, expectedKind);
+}
+
+Result<InvitationLookup> InvitationLookupStatement::run(const Clock &clock, QByteArrayView token,
+                                                        std::optional<UserKind> expectedKind)
+{
     InvitationLookup out;
     token = token.trimmed();
     if (!decodeToken(token))
         return out;
-    QSqlQuery q = db.prepare(QStringLiteral(
-        "SELECT i.id, i.user_id, i.expires_at, i.accepted_at, i.revoked_at, u.active, u.kind, "
-        "u.confirmed_at, u.email, u.name FROM invitations i JOIN users u ON u.id = i.user_id "
-        "WHERE i.token_hash = ?"));
-    q.addBindValue(tokenHash(token.toByteArray()));
-    if (Status s = db.exec(q); !s)
-        return s.error();
-    if (!q.next())
+    const QString hash = tokenHash(token.toByteArray());
+    out.tokenHash = hash;
+    // A read: when it fails (a connection re-made since it was prepared, a lost one) it is
+    // prepared and run once more.
+    for (int attempt = 0;; ++attempt) {
+        if (!m_prepared) {
+            m_query = m_db.prepare(QStringLiteral(
+                "SELECT i.id, i.user_id, i.expires_at, i.accepted_at, i.revoked_at, u.active, "
+                "u.kind, u.confirmed_at, u.email, u.name FROM invitations i JOIN users u ON u.id "
+                "= i.user_id WHERE i.token_hash = ?"));
+            m_prepared = true;
+        }
+        m_query.bindValue(0, hash);
+        Status s = m_db.exec(m_query);
+        if (s)
+            break;
+        m_query = QSqlQuery();
+        m_prepared = false;
+        if (attempt > 0)
+            return s.error();
+    }
+    QSqlQuery &q = m_query;
+    if (!q.next()) {
+        q.finish();
         return out;
+    }
     const UserKind kind = q.value(6).toString() == u"portal" ? UserKind::Portal : UserKind::Crm;
-    if (expectedKind && *expectedKind != kind)
-        return out;
     InvitationFacts facts;
     facts.expiresAt = q.value(2).toLongLong();
     facts.accepted = !q.value(3).isNull();
@@ -51,6 +72,11 @@ Result<InvitationLookup> lookupInvitation(const Database &db, const Clock &clock
     out.inviteeEmail = q.value(8).toString();
     out.inviteeName = q.value(9).toString();
     out.expiresAt = facts.expiresAt;
+    // Done with the row: SQLite ends the statement's read (it would hold back checkpoints between
+    // requests), PostgreSQL's result is freed; the statement stays prepared.
+    q.finish();
+    if (expectedKind && *expectedKind != kind)
+        return InvitationLookup();
     out.state = invitationState(facts, clock.nowMs());
     return out;
 }

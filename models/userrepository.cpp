@@ -3,6 +3,7 @@
 #include <QCoreApplication>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QSqlRecord>
 
 namespace roster {
 
@@ -88,6 +89,66 @@ Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64
     if (fromEnd)
         std::reverse(rows.begin(), rows.end());
     return rows;
+}
+
+bool UserRepository::combinedCount(const UserFilter &filter) const
+{
+    // A prefix search (one or two characters): fetch() would collect its matches a second time
+    // (fenced, see there). A longer one's first page is usually a short walk of the sort index,
+    // cheaper than collecting all its matches (measured: "mül" 550 -> 690 ms combined, load 16).
+    const qsizetype length = filter.search.trimmed().size();
+    return m_db.dialect() == Dialect::Postgres && length > 0 && length < 3 &&
+           (filter.sort == UserFilter::Sort::Name || filter.sort == UserFilter::Sort::Email);
+}
+
+Result<UserRepository::CountedPage> UserRepository::countWithFirstPage(const UserFilter &filter,
+                                                                       int limit) const
+{
+    CountedPage out;
+    if (!combinedCount(filter) || limit <= 0) {
+        auto n = count(filter);
+        if (!n)
+            return n.error();
+        out.count = n.value();
+        if (out.count > 0 && limit > 0) {
+            auto rows = fetch(filter, 0, int(std::min<qint64>(limit, out.count)), false, out.count);
+            if (!rows)
+                return rows.error();
+            out.rows = std::move(rows).value();
+        }
+        return out;
+    }
+    // The matches' ids and sort key, collected once (the prefix or trigram indexes, then the
+    // rows): their count, and the first page of them by the key, then those rows whole. No row
+    // back means no match (limit > 0), so the count rides on each row.
+    QVariantList binds;
+    const QString key = filter.sort == UserFilter::Sort::Email ? QStringLiteral("u.email_key")
+                                                               : QStringLiteral("u.name_key");
+    const QString order = filter.orderBySql(false);
+    const QString sql =
+        QStringLiteral("WITH matches AS MATERIALIZED (SELECT u.id, ") + key +
+        fromClause(filter.view == UserView::Admins) + filter.whereSql(&binds, m_db.dialect()) +
+        QStringLiteral(") SELECT ") + UserRecord::selectColumns() +
+        QStringLiteral(", (SELECT count(*) FROM matches) FROM (SELECT u.id FROM matches AS u") +
+        order +
+        QStringLiteral(" LIMIT ?) AS page JOIN users u ON u.id = page.id LEFT JOIN profiles p ON "
+                       "p.id = u.profile_id") +
+        order;
+    QSqlQuery q = m_db.prepare(sql);
+    for (const QVariant &b : binds)
+        q.addBindValue(b);
+    q.addBindValue(limit);
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    const int countColumn = q.record().count() - 1;
+    out.rows.reserve(limit);
+    while (q.next()) {
+        out.rows.append(UserRecord::readFrom(q));
+        out.count = q.value(countColumn).toLongLong();
+    }
+    if (q.lastError().isValid())
+        return m_db.errorFrom(q.lastError());
+    return out;
 }
 
 Result<UserRecord> UserRepository::one(const QString &where, const QVariantList &binds) const

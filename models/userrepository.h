@@ -29,6 +29,17 @@ public:
     // planned as such (PostgreSQL).
     Result<QList<UserRecord>> fetch(const UserFilter &filter, qint64 offset, int limit,
                                     bool fromEnd = false, qint64 matches = -1) const;
+    // The count and the first `limit` rows, as a search needs them. On PostgreSQL a prefix search
+    // (one or two characters) sorted by name or email is one statement (combinedCount() says
+    // when): one round trip, and the matches are collected once for both, where count() and
+    // fetch() collected them twice. Elsewhere it is count() then fetch().
+    struct CountedPage
+    {
+        qint64 count = 0;
+        QList<UserRecord> rows;
+    };
+    Result<CountedPage> countWithFirstPage(const UserFilter &filter, int limit) const;
+    bool combinedCount(const UserFilter &filter) const;
     Result<UserRecord> byId(qint64 id) const;
     Result<UserRecord> byEmail(UserKind kind, const QString &email) const;
     Result<QList<UserRecord>> byIds(const QList<qint64> &ids) const;

@@ -125,6 +125,15 @@ private:
             }
         }
         UserRepository repo(*m_db);
+        if (repo.combinedCount(job.filter)) {
+            // PostgreSQL: the count and the first page in one statement.
+            auto both = repo.countWithFirstPage(job.filter, job.firstRows);
+            if (!both)
+                return fail(both.error());
+            out.count = both->count;
+            out.firstRows = std::move(both->rows);
+            return out;
+        }
         auto count = repo.count(job.filter);
         if (!count)
             return fail(count.error());

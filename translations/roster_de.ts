@@ -537,6 +537,101 @@
     </message>
 </context>
 <context>
+    <name>RosterWeb</name>
+    <message>
+        <source>Cannot read %1: %2.</source>
+        <translation>%1 kann nicht gelesen werden: %2.</translation>
+    </message>
+    <message>
+        <source>%1 is not a PEM file.</source>
+        <translation>%1 ist keine PEM-Datei.</translation>
+    </message>
+    <message>
+        <source>Serves the links of Roster&apos;s invitation mails: the invitee chooses a password and the invitation is accepted.</source>
+        <translation>Beantwortet die Links der Einladungsmails von Roster: Die eingeladene Person wählt ein Passwort, und die Einladung ist angenommen.</translation>
+    </message>
+    <message>
+        <source>The organisation&apos;s database: an SQLite file or a postgresql:// URL.</source>
+        <translation>Die Datenbank der Organisation: eine SQLite-Datei oder eine postgresql://-URL.</translation>
+    </message>
+    <message>
+        <source>PATH|URL</source>
+        <translation>PFAD|URL</translation>
+    </message>
+    <message>
+        <source>Address and port to listen on (port 0: any).</source>
+        <translation>Adresse und Port, auf denen gelauscht wird (Port 0: ein beliebiger).</translation>
+    </message>
+    <message>
+        <source>HOST:PORT</source>
+        <translation>HOST:PORT</translation>
+    </message>
+    <message>
+        <source>Speak TLS with this certificate chain.</source>
+        <translation>TLS mit dieser Zertifikatskette sprechen.</translation>
+    </message>
+    <message>
+        <source>PEM</source>
+        <translation>PEM</translation>
+    </message>
+    <message>
+        <source>The private key of --tls-cert.</source>
+        <translation>Der private Schlüssel zu --tls-cert.</translation>
+    </message>
+    <message>
+        <source>A reverse proxy whose X-Forwarded-For names the client (repeatable).</source>
+        <translation>Ein Reverse-Proxy, dessen X-Forwarded-For den Client nennt (wiederholbar).</translation>
+    </message>
+    <message>
+        <source>ADDRESS</source>
+        <translation>ADRESSE</translation>
+    </message>
+    <message>
+        <source>Worker threads (default: one per core, at least 2).</source>
+        <translation>Arbeits-Threads (Standard: einer je Kern, mindestens 2).</translation>
+    </message>
+    <message>
+        <source>N</source>
+        <translation>N</translation>
+    </message>
+    <message>
+        <source>Open connections one address may hold (default 128).</source>
+        <translation>Offene Verbindungen, die eine Adresse halten darf (Standard 128).</translation>
+    </message>
+    <message>
+        <source>Unexpected argument &quot;%1&quot;.</source>
+        <translation>Unerwartetes Argument „%1“.</translation>
+    </message>
+    <message>
+        <source>--listen HOST:PORT is required, e.g. --listen 127.0.0.1:8080.</source>
+        <translation>--listen HOST:PORT ist erforderlich, z. B. --listen 127.0.0.1:8080.</translation>
+    </message>
+    <message>
+        <source>--listen wants HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), not &quot;%1&quot;.</source>
+        <translation>--listen erwartet HOST:PORT (z. B. 127.0.0.1:8080 oder [::1]:8080), nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>--tls-cert and --tls-key go together.</source>
+        <translation>--tls-cert und --tls-key gehören zusammen.</translation>
+    </message>
+    <message>
+        <source>--threads wants a number from 1 to 256.</source>
+        <translation>--threads erwartet eine Zahl von 1 bis 256.</translation>
+    </message>
+    <message>
+        <source>--max-connections-per-ip wants a positive number.</source>
+        <translation>--max-connections-per-ip erwartet eine positive Zahl.</translation>
+    </message>
+    <message>
+        <source>--trusted-proxy wants an IP address, not &quot;%1&quot;.</source>
+        <translation>--trusted-proxy erwartet eine IP-Adresse, nicht „%1“.</translation>
+    </message>
+    <message>
+        <source>No database: give --db PATH|URL.</source>
+        <translation>Keine Datenbank: Geben Sie --db PFAD|URL an.</translation>
+    </message>
+</context>
+<context>
     <name>UserStatus</name>
     <message>
         <source>Inactive</source>

@@ -537,6 +537,101 @@
     </message>
 </context>
 <context>
+    <name>RosterWeb</name>
+    <message>
+        <source>Cannot read %1: %2.</source>
+        <translation>Impossible de lire %1 : %2.</translation>
+    </message>
+    <message>
+        <source>%1 is not a PEM file.</source>
+        <translation>%1 n’est pas un fichier PEM.</translation>
+    </message>
+    <message>
+        <source>Serves the links of Roster&apos;s invitation mails: the invitee chooses a password and the invitation is accepted.</source>
+        <translation>Répond aux liens des courriels d’invitation de Roster : la personne invitée choisit un mot de passe et l’invitation est acceptée.</translation>
+    </message>
+    <message>
+        <source>The organisation&apos;s database: an SQLite file or a postgresql:// URL.</source>
+        <translation>La base de données de l’organisation : un fichier SQLite ou une URL postgresql://.</translation>
+    </message>
+    <message>
+        <source>PATH|URL</source>
+        <translation>CHEMIN|URL</translation>
+    </message>
+    <message>
+        <source>Address and port to listen on (port 0: any).</source>
+        <translation>Adresse et port d’écoute (port 0 : n’importe lequel).</translation>
+    </message>
+    <message>
+        <source>HOST:PORT</source>
+        <translation>HÔTE:PORT</translation>
+    </message>
+    <message>
+        <source>Speak TLS with this certificate chain.</source>
+        <translation>Parler TLS avec cette chaîne de certificats.</translation>
+    </message>
+    <message>
+        <source>PEM</source>
+        <translation>PEM</translation>
+    </message>
+    <message>
+        <source>The private key of --tls-cert.</source>
+        <translation>La clé privée de --tls-cert.</translation>
+    </message>
+    <message>
+        <source>A reverse proxy whose X-Forwarded-For names the client (repeatable).</source>
+        <translation>Un proxy inverse dont l’en-tête X-Forwarded-For désigne le client (répétable).</translation>
+    </message>
+    <message>
+        <source>ADDRESS</source>
+        <translation>ADRESSE</translation>
+    </message>
+    <message>
+        <source>Worker threads (default: one per core, at least 2).</source>
+        <translation>Fils de travail (par défaut : un par cœur, au moins 2).</translation>
+    </message>
+    <message>
+        <source>N</source>
+        <translation>N</translation>
+    </message>
+    <message>
+        <source>Open connections one address may hold (default 128).</source>
+        <translation>Connexions ouvertes qu’une adresse peut garder (128 par défaut).</translation>
+    </message>
+    <message>
+        <source>Unexpected argument &quot;%1&quot;.</source>
+        <translation>Argument inattendu « %1 ».</translation>
+    </message>
+    <message>
+        <source>--listen HOST:PORT is required, e.g. --listen 127.0.0.1:8080.</source>
+        <translation>--listen HÔTE:PORT est obligatoire, par exemple --listen 127.0.0.1:8080.</translation>
+    </message>
+    <message>
+        <source>--listen wants HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), not &quot;%1&quot;.</source>
+        <translation>--listen attend HÔTE:PORT (par exemple 127.0.0.1:8080 ou [::1]:8080), pas « %1 ».</translation>
+    </message>
+    <message>
+        <source>--tls-cert and --tls-key go together.</source>
+        <translation>--tls-cert et --tls-key vont ensemble.</translation>
+    </message>
+    <message>
+        <source>--threads wants a number from 1 to 256.</source>
+        <translation>--threads attend un nombre de 1 à 256.</translation>
+    </message>
+    <message>
+        <source>--max-connections-per-ip wants a positive number.</source>
+        <translation>--max-connections-per-ip attend un nombre positif.</translation>
+    </message>
+    <message>
+        <source>--trusted-proxy wants an IP address, not &quot;%1&quot;.</source>
+        <translation>--trusted-proxy attend une adresse IP, pas « %1 ».</translation>
+    </message>
+    <message>
+        <source>No database: give --db PATH|URL.</source>
+        <translation>Aucune base de données : indiquez --db CHEMIN|URL.</translation>
+    </message>
+</context>
+<context>
     <name>UserStatus</name>
     <message>
         <source>Inactive</source>

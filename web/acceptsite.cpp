@@ -34,8 +34,14 @@ constexpr qint64 settingsTtlMs = 5000;
 struct ThreadState
 {
     std::unique_ptr<Database> db;
+    std::optional<InvitationLookupStatement> lookup; // on db, prepared once
     std::optional<OrgSettings> settings;
     qint64 settingsAt = 0;
+    // From the settings, parsed once per read of them, not once per request.
+    QString crmPath;
+    QString portalPath;
+    bool crmHttps = false;
+    bool portalHttps = false;
 };
 thread_local ThreadState threadState;
 
@@ -86,6 +92,7 @@ struct AcceptSite::Context
     const Request &request;
     QString language;
     Database *db = nullptr;
+    InvitationLookupStatement *lookup = nullptr;
     const OrgSettings *org = nullptr;
     std::optional<UserKind> kind; // the kind of user the requested path serves, when only one
     QString path;                 // the configured path the request came in on
@@ -174,6 +181,7 @@ Response AcceptSite::route(Context &c)
                           tr("Nothing was changed. Try again in a few minutes."));
         }
         t.db = std::move(db).value();
+        t.lookup.emplace(*t.db);
     }
     if (!t.settings || c.now - t.settingsAt > settingsTtlMs) {
         auto s = OrgSettings::load(*t.db);
@@ -186,12 +194,17 @@ Response AcceptSite::route(Context &c)
         }
         t.settings = std::move(s).value();
         t.settingsAt = c.now;
+        t.crmPath = pathOf(t.settings->acceptUrl);
+        t.portalPath = pathOf(t.settings->portalAcceptUrl);
+        t.crmHttps = QUrl(t.settings->acceptUrl).scheme() == u"https";
+        t.portalHttps = QUrl(t.settings->portalAcceptUrl).scheme() == u"https";
     }
     c.db = t.db.get();
+    c.lookup = &*t.lookup;
     c.org = &*t.settings;
 
-    const QString crmPath = pathOf(c.org->acceptUrl);
-    const QString portalPath = pathOf(c.org->portalAcceptUrl);
+    const QString &crmPath = t.crmPath;
+    const QString &portalPath = t.portalPath;
     const QString path = QString::fromUtf8(r.path);
     if (path != crmPath && path != portalPath) {
         c.outcome = "no such page";
@@ -201,9 +214,7 @@ Response AcceptSite::route(Context &c)
     c.path = path;
     // The scheme of the link being served is configuration (TLS ends at the proxy), and so is
     // TLS here: either makes the cookie Secure.
-    c.secure =
-        m_settings.tls ||
-        QUrl(path == crmPath ? c.org->acceptUrl : c.org->portalAcceptUrl).scheme() == u"https";
+    c.secure = m_settings.tls || (path == crmPath ? t.crmHttps : t.portalHttps);
     // The default accept-urls differ only in their host, which roster-web does not trust: a path
     // shared by both serves both kinds of link.
     if (crmPath != portalPath)
@@ -234,7 +245,7 @@ QByteArray AcceptSite::browserValue(Context &c)
 Response AcceptSite::show(Context &c)
 {
     c.token = c.request.queryValue("token").trimmed();
-    auto found = lookupInvitation(*c.db, systemClock, c.token, c.kind);
+    auto found = c.lookup->run(systemClock, c.token, c.kind);
     if (!found) {
         qCWarning(lcWeb, "lookup failed: %s", qPrintable(found.error().message));
         c.outcome = "database error";
@@ -266,7 +277,7 @@ Response AcceptSite::post(Context &c)
     if (c.token.isNull())
         c.token = c.request.queryValue("token");
     c.token = c.token.trimmed();
-    auto found = lookupInvitation(*c.db, systemClock, c.token, c.kind);
+    auto found = c.lookup->run(systemClock, c.token, c.kind);
     if (!found) {
         qCWarning(lcWeb, "lookup failed: %s", qPrintable(found.error().message));
         c.outcome = "database error";
@@ -285,8 +296,8 @@ Response AcceptSite::post(Context &c)
         refused(c);
         return stateNotice(c, found.value());
     }
-    const auto verdict =
-        m_guard.check(valueOf(c.form, "csrf"), c.token, c.request.cookie(cookieName(c)), c.now);
+    const auto verdict = m_guard.check(valueOf(c.form, "csrf"), found->tokenHash,
+                                       c.request.cookie(cookieName(c)), c.now);
     if (verdict != FormGuard::Verdict::Ok) {
         c.outcome = verdict == FormGuard::Verdict::Missing ? "form check missing"
                     : verdict == FormGuard::Verdict::Stale ? "form check stale"
@@ -364,7 +375,7 @@ Response AcceptSite::askAgain(Context &c)
         if (asked.error().kind == ErrorKind::Refused || asked.error().kind == ErrorKind::NotFound) {
             // The invitation changed since the lookup (a re-invite, an acceptance): say what it
             // is now.
-            auto again = lookupInvitation(*c.db, systemClock, c.token, c.kind);
+            auto again = c.lookup->run(systemClock, c.token, c.kind);
             if (again && again->state != InvitationState::Expired &&
                 again->state != InvitationState::Superseded) {
                 c.outcome = QByteArray("request refused: ") + stateName(again->state);
@@ -410,7 +421,7 @@ Response AcceptSite::invitationForm(Context &c, const InvitationLookup &found, i
         .set(QStringLiteral("action"), c.path)
         .set(QStringLiteral("token"), QString::fromLatin1(c.token))
         .set(QStringLiteral("csrf"),
-             QString::fromLatin1(m_guard.issue(c.token, browserValue(c), c.now)))
+             QString::fromLatin1(m_guard.issue(found.tokenHash, browserValue(c), c.now)))
         .set(QStringLiteral("emailLabel"), tr("Email address"))
         .set(QStringLiteral("email"), found.inviteeEmail)
         .set(QStringLiteral("passwordLabel"), tr("New password"))
@@ -478,7 +489,7 @@ Response AcceptSite::stateNotice(Context &c, const InvitationLookup &found)
             .set(QStringLiteral("action"), c.path)
             .set(QStringLiteral("token"), QString::fromLatin1(c.token))
             .set(QStringLiteral("csrf"),
-                 QString::fromLatin1(m_guard.issue(c.token, browserValue(c), c.now)))
+                 QString::fromLatin1(m_guard.issue(found.tokenHash, browserValue(c), c.now)))
             .set(QStringLiteral("requestButton"), tr("Ask for a new invitation"));
         return finish(c, 410,
                       expired ? tr("This invitation has expired")

@@ -1,6 +1,9 @@
 #pragma once
 
 #include <QByteArray>
+#include <QString>
+
+#include <sodium.h>
 
 namespace roster::web {
 
@@ -14,7 +17,7 @@ namespace roster::web {
 class FormGuard
 {
 public:
-    explicit FormGuard(QByteArray secret) : m_secret(std::move(secret)) {}
+    explicit FormGuard(const QByteArray &secret);
 
     static constexpr qint64 maxAgeMs = 12LL * 60 * 60 * 1000;
 
@@ -23,15 +26,17 @@ public:
     // back in a header as it is).
     static bool isBrowserValue(const QByteArray &value);
 
-    QByteArray issue(const QByteArray &token, const QByteArray &browser, qint64 nowMs) const;
+    // `tokenHash`: the link's token as stored (tokenHash(), InvitationLookup::tokenHash).
+    QByteArray issue(const QString &tokenHash, const QByteArray &browser, qint64 nowMs) const;
 
     enum class Verdict { Ok, Missing, Wrong, Stale };
-    Verdict check(const QByteArray &formValue, const QByteArray &token, const QByteArray &browser,
+    Verdict check(const QByteArray &formValue, const QString &tokenHash, const QByteArray &browser,
                   qint64 nowMs) const;
 
 private:
-    QByteArray mac(const QByteArray &token, const QByteArray &browser, qint64 issuedAt) const;
-    QByteArray m_secret;
+    QByteArray mac(const QString &tokenHash, const QByteArray &browser, qint64 issuedAt) const;
+    // HMAC-SHA256 keyed with the secret once: each form value copies it and hashes its message.
+    crypto_auth_hmacsha256_state m_keyed;
 };
 
 } // namespace roster::web

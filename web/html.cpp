@@ -6,31 +6,46 @@
 
 namespace roster::web {
 
+namespace {
+// Appends `text` to `out` with & < > " ' as character references: the runs between them are
+// copied whole (a name or a token usually has none, and is one copy).
+void appendEscaped(QString &out, QStringView text)
+{
+    qsizetype from = 0;
+    for (qsizetype i = 0; i < text.size(); ++i) {
+        QLatin1String reference;
+        switch (text[i].unicode()) {
+        case u'&':
+            reference = QLatin1String("&amp;");
+            break;
+        case u'<':
+            reference = QLatin1String("&lt;");
+            break;
+        case u'>':
+            reference = QLatin1String("&gt;");
+            break;
+        case u'"':
+            reference = QLatin1String("&quot;");
+            break;
+        case u'\'':
+            reference = QLatin1String("&#39;");
+            break;
+        default:
+            continue;
+        }
+        out.append(text.sliced(from, i - from));
+        out.append(reference);
+        from = i + 1;
+    }
+    out.append(text.sliced(from));
+}
+} // namespace
+
 QString htmlEscape(QStringView text)
 {
     QString out;
     out.reserve(text.size() + text.size() / 8);
-    for (QChar c : text) {
-        switch (c.unicode()) {
-        case u'&':
-            out += QLatin1String("&amp;");
-            break;
-        case u'<':
-            out += QLatin1String("&lt;");
-            break;
-        case u'>':
-            out += QLatin1String("&gt;");
-            break;
-        case u'"':
-            out += QLatin1String("&quot;");
-            break;
-        case u'\'':
-            out += QLatin1String("&#39;");
-            break;
-        default:
-            out += c;
-        }
-    }
+    appendEscaped(out, text);
     return out;
 }
 
@@ -87,7 +102,7 @@ void renderInto(const Node &node, const Fill &fill, QString &out)
             break;
         case Node::Value:
             if (auto t = fill.text.constFind(child.text); t != fill.text.cend())
-                out += htmlEscape(*t);
+                appendEscaped(out, *t);
             else if (auto h = fill.html.constFind(child.text); h != fill.html.cend())
                 out += h->markup();
             break;
@@ -116,6 +131,8 @@ Template Template::parse(const QString &source)
     parseInto(source, 0, QString(), *root);
     Template t;
     t.m_root = std::move(root);
+    // Room for the literals and for what usually fills them: one allocation per render.
+    t.m_sizeHint = source.size() + 1024;
     return t;
 }
 
@@ -133,6 +150,7 @@ Html Template::verbatim(const QString &path)
 Html Template::render(const Fill &fill) const
 {
     QString out;
+    out.reserve(m_sizeHint);
     if (m_root)
         renderInto(*m_root, fill, out);
     return Html(std::move(out));

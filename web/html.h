@@ -71,6 +71,7 @@ public:
 
 private:
     std::shared_ptr<const Node> m_root;
+    qsizetype m_sizeHint = 0;
 };
 
 } // namespace roster::web

@@ -5,6 +5,7 @@
 #include <QCoreApplication>
 #include <QHash>
 #include <QList>
+#include <QLocale>
 
 #include <algorithm>
 
@@ -89,6 +90,21 @@ QString Languages::choose(QByteArrayView header)
             return c.language;
     }
     return QStringLiteral("en");
+}
+
+QString Languages::ofSystem()
+{
+    // As an Accept-Language list, most preferred first: LANGUAGE (colon-separated), then the
+    // locale's own list. choose() keeps the order of equal q-values.
+    QStringList preferred = qEnvironmentVariable("LANGUAGE").split(u':', Qt::SkipEmptyParts);
+    preferred += QLocale::system().uiLanguages();
+    QByteArray header;
+    for (const QString &l : std::as_const(preferred)) {
+        if (l == u"C" || l == u"POSIX")
+            break;
+        header += QString(l).replace(u'_', u'-').toLatin1() + ',';
+    }
+    return choose(header);
 }
 
 LanguageScope::LanguageScope(const QString &language) : m_previous(current)

@@ -16,6 +16,9 @@ void install();
 // "en", "de" or "fr": the first of those the header prefers (q-values respected), else "en".
 QString choose(QByteArrayView acceptLanguage);
 QStringList available();
+// The language of the command line's own texts: the system's (LANGUAGE, LC_ALL, LC_MESSAGES,
+// LANG, as rosterctl reads them), as one of available(), else "en".
+QString ofSystem();
 } // namespace Languages
 
 class LanguageScope

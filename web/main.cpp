@@ -24,10 +24,12 @@ using namespace roster::web;
 namespace {
 enum Exit { Stopped = 0, CannotListen = 1, Usage = 2, DatabaseError = 5 };
 
-QString tr(const char *s)
+// The command line's texts, under a context lupdate can see (a free tr() has none, so its
+// strings never reached the .ts files).
+struct RosterWeb
 {
-    return QCoreApplication::translate("roster-web", s);
-}
+    Q_DECLARE_TR_FUNCTIONS(RosterWeb)
+};
 
 // One line per message on stderr, for the journal. Belt and braces: whatever a message holds,
 // something shaped like a token (43 base64url characters, or a token= parameter) is cut out.
@@ -57,12 +59,12 @@ std::optional<QByteArray> readPem(const QString &path, QString *error)
 {
     QFile f(path);
     if (!f.open(QIODevice::ReadOnly)) {
-        *error = tr("Cannot read %1: %2.").arg(path, f.errorString());
+        *error = RosterWeb::tr("Cannot read %1: %2.").arg(path, f.errorString());
         return std::nullopt;
     }
     QByteArray pem = f.readAll();
     if (!pem.contains("-----BEGIN ")) {
-        *error = tr("%1 is not a PEM file.").arg(path);
+        *error = RosterWeb::tr("%1 is not a PEM file.").arg(path);
         return std::nullopt;
     }
     return pem;
@@ -85,32 +87,39 @@ int main(int argc, char *argv[])
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("roster-web"));
     QCoreApplication::setApplicationVersion(QStringLiteral(ROSTER_VERSION));
+    // The pages speak each request's language; the command line speaks the system's.
+    Languages::install();
+    const LanguageScope cliLanguage(Languages::ofSystem());
 
     QCommandLineParser parser;
-    parser.setApplicationDescription(
-        tr("Serves the links of Roster's invitation mails: the invitee chooses a password and "
-           "the invitation is accepted."));
+    parser.setApplicationDescription(RosterWeb::tr(
+        "Serves the links of Roster's invitation mails: the invitee chooses a password and "
+        "the invitation is accepted."));
     parser.addHelpOption();
     parser.addVersionOption();
     const QCommandLineOption dbOption(
         QStringLiteral("db"),
-        tr("The organisation's database: an SQLite file or a postgresql:// URL."), tr("PATH|URL"));
-    const QCommandLineOption listenOption(QStringLiteral("listen"),
-                                          tr("Address and port to listen on (port 0: any)."),
-                                          tr("HOST:PORT"));
+        RosterWeb::tr("The organisation's database: an SQLite file or a postgresql:// URL."),
+        RosterWeb::tr("PATH|URL"));
+    const QCommandLineOption listenOption(
+        QStringLiteral("listen"), RosterWeb::tr("Address and port to listen on (port 0: any)."),
+        RosterWeb::tr("HOST:PORT"));
     const QCommandLineOption certOption(QStringLiteral("tls-cert"),
-                                        tr("Speak TLS with this certificate chain."), tr("PEM"));
+                                        RosterWeb::tr("Speak TLS with this certificate chain."),
+                                        RosterWeb::tr("PEM"));
     const QCommandLineOption keyOption(QStringLiteral("tls-key"),
-                                       tr("The private key of --tls-cert."), tr("PEM"));
+                                       RosterWeb::tr("The private key of --tls-cert."),
+                                       RosterWeb::tr("PEM"));
     const QCommandLineOption proxyOption(
         QStringLiteral("trusted-proxy"),
-        tr("A reverse proxy whose X-Forwarded-For names the client (repeatable)."), tr("ADDRESS"));
+        RosterWeb::tr("A reverse proxy whose X-Forwarded-For names the client (repeatable)."),
+        RosterWeb::tr("ADDRESS"));
     const QCommandLineOption threadsOption(
-        QStringLiteral("threads"), tr("Worker threads (default: one per core, at least 2)."),
-        tr("N"));
-    const QCommandLineOption perIpOption(QStringLiteral("max-connections-per-ip"),
-                                         tr("Open connections one address may hold (default 128)."),
-                                         tr("N"));
+        QStringLiteral("threads"),
+        RosterWeb::tr("Worker threads (default: one per core, at least 2)."), RosterWeb::tr("N"));
+    const QCommandLineOption perIpOption(
+        QStringLiteral("max-connections-per-ip"),
+        RosterWeb::tr("Open connections one address may hold (default 128)."), RosterWeb::tr("N"));
     parser.addOptions(
         {dbOption, listenOption, certOption, keyOption, proxyOption, threadsOption, perIpOption});
     if (!parser.parse(QCoreApplication::arguments()))
@@ -124,12 +133,14 @@ int main(int argc, char *argv[])
         return Stopped;
     }
     if (!parser.positionalArguments().isEmpty())
-        return usage(tr("Unexpected argument \"%1\".").arg(parser.positionalArguments().first()));
+        return usage(
+            RosterWeb::tr("Unexpected argument \"%1\".").arg(parser.positionalArguments().first()));
 
     ServerSettings server;
     server.threads = unsigned(qMax(2, QThread::idealThreadCount()));
     if (!parser.isSet(listenOption))
-        return usage(tr("--listen HOST:PORT is required, e.g. --listen 127.0.0.1:8080."));
+        return usage(
+            RosterWeb::tr("--listen HOST:PORT is required, e.g. --listen 127.0.0.1:8080."));
     {
         const QString listen = parser.value(listenOption);
         const qsizetype colon = listen.lastIndexOf(u':');
@@ -139,14 +150,15 @@ int main(int argc, char *argv[])
         if (host.startsWith(u'[') && host.endsWith(u']'))
             host = host.mid(1, host.size() - 2);
         if (!numeric || port > 65535 || host.isEmpty())
-            return usage(tr("--listen wants HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), not "
-                            "\"%1\".")
-                             .arg(listen));
+            return usage(
+                RosterWeb::tr("--listen wants HOST:PORT (e.g. 127.0.0.1:8080 or [::1]:8080), not "
+                              "\"%1\".")
+                    .arg(listen));
         server.host = host;
         server.port = quint16(port);
     }
     if (parser.isSet(certOption) != parser.isSet(keyOption))
-        return usage(tr("--tls-cert and --tls-key go together."));
+        return usage(RosterWeb::tr("--tls-cert and --tls-key go together."));
     if (parser.isSet(certOption)) {
         QString error;
         auto cert = readPem(parser.value(certOption), &error);
@@ -162,14 +174,14 @@ int main(int argc, char *argv[])
         bool numeric = false;
         const uint n = parser.value(threadsOption).toUInt(&numeric);
         if (!numeric || n < 1 || n > 256)
-            return usage(tr("--threads wants a number from 1 to 256."));
+            return usage(RosterWeb::tr("--threads wants a number from 1 to 256."));
         server.threads = n;
     }
     if (parser.isSet(perIpOption)) {
         bool numeric = false;
         const uint n = parser.value(perIpOption).toUInt(&numeric);
         if (!numeric || n < 1)
-            return usage(tr("--max-connections-per-ip wants a positive number."));
+            return usage(RosterWeb::tr("--max-connections-per-ip wants a positive number."));
         server.perIpConnectionLimit = n;
     }
     SiteSettings site;
@@ -177,7 +189,7 @@ int main(int argc, char *argv[])
     for (const QString &p : parser.values(proxyOption)) {
         QHostAddress a;
         if (!a.setAddress(p))
-            return usage(tr("--trusted-proxy wants an IP address, not \"%1\".").arg(p));
+            return usage(RosterWeb::tr("--trusted-proxy wants an IP address, not \"%1\".").arg(p));
         site.trustedProxies.append(a);
     }
 
@@ -185,7 +197,7 @@ int main(int argc, char *argv[])
     if (location.isEmpty())
         location = qEnvironmentVariable("ROSTER_DB");
     if (location.isEmpty())
-        return usage(tr("No database: give --db PATH|URL."));
+        return usage(RosterWeb::tr("No database: give --db PATH|URL."));
     auto db = Database::open(location, Database::OpenMode::MustExist);
     if (!db) {
         std::fprintf(stderr, "roster-web: %s\n", qPrintable(db.error().message));
@@ -202,7 +214,6 @@ int main(int argc, char *argv[])
         return DatabaseError;
     }
 
-    Languages::install();
     AcceptSite accept(*db.value(), secret.value(), site);
     HttpServer http(server, [&accept](const Request &r) { return accept.handle(r); });
     if (Status s = http.start(); !s) {

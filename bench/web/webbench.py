@@ -2,7 +2,8 @@
 """roster-web's speed (issue 14): not a test, a measurement. See docs/performance.md.
 
   webbench.py --rosterctl PATH --roster-web PATH [--duration 10] [--connections 64]
-              [--accepts 24] [--nginx /usr/sbin/nginx] [--wrk /usr/bin/wrk]
+              [--accepts 24] [--nginx /usr/sbin/nginx] [--wrk /usr/bin/wrk] [--runs 1]
+  webbench.py --rosterctl PATH --roster-web PATH --profile N [--profile-out FILE]
 
 1. GET of a valid invitation page: roster-web vs the same page's bytes as a static file from nginx
    (a private config on loopback), each with wrk (64 connections, 10 s, --latency): throughput,
@@ -11,7 +12,13 @@
    and the latency of normal requests from 127.0.0.1 meanwhile.
 3. Accepts per second with roster-web on one core (taskset, --threads 1): POSTs of valid forms,
    each bounded by Argon2id hashing the new password.
-Prints a summary block at the end (what docs/performance.md quotes).
+Prints a summary block at the end (what docs/performance.md quotes). --runs repeats step 1
+(roster-web, then nginx, alternating) and prints each run's ratio.
+
+--profile N: instead, roster-web under callgrind serves N GETs of the page over one keep-alive
+connection, with --threads 1, then stops; the callgrind file is kept (--profile-out) for
+callgrind_annotate. The first request opens the thread's database: take N in the thousands so
+that it is noise. Instruction counts hold still on a busy machine, unlike times.
 """
 
 import argparse
@@ -93,8 +100,11 @@ def wrk(wrk_bin, url, connections, duration, threads):
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", r.stdout).group(1))
 
     def ms(text):
-        v, unit = re.match(r"([\d.]+)(us|ms|s)", text).groups()
-        return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+        m = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+        if not m:
+            sys.exit("wrk's latency %r not understood:\n%s" % (text, r.stdout))
+        v, unit = m.groups()
+        return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
     p99 = ms(re.search(r"99%\s+(\S+)", r.stdout).group(1))
     p50 = ms(re.search(r"50%\s+(\S+)", r.stdout).group(1))
@@ -113,6 +123,38 @@ def get(port, path, headers=None, source="127.0.0.1"):
     return r, body
 
 
+def profile(a, org, port, page_path, web_log):
+    web = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" +
+                            os.path.abspath(a.profile_out), a.roster_web, "--db", org.db,
+                            "--listen", "127.0.0.1:%d" % port, "--threads", "1"],
+                           env=org.env, stdout=web_log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if web.poll() is not None or time.monotonic() > deadline:
+                    sys.exit("roster-web under callgrind did not start")
+                time.sleep(0.2)
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        t = time.perf_counter()
+        for _ in range(a.profile):
+            c.request("GET", page_path)
+            r = c.getresponse()
+            r.read()
+            assert r.status == 200, r.status
+        c.close()
+        print("%d GETs under callgrind in %.1f s" % (a.profile, time.perf_counter() - t))
+    finally:
+        web.send_signal(15)
+        web.wait(timeout=120)
+    print("callgrind output: %s (callgrind_annotate --inclusive=yes %s)" %
+          (os.path.abspath(a.profile_out), a.profile_out))
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rosterctl", required=True)
@@ -124,6 +166,9 @@ def main():
     ap.add_argument("--accepts", type=int, default=24)
     ap.add_argument("--nginx", default="/usr/sbin/nginx")
     ap.add_argument("--wrk", default="/usr/bin/wrk")
+    ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--profile", type=int, default=0)
+    ap.add_argument("--profile-out", default="callgrind.roster-web.out")
     a = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="roster-webbench-")
@@ -147,6 +192,8 @@ def main():
         page_path = page_path.path + "?" + page_path.query
 
         web_log = open(os.path.join(tmp, "roster-web.log"), "w")
+        if a.profile:
+            return profile(a, org, port, page_path, web_log)
         web = subprocess.Popen([a.roster_web, "--db", org.db, "--listen", "127.0.0.1:%d" % port],
                                env=org.env, stdout=web_log, stderr=subprocess.STDOUT)
         procs.append(web)
@@ -193,14 +240,21 @@ http {
         r2, body2 = get(nport, page_path)
         assert r2.status == 200 and body2 == body, (r2.status, len(body2), len(body))
 
-        print("page: %d bytes; wrk %d connections, %d s, %d threads" %
-              (len(body), a.connections, a.duration, a.wrk_threads), flush=True)
-        rw = wrk(a.wrk, "http://127.0.0.1:%d%s" % (port, page_path), a.connections, a.duration,
-                 a.wrk_threads)
-        print("roster-web:", {k: v for k, v in rw.items() if k != "raw"}, flush=True)
-        ng = wrk(a.wrk, "http://127.0.0.1:%d%s" % (nport, page_path), a.connections, a.duration,
-                 a.wrk_threads)
-        print("nginx:     ", {k: v for k, v in ng.items() if k != "raw"}, flush=True)
+        print("page: %d bytes; wrk %d connections, %d s, %d threads; load %s" %
+              (len(body), a.connections, a.duration, a.wrk_threads,
+               " ".join("%.2f" % x for x in os.getloadavg())), flush=True)
+        runs = []
+        for i in range(a.runs):
+            rw = wrk(a.wrk, "http://127.0.0.1:%d%s" % (port, page_path), a.connections,
+                     a.duration, a.wrk_threads)
+            print("roster-web:", {k: v for k, v in rw.items() if k != "raw"}, flush=True)
+            ng = wrk(a.wrk, "http://127.0.0.1:%d%s" % (nport, page_path), a.connections,
+                     a.duration, a.wrk_threads)
+            print("nginx:     ", {k: v for k, v in ng.items() if k != "raw"}, flush=True)
+            print("run %d: ratio %.2f x nginx; load %s" % (
+                i + 1, rw["rps"] / ng["rps"], " ".join("%.2f" % x for x in os.getloadavg())),
+                flush=True)
+            runs.append((rw, ng))
         ngx.terminate()
         ngx.wait()
         procs.remove(ngx)
@@ -282,11 +336,12 @@ http {
         print("\n== summary (%s, %s, %d CPUs, load %s) ==" % (
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), platform.processor() or
             platform.machine(), os.cpu_count(), " ".join("%.2f" % x for x in os.getloadavg())))
-        print("GET invitation page: roster-web %.0f req/s (p50 %.2f ms, p99 %.2f ms, non-2xx %d)"
-              % (rw["rps"], rw["p50"], rw["p99"], rw["non2xx"]))
-        print("                     nginx      %.0f req/s (p50 %.2f ms, p99 %.2f ms)"
-              % (ng["rps"], ng["p50"], ng["p99"]))
-        print("                     ratio      %.2f x nginx" % (rw["rps"] / ng["rps"]))
+        for i, (rw, ng) in enumerate(runs):
+            print("GET invitation page, run %d: roster-web %.0f req/s (p50 %.2f ms, p99 %.2f ms, "
+                  "non-2xx %d)" % (i + 1, rw["rps"], rw["p50"], rw["p99"], rw["non2xx"]))
+            print("                            nginx      %.0f req/s (p50 %.2f ms, p99 %.2f ms)"
+                  % (ng["rps"], ng["p50"], ng["p99"]))
+            print("                            ratio      %.2f x nginx" % (rw["rps"] / ng["rps"]))
         print("%d idle connections: a normal request median %.2f ms, max %.2f ms" %
               (a.idle, statistics.median(samples), max(samples)))
         print("accepts/s on one core: %.2f" % (ok / elapsed))

@@ -6,7 +6,9 @@
 #include "testsupport.h"
 #include "webtest.h"
 
+#include <QDeadlineTimer>
 #include <QElapsedTimer>
+#include <QMessageAuthenticationCode>
 #include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTest>
@@ -727,6 +729,118 @@ private slots:
         ++m_client;
         QCOMPARE(postForm(target(), "/accept", acceptFields(form), form.cookie()).status, 200);
         QVERIFY(confirmed(id));
+    }
+
+    void formValueIsTheDocumentedHmac()
+    {
+        // docs/web.md: issued-at "." HMAC-SHA256(secret, "roster-web form 1\n" token-hash "\n"
+        // cookie "\n" issued-at), base64url. Every roster-web of the organisation, older ones
+        // included, must make and accept the same value.
+        const QByteArray token = invite();
+        const Reply r = get(target(), link(token));
+        QCOMPARE(r.status, 200);
+        const QByteArray csrf = r.field("csrf");
+        const QByteArray cookie = r.cookie();
+        const qsizetype dot = csrf.indexOf('.');
+        QVERIFY2(dot > 0 && cookie.contains('='), csrf.constData());
+        QSqlQuery q = m_org->db().prepare(
+            QStringLiteral("SELECT value FROM settings WHERE key = 'web.form_secret'"));
+        QVERIFY(m_org->db().exec(q));
+        QVERIFY(q.next());
+        const QByteArray secret = QByteArray::fromHex(q.value(0).toString().toLatin1());
+        QCOMPARE(secret.size(), 32);
+        const QByteArray message = "roster-web form 1\n" + tokenHash(token).toLatin1() + '\n' +
+                                   cookie.mid(cookie.indexOf('=') + 1) + '\n' + csrf.left(dot);
+        QCOMPARE(csrf.mid(dot + 1),
+                 QMessageAuthenticationCode::hash(message, secret, QCryptographicHash::Sha256)
+                     .toBase64(QByteArray::Base64UrlEncoding | QByteArray::OmitTrailingEquals));
+    }
+
+    void libmicrohttpdRefusalsReflectNothing_data()
+    {
+        // Requests libmicrohttpd refuses itself, before roster-web sees them (docs/web.md, "The
+        // one exception"): their responses cannot carry the headers of §8, so they must hold
+        // nothing of the request and close the connection.
+        QTest::addColumn<QByteArray>("request");
+        QTest::addColumn<int>("status");
+        const QByteArray marker = "Marker<script>" + invite();
+        QTest::newRow("header line without colon")
+            << QByteArray("GET /accept?token=" + marker + " HTTP/1.1\r\nHost: localhost\r\n" +
+                          marker + "\r\n\r\n")
+            << 400;
+        QTest::newRow("Content-Length past 64 bits")
+            << QByteArray("POST /accept?token=" + marker +
+                          " HTTP/1.1\r\nHost: localhost\r\nContent-Length: "
+                          "123456789012345678901234567890\r\n\r\n")
+            << 413;
+        QTest::newRow("HTTP version it does not speak")
+            << QByteArray("GET /accept?token=" + marker + " HTTP/2.0\r\nHost: localhost\r\n\r\n")
+            << 505;
+    }
+    void libmicrohttpdRefusalsReflectNothing()
+    {
+        QFETCH(QByteArray, request);
+        QFETCH(int, status);
+        QString error;
+        auto s = connectTo(target(), &error);
+        QVERIFY2(s, qPrintable(error));
+        s->write(request);
+        // Everything until the server closes: a connection left open would fail here.
+        QByteArray data;
+        const QDeadlineTimer deadline(30000);
+        while (!deadline.hasExpired() && s->state() == QAbstractSocket::ConnectedState) {
+            s->waitForReadyRead(500);
+            data += s->readAll();
+        }
+        data += s->readAll();
+        QCOMPARE(s->state(), QAbstractSocket::UnconnectedState);
+        QVERIFY2(data.startsWith(QByteArray("HTTP/1.1 " + QByteArray::number(status) + ' ')),
+                 data.left(200).constData());
+        const QByteArray lower = data.toLower();
+        QVERIFY(lower.contains("\r\nconnection: close\r\n"));
+        QVERIFY(!lower.contains("set-cookie"));
+        QVERIFY(!data.contains("Marker"));
+        QVERIFY(!data.contains("<script>"));
+        QVERIFY(!data.contains(m_tokens.last()));
+    }
+
+    void commandLineSpeaksTheSystemLanguage_data()
+    {
+        QTest::addColumn<QString>("language");
+        QTest::addColumn<QString>("usage");
+        QTest::addColumn<QString>("help");
+        QTest::newRow("de") << QStringLiteral("de_DE.UTF-8")
+                            << QStringLiteral("--listen HOST:PORT ist erforderlich")
+                            << QStringLiteral("Die Datenbank der Organisation");
+        QTest::newRow("fr") << QStringLiteral("fr_FR.UTF-8")
+                            << QStringLiteral("--listen HÔTE:PORT est obligatoire")
+                            << QStringLiteral("La base de données de l’organisation");
+        QTest::newRow("en") << QStringLiteral("en_GB.UTF-8")
+                            << QStringLiteral("--listen HOST:PORT is required")
+                            << QStringLiteral("The organisation's database");
+    }
+    void commandLineSpeaksTheSystemLanguage()
+    {
+        // Like rosterctl, the command line follows the locale (the pages follow Accept-Language).
+        QFETCH(QString, language);
+        QFETCH(QString, usage);
+        QFETCH(QString, help);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("LANGUAGE"));
+        env.insert(QStringLiteral("LC_ALL"), language);
+        const QString binary = qEnvironmentVariable("ROSTER_WEB");
+        QProcess p;
+        p.setProcessEnvironment(env);
+        p.start(binary, {QStringLiteral("--db"), m_org->location()});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 2);
+        const QString error = QString::fromUtf8(p.readAllStandardError());
+        QVERIFY2(error.contains(usage), qPrintable(error));
+        p.start(binary, {QStringLiteral("--help")});
+        QVERIFY(p.waitForFinished(30000));
+        QCOMPARE(p.exitCode(), 0);
+        const QString text = QString::fromUtf8(p.readAllStandardOutput());
+        QVERIFY2(text.contains(help), qPrintable(text));
     }
 
     void environmentDoesNotMoveTheClock()
