@@ -18,6 +18,17 @@ struct Job
     UserFilter filter;
     int firstRows = 0;
 };
+
+struct PageJob
+{
+    quint64 ticket = 0;
+    int page = 0;
+    UserFilter filter;
+    qint64 offset = 0;
+    int limit = 0;
+    bool fromEnd = false;
+    qint64 count = 0;
+};
 } // namespace
 
 struct ViewLoader::Shared
@@ -25,9 +36,11 @@ struct ViewLoader::Shared
     QString location;
     QMutex mutex;
     std::optional<Job> pending; // guarded by mutex
+    QList<PageJob> pages;       // guarded by mutex
     QString statementBefore;    // guarded by mutex
     std::atomic<quint64> latest{0};
     std::atomic<quint64> running{0};
+    std::atomic_bool readingPage{false};
     std::atomic<int> interruptions{0};
     StatementInterrupter interrupter;
 
@@ -55,6 +68,19 @@ public:
             QString before;
             {
                 QMutexLocker lock(&m_shared->mutex);
+                if (!m_shared->pending && !m_shared->pages.isEmpty()) {
+                    // Views first: a page of the old view is not worth waiting for.
+                    const PageJob page = m_shared->pages.takeFirst();
+                    m_shared->readingPage = true;
+                    lock.unlock();
+                    PageLoad out = loadPage(page);
+                    m_shared->readingPage = false;
+                    ViewLoader *owner = m_owner;
+                    QMetaObject::invokeMethod(
+                        owner, [owner, out = std::move(out)] { emit owner->pageLoaded(out); },
+                        Qt::QueuedConnection);
+                    continue;
+                }
                 if (!m_shared->pending)
                     return;
                 job = *m_shared->pending;
@@ -100,6 +126,28 @@ public:
     }
 
 private:
+    PageLoad loadPage(const PageJob &job)
+    {
+        PageLoad out;
+        out.ticket = job.ticket;
+        out.page = job.page;
+        Status s = connectNow();
+        if (s)
+            s = m_db->reconnectIfNeeded();
+        if (!s) {
+            out.error = s.error();
+            return out;
+        }
+        m_shared->interrupter.attach(*m_db);
+        auto rows =
+            UserRepository(*m_db).fetch(job.filter, job.offset, job.limit, job.fromEnd, job.count);
+        if (rows)
+            out.rows = std::move(rows).value();
+        else
+            out.error = rows.error();
+        return out;
+    }
+
     ViewLoad load(const Job &job, const QString &before)
     {
         ViewLoad out;
@@ -163,6 +211,9 @@ ViewLoader::ViewLoader(const QString &location, QObject *parent)
 ViewLoader::~ViewLoader()
 {
     cancel();
+    cancelPages();
+    if (m_shared->readingPage.load()) // a page read waiting on a hung database: stop it
+        m_shared->interrupter.interrupt();
     m_thread->quit();
     m_thread->wait();
 }
@@ -192,6 +243,27 @@ void ViewLoader::cancel()
     }
     if (m_shared->running.load() != 0)
         m_shared->interrupter.interrupt();
+}
+
+void ViewLoader::requestPage(quint64 ticket, int page, const UserFilter &filter, qint64 offset,
+                             int limit, bool fromEnd, qint64 count)
+{
+    {
+        QMutexLocker lock(&m_shared->mutex);
+        for (const PageJob &j : std::as_const(m_shared->pages))
+            if (j.ticket == ticket && j.page == page)
+                return;
+        m_shared->pages.append(PageJob{ticket, page, filter, offset, limit, fromEnd, count});
+    }
+    Worker *worker = m_worker;
+    QMetaObject::invokeMethod(
+        worker, [worker] { worker->work(); }, Qt::QueuedConnection);
+}
+
+void ViewLoader::cancelPages()
+{
+    QMutexLocker lock(&m_shared->mutex);
+    m_shared->pages.clear();
 }
 
 quint64 ViewLoader::running() const

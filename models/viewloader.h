@@ -29,6 +29,15 @@ struct ViewLoad
     std::optional<Error> error;
 };
 
+// A page of a view's rows, read beside the table (UsersTableModel::data() never reads itself).
+struct PageLoad
+{
+    quint64 ticket = 0; // what the requester passed: tells a stale page from a current one
+    int page = 0;
+    QList<UserRecord> rows;
+    std::optional<Error> error;
+};
+
 // Loads a view (count + first rows) on a thread of its own with its own connection, so that the
 // GUI thread never waits for a search; a newer request supersedes the older one, which is stopped
 // where it is — interrupted inside SQLite or cancelled on the PostgreSQL server — instead of being
@@ -46,6 +55,14 @@ public:
     quint64 request(const UserFilter &filter, int firstRows);
     // Drops the queued or running load: no loaded() for it.
     void cancel();
+    // Queues the read of rows [offset, offset + limit) of `filter` (counted from the end with
+    // `fromEnd`, of `count` rows: UserRepository::fetch) for pageLoaded(). Page reads wait behind
+    // a view load and never stop one, nor are they stopped by one; a page already queued under
+    // the same ticket is not queued twice.
+    void requestPage(quint64 ticket, int page, const UserFilter &filter, qint64 offset, int limit,
+                     bool fromEnd, qint64 count);
+    // Drops the queued page reads (the one running, if any, still reports).
+    void cancelPages();
     // The generation being worked on, 0 when idle (tests and benchmarks).
     quint64 running() const;
     // How many loads were stopped in the middle of a statement (tests and benchmarks).
@@ -58,6 +75,7 @@ public:
 signals:
     // Only for the newest request; never for a superseded or cancelled one.
     void loaded(const roster::ViewLoad &load);
+    void pageLoaded(const roster::PageLoad &load);
 
 private:
     struct Shared;
@@ -72,3 +90,4 @@ private:
 } // namespace roster
 
 Q_DECLARE_METATYPE(roster::ViewLoad)
+Q_DECLARE_METATYPE(roster::PageLoad)
