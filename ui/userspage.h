@@ -6,6 +6,7 @@
 #include "app/userservice.h"
 #include "models/database.h"
 #include "models/userfilter.h"
+#include "ui/bulkreinviteflow.h"
 #include "ui/usermenu.h"
 
 #include <QHash>
@@ -18,16 +19,16 @@
 class QComboBox;
 class QLabel;
 class QLineEdit;
-class QProgressDialog;
 class QPushButton;
 class QTimer;
 
 namespace roster {
 
-class BulkReinviteJob;
+class BulkReinviteFlow;
 class OutboxWorker;
 class UsersTableModel;
 class UsersTableView;
+class UsersLiveMerge;
 
 // Setup › Users & Permissions › Users, and Setup › Customer Portal › Users: one page class,
 // configured by the kind of user it lists (issue 7).
@@ -53,8 +54,8 @@ public:
     QMenu *openMenu() const { return m_menu; }
 
     // What a bulk re-invite asks before it starts; tests answer instead of a person (rule 8).
-    using BulkConfirmer = std::function<bool(const UserService::Plan &plan)>;
-    void setBulkConfirmer(BulkConfirmer confirmer) { m_confirmBulk = std::move(confirmer); }
+    using BulkConfirmer = BulkReinviteFlow::Confirmer;
+    void setBulkConfirmer(BulkConfirmer confirmer);
     QList<qint64> selectedUserIds() const;
 
     // Where Export CSV… writes; tests answer instead of the file dialog (rule 8). Empty: cancel.
@@ -91,7 +92,6 @@ private:
     void popupMenu(int row, const QPoint &globalPos);
     void onDelivered(const QList<DeliveryReport> &reports);
     UserMenuContext menuContext();
-    bool confirmBulkDialog(const UserService::Plan &plan);
 
     Database &m_db;
     const Clock &m_clock;
@@ -111,15 +111,10 @@ private:
     QTimer *m_busyDelay; // "Searching…"/"Loading…" in the count label when a read takes a while
     // The view whose columns are on show: they change when its rows arrive, not with the combo.
     std::optional<UserView> m_columnsView;
-    // Other consoles' changes that arrived while rows were being read (applied after): these
-    // users, or with m_allChangedWhileLoading whatever is on show and the count.
-    bool m_allChangedWhileLoading = false;
-    QList<qint64> m_idsChangedWhileLoading;
+    UsersLiveMerge *m_live = nullptr;
     QPointer<QMenu> m_menu;
     QHash<qint64, QString> m_awaitingDelivery; // outbox id → recipient, for the status bar
-    BulkConfirmer m_confirmBulk;
-    QPointer<BulkReinviteJob> m_bulk;
-    QPointer<QProgressDialog> m_progress;
+    BulkReinviteFlow *m_bulk = nullptr;
 };
 
 } // namespace roster
