@@ -8,6 +8,7 @@
 #include <QMutex>
 #include <QMutexLocker>
 #include <QThread>
+#include <QTimer>
 
 namespace roster {
 
@@ -195,9 +196,18 @@ private:
 };
 
 ViewLoader::ViewLoader(const QString &location, QObject *parent)
-    : QObject(parent), m_shared(std::make_shared<Shared>()), m_thread(new QThread(this))
+    : QObject(parent), m_shared(std::make_shared<Shared>()), m_thread(new QThread(this)),
+      m_reinterrupt(new QTimer(this))
 {
     m_shared->location = location;
+    m_reinterrupt->setInterval(50);
+    connect(m_reinterrupt, &QTimer::timeout, this, [this] {
+        const quint64 running = m_shared->running.load();
+        if (running != 0 && m_shared->stale(running))
+            m_shared->interrupter.interrupt();
+        else
+            m_reinterrupt->stop();
+    });
     m_thread->setObjectName(QStringLiteral("roster-view-loader"));
     m_worker = new Worker(m_shared, this);
     m_worker->moveToThread(m_thread);
@@ -226,8 +236,7 @@ quint64 ViewLoader::request(const UserFilter &filter, int firstRows)
         generation = ++m_shared->latest;
         m_shared->pending = Job{generation, filter, firstRows};
     }
-    if (m_shared->running.load() != 0)
-        m_shared->interrupter.interrupt();
+    interruptStale();
     Worker *worker = m_worker;
     QMetaObject::invokeMethod(
         worker, [worker] { worker->work(); }, Qt::QueuedConnection);
@@ -241,8 +250,15 @@ void ViewLoader::cancel()
         m_shared->pending.reset();
         ++m_shared->latest;
     }
-    if (m_shared->running.load() != 0)
-        m_shared->interrupter.interrupt();
+    interruptStale();
+}
+
+void ViewLoader::interruptStale()
+{
+    if (m_shared->running.load() == 0)
+        return;
+    m_shared->interrupter.interrupt();
+    m_reinterrupt->start();
 }
 
 void ViewLoader::requestPage(quint64 ticket, int page, const UserFilter &filter, qint64 offset,

@@ -13,6 +13,7 @@
 #include <optional>
 
 class QThread;
+class QTimer;
 
 namespace roster {
 
@@ -81,10 +82,14 @@ private:
     struct Shared;
     class Worker;
     void deliver(const ViewLoad &load);
+    void interruptStale();
 
     std::shared_ptr<Shared> m_shared;
     QThread *m_thread = nullptr;
     Worker *m_worker = nullptr;
+    // Interrupts again while a superseded load still runs: an interrupt that arrives just before
+    // its statement starts stops nothing (SQLite: a no-op when no statement runs).
+    QTimer *m_reinterrupt = nullptr;
 };
 
 } // namespace roster
