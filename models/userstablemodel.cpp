@@ -36,23 +36,81 @@ void UsersTableModel::setPageSize(int rows)
     beginResetModel();
     m_pageSize = std::max(1, rows);
     m_pages.clear();
+    dropPageRequests();
     endResetModel();
 }
 
-Result<QList<UserRecord>> UsersTableModel::readPage(int pageIndex, qint64 count) const
+UsersTableModel::Span UsersTableModel::span(int pageIndex, qint64 count) const
 {
     const qint64 first = qint64(pageIndex) * m_pageSize;
     const qint64 last = std::min<qint64>(first + m_pageSize, count); // exclusive
     if (first >= last)
-        return QList<UserRecord>();
-    const int limit = int(last - first);
+        return {};
     // Pages in the second half are read counting from the end, so that Ctrl+End on a long list
     // walks a few rows of the index backwards instead of skipping a million forwards.
     const bool fromEnd = first > count / 2;
-    const qint64 offset = fromEnd ? count - last : first;
+    return {fromEnd ? count - last : first, int(last - first), fromEnd};
+}
+
+Result<QList<UserRecord>> UsersTableModel::readPage(int pageIndex, qint64 count) const
+{
+    const Span s = span(pageIndex, count);
+    if (s.limit == 0)
+        return QList<UserRecord>();
     ++m_fetches;
-    m_lastFromEnd = fromEnd;
-    return UserRepository(m_db).fetch(m_filter, offset, limit, fromEnd, count);
+    m_lastFromEnd = s.fromEnd;
+    return UserRepository(m_db).fetch(m_filter, s.offset, s.limit, s.fromEnd, count);
+}
+
+void UsersTableModel::requestPage(int pageIndex) const
+{
+    const Span s = span(pageIndex, m_count);
+    if (s.limit == 0 || m_requested.contains(pageIndex))
+        return;
+    m_requested.insert(pageIndex);
+    ++m_fetches;
+    m_lastFromEnd = s.fromEnd;
+    m_loader->requestPage(m_pageTicket, pageIndex, m_filter, s.offset, s.limit, s.fromEnd, m_count);
+}
+
+void UsersTableModel::dropPageRequests()
+{
+    ++m_pageTicket;
+    m_requested.clear();
+    if (m_loader)
+        m_loader->cancelPages();
+}
+
+void UsersTableModel::requestPagesAgain()
+{
+    if (m_requested.isEmpty())
+        return;
+    const QSet<int> wanted = m_requested;
+    dropPageRequests();
+    for (int p : wanted)
+        if (!m_pages.contains(p))
+            requestPage(p);
+}
+
+void UsersTableModel::applyPage(const PageLoad &load)
+{
+    if (load.ticket != m_pageTicket || !m_requested.remove(load.page))
+        return; // read for rows that have changed since
+    if (load.error) {
+        // A cancel meant for a view load landed on this read (PostgreSQL): still wanted.
+        if (load.error->kind == ErrorKind::Cancelled)
+            requestPage(load.page);
+        else
+            emit errorOccurred(load.error->message);
+        return;
+    }
+    if (m_pages.contains(load.page) || load.rows.isEmpty())
+        return; // userAt() read it meanwhile
+    insertPage(load.page, load.rows);
+    const int first = load.page * m_pageSize;
+    const int last = std::min(rowCount() - 1, first + int(load.rows.size()) - 1);
+    if (first <= last)
+        emit dataChanged(index(first, 0), index(last, ColumnCount - 1));
 }
 
 void UsersTableModel::reportLater(const QString &message) const
@@ -77,6 +135,23 @@ const UsersTableModel::Page *UsersTableModel::page(int pageIndex) const
         reportLater(rows.error().message);
         return nullptr;
     }
+    return &insertPage(pageIndex, std::move(rows).value());
+}
+
+const UsersTableModel::Page *UsersTableModel::cachedPage(int pageIndex) const
+{
+    auto it = m_pages.find(pageIndex);
+    if (it != m_pages.end()) {
+        it->lastUse = ++m_useCounter;
+        return &*it;
+    }
+    if (qint64(pageIndex) * m_pageSize < m_count)
+        requestPage(pageIndex);
+    return nullptr;
+}
+
+UsersTableModel::Page &UsersTableModel::insertPage(int pageIndex, QList<UserRecord> rows) const
+{
     if (m_pages.size() >= m_maxPages) {
         auto oldest =
             std::min_element(m_pages.begin(), m_pages.end(),
@@ -84,9 +159,9 @@ const UsersTableModel::Page *UsersTableModel::page(int pageIndex) const
         m_pages.erase(oldest);
     }
     Page p;
-    p.rows = std::move(rows).value();
+    p.rows = std::move(rows);
     p.lastUse = ++m_useCounter;
-    return &*m_pages.insert(pageIndex, std::move(p));
+    return *m_pages.insert(pageIndex, std::move(p));
 }
 
 UserRecord UsersTableModel::userAt(int row) const
@@ -170,6 +245,11 @@ QString UsersTableModel::mailStateText(const QString &state)
 QString UsersTableModel::requestedText()
 {
     return tr("asked for a new invitation");
+}
+
+QString UsersTableModel::loadingText()
+{
+    return tr("Loading…");
 }
 
 QVariant UsersTableModel::display(const UserRecord &u, int column) const
@@ -288,7 +368,18 @@ QVariant UsersTableModel::data(const QModelIndex &index, int role) const
     default:
         return {};
     }
-    const UserRecord u = userAt(index.row());
+    UserRecord u;
+    if (!m_loader) {
+        u = userAt(index.row());
+    } else if (const Page *p = cachedPage(index.row() / m_pageSize)) {
+        // With a loader, data() never reads: an uncached page is asked for beside the table
+        // and its rows say "Loading…" until it arrives (issue 13, point 14).
+        if (const int inPage = index.row() % m_pageSize; inPage < p->rows.size())
+            u = p->rows.at(inPage);
+    } else if (index.column() == Name &&
+               (role == Qt::DisplayRole || role == Qt::AccessibleTextRole)) {
+        return loadingText();
+    }
     if (!u.isValid())
         return {};
     switch (role) {
@@ -421,12 +512,14 @@ void UsersTableModel::setBackgroundLoading(bool enabled)
         return;
     if (!enabled) {
         stopLoading();
+        dropPageRequests();
         delete m_loader;
         m_loader = nullptr;
         return;
     }
     m_loader = new ViewLoader(m_db.location(), this);
     connect(m_loader, &ViewLoader::loaded, this, &UsersTableModel::applyLoad);
+    connect(m_loader, &ViewLoader::pageLoaded, this, &UsersTableModel::applyPage);
 }
 
 void UsersTableModel::requestFilter(const UserFilter &filter)
@@ -488,6 +581,7 @@ void UsersTableModel::applyLoad(const ViewLoad &load)
     beginResetModel();
     m_filter = load.filter;
     m_pages.clear();
+    dropPageRequests();
     m_count = load.count;
     if (!load.firstRows.isEmpty()) {
         Page p;
@@ -513,10 +607,19 @@ void UsersTableModel::reload()
     }
     m_filter.nowMs = m_now();
     auto n = UserRepository(m_db).count(m_filter);
+    // With a loader, data() does not read: the first page is read here, with the count, so that
+    // the top of the list is on show at once after a reload (F5, a user added).
+    std::optional<QList<UserRecord>> top;
+    if (m_loader && n && n.value() > 0)
+        if (auto rows = readPage(0, n.value()))
+            top = std::move(rows).value();
     beginResetModel();
     m_pages.clear();
+    dropPageRequests();
     m_loaded = true;
     m_count = n ? n.value() : 0;
+    if (top)
+        insertPage(0, std::move(*top));
     endResetModel();
     if (!n)
         emit errorOccurred(n.error().message);
@@ -631,6 +734,8 @@ void UsersTableModel::refreshUsers(const QList<qint64> &ids)
                               BouncedRole};
     for (int row : std::as_const(contentChanged))
         emit dataChanged(index(row, 0), index(row, ColumnCount - 1), roles);
+    // Pages being read beside the table were asked for with the old count and order.
+    requestPagesAgain();
     if (newCount != oldCount)
         emit countChanged(m_count);
 }

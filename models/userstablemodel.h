@@ -8,6 +8,7 @@
 #include <QAbstractTableModel>
 #include <QHash>
 #include <QList>
+#include <QSet>
 
 #include <functional>
 #include <optional>
@@ -115,6 +116,15 @@ public:
     static QString mailStateText(const QString &state);
     // The marker the Status column appends for a user who asked for a new invitation.
     static QString requestedText();
+    // What the first column of a row shows while its page is being read.
+    static QString loadingText();
+    // Is the row's page in the cache (tests)?
+    bool isRowCached(int row) const { return row >= 0 && m_pages.contains(row / m_pageSize); }
+    // Is the row's page being read beside the table (tests)?
+    bool isRowRequested(int row) const
+    {
+        return row >= 0 && m_requested.contains(row / m_pageSize);
+    }
 
 signals:
     void countChanged(qint64 count);
@@ -128,8 +138,24 @@ private:
         QList<UserRecord> rows;
         quint64 lastUse = 0;
     };
+    struct Span
+    {
+        qint64 offset = 0;
+        int limit = 0;
+        bool fromEnd = false;
+    };
     const Page *page(int pageIndex) const;
+    // The cached page, or nullptr after asking the background loader for it (data()).
+    const Page *cachedPage(int pageIndex) const;
+    Page &insertPage(int pageIndex, QList<UserRecord> rows) const;
+    Span span(int pageIndex, qint64 count) const;
     Result<QList<UserRecord>> readPage(int pageIndex, qint64 count) const;
+    void requestPage(int pageIndex) const;
+    // Page reads beside the table for the rows as they were: forgotten (a reset), or asked again
+    // for the rows as they are now (a live change moved rows).
+    void dropPageRequests();
+    void requestPagesAgain();
+    void applyPage(const PageLoad &load);
     void reportLater(const QString &message) const;
     QVariant display(const UserRecord &u, int column) const;
     QVariant tooltip(const UserRecord &u, int column) const;
@@ -148,6 +174,9 @@ private:
     int m_pageSize = defaultPageSize;
     int m_maxPages = defaultCachedPages;
     mutable QHash<int, Page> m_pages;
+    // Pages asked of the loader for data(), under m_pageTicket (a newer one drops older answers).
+    mutable QSet<int> m_requested;
+    quint64 m_pageTicket = 1;
     mutable quint64 m_useCounter = 0;
     mutable int m_fetches = 0;
     mutable bool m_lastFromEnd = false;

@@ -8,6 +8,7 @@
 #include <QMutex>
 #include <QMutexLocker>
 #include <QThread>
+#include <QTimer>
 
 namespace roster {
 
@@ -18,6 +19,17 @@ struct Job
     UserFilter filter;
     int firstRows = 0;
 };
+
+struct PageJob
+{
+    quint64 ticket = 0;
+    int page = 0;
+    UserFilter filter;
+    qint64 offset = 0;
+    int limit = 0;
+    bool fromEnd = false;
+    qint64 count = 0;
+};
 } // namespace
 
 struct ViewLoader::Shared
@@ -25,9 +37,11 @@ struct ViewLoader::Shared
     QString location;
     QMutex mutex;
     std::optional<Job> pending; // guarded by mutex
+    QList<PageJob> pages;       // guarded by mutex
     QString statementBefore;    // guarded by mutex
     std::atomic<quint64> latest{0};
     std::atomic<quint64> running{0};
+    std::atomic_bool readingPage{false};
     std::atomic<int> interruptions{0};
     StatementInterrupter interrupter;
 
@@ -55,6 +69,19 @@ public:
             QString before;
             {
                 QMutexLocker lock(&m_shared->mutex);
+                if (!m_shared->pending && !m_shared->pages.isEmpty()) {
+                    // Views first: a page of the old view is not worth waiting for.
+                    const PageJob page = m_shared->pages.takeFirst();
+                    m_shared->readingPage = true;
+                    lock.unlock();
+                    PageLoad out = loadPage(page);
+                    m_shared->readingPage = false;
+                    ViewLoader *owner = m_owner;
+                    QMetaObject::invokeMethod(
+                        owner, [owner, out = std::move(out)] { emit owner->pageLoaded(out); },
+                        Qt::QueuedConnection);
+                    continue;
+                }
                 if (!m_shared->pending)
                     return;
                 job = *m_shared->pending;
@@ -100,6 +127,28 @@ public:
     }
 
 private:
+    PageLoad loadPage(const PageJob &job)
+    {
+        PageLoad out;
+        out.ticket = job.ticket;
+        out.page = job.page;
+        Status s = connectNow();
+        if (s)
+            s = m_db->reconnectIfNeeded();
+        if (!s) {
+            out.error = s.error();
+            return out;
+        }
+        m_shared->interrupter.attach(*m_db);
+        auto rows =
+            UserRepository(*m_db).fetch(job.filter, job.offset, job.limit, job.fromEnd, job.count);
+        if (rows)
+            out.rows = std::move(rows).value();
+        else
+            out.error = rows.error();
+        return out;
+    }
+
     ViewLoad load(const Job &job, const QString &before)
     {
         ViewLoad out;
@@ -156,9 +205,18 @@ private:
 };
 
 ViewLoader::ViewLoader(const QString &location, QObject *parent)
-    : QObject(parent), m_shared(std::make_shared<Shared>()), m_thread(new QThread(this))
+    : QObject(parent), m_shared(std::make_shared<Shared>()), m_thread(new QThread(this)),
+      m_reinterrupt(new QTimer(this))
 {
     m_shared->location = location;
+    m_reinterrupt->setInterval(50);
+    connect(m_reinterrupt, &QTimer::timeout, this, [this] {
+        const quint64 running = m_shared->running.load();
+        if (running != 0 && m_shared->stale(running))
+            m_shared->interrupter.interrupt();
+        else
+            m_reinterrupt->stop();
+    });
     m_thread->setObjectName(QStringLiteral("roster-view-loader"));
     m_worker = new Worker(m_shared, this);
     m_worker->moveToThread(m_thread);
@@ -172,6 +230,9 @@ ViewLoader::ViewLoader(const QString &location, QObject *parent)
 ViewLoader::~ViewLoader()
 {
     cancel();
+    cancelPages();
+    if (m_shared->readingPage.load()) // a page read waiting on a hung database: stop it
+        m_shared->interrupter.interrupt();
     m_thread->quit();
     m_thread->wait();
 }
@@ -184,8 +245,7 @@ quint64 ViewLoader::request(const UserFilter &filter, int firstRows)
         generation = ++m_shared->latest;
         m_shared->pending = Job{generation, filter, firstRows};
     }
-    if (m_shared->running.load() != 0)
-        m_shared->interrupter.interrupt();
+    interruptStale();
     Worker *worker = m_worker;
     QMetaObject::invokeMethod(
         worker, [worker] { worker->work(); }, Qt::QueuedConnection);
@@ -199,8 +259,36 @@ void ViewLoader::cancel()
         m_shared->pending.reset();
         ++m_shared->latest;
     }
-    if (m_shared->running.load() != 0)
-        m_shared->interrupter.interrupt();
+    interruptStale();
+}
+
+void ViewLoader::interruptStale()
+{
+    if (m_shared->running.load() == 0)
+        return;
+    m_shared->interrupter.interrupt();
+    m_reinterrupt->start();
+}
+
+void ViewLoader::requestPage(quint64 ticket, int page, const UserFilter &filter, qint64 offset,
+                             int limit, bool fromEnd, qint64 count)
+{
+    {
+        QMutexLocker lock(&m_shared->mutex);
+        for (const PageJob &j : std::as_const(m_shared->pages))
+            if (j.ticket == ticket && j.page == page)
+                return;
+        m_shared->pages.append(PageJob{ticket, page, filter, offset, limit, fromEnd, count});
+    }
+    Worker *worker = m_worker;
+    QMetaObject::invokeMethod(
+        worker, [worker] { worker->work(); }, Qt::QueuedConnection);
+}
+
+void ViewLoader::cancelPages()
+{
+    QMutexLocker lock(&m_shared->mutex);
+    m_shared->pages.clear();
 }
 
 quint64 ViewLoader::running() const

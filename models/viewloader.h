@@ -13,6 +13,7 @@
 #include <optional>
 
 class QThread;
+class QTimer;
 
 namespace roster {
 
@@ -26,6 +27,15 @@ struct ViewLoad
     UserFilter filter;
     qint64 count = 0;
     QList<UserRecord> firstRows;
+    std::optional<Error> error;
+};
+
+// A page of a view's rows, read beside the table (UsersTableModel::data() never reads itself).
+struct PageLoad
+{
+    quint64 ticket = 0; // what the requester passed: tells a stale page from a current one
+    int page = 0;
+    QList<UserRecord> rows;
     std::optional<Error> error;
 };
 
@@ -46,6 +56,14 @@ public:
     quint64 request(const UserFilter &filter, int firstRows);
     // Drops the queued or running load: no loaded() for it.
     void cancel();
+    // Queues the read of rows [offset, offset + limit) of `filter` (counted from the end with
+    // `fromEnd`, of `count` rows: UserRepository::fetch) for pageLoaded(). Page reads wait behind
+    // a view load and never stop one, nor are they stopped by one; a page already queued under
+    // the same ticket is not queued twice.
+    void requestPage(quint64 ticket, int page, const UserFilter &filter, qint64 offset, int limit,
+                     bool fromEnd, qint64 count);
+    // Drops the queued page reads (the one running, if any, still reports).
+    void cancelPages();
     // The generation being worked on, 0 when idle (tests and benchmarks).
     quint64 running() const;
     // How many loads were stopped in the middle of a statement (tests and benchmarks).
@@ -58,17 +76,23 @@ public:
 signals:
     // Only for the newest request; never for a superseded or cancelled one.
     void loaded(const roster::ViewLoad &load);
+    void pageLoaded(const roster::PageLoad &load);
 
 private:
     struct Shared;
     class Worker;
     void deliver(const ViewLoad &load);
+    void interruptStale();
 
     std::shared_ptr<Shared> m_shared;
     QThread *m_thread = nullptr;
     Worker *m_worker = nullptr;
+    // Interrupts again while a superseded load still runs: an interrupt that arrives just before
+    // its statement starts stops nothing (SQLite: a no-op when no statement runs).
+    QTimer *m_reinterrupt = nullptr;
 };
 
 } // namespace roster
 
 Q_DECLARE_METATYPE(roster::ViewLoad)
+Q_DECLARE_METATYPE(roster::PageLoad)

@@ -7,11 +7,13 @@
 #include "models/userrepository.h"
 #include "models/userstablemodel.h"
 #include "ui/adduserdialog.h"
-#include "ui/bulkreinvitejob.h"
+#include "ui/bulkreinviteflow.h"
 #include "ui/changeemaildialog.h"
 #include "ui/csvexport.h"
 #include "ui/edituserdialog.h"
 #include "ui/invitationhistorydialog.h"
+#include "ui/userslivemerge.h"
+#include "ui/userspagetexts.h"
 #include "ui/userstableview.h"
 #include "ui/vectoricon.h"
 
@@ -20,8 +22,6 @@
 #include <QClipboard>
 #include <QComboBox>
 #include <QDateTime>
-#include <QDialog>
-#include <QDialogButtonBox>
 #include <QDir>
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -31,11 +31,8 @@
 #include <QLineEdit>
 #include <QLocale>
 #include <QMessageBox>
-#include <QPlainTextEdit>
 #include <QProgressDialog>
 #include <QPushButton>
-#include <QScrollBar>
-#include <QSet>
 #include <QTimer>
 #include <QVBoxLayout>
 
@@ -188,56 +185,26 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
         if (m_kind == UserKind::Crm)
             connect(m_worker, &OutboxWorker::remindersQueued, this,
                     [this](const QList<qint64> &ids) {
-                        emit statusMessage(
-                            ids.size() == 1
-                                ? tr("Sent an automatic reminder to 1 user.")
-                                : tr("Sent automatic reminders to %1 users.").arg(ids.size()),
-                            10000);
+                        emit statusMessage(UsersPageTexts::remindersSent(ids.size()), 10000);
                     });
     }
-    // Issue 5: other administrators' changes show up without a refresh. Known rows are re-read in
-    // place; "reload" (new users, bulk changes, SQLite) re-counts, and only a changed count resets
-    // the model, after which the scroll position and the selection are put back.
-    // A change that arrives while a view, sort or search is being read is applied once its rows
-    // are on show: the read may have been made just before the change.
+    // Issue 5: other administrators' changes show up without a refresh (UsersLiveMerge).
     auto *notifier = new ChangeNotifier(db, this);
-    const auto usersChanged = [this](const QList<qint64> &ids) {
-        if (m_model->isLoading()) {
-            m_allChangedWhileLoading = m_allChangedWhileLoading || ids.isEmpty();
-            m_idsChangedWhileLoading += ids;
-            return;
-        }
-        const int first = std::max(0, m_view->rowAt(0));
-        int last = m_view->rowAt(m_view->viewport()->height() - 1);
-        last = last < 0 ? std::min(m_model->rowCount() - 1, first + 100) : last;
-        QList<qint64> changed = ids;
-        if (changed.isEmpty()) {
-            UserFilter f = m_model->filter();
-            f.nowMs = m_clock.nowMs();
-            auto count = UserRepository(m_db).count(f);
-            if (count && count.value() != qint64(m_model->rowCount())) {
-                const QList<qint64> selected = selectedUserIds();
-                const int scroll = m_view->verticalScrollBar()->value();
-                m_model->reload();
-                m_view->verticalScrollBar()->setValue(scroll);
-                QItemSelection selection;
-                for (int row = first; row <= std::min(last, m_model->rowCount() - 1); ++row)
-                    if (selected.contains(m_model->userAt(row).id))
-                        selection.select(m_model->index(row, 0),
-                                         m_model->index(row, UsersTableModel::ColumnCount - 1));
-                m_view->selectionModel()->select(selection, QItemSelectionModel::ClearAndSelect);
-                return;
-            }
-            for (int row = first; row <= last; ++row)
-                changed.append(m_model->userAt(row).id);
-        }
-        m_model->refreshUsers(changed);
-        updateButtons();
-    };
-    connect(notifier, &ChangeNotifier::usersChanged, this, usersChanged);
+    m_live = new UsersLiveMerge(db, clock, m_model, m_view, this);
+    connect(notifier, &ChangeNotifier::usersChanged, m_live, &UsersLiveMerge::usersChanged);
+    connect(m_live, &UsersLiveMerge::merged, this, &UsersPage::updateButtons);
 
-    m_confirmBulk = [this](const InvitationService::Plan &plan) { return confirmBulkDialog(plan); };
     m_askBounce = [this](const BounceQuestion &q) { return askAboutBounce(this, q); };
+    m_bulk = new BulkReinviteFlow(db, clock, session.userId, worker, this);
+    m_bulk->setBounceAsker([this](const BounceQuestion &q) { return m_askBounce(q); });
+    connect(m_bulk, &BulkReinviteFlow::message, this, &UsersPage::statusMessage);
+    connect(m_bulk, &BulkReinviteFlow::finished, this,
+            [this](const InvitationService::BulkResult &result, const QString &text,
+                   const QList<qint64> &affected) {
+                m_model->refreshUsers(affected);
+                emit statusMessage(text, 0);
+                emit bulkFinished(result);
+            });
 
     UserFilter f;
     f.kind = kind;
@@ -257,24 +224,12 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
                               wanted.descending == shown.descending;
         m_countLabel->setText(sameRows ? tr("Searching…") : tr("Loading…"));
     });
-    connect(m_model, &UsersTableModel::loadingChanged, this, [this, usersChanged](bool loading) {
+    connect(m_model, &UsersTableModel::loadingChanged, this, [this](bool loading) {
         if (loading) {
             m_busyDelay->start();
         } else {
             m_busyDelay->stop();
             updateCount(m_model->rowCount());
-            if (m_allChangedWhileLoading || !m_idsChangedWhileLoading.isEmpty()) {
-                // Queued: this runs inside the model's filter change or load.
-                QTimer::singleShot(0, this, [this, usersChanged] {
-                    const bool all = m_allChangedWhileLoading;
-                    if ((!all && m_idsChangedWhileLoading.isEmpty()) || m_model->isLoading())
-                        return;
-                    const QList<qint64> ids = all ? QList<qint64>() : m_idsChangedWhileLoading;
-                    m_allChangedWhileLoading = false;
-                    m_idsChangedWhileLoading.clear();
-                    usersChanged(ids);
-                });
-            }
         }
     });
     m_view->horizontalHeader()->setSortIndicator(UsersTableModel::Name, Qt::AscendingOrder);
@@ -363,47 +318,9 @@ QString UsersPage::countText() const
 
 void UsersPage::updateCount(qint64 n)
 {
-    const QString num = QLocale().toString(n);
-    QString text;
     // The rows on show, which lag the search box while a search loads.
-    const bool searching = !m_model->shownFilter().search.trimmed().isEmpty();
-    switch (m_model->shownFilter().view) {
-    default: // All, and views added later
-        text = n == 1 ? tr("1 user") : tr("%1 users").arg(num);
-        break;
-    case UserView::Active:
-        text = n == 1 ? tr("1 active user") : tr("%1 active users").arg(num);
-        break;
-    case UserView::Inactive:
-        text = n == 1 ? tr("1 inactive user") : tr("%1 inactive users").arg(num);
-        break;
-    case UserView::Unconfirmed:
-        text = n == 1 ? tr("1 unconfirmed user") : tr("%1 unconfirmed users").arg(num);
-        break;
-    case UserView::Confirmed:
-        text = n == 1 ? tr("1 confirmed user") : tr("%1 confirmed users").arg(num);
-        break;
-    case UserView::Admins:
-        text = n == 1 ? tr("1 administrator") : tr("%1 administrators").arg(num);
-        break;
-    case UserView::ExpiringSoon:
-        text =
-            n == 1 ? tr("1 invitation expiring soon") : tr("%1 invitations expiring soon").arg(num);
-        break;
-    case UserView::FailedMail:
-        text = n == 1 ? tr("1 failed invitation") : tr("%1 failed invitations").arg(num);
-        break;
-    case UserView::Requested:
-        text = n == 1 ? tr("1 user asked for a new invitation")
-                      : tr("%1 users asked for a new invitation").arg(num);
-        break;
-    case UserView::Bounced:
-        text = n == 1 ? tr("1 bounced invitation") : tr("%1 bounced invitations").arg(num);
-        break;
-    }
-    if (searching)
-        text = tr("%1 matching").arg(text);
-    m_countLabel->setText(text);
+    const UserFilter shown = m_model->shownFilter();
+    m_countLabel->setText(UsersPageTexts::count(shown.view, n, !shown.search.trimmed().isEmpty()));
 }
 
 void UsersPage::updateButtons()
@@ -414,27 +331,17 @@ void UsersPage::updateButtons()
         if (r.left() == 0) // one range per row block (rows are selected whole)
             selected += r.height();
     m_reinviteButton->setEnabled(selected > 0);
-    m_reinviteButton->setText(selected > 1 ? tr("&Re-invite %1 selected").arg(selected)
-                                           : tr("&Re-invite selected"));
+    m_reinviteButton->setText(UsersPageTexts::reinviteButton(selected));
 }
 
 QList<qint64> UsersPage::selectedUserIds() const
 {
-    // By ranges, not by row: Ctrl+A on a long view is one range of many thousand rows.
-    QList<qint64> ids;
-    const QItemSelection selection = m_view->selectionModel()->selection();
-    for (const QItemSelectionRange &r : selection)
-        ids += m_model->userIds(r.top(), r.bottom());
-    // Ranges of a row selection may repeat rows (one range per column block).
-    QSet<qint64> seen;
-    QList<qint64> unique;
-    unique.reserve(ids.size());
-    for (qint64 id : std::as_const(ids))
-        if (!seen.contains(id)) {
-            seen.insert(id);
-            unique.append(id);
-        }
-    return unique;
+    return UsersLiveMerge::selectedUserIds(m_view, m_model);
+}
+
+void UsersPage::setBulkConfirmer(BulkConfirmer confirmer)
+{
+    m_bulk->setConfirmer(std::move(confirmer));
 }
 
 UserMenuContext UsersPage::menuContext()
@@ -511,7 +418,7 @@ void UsersPage::reinvite(qint64 userId)
     // The row shows the new invitation (date, count, "Queued") before the mail goes out.
     m_model->refreshUsers({userId});
     m_awaitingDelivery.insert(r->outboxId, r->user.email);
-    emit statusMessage(tr("Sending a new invitation to %1…").arg(r->user.email), 0);
+    emit statusMessage(UsersPageTexts::sending(r->user.email), 0);
     if (m_worker)
         m_worker->deliverNow({r->outboxId});
 }
@@ -530,30 +437,14 @@ void UsersPage::onDelivered(const QList<DeliveryReport> &reports)
             retryAt = retryAt ? std::min(retryAt, r.nextAttemptAt) : r.nextAttemptAt;
         }
     if (deferred && m_kind == UserKind::Crm)
-        emit statusMessage(
-            tr("Mail server unavailable — %1 (%2 invitations waiting); delivery will retry at %3.")
-                .arg(reply)
-                .arg(deferred)
-                .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(retryAt).time(),
-                                        QLocale::ShortFormat)),
-            0);
+        emit statusMessage(UsersPageTexts::serverUnavailable(reply, deferred, retryAt), 0);
     for (const DeliveryReport &r : reports) {
         const auto it = m_awaitingDelivery.constFind(r.outboxId);
         if (it == m_awaitingDelivery.cend())
             continue;
         const QString email = *it;
         m_awaitingDelivery.erase(it);
-        if (r.state == u"sent")
-            emit statusMessage(tr("Invitation sent to %1.").arg(email), 10000);
-        else if (r.state == u"deferred")
-            emit statusMessage(
-                tr("Queued — %1: %2; will retry at %3.")
-                    .arg(email, r.reply,
-                         QLocale().toString(QDateTime::fromMSecsSinceEpoch(r.nextAttemptAt).time(),
-                                            QLocale::ShortFormat)),
-                0);
-        else
-            emit statusMessage(tr("The invitation to %1 failed: %2").arg(email, r.reply), 0);
+        emit statusMessage(UsersPageTexts::delivered(r, email), r.state == u"sent" ? 10000 : 0);
     }
 }
 
@@ -566,15 +457,7 @@ void UsersPage::setActive(qint64 userId, bool active)
         return;
     }
     m_model->refreshUsers({userId});
-    emit statusMessage(
-        active
-            ? (r->confirmedAt ? tr("%1 is active again.").arg(r->email)
-                              : tr("%1 is active again: re-invite them for a new invitation link.")
-                                    .arg(r->email))
-            : tr("%1 is deactivated: their invitation links stop working and unsent "
-                 "invitation mail is cancelled.")
-                  .arg(r->email),
-        10000);
+    emit statusMessage(UsersPageTexts::activeChanged(r.value(), active), 10000);
 }
 
 void UsersPage::copyEmail(qint64 userId)
@@ -584,7 +467,7 @@ void UsersPage::copyEmail(qint64 userId)
     if (!u.isValid())
         return;
     QGuiApplication::clipboard()->setText(u.email);
-    emit statusMessage(tr("Copied %1.").arg(u.email), 5000);
+    emit statusMessage(UsersPageTexts::copiedEmail(u.email), 5000);
 }
 
 void UsersPage::copyInviteLink(qint64 userId)
@@ -597,149 +480,13 @@ void UsersPage::copyInviteLink(qint64 userId)
     }
     QGuiApplication::clipboard()->setText(r->link);
     m_model->refreshUsers({userId});
-    emit statusMessage(
-        tr("Copied a new invitation link for %1; earlier links stop working.").arg(r->user.email),
-        10000);
-}
-
-bool UsersPage::confirmBulkDialog(const InvitationService::Plan &plan)
-{
-    QDialog dialog(this);
-    dialog.setObjectName(QStringLiteral("bulkConfirmDialog"));
-    dialog.setWindowTitle(tr("Re-invite users"));
-    auto *layout = new QVBoxLayout(&dialog);
-    const qsizetype n = plan.eligible.size();
-    auto *head =
-        new QLabel(n == 0   ? tr("None of the selected users can be re-invited now.")
-                   : n == 1 ? tr("1 user will get a new invitation; earlier links stop working.")
-                            : tr("%1 users will get a new invitation; earlier links stop working.")
-                                  .arg(QLocale().toString(qint64(n))),
-                   &dialog);
-    head->setWordWrap(true);
-    layout->addWidget(head);
-    if (!plan.skipped.isEmpty()) {
-        layout->addWidget(new QLabel(
-            plan.skipped.size() == 1 ? tr("1 user will be skipped:")
-                                     : tr("%1 users will be skipped:")
-                                           .arg(QLocale().toString(qint64(plan.skipped.size()))),
-            &dialog));
-        auto *list = new QPlainTextEdit(&dialog);
-        list->setObjectName(QStringLiteral("skippedList"));
-        list->setReadOnly(true);
-        // Grouped by why, so that thirty "already confirmed" do not hide the one deactivated.
-        int confirmed = 0, deactivated = 0, cooling = 0;
-        QList<InvitationService::Skipped> ordered = plan.skipped;
-        auto rank = [](const UserRecord &u) { return !u.active ? 0 : u.confirmedAt ? 2 : 1; };
-        std::stable_sort(ordered.begin(), ordered.end(),
-                         [&](const auto &a, const auto &b) { return rank(a.user) < rank(b.user); });
-        for (const auto &s : ordered)
-            ++(!s.user.active ? deactivated : s.user.confirmedAt ? confirmed : cooling);
-        QStringList why;
-        if (deactivated)
-            why << tr("%1 deactivated (activate them first)").arg(deactivated);
-        if (cooling)
-            why << tr("%1 invited moments ago (cooldown)").arg(cooling);
-        if (confirmed)
-            why << tr("%1 already confirmed").arg(confirmed);
-        auto *summary = new QLabel(why.join(QStringLiteral(" · ")), &dialog);
-        summary->setObjectName(QStringLiteral("skipSummary"));
-        summary->setWordWrap(true);
-        layout->addWidget(summary);
-        QStringList lines;
-        for (const auto &s : ordered.mid(0, 1000))
-            lines << s.reason;
-        if (plan.skipped.size() > 1000)
-            lines << tr("… and %1 more").arg(plan.skipped.size() - 1000);
-        list->setPlainText(lines.join(u'\n'));
-        layout->addWidget(list);
-    }
-    auto *buttons = new QDialogButtonBox(&dialog);
-    if (n > 0) {
-        auto *go =
-            buttons->addButton(n == 1 ? tr("Re-invite 1 user")
-                                      : tr("Re-invite %1 users").arg(QLocale().toString(qint64(n))),
-                               QDialogButtonBox::AcceptRole);
-        go->setDefault(true);
-        buttons->addButton(QDialogButtonBox::Cancel);
-    } else {
-        buttons->addButton(QDialogButtonBox::Close);
-    }
-    connect(buttons, &QDialogButtonBox::accepted, &dialog, &QDialog::accept);
-    connect(buttons, &QDialogButtonBox::rejected, &dialog, &QDialog::reject);
-    layout->addWidget(buttons);
-    dialog.resize(520, plan.skipped.isEmpty() ? 140 : 360);
-    return dialog.exec() == QDialog::Accepted && n > 0;
+    emit statusMessage(UsersPageTexts::copiedInviteLink(r->user.email), 10000);
 }
 
 void UsersPage::reinviteSelected()
 {
-    if (m_bulk)
-        return;
-    const QList<qint64> ids = selectedUserIds();
-    if (ids.isEmpty())
-        return;
-    InvitationService service(m_db, m_clock, m_session.userId);
-    auto plan = service.planReinvite(ids);
-    if (!plan) {
-        emit statusMessage(plan.error().message, 10000);
-        return;
-    }
-    InvitationService::Plan chosen = plan.value();
-    if (const qsizetype bounced = countBounced(chosen)) {
-        const BounceChoice c = m_askBounce({QString(), bounced, ids.size(), false});
-        if (c == BounceChoice::Cancel)
-            return;
-        if (c == BounceChoice::SkipBounced)
-            skipBounced(chosen);
-    }
-    if (!m_confirmBulk(chosen) || chosen.eligible.isEmpty())
-        return;
-    QList<qint64> eligible;
-    for (const UserRecord &u : chosen.eligible)
-        eligible.append(u.id);
-
-    auto *job = new BulkReinviteJob(m_db.location(), m_clock, m_session.userId, eligible, this);
-    m_bulk = job;
-    auto *progress = new QProgressDialog(tr("Re-inviting %1 users…").arg(eligible.size()),
-                                         tr("Cancel"), 0, int(eligible.size()), this);
-    progress->setObjectName(QStringLiteral("bulkProgress"));
-    progress->setWindowTitle(tr("Re-invite users"));
-    progress->setWindowModality(Qt::WindowModal);
-    progress->setMinimumDuration(300);
-    progress->setAutoClose(false);
-    progress->setAutoReset(false);
-    progress->setValue(0);
-    m_progress = progress;
-    connect(progress, &QProgressDialog::canceled, job, &BulkReinviteJob::cancel);
-    connect(job, &BulkReinviteJob::progress, progress,
-            [progress](qint64 done, qint64) { progress->setValue(int(done)); });
-    connect(job, &BulkReinviteJob::finished, this,
-            [this, job, progress, eligible](bool ok, const InvitationService::BulkResult &result,
-                                            const QString &error) {
-                progress->close();
-                progress->deleteLater();
-                job->deleteLater();
-                QList<qint64> outboxIds;
-                for (const InviteOutcome &o : result.invited)
-                    outboxIds.append(o.outboxId);
-                m_model->refreshUsers(eligible);
-                // Every due message, not a list of ten thousand ids (bound values are capped).
-                if (m_worker && !outboxIds.isEmpty())
-                    m_worker->deliverNow();
-                QString text = result.invited.size() == 1
-                                   ? tr("Re-invited 1 user.")
-                                   : tr("Re-invited %1 users.")
-                                         .arg(QLocale().toString(qint64(result.invited.size())));
-                if (!result.skipped.isEmpty())
-                    text += u' ' + tr("Skipped %1 (changed meanwhile).").arg(result.skipped.size());
-                if (result.cancelled)
-                    text += u' ' + tr("Cancelled: the rest were not invited.");
-                if (!ok)
-                    text += u' ' + error;
-                emit statusMessage(text, 0);
-                emit bulkFinished(result);
-            });
-    job->start();
+    if (!m_bulk->isRunning())
+        m_bulk->start(selectedUserIds());
 }
 
 bool UsersPage::confirmBouncedReinvite(qint64 userId)
@@ -794,7 +541,7 @@ void UsersPage::addUser()
     const InviteOutcome out = *dialog.outcome();
     m_model->reload();
     m_awaitingDelivery.insert(out.outboxId, out.user.email);
-    emit statusMessage(tr("Added %1; sending the invitation…").arg(out.user.email), 0);
+    emit statusMessage(UsersPageTexts::added(out.user.email), 0);
     if (m_worker)
         m_worker->deliverNow({out.outboxId});
     const int row = m_model->indexOf(out.user.id);
@@ -815,7 +562,7 @@ void UsersPage::editUser(qint64 userId)
     connect(dialog, &QDialog::accepted, this, [this, dialog, userId] {
         m_model->refreshUsers({userId});
         if (const auto u = dialog->updated())
-            emit statusMessage(tr("Saved %1.").arg(u->email), 10000);
+            emit statusMessage(UsersPageTexts::saved(u->email), 10000);
     });
     dialog->open();
 }
@@ -882,11 +629,7 @@ bool UsersPage::exportCsv(const QString &path)
         emit statusMessage(rows.error().message, 0);
         return false;
     }
-    emit statusMessage(
-        rows.value() == 1
-            ? tr("Exported 1 row to %1.").arg(path)
-            : tr("Exported %1 rows to %2.").arg(QLocale().toString(rows.value()), path),
-        10000);
+    emit statusMessage(UsersPageTexts::exported(rows.value(), path), 10000);
     return true;
 }
 

@@ -7,6 +7,7 @@
 #include "models/database.h"
 #include "models/userfilter.h"
 #include "ui/bouncequestion.h"
+#include "ui/bulkreinviteflow.h"
 #include "ui/usermenu.h"
 
 #include <QHash>
@@ -19,16 +20,16 @@
 class QComboBox;
 class QLabel;
 class QLineEdit;
-class QProgressDialog;
 class QPushButton;
 class QTimer;
 
 namespace roster {
 
-class BulkReinviteJob;
+class BulkReinviteFlow;
 class OutboxWorker;
 class UsersTableModel;
 class UsersTableView;
+class UsersLiveMerge;
 
 // Setup › Users & Permissions › Users, and Setup › Customer Portal › Users: one page class,
 // configured by the kind of user it lists (issue 7).
@@ -54,8 +55,8 @@ public:
     QMenu *openMenu() const { return m_menu; }
 
     // What a bulk re-invite asks before it starts; tests answer instead of a person (rule 8).
-    using BulkConfirmer = std::function<bool(const InvitationService::Plan &plan)>;
-    void setBulkConfirmer(BulkConfirmer confirmer) { m_confirmBulk = std::move(confirmer); }
+    using BulkConfirmer = BulkReinviteFlow::Confirmer;
+    void setBulkConfirmer(BulkConfirmer confirmer);
     QList<qint64> selectedUserIds() const;
     // What a re-invite asks first when the last invitation bounced (SPEC §9); tests answer.
     using BounceAsker = std::function<BounceChoice(const BounceQuestion &question)>;
@@ -97,7 +98,6 @@ private:
     void popupMenu(int row, const QPoint &globalPos);
     void onDelivered(const QList<DeliveryReport> &reports);
     UserMenuContext menuContext();
-    bool confirmBulkDialog(const InvitationService::Plan &plan);
     // false when the administrator cancelled or chose to change the address instead.
     bool confirmBouncedReinvite(qint64 userId);
 
@@ -119,16 +119,11 @@ private:
     QTimer *m_busyDelay; // "Searching…"/"Loading…" in the count label when a read takes a while
     // The view whose columns are on show: they change when its rows arrive, not with the combo.
     std::optional<UserView> m_columnsView;
-    // Other consoles' changes that arrived while rows were being read (applied after): these
-    // users, or with m_allChangedWhileLoading whatever is on show and the count.
-    bool m_allChangedWhileLoading = false;
-    QList<qint64> m_idsChangedWhileLoading;
+    UsersLiveMerge *m_live = nullptr;
     QPointer<QMenu> m_menu;
     QHash<qint64, QString> m_awaitingDelivery; // outbox id → recipient, for the status bar
-    BulkConfirmer m_confirmBulk;
     BounceAsker m_askBounce;
-    QPointer<BulkReinviteJob> m_bulk;
-    QPointer<QProgressDialog> m_progress;
+    BulkReinviteFlow *m_bulk = nullptr;
 };
 
 } // namespace roster

@@ -172,7 +172,12 @@ void TestFirstRun::keyboard()
     QVERIFY(before);
     QTest::keyClick(view, Qt::Key_Delete);
     QTest::keyClick(view, Qt::Key_Backspace);
-    QTest::qWait(50);
+    // Whatever the keys queued runs before a call queued after them: once it has run, nothing
+    // is still on its way.
+    bool afterTheKeys = false;
+    QMetaObject::invokeMethod(
+        view, [&afterTheKeys] { afterTheKeys = true; }, Qt::QueuedConnection);
+    QTRY_VERIFY(afterTheKeys);
     const auto after = UserRepository(*org.db).byId(pat);
     QVERIFY(after);
     QCOMPARE(after->active, before->active);

@@ -25,6 +25,7 @@
 #include <QMenu>
 #include <QProcess>
 #include <QPushButton>
+#include <QSet>
 #include <QSignalSpy>
 #include <QSqlQuery>
 #include <QStatusBar>
@@ -49,6 +50,7 @@ private slots:
     void unconfirmedViewMatchesRosterctl();
     void bulkReinviteSkipsIneligibleUsers();
     void bulkReinviteFailureReportsWhatWasCommitted();
+    void bulkReinviteFailureFromUnconfirmedDeliversWhatWasCommitted();
     void searchNarrowsTheList();
     void nextKeyStopsTheSearchStillRunning();
     void viewSwitchesReadBesideTheTable();
@@ -62,6 +64,7 @@ private:
     QModelIndex cell(qint64 id, int column);
     QImage actionsCellImage(int row);
     static bool hasInk(const QImage &cell);
+    void addBulkUsersThatFailAfter500();
 
     std::unique_ptr<Org> m_org;
     std::unique_ptr<MainWindow> m_window;
@@ -441,13 +444,11 @@ void TestUsersPage::bulkReinviteSkipsIneligibleUsers()
 // Issue 13 point 6: the second batch of a bulk re-invite fails. The first batch's users were
 // re-invited for good: the status bar says how many (it said "Re-invited 0 users") with the
 // error.
-void TestUsersPage::bulkReinviteFailureReportsWhatWasCommitted()
+// 600 users never invited, and a trigger that makes every re-invite past the 500th fail: the
+// bulk job's second batch fails after its first committed.
+void TestUsersPage::addBulkUsersThatFailAfter500()
 {
     Database &db = *m_org->db;
-    const auto scalar = [&db](const QString &sql) -> qint64 {
-        QSqlQuery q = db.prepare(sql);
-        return db.exec(q) && q.next() ? q.value(0).toLongLong() : -1;
-    };
     {
         Transaction tx(db);
         QVERIFY(tx.status());
@@ -481,6 +482,18 @@ void TestUsersPage::bulkReinviteFailureReportsWhatWasCommitted()
         QVERIFY(db.exec(QStringLiteral("CREATE TRIGGER refuse BEFORE INSERT ON audit_log FOR "
                                        "EACH ROW EXECUTE FUNCTION refuse()")));
     }
+}
+
+void TestUsersPage::bulkReinviteFailureReportsWhatWasCommitted()
+{
+    Database &db = *m_org->db;
+    const auto scalar = [&db](const QString &sql) -> qint64 {
+        QSqlQuery q = db.prepare(sql);
+        return db.exec(q) && q.next() ? q.value(0).toLongLong() : -1;
+    };
+    addBulkUsersThatFailAfter500();
+    if (QTest::currentTestFailed())
+        return;
     m_page->model()->reload();
     QTRY_VERIFY_WITH_TIMEOUT(m_page->model()->rowCount() >= 605, 20000);
     m_page->setBulkConfirmer([](const InvitationService::Plan &) { return true; });
@@ -498,6 +511,75 @@ void TestUsersPage::bulkReinviteFailureReportsWhatWasCommitted()
         message.contains(QStringLiteral("Re-invited %1 users").arg(QLocale().toString(committed))),
         qPrintable(message));
     QVERIFY2(message.contains(QStringLiteral("injected failure")), qPrintable(message));
+}
+
+// Issue 13 point 6, from the Unconfirmed view: the second batch fails after the first
+// committed. The page reports the committed count, and the worker delivers exactly those
+// invitations: one message to each user whose re-invite was committed, none to the others.
+void TestUsersPage::bulkReinviteFailureFromUnconfirmedDeliversWhatWasCommitted()
+{
+    Database &db = *m_org->db;
+    addBulkUsersThatFailAfter500();
+    if (QTest::currentTestFailed())
+        return;
+    const int mailBefore = int(m_org->emlFiles().size());
+    m_page->setView(UserView::Unconfirmed);
+    QTRY_VERIFY_WITH_TIMEOUT(!m_page->model()->isLoading() && m_page->model()->rowCount() >= 600,
+                             20000);
+    QCOMPARE(m_page->model()->shownFilter().view, UserView::Unconfirmed);
+    m_page->setBulkConfirmer([](const InvitationService::Plan &) { return true; });
+    m_view->selectAll();
+    QSignalSpy finished(m_page, &UsersPage::bulkFinished);
+    m_page->reinviteSelected();
+    QVERIFY(finished.wait(60000));
+    const auto result = finished.at(0).at(0).value<InvitationService::BulkResult>();
+    QVERIFY(result.error);
+
+    // The users re-invited for good: their invitation rows (the failed batch left none).
+    QSet<QString> committed;
+    {
+        QSqlQuery q = db.prepare(QStringLiteral(
+            "SELECT u.email FROM invitations i JOIN users u ON u.id = i.user_id WHERE u.email "
+            "LIKE '%@bulk.example'"));
+        QVERIFY(db.exec(q));
+        while (q.next())
+            committed.insert(q.value(0).toString());
+    }
+    QVERIFY2(!committed.isEmpty() && committed.size() < 600,
+             qPrintable(QString::number(committed.size())));
+    QSet<QString> reported;
+    for (const InviteOutcome &o : result.invited)
+        if (o.user.email.endsWith(u"@bulk.example"))
+            reported.insert(o.user.email);
+    QCOMPARE(reported, committed);
+    const QString message = m_window->statusBar()->currentMessage();
+    QVERIFY2(message.contains(QStringLiteral("Re-invited %1 users")
+                                  .arg(QLocale().toString(qint64(result.invited.size())))),
+             qPrintable(message));
+    QVERIFY2(!message.contains(QStringLiteral("Re-invited 0 users")), qPrintable(message));
+    QVERIFY2(message.contains(QStringLiteral("injected failure")), qPrintable(message));
+
+    // The worker delivers them: every message queued by the bulk ends sent, one per recipient.
+    const auto unsent = [&db] {
+        QSqlQuery q = db.prepare(
+            QStringLiteral("SELECT count(*) FROM outbox WHERE state IN ('queued', 'sending')"));
+        return db.exec(q) && q.next() ? q.value(0).toLongLong() : -1;
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(unsent(), qint64(0), 60000);
+    QTRY_COMPARE_WITH_TIMEOUT(int(m_org->emlFiles().size()),
+                              mailBefore + int(result.invited.size()), 60000);
+    QStringList delivered;
+    static const QRegularExpression to(QStringLiteral("^To: .*?([A-Za-z0-9]+@bulk\\.example)"),
+                                       QRegularExpression::MultilineOption);
+    for (const QString &path : m_org->emlFiles()) {
+        QFile f(path);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const auto m = to.match(QString::fromUtf8(f.readAll()));
+        if (m.hasMatch())
+            delivered << m.captured(1);
+    }
+    QCOMPARE(delivered.size(), committed.size()); // none twice
+    QCOMPARE(QSet<QString>(delivered.cbegin(), delivered.cend()), committed);
 }
 
 void TestUsersPage::searchNarrowsTheList()

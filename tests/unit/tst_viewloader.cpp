@@ -10,6 +10,7 @@
 #include "models/viewloader.h"
 #include "testsupport.h"
 
+#include <QSemaphore>
 #include <QSignalSpy>
 #include <QSqlQuery>
 #include <QTest>
@@ -76,14 +77,19 @@ private slots:
     {
         StatementInterrupter interrupter;
         interrupter.attach(org->db());
-        std::unique_ptr<QThread> other(QThread::create([&interrupter] {
-            QThread::msleep(300); // well inside the statement
-            interrupter.interrupt();
+        // Interrupts until the statement has returned: an interrupt that lands before it starts
+        // stops nothing, so the first ones may be spent.
+        QSemaphore returned;
+        std::unique_ptr<QThread> other(QThread::create([&interrupter, &returned] {
+            while (!returned.tryAcquire(1, 20))
+                interrupter.interrupt();
         }));
         other->start();
         QSqlQuery q = org->db().prepare(endless);
         const Status s = org->db().exec(q);
+        returned.release();
         other->wait();
+        QThreadPool::globalInstance()->waitForDone(); // every cancel request has been sent
         QVERIFY(!s);
         QCOMPARE(s.error().kind, ErrorKind::Cancelled);
         // The connection goes on working.
@@ -130,7 +136,11 @@ private slots:
         ViewLoader &loader = *owned;
         QSignalSpy loaded(&loader, &ViewLoader::loaded);
         QTRY_COMPARE(loader.running(), stale);
-        QTest::qWait(200); // inside the endless statement
+        if (org->engine() == u"postgresql") // inside the endless statement
+            QTRY_VERIFY(org->scalar(QStringLiteral(
+                            "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND "
+                            "datname = current_database() AND pid <> pg_backend_pid()")) == 1);
+        // (SQLite: an interrupt that lands before the statement starts is sent again.)
         loader.setStatementBeforeLoadForTest(QString());
         const quint64 fresh = loader.request(search(QStringLiteral("anna")), 20);
         QVERIFY(loaded.wait(10000));
