@@ -60,7 +60,8 @@ QString UsersPageTexts::reinviteButton(int selected)
     return selected > 1 ? tr("&Re-invite %1 selected").arg(selected) : tr("&Re-invite selected");
 }
 
-QString UsersPageTexts::bulkFinished(const InvitationService::BulkResult &result, const QString &error)
+QString UsersPageTexts::bulkFinished(const InvitationService::BulkResult &result,
+                                     const QString &error)
 {
     QString text =
         result.invited.size() == 1

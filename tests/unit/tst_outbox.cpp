@@ -231,7 +231,8 @@ private slots:
     // not its to send.
     void backgroundDeliverySendsEachBatchOnceAsItCommits()
     {
-        QVERIFY(generateDemoData(org->db(), org->clock(), org->adminId(), DemoOptions{12000, 0, 7}));
+        QVERIFY(
+            generateDemoData(org->db(), org->clock(), org->adminId(), DemoOptions{12000, 0, 7}));
         UserFilter f;
         f.kind = UserKind::Crm;
         f.view = UserView::Unconfirmed;
