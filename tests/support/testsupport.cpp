@@ -9,6 +9,7 @@
 
 #include <algorithm>
 
+#include <QDateTime>
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
@@ -148,6 +149,15 @@ int TestOrg::deliver()
     if (!sealer)
         return -1;
     FileTransport transport(mailDir());
+    // Each file's name a second after the last one's: files written within one tick of the file
+    // system's clock share their mtime, and emlFiles() then orders them by name (write order).
+    static QDateTime last;
+    transport.setClock([] {
+        QDateTime t = QDateTime::currentDateTime();
+        if (last.isValid() && t < last.addSecs(1))
+            t = last.addSecs(1);
+        return last = t;
+    });
     Outbox outbox(*m_db, m_clock);
     auto reports = outbox.deliverDue(transport, sealer.value());
     if (!reports)

@@ -39,6 +39,36 @@ private slots:
             got << p.section(u'/', -1);
         QCOMPARE(got, QStringList{QStringLiteral("20261201-235959-zzz.eml")} + names);
     }
+
+    // TestOrg::deliver() names its files so that, with their mtimes tied, emlFiles() still gives
+    // them in the order they were delivered (message ids are random: by id, half the pairs of
+    // one second came back reversed, and a test read a superseded token).
+    void deliveredMailKeepsItsOrderWhenTimesTie()
+    {
+        TestOrg org;
+        QVERIFY2(org.isValid(), qPrintable(org.error()));
+        QStringList order;
+        for (int i = 0; i < 12; ++i) {
+            const QString email = QStringLiteral("user%1@example.com").arg(i);
+            QVERIFY(org.addUnconfirmedUser(email, QStringLiteral("User")) > 0);
+            QCOMPARE(org.deliver(), 1);
+            order << email;
+        }
+        const QDateTime same = QDateTime::currentDateTime().addSecs(-60);
+        for (const QString &path : emlFiles(org.mailDir())) {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::ReadWrite));
+            QVERIFY(f.setFileTime(same, QFileDevice::FileModificationTime));
+        }
+        QStringList got;
+        for (const QString &path : emlFiles(org.mailDir())) {
+            const QByteArray m = readFile(path);
+            for (const QString &email : order)
+                if (m.contains(email.toLatin1()))
+                    got << email;
+        }
+        QCOMPARE(got, order);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestSupport)
