@@ -5,7 +5,9 @@
 #include <QMutex>
 #include <QMutexLocker>
 #include <QSqlDriver>
-#include <QThreadPool>
+
+#include <atomic>
+#include <thread>
 
 #include <libpq-fe.h>
 #include <sqlite3.h>
@@ -16,14 +18,20 @@ struct StatementInterrupter::State
 {
     QMutex mutex;
     sqlite3 *sqlite = nullptr;
-    PGcancel *cancel = nullptr;
+    // Shared with a cancel request in flight, which may outlive the attachment: a server that
+    // accepts and never answers keeps PQcancel waiting for good, and neither detach() nor the
+    // connection's thread may wait for it (they did: a console quitting on a hung PostgreSQL
+    // stood in ~ViewLoader forever).
+    std::shared_ptr<PGcancel> cancel;
+    // One request in flight at a time per attachment (a stuck one does not stop the next
+    // connection's).
+    std::shared_ptr<std::atomic_bool> cancelling;
 
     void clear()
     {
         sqlite = nullptr;
-        if (cancel)
-            PQfreeCancel(cancel);
-        cancel = nullptr;
+        cancel.reset();
+        cancelling.reset();
     }
 };
 
@@ -48,13 +56,16 @@ void StatementInterrupter::attach(const Database &db)
     } else if (qstrcmp(handle.typeName(), "pg_conn*") == 0 ||
                qstrcmp(handle.typeName(), "PGconn*") == 0) {
         if (PGconn *conn = *static_cast<PGconn *const *>(handle.constData()))
-            m_state->cancel = PQgetCancel(conn);
+            if (PGcancel *c = PQgetCancel(conn)) {
+                m_state->cancel = std::shared_ptr<PGcancel>(c, PQfreeCancel);
+                m_state->cancelling = std::make_shared<std::atomic_bool>(false);
+            }
     }
 }
 
 void StatementInterrupter::detach()
 {
-    // Waits for a cancel request being sent right now: its PGcancel must outlive it.
+    // A cancel request being sent right now keeps its own reference to the PGcancel.
     QMutexLocker lock(&m_state->mutex);
     m_state->clear();
 }
@@ -66,18 +77,20 @@ void StatementInterrupter::interrupt()
         sqlite3_interrupt(m_state->sqlite); // thread-safe by SQLite's contract
         return;
     }
-    if (!m_state->cancel)
-        return;
+    std::shared_ptr<PGcancel> cancel = m_state->cancel;
+    std::shared_ptr<std::atomic_bool> busy = m_state->cancelling;
     lock.unlock();
-    // PQcancel opens a connection to the server: not on the caller's (the GUI's) thread.
-    QThreadPool::globalInstance()->start([state = m_state] {
-        QMutexLocker l(&state->mutex);
-        if (!state->cancel)
-            return;
+    if (!cancel || busy->exchange(true))
+        return; // none attached, or a request already on its way (it cancels what runs then)
+    // PQcancel opens a connection to the server and waits for it to close, with no timeout: on
+    // a thread of its own (not the caller's, not the global pool, which the application waits
+    // for when it exits), left to run out or to end with the process.
+    std::thread([busy = std::move(busy), cancel = std::move(cancel)] {
         char error[256] = {};
-        if (!PQcancel(state->cancel, error, int(sizeof error))) // the statement just runs on
+        if (!PQcancel(cancel.get(), error, int(sizeof error))) // the statement just runs on
             qCWarning(lcStorage) << "could not cancel a PostgreSQL statement:" << error;
-    });
+        *busy = false;
+    }).detach();
 }
 
 } // namespace roster
