@@ -27,7 +27,8 @@ public:
     // SQLite: stops the statements running now; a no-op when none runs. PostgreSQL: the server
     // cancels whatever the connection runs when the request arrives — possibly a statement that
     // started just after the one meant — so a caller retries a cancelled statement it still
-    // wants. Does not block: the PostgreSQL request is sent from a thread of its own, one at a time.
+    // wants. Does not block: the PostgreSQL request is sent from a thread of its own, one at a
+    // time.
     void interrupt();
 
 private:
