@@ -106,8 +106,9 @@ def wrk(wrk_bin, url, connections, duration, threads):
         v, unit = m.groups()
         return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
-    p99 = ms(re.search(r"99%\s+(\S+)", r.stdout).group(1))
-    p50 = ms(re.search(r"50%\s+(\S+)", r.stdout).group(1))
+    # The distribution's own lines: a Stdev column such as "68.50%" also ends in "50%".
+    p99 = ms(re.search(r"^\s+99%\s+(\S+)", r.stdout, re.M).group(1))
+    p50 = ms(re.search(r"^\s+50%\s+(\S+)", r.stdout, re.M).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", r.stdout)
     errors = re.search(r"Socket errors:.*", r.stdout)
     return {"rps": rps, "p50": p50, "p99": p99, "non2xx": int(non2xx.group(1)) if non2xx else 0,
