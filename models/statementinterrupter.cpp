@@ -14,6 +14,10 @@
 
 namespace roster {
 
+namespace {
+std::atomic_int g_requestsInFlight = 0;
+} // namespace
+
 struct StatementInterrupter::State
 {
     QMutex mutex;
@@ -85,12 +89,19 @@ void StatementInterrupter::interrupt()
     // PQcancel opens a connection to the server and waits for it to close, with no timeout: on
     // a thread of its own (not the caller's, not the global pool, which the application waits
     // for when it exits), left to run out or to end with the process.
+    ++g_requestsInFlight;
     std::thread([busy = std::move(busy), cancel = std::move(cancel)] {
         char error[256] = {};
         if (!PQcancel(cancel.get(), error, int(sizeof error))) // the statement just runs on
             qCWarning(lcStorage) << "could not cancel a PostgreSQL statement:" << error;
         *busy = false;
+        --g_requestsInFlight;
     }).detach();
+}
+
+int StatementInterrupter::requestsInFlight()
+{
+    return g_requestsInFlight;
 }
 
 } // namespace roster

@@ -30,6 +30,8 @@ public:
     // wants. Does not block: the PostgreSQL request is sent from a thread of its own, one at a
     // time.
     void interrupt();
+    // PostgreSQL cancel requests of every interrupter still being sent (tests wait for none).
+    static int requestsInFlight();
 
 private:
     struct State;

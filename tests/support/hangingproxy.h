@@ -3,7 +3,7 @@
 // A TCP proxy in front of the test PostgreSQL server, on a thread of its own, that can turn into
 // "the server was stopped and something else took its port": hang() closes every forwarded
 // connection (what clients see when the server stops) and from then on accepts new connections
-// and never answers them. Header-only: used by tst_consolefreeze and bench/console.
+// and never answers them. Header-only: used by tst_consolefreeze, tst_viewloader and bench/console.
 
 #include <QHostAddress>
 #include <QList>

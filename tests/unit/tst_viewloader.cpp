@@ -4,6 +4,7 @@
 // requestFilter() keeps the rows on show until the new ones arrive. Runs on both engines
 // (ROSTER_TEST_ENGINE).
 #include "app/demodata.h"
+#include "hangingproxy.h"
 #include "models/statementinterrupter.h"
 #include "models/userrepository.h"
 #include "models/userstablemodel.h"
@@ -15,7 +16,9 @@
 #include <QSqlQuery>
 #include <QTest>
 #include <QThread>
-#include <QThreadPool>
+#include <QUrl>
+
+#include <atomic>
 
 using namespace roster;
 using namespace testsupport;
@@ -89,7 +92,9 @@ private slots:
         const Status s = org->db().exec(q);
         returned.release();
         other->wait();
-        QThreadPool::globalInstance()->waitForDone(); // every cancel request has been sent
+        // Every cancel request has been sent.
+        QVERIFY(
+            QTest::qWaitFor([] { return StatementInterrupter::requestsInFlight() == 0; }, 30000));
         QVERIFY(!s);
         QCOMPARE(s.error().kind, ErrorKind::Cancelled);
         // The connection goes on working.
@@ -102,10 +107,48 @@ private slots:
         StatementInterrupter interrupter;
         interrupter.attach(org->db());
         interrupter.interrupt();
-        QThreadPool::globalInstance()->waitForDone(); // the PostgreSQL request has been sent
+        // The PostgreSQL request has been sent.
+        QVERIFY(
+            QTest::qWaitFor([] { return StatementInterrupter::requestsInFlight() == 0; }, 30000));
         QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM users")), qint64(301));
         interrupter.detach();
         interrupter.interrupt(); // detached: nothing to stop, nothing to crash
+    }
+
+    // The console quitting on a PostgreSQL server that was replaced by a socket that accepts and
+    // never answers (issue 13, point 14): a cancel request sent to it waits for good, and the
+    // connection's thread must still be able to detach and close (it waited for that request,
+    // and ~ViewLoader for the thread, in CI's tst_consolefreeze_pg).
+    void detachDoesNotWaitForACancelRequestThatHangs()
+    {
+        if (org->engine() != QStringLiteral("postgresql"))
+            QSKIP("a PostgreSQL cancel request (the _pg twin)");
+        const QUrl upstream(org->location());
+        auto proxy =
+            std::make_unique<test::HangingProxy>(upstream.host(), quint16(upstream.port(5432)));
+        QUrl viaProxy = upstream;
+        viaProxy.setPort(proxy->port());
+        auto db = Database::open(viaProxy.toString(), Database::OpenMode::MustExist);
+        QVERIFY2(db, db ? "" : qPrintable(db.error().message));
+        StatementInterrupter interrupter;
+        interrupter.attach(**db);
+        proxy->hang(); // the cancel key names the proxy's port, which now never answers
+        interrupter.interrupt();
+        QVERIFY(
+            QTest::qWaitFor([&] { return !proxy->heldOpen().isEmpty(); }, 10000)); // it waits there
+
+        std::atomic_bool detached = false;
+        std::unique_ptr<QThread> connectionThread(QThread::create([&] {
+            interrupter.detach();
+            detached = true;
+        }));
+        connectionThread->start();
+        const bool returned = QTest::qWaitFor([&] { return detached.load(); }, 10000);
+        proxy.reset(); // the held request's socket closes: a detach() that waited returns now
+        QVERIFY(connectionThread->wait(30000));
+        QVERIFY2(returned, "detach() waited for a cancel request that never ends");
+        QVERIFY(
+            QTest::qWaitFor([] { return StatementInterrupter::requestsInFlight() == 0; }, 30000));
     }
 
     void loadReadsTheCountAndTheFirstRows()
