@@ -270,7 +270,11 @@ QVariant UsersTableModel::display(const UserRecord &u, int column) const
         if (!u.invitedAt)
             return QString();
         {
-            const int days = int((now - *u.invitedAt) / msPerDay);
+            // Calendar days, as the date beside it is one (24-hour periods called an invitation
+            // of 22:00 yesterday "today" at 02:00).
+            const auto days = QDateTime::fromMSecsSinceEpoch(*u.invitedAt)
+                                  .date()
+                                  .daysTo(QDateTime::fromMSecsSinceEpoch(now).date());
             const QString age = days <= 0   ? tr("today")
                                 : days == 1 ? tr("yesterday")
                                             : tr("%1 days ago").arg(days);

@@ -43,6 +43,7 @@ private slots:
     void refreshUsersChangesOnlyThatRow();
     void sortsInSql();
     void userIdsOfLongRanges();
+    void invitedAgeCountsCalendarDays();
     void liveChangesNeverShowARowTwiceOrHideOne_data();
     void liveChangesNeverShowARowTwiceOrHideOne();
 
@@ -248,6 +249,34 @@ QList<qint64> sqlOrder(Database &db, const UserFilter &filter)
     return ids;
 }
 } // namespace
+
+// The Invited column shows a calendar date: the word beside it counts calendar days (it said
+// "1 Dec 2026 (today)" at 02:00 on 2 Dec, counting 24-hour periods).
+void TestUsersTableModel::invitedAgeCountsCalendarDays()
+{
+    qint64 now = 0;
+    UsersTableModel model(*m_db, [&now] { return now; });
+    UserFilter f;
+    f.view = UserView::Unconfirmed;
+    model.setFilter(f);
+    int row = 0;
+    // A user invited later than 01:00 local time, so that 00:30 the next day is under 24 hours on.
+    while (row < model.rowCount() &&
+           QDateTime::fromMSecsSinceEpoch(*model.userAt(row).invitedAt).time() < QTime(1, 0))
+        ++row;
+    QVERIFY(row < model.rowCount());
+    const QDateTime invited = QDateTime::fromMSecsSinceEpoch(*model.userAt(row).invitedAt);
+    const QString date = UsersTableModel::formatDate(invited.toMSecsSinceEpoch());
+    const auto ageAt = [&](int days, QTime time) {
+        now = QDateTime(invited.date().addDays(days), time).toMSecsSinceEpoch();
+        model.refreshUsers({model.userAt(row).id});
+        return model.index(row, UsersTableModel::Invited).data().toString();
+    };
+    QCOMPARE(ageAt(0, QTime(23, 59)), date + QStringLiteral(" (today)"));
+    QCOMPARE(ageAt(1, QTime(0, 30)), date + QStringLiteral(" (yesterday)"));
+    QCOMPARE(ageAt(2, QTime(0, 30)), date + QStringLiteral(" (2 days ago)"));
+    QCOMPARE(ageAt(2, QTime(23, 59)), date + QStringLiteral(" (2 days ago)"));
+}
 
 void TestUsersTableModel::liveChangesNeverShowARowTwiceOrHideOne_data()
 {
