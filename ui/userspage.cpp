@@ -82,11 +82,11 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
     m_search->setClearButtonEnabled(true);
     m_search->addAction(vectorIcon(QStringLiteral(":/icons/search.svg")),
                         QLineEdit::LeadingPosition);
-    m_search->setMinimumWidth(260);
+    m_search->setMinimumWidth(220);
     m_search->setAccessibleName(tr("Search"));
 
     m_countLabel->setObjectName(QStringLiteral("countLabel"));
-    m_countLabel->setMinimumWidth(170);
+    m_countLabel->setMinimumWidth(150);
 
     m_addButton->setObjectName(QStringLiteral("addUserButton"));
     m_addButton->setText(kind == UserKind::Portal ? tr("&Add Portal User…") : tr("&Add New User…"));
