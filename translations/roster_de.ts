@@ -507,7 +507,7 @@
     </message>
     <message>
         <source>The SMTP user %1 has no password saved for the organisation: give it with &quot;rosterctl mail configure --transport smtp … --user %1&quot; (on standard input) or in Email settings.</source>
-        <translation>Für den SMTP-Benutzer %1 ist kein Passwort der Organisation gespeichert: Geben Sie es mit „rosterctl mail configure --transport smtp … --user %1“ (über die Standardeingabe) oder in den E-Mail-Einstellungen an.</translation>
+        <translation>Für den SMTP-Benutzer %1 ist in der Organisation kein Passwort gespeichert: Geben Sie es mit „rosterctl mail configure --transport smtp … --user %1“ (über die Standardeingabe) oder in den E-Mail-Einstellungen an.</translation>
     </message>
     <message>
         <source>The SMTP password cannot be opened with this computer&apos;s key file %1: install the organisation&apos;s key file there (chmod 600), or give the password again.</source>
