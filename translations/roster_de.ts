@@ -3366,9 +3366,9 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <source>Exit codes: 0 done; 1 some recipients deferred or failed; 2 usage; 3 refused by a rule or a
 permission; 4 not found; 5 database error; 6 mail configuration or connection error.
 </source>
-        <translation>Exit-Codes: 0 erledigt; 1 einige Empfänger zurückgestellt oder fehlgeschlagen; 2 Aufruffehler; 3 von
-einer Regel oder Berechtigung abgelehnt; 4 nicht gefunden; 5 Datenbankfehler; 6 Fehler der
-Mail-Konfiguration oder -Verbindung.
+        <translation>Exit-Codes: 0 erledigt; 1 einige Empfänger zurückgestellt oder fehlgeschlagen; 2 Aufruffehler;
+3 von einer Regel oder Berechtigung abgelehnt; 4 nicht gefunden; 5 Datenbankfehler;
+6 Fehler der Mail-Konfiguration oder -Verbindung.
 </translation>
     </message>
     <message>
@@ -3407,7 +3407,7 @@ recipient: sent, deferred (with the reply) or failed.
     </message>
     <message>
         <source>&quot;rosterctl %1 SUBCOMMAND --help&quot; tells more about one of them.</source>
-        <translation>„rosterctl %1 SUBCOMMAND --help“ sagt mehr über einen davon.</translation>
+        <translation>„rosterctl %1 SUBCOMMAND --help“ erklärt einen davon genauer.</translation>
     </message>
     <message>
         <source>Invite the named users again, or with --all-unconfirmed every unconfirmed user (confirmed, deactivated and cooling-down users are refused; in bulk, skipped and listed).</source>

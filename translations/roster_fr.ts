@@ -3366,9 +3366,9 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <source>Exit codes: 0 done; 1 some recipients deferred or failed; 2 usage; 3 refused by a rule or a
 permission; 4 not found; 5 database error; 6 mail configuration or connection error.
 </source>
-        <translation>Codes de sortie : 0 terminé ; 1 certains destinataires différés ou en échec ; 2 usage incorrect ; 3
-refusé par une règle ou une autorisation ; 4 introuvable ; 5 erreur de base de données ; 6 erreur de
-configuration ou de connexion du courrier.
+        <translation>Codes de sortie : 0 terminé ; 1 certains destinataires différés ou en échec ; 2 usage incorrect ;
+3 refusé par une règle ou une autorisation ; 4 introuvable ; 5 erreur de base de données ;
+6 erreur de configuration ou de connexion du courrier.
 </translation>
     </message>
     <message>
