@@ -231,8 +231,11 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
         if (Status s = m_db.exec(summary); !s)
             return s.error();
         if (revoked > 0 || cancelled > 0)
-            detail = tr("%n open invitation(s) revoked", revoked) + QStringLiteral("; ") +
-                     tr("%n unsent mail(s) cancelled", cancelled);
+            detail = (revoked == 1 ? tr("1 open invitation revoked")
+                                   : tr("%1 open invitations revoked").arg(revoked)) +
+                     QStringLiteral("; ") +
+                     (cancelled == 1 ? tr("1 unsent mail cancelled")
+                                     : tr("%1 unsent mails cancelled").arg(cancelled));
     }
     AuditEntry e{0,
                  now,

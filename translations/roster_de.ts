@@ -237,6 +237,17 @@
     </message>
 </context>
 <context>
+    <name>BounceRules</name>
+    <message>
+        <source>The last invitation to this address bounced.</source>
+        <translation>Die letzte Einladung an diese Adresse kam als unzustellbar zurück.</translation>
+    </message>
+    <message>
+        <source>The last invitation to this address bounced: %1</source>
+        <translation>Die letzte Einladung an diese Adresse kam als unzustellbar zurück: %1</translation>
+    </message>
+</context>
+<context>
     <name>EmailAddress</name>
     <message>
         <source>The email address is empty: enter an address such as name@example.com.</source>
@@ -338,6 +349,42 @@
         <source>A part of the domain starts or ends with a hyphen: check the domain.</source>
         <translation>Ein Teil der Domain beginnt oder endet mit einem Bindestrich: Prüfen Sie die Domain.</translation>
     </message>
+    <message>
+        <source>The sender contains a line break: enter it on one line.</source>
+        <translation>Der Absender enthält einen Zeilenumbruch: Geben Sie ihn in einer Zeile ein.</translation>
+    </message>
+    <message>
+        <source>The sender is empty: enter an address such as noreply@example.com, or Name &lt;noreply@example.com&gt;.</source>
+        <translation>Der Absender ist leer: Geben Sie eine Adresse wie noreply@example.com oder Name &lt;noreply@example.com&gt; ein.</translation>
+    </message>
+    <message>
+        <source>Put the address in angle brackets after the name: Name &lt;noreply@example.com&gt;.</source>
+        <translation>Setzen Sie die Adresse in spitzen Klammern hinter den Namen: Name &lt;noreply@example.com&gt;.</translation>
+    </message>
+    <message>
+        <source>The sender has a “&gt;” without a “&lt;”: write it as Name &lt;noreply@example.com&gt;.</source>
+        <translation>Der Absender enthält ein „&gt;“ ohne „&lt;“: Schreiben Sie ihn als Name &lt;noreply@example.com&gt;.</translation>
+    </message>
+    <message>
+        <source>The sender has no “&gt;” after the address: write it as Name &lt;noreply@example.com&gt;.</source>
+        <translation>Im Absender fehlt das „&gt;“ nach der Adresse: Schreiben Sie ihn als Name &lt;noreply@example.com&gt;.</translation>
+    </message>
+    <message>
+        <source>The sender holds more than one address in angle brackets: give one, as Name &lt;noreply@example.com&gt;.</source>
+        <translation>Der Absender enthält mehr als eine Adresse in spitzen Klammern: Geben Sie eine an, als Name &lt;noreply@example.com&gt;.</translation>
+    </message>
+    <message>
+        <source>The sender has text after the “&gt;”: remove it, or move it into the name before the “&lt;”.</source>
+        <translation>Im Absender steht Text nach dem „&gt;“: Entfernen Sie ihn oder setzen Sie ihn in den Namen vor dem „&lt;“.</translation>
+    </message>
+    <message>
+        <source>The address between “&lt;” and “&gt;” is empty: enter it as Name &lt;noreply@example.com&gt;.</source>
+        <translation>Die Adresse zwischen „&lt;“ und „&gt;“ ist leer: Geben Sie sie als Name &lt;noreply@example.com&gt; ein.</translation>
+    </message>
+    <message>
+        <source>The sender&apos;s name has an unmatched quotation mark: quote the whole name, as &quot;Acme, Inc.&quot; &lt;noreply@example.com&gt;.</source>
+        <translation>Im Namen des Absenders fehlt ein Anführungszeichen: Setzen Sie den ganzen Namen in Anführungszeichen, als &quot;Acme, Inc.&quot; &lt;noreply@example.com&gt;.</translation>
+    </message>
 </context>
 <context>
     <name>FileTransport</name>
@@ -364,6 +411,10 @@
     <message>
         <source>Written to %1</source>
         <translation>Geschrieben nach %1</translation>
+    </message>
+    <message>
+        <source>The delivery was stopped.</source>
+        <translation>Die Zustellung wurde abgebrochen.</translation>
     </message>
 </context>
 <context>
@@ -449,21 +500,22 @@
     </message>
 </context>
 <context>
-    <name>InvitationRequests</name>
-    <message>
-        <source>not implemented yet</source>
-        <translation>noch nicht umgesetzt</translation>
-    </message>
-</context>
-<context>
     <name>MailSetup</name>
     <message>
         <source>The SMTP server is not configured: run &quot;rosterctl mail configure --transport smtp …&quot; or open Email settings.</source>
         <translation>Der SMTP-Server ist nicht eingerichtet: Führen Sie „rosterctl mail configure --transport smtp …“ aus oder öffnen Sie die E-Mail-Einstellungen.</translation>
     </message>
     <message>
-        <source>The SMTP password was saved on another computer (its key file is missing here): enter it again.</source>
-        <translation>Das SMTP-Passwort wurde auf einem anderen Computer gespeichert (seine Schlüsseldatei fehlt hier): Geben Sie es erneut ein.</translation>
+        <source>The SMTP user %1 has no password saved for the organisation: give it with &quot;rosterctl mail configure --transport smtp … --user %1&quot; (on standard input) or in Email settings.</source>
+        <translation>Für den SMTP-Benutzer %1 ist in der Organisation kein Passwort gespeichert: Geben Sie es mit „rosterctl mail configure --transport smtp … --user %1“ (über die Standardeingabe) oder in den E-Mail-Einstellungen an.</translation>
+    </message>
+    <message>
+        <source>The SMTP password cannot be opened with this computer&apos;s key file %1: install the organisation&apos;s key file there (chmod 600), or give the password again.</source>
+        <translation>Das SMTP-Passwort lässt sich mit der Schlüsseldatei %1 dieses Computers nicht öffnen: Legen Sie dort die Schlüsseldatei der Organisation ab (chmod 600) oder geben Sie das Passwort erneut ein.</translation>
+    </message>
+    <message>
+        <source>The SMTP user %1 has an empty password saved: give the real one with &quot;rosterctl mail configure --transport smtp … --user %1&quot; or in Email settings.</source>
+        <translation>Für den SMTP-Benutzer %1 ist ein leeres Passwort gespeichert: Geben Sie das richtige mit „rosterctl mail configure --transport smtp … --user %1“ oder in den E-Mail-Einstellungen an.</translation>
     </message>
 </context>
 <context>
@@ -534,6 +586,29 @@
     <message>
         <source>The password holds a control character (such as a line break).</source>
         <translation>Das Passwort enthält ein Steuerzeichen (etwa einen Zeilenumbruch).</translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <source>a response line longer than %1 octets</source>
+        <translation>eine Antwortzeile länger als %1 Oktette</translation>
+    </message>
+    <message>
+        <source>a NUL octet in a response line</source>
+        <translation>ein NUL-Oktett in einer Antwortzeile</translation>
+    </message>
+    <message>
+        <source>a literal of %1 octets (the limit is %2)</source>
+        <translation>ein Literal von %1 Oktetten (die Grenze ist %2)</translation>
+    </message>
+    <message>
+        <source>too many literals in one response</source>
+        <translation>zu viele Literale in einer Antwort</translation>
+    </message>
+    <message>
+        <source>an empty response line</source>
+        <translation>eine leere Antwortzeile</translation>
     </message>
 </context>
 <context>
@@ -688,6 +763,10 @@
         <source>Password for %1:</source>
         <translation>Passwort für %1:</translation>
     </message>
+    <message>
+        <source>Since you last signed in</source>
+        <translation>Seit Ihrer letzten Anmeldung</translation>
+    </message>
 </context>
 <context>
     <name>roster</name>
@@ -752,20 +831,12 @@
         <translation>Sie können sich nicht selbst deaktivieren.</translation>
     </message>
     <message>
-        <source>Only an Administrator can deactivate an administrator.</source>
-        <translation>Nur ein Administrator kann einen Administrator deaktivieren.</translation>
-    </message>
-    <message>
         <source>Deactivate</source>
         <translation>Deaktivieren</translation>
     </message>
     <message>
         <source>Activate</source>
         <translation>Aktivieren</translation>
-    </message>
-    <message>
-        <source>Only an Administrator can activate an administrator.</source>
-        <translation>Nur ein Administrator kann einen Administrator aktivieren.</translation>
     </message>
     <message>
         <source>Edit…</source>
@@ -819,6 +890,82 @@
         <source>invitation %1 (expired)</source>
         <translation>Einladung %1 (abgelaufen)</translation>
     </message>
+    <message>
+        <source>%1 has confirmed the invitation: a confirmed user&apos;s address is not changed by a new invitation.</source>
+        <translation>%1 hat die Einladung bestätigt: Die Adresse eines bestätigten Benutzers wird durch eine neue Einladung nicht geändert.</translation>
+    </message>
+    <message>
+        <source>%1 is already this user&apos;s address.</source>
+        <translation>%1 ist bereits die Adresse dieses Benutzers.</translation>
+    </message>
+    <message>
+        <source>Give the IMAP password of %1: without it the bounce mailbox cannot be read.</source>
+        <translation>Geben Sie das IMAP-Passwort von %1 an: Ohne es kann das Rückläufer-Postfach nicht gelesen werden.</translation>
+    </message>
+    <message>
+        <source>Cannot read the key file %1: %2</source>
+        <translation>Die Schlüsseldatei %1 kann nicht gelesen werden: %2</translation>
+    </message>
+    <message>
+        <source>The key file %1 is not a regular file: install the organisation&apos;s key file there (mode 0600).</source>
+        <translation>Die Schlüsseldatei %1 ist keine reguläre Datei: Legen Sie dort die Schlüsseldatei der Organisation ab (Modus 0600).</translation>
+    </message>
+    <message>
+        <source>The key file %1 can be read by other users (mode %2): make it private with &quot;chmod 600 %1&quot;.</source>
+        <translation>Die Schlüsseldatei %1 ist für andere Benutzer lesbar (Modus %2): Machen Sie sie mit „chmod 600 %1“ privat.</translation>
+    </message>
+    <message>
+        <source>The key file %1 is damaged.</source>
+        <translation>Die Schlüsseldatei %1 ist beschädigt.</translation>
+    </message>
+    <message>
+        <source>Cannot write the key file %1: %2</source>
+        <translation>Die Schlüsseldatei %1 kann nicht geschrieben werden: %2</translation>
+    </message>
+    <message>
+        <source>Only an Administrator can activate or deactivate an administrator.</source>
+        <translation>Nur ein Administrator kann einen Administrator aktivieren oder deaktivieren.</translation>
+    </message>
+    <message>
+        <source>A mistyped address bounces again. Change the address, or re-invite anyway?</source>
+        <translation>Eine falsch geschriebene Adresse kommt wieder als unzustellbar zurück. Die Adresse ändern oder trotzdem erneut einladen?</translation>
+    </message>
+    <message>
+        <source>&amp;Change email…</source>
+        <translation>E-Mail &amp;ändern…</translation>
+    </message>
+    <message>
+        <source>&amp;Re-invite anyway</source>
+        <translation>&amp;Trotzdem erneut einladen</translation>
+    </message>
+    <message>
+        <source>The last invitation bounced for 1 of the %1 selected users.</source>
+        <translation>Die letzte Einladung kam bei 1 der %1 ausgewählten Benutzer als unzustellbar zurück.</translation>
+    </message>
+    <message>
+        <source>The last invitation bounced for %1 of the %2 selected users.</source>
+        <translation>Die letzte Einladung kam bei %1 der %2 ausgewählten Benutzer als unzustellbar zurück.</translation>
+    </message>
+    <message>
+        <source>Skip them (fix their addresses with Change email and re-invite), or re-invite them too?</source>
+        <translation>Diese überspringen (ihre Adressen mit „E-Mail ändern und erneut einladen“ korrigieren) oder sie ebenfalls erneut einladen?</translation>
+    </message>
+    <message>
+        <source>&amp;Skip them</source>
+        <translation>&amp;Überspringen</translation>
+    </message>
+    <message>
+        <source>&amp;Re-invite them too</source>
+        <translation>&amp;Ebenfalls erneut einladen</translation>
+    </message>
+    <message>
+        <source>Change email and re-invite…</source>
+        <translation>E-Mail ändern und erneut einladen…</translation>
+    </message>
+    <message>
+        <source>Give %1 a new address and send the invitation there; earlier links stop working.</source>
+        <translation>%1 eine neue Adresse geben und die Einladung dorthin senden; frühere Links funktionieren dann nicht mehr.</translation>
+    </message>
 </context>
 <context>
     <name>roster::AddUserDialog</name>
@@ -857,6 +1004,10 @@
     <message>
         <source>Add and &amp;invite</source>
         <translation>Hinzufügen und &amp;einladen</translation>
+    </message>
+    <message>
+        <source>The account</source>
+        <translation>Das Konto</translation>
     </message>
 </context>
 <context>
@@ -913,10 +1064,6 @@
         <translation>E-Mail oder Passwort ist falsch.</translation>
     </message>
     <message>
-        <source>Too many wrong passwords: this account can sign in again in %1 minutes.</source>
-        <translation>Zu viele falsche Passwörter: Dieses Konto kann sich in %1 Minuten wieder anmelden.</translation>
-    </message>
-    <message>
         <source>%1 wrong passwords; locked for 15 minutes</source>
         <translation>%1 falsche Passwörter; für 15 Minuten gesperrt</translation>
     </message>
@@ -935,6 +1082,48 @@
     <message>
         <source>first administrator</source>
         <translation>erster Administrator</translation>
+    </message>
+    <message>
+        <source>Your account was locked for 15 minutes after %1 wrong passwords, until %2. If that was not you, change your password and tell your administrator.</source>
+        <translation>Ihr Konto wurde nach %1 falschen Passwörtern für 15 Minuten gesperrt, bis %2. Wenn Sie das nicht waren, ändern Sie Ihr Passwort und informieren Sie Ihren Administrator.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::BounceService</name>
+    <message>
+        <source>(no diagnostic)</source>
+        <translation>(keine Diagnose)</translation>
+    </message>
+    <message>
+        <source>The bounce mailbox is not configured: run &quot;rosterctl bounces configure --host …&quot;.</source>
+        <translation>Das Rückläufer-Postfach ist nicht eingerichtet: Führen Sie „rosterctl bounces configure --host …“ aus.</translation>
+    </message>
+    <message>
+        <source>The IMAP password was saved on another computer (its key file is missing here): enter it again.</source>
+        <translation>Das IMAP-Passwort wurde auf einem anderen Computer gespeichert (seine Schlüsseldatei fehlt hier): Geben Sie es erneut ein.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::ChangeEmailDialog</name>
+    <message>
+        <source>Change email of %1</source>
+        <translation>E-Mail-Adresse von %1 ändern</translation>
+    </message>
+    <message>
+        <source>%1 has not confirmed the invitation to %2. Give the right address: the open invitations are revoked and a new one is sent there.</source>
+        <translation>%1 hat die Einladung an %2 nicht bestätigt. Geben Sie die richtige Adresse an: Die offenen Einladungen werden widerrufen und eine neue wird dorthin gesendet.</translation>
+    </message>
+    <message>
+        <source>Current address:</source>
+        <translation>Aktuelle Adresse:</translation>
+    </message>
+    <message>
+        <source>&amp;New address:</source>
+        <translation>&amp;Neue Adresse:</translation>
+    </message>
+    <message>
+        <source>&amp;Change and re-invite</source>
+        <translation>Ä&amp;ndern und erneut einladen</translation>
     </message>
 </context>
 <context>
@@ -1225,10 +1414,6 @@
         <translation>Die Organisation</translation>
     </message>
     <message>
-        <source>Give the SMTP server&apos;s host name.</source>
-        <translation>Geben Sie den Hostnamen des SMTP-Servers an.</translation>
-    </message>
-    <message>
         <source>Mail settings saved.</source>
         <translation>Mail-Einstellungen gespeichert.</translation>
     </message>
@@ -1261,16 +1446,251 @@
         <translation>Automatische &amp;Erinnerung:</translation>
     </message>
     <message>
-        <source>The password is in the desktop keyring.</source>
-        <translation>Das Passwort liegt im Schlüsselbund des Desktops.</translation>
+        <source>Bounces</source>
+        <translation>Rückläufer</translation>
     </message>
     <message>
-        <source>The password is sealed in the database with this computer&apos;s key (no desktop keyring was available when it was saved).</source>
-        <translation>Das Passwort ist mit dem Schlüssel dieses Computers versiegelt in der Datenbank gespeichert (beim Speichern war kein Desktop-Schlüsselbund verfügbar).</translation>
+        <source>none: bounces go to the sender address</source>
+        <translation>keine: Rückläufer gehen an die Absenderadresse</translation>
     </message>
     <message>
-        <source>No desktop keyring is available (%1): the password is sealed in the database with this computer&apos;s key instead.</source>
-        <translation>Kein Desktop-Schlüsselbund verfügbar (%1): Das Passwort wird stattdessen mit dem Schlüssel dieses Computers versiegelt in der Datenbank gespeichert.</translation>
+        <source>The envelope sender of invitation mail; Roster tags it per message (bounces+TAG@…), so it must not hold &apos;+&apos;.</source>
+        <translation>Der Umschlagabsender der Einladungsmails; Roster markiert ihn je Nachricht (bounces+TAG@…), daher darf er kein „+“ enthalten.</translation>
+    </message>
+    <message>
+        <source>none: bounces are not read</source>
+        <translation>keiner: Rückläufer werden nicht gelesen</translation>
+    </message>
+    <message>
+        <source>Allow the mailbox password over an unencrypted connection</source>
+        <translation>Postfach-Passwort über eine unverschlüsselte Verbindung erlauben</translation>
+    </message>
+    <message>
+        <source>Te&amp;st mailbox</source>
+        <translation>Postfach te&amp;sten</translation>
+    </message>
+    <message>
+        <source>Sign in to the mailbox with these settings and count its unseen messages</source>
+        <translation>Mit diesen Einstellungen am Postfach anmelden und seine ungelesenen Nachrichten zählen</translation>
+    </message>
+    <message>
+        <source>Bounce a&amp;ddress:</source>
+        <translation>Rückläufer-A&amp;dresse:</translation>
+    </message>
+    <message>
+        <source>&amp;IMAP server:</source>
+        <translation>&amp;IMAP-Server:</translation>
+    </message>
+    <message>
+        <source>Po&amp;rt:</source>
+        <translation>Po&amp;rt:</translation>
+    </message>
+    <message>
+        <source>Securit&amp;y:</source>
+        <translation>Sic&amp;herheit:</translation>
+    </message>
+    <message>
+        <source>Mailbox &amp;user:</source>
+        <translation>Postfach-&amp;Benutzer:</translation>
+    </message>
+    <message>
+        <source>Mailbox pa&amp;ssword:</source>
+        <translation>Postfach-Pa&amp;sswort:</translation>
+    </message>
+    <message>
+        <source>Mailbo&amp;x folder:</source>
+        <translation>Postfach-&amp;Ordner:</translation>
+    </message>
+    <message>
+        <source>CA fi&amp;le:</source>
+        <translation>CA-Dat&amp;ei:</translation>
+    </message>
+    <message>
+        <source>Only an Administrator may read the bounce mailbox.</source>
+        <translation>Nur ein Administrator darf das Rückläufer-Postfach lesen.</translation>
+    </message>
+    <message>
+        <source>The password is sealed in the database with the organisation&apos;s key: every computer that holds the key file can send.</source>
+        <translation>Das Passwort ist mit dem Schlüssel der Organisation versiegelt in der Datenbank gespeichert: Jeder Computer, der die Schlüsseldatei hat, kann senden.</translation>
+    </message>
+    <message>
+        <source>No SMTP password is saved for the organisation: enter it, or mail stays queued.</source>
+        <translation>Für die Organisation ist kein SMTP-Passwort gespeichert: Geben Sie es ein, sonst bleiben die Mails in der Warteschlange.</translation>
+    </message>
+    <message>
+        <source>The sender&apos;s name</source>
+        <translation>Der Name des Absenders</translation>
+    </message>
+    <message>
+        <source>The user</source>
+        <translation>Der Benutzer</translation>
+    </message>
+    <message>
+        <source>The host</source>
+        <translation>Der Host</translation>
+    </message>
+    <message>
+        <source>The mailbox folder</source>
+        <translation>Der Postfach-Ordner</translation>
+    </message>
+    <message>
+        <source>Signing in to %1…</source>
+        <translation>Anmeldung bei %1…</translation>
+    </message>
+    <message>
+        <source>Signed in to %1: 1 unseen message in %2.</source>
+        <translation>Bei %1 angemeldet: 1 ungelesene Nachricht in %2.</translation>
+    </message>
+    <message>
+        <source>Signed in to %1: %2 unseen messages in %3.</source>
+        <translation>Bei %1 angemeldet: %2 ungelesene Nachrichten in %3.</translation>
+    </message>
+    <message>
+        <source>The bounce mailbox cannot be read: %1</source>
+        <translation>Das Rückläufer-Postfach kann nicht gelesen werden: %1</translation>
+    </message>
+</context>
+<context>
+    <name>roster::ImapClient</name>
+    <message>
+        <source>The bounce mailbox settings are not valid: %1</source>
+        <translation>Die Einstellungen des Rückläufer-Postfachs sind ungültig: %1</translation>
+    </message>
+    <message>
+        <source>TLS is not available in this installation (%1).</source>
+        <translation>TLS ist in dieser Installation nicht verfügbar (%1).</translation>
+    </message>
+    <message>
+        <source>The IMAP server %1 was not found: check the host name.</source>
+        <translation>Der IMAP-Server %1 wurde nicht gefunden: Prüfen Sie den Hostnamen.</translation>
+    </message>
+    <message>
+        <source>The IMAP server %1 refused the connection: is it running, and is the port right?</source>
+        <translation>Der IMAP-Server %1 hat die Verbindung abgelehnt: Läuft er, und stimmt der Port?</translation>
+    </message>
+    <message>
+        <source>Could not connect to the IMAP server %1 in time.</source>
+        <translation>Keine rechtzeitige Verbindung zum IMAP-Server %1.</translation>
+    </message>
+    <message>
+        <source>The IMAP server did not answer in time (%1).</source>
+        <translation>Der IMAP-Server hat nicht rechtzeitig geantwortet (%1).</translation>
+    </message>
+    <message>
+        <source>The IMAP server closed the connection unexpectedly (%1).</source>
+        <translation>Der IMAP-Server hat die Verbindung unerwartet geschlossen (%1).</translation>
+    </message>
+    <message>
+        <source>Network error while talking to the IMAP server: %1</source>
+        <translation>Netzwerkfehler bei der Kommunikation mit dem IMAP-Server: %1</translation>
+    </message>
+    <message>
+        <source>The IMAP server sent an invalid response: %1</source>
+        <translation>Der IMAP-Server hat eine ungültige Antwort gesendet: %1</translation>
+    </message>
+    <message>
+        <source>The IMAP server sent more than allowed: %1</source>
+        <translation>Der IMAP-Server hat mehr gesendet als erlaubt: %1</translation>
+    </message>
+    <message>
+        <source>The IMAP server ended the session: %1</source>
+        <translation>Der IMAP-Server hat die Sitzung beendet: %1</translation>
+    </message>
+    <message>
+        <source>The IMAP server refused STARTTLS (%1); nothing was sent in clear text.</source>
+        <translation>Der IMAP-Server hat STARTTLS abgelehnt (%1); es wurde nichts im Klartext gesendet.</translation>
+    </message>
+    <message>
+        <source>The IMAP server sent data before the TLS handshake (a STARTTLS injection attack?); the connection was aborted.</source>
+        <translation>Der IMAP-Server hat vor dem TLS-Handshake Daten gesendet (ein STARTTLS-Injection-Angriff?); die Verbindung wurde abgebrochen.</translation>
+    </message>
+    <message>
+        <source>TLS with the IMAP server failed: %1</source>
+        <translation>TLS mit dem IMAP-Server ist fehlgeschlagen: %1</translation>
+    </message>
+    <message>
+        <source>Refusing to send the IMAP password over an unencrypted connection: use STARTTLS or TLS, or allow plain-text authentication explicitly.</source>
+        <translation>Das IMAP-Passwort wird nicht über eine unverschlüsselte Verbindung gesendet: Verwenden Sie STARTTLS oder TLS, oder erlauben Sie Klartext-Authentifizierung ausdrücklich.</translation>
+    </message>
+    <message>
+        <source>The IMAP server rejected the user name or password: %1</source>
+        <translation>Der IMAP-Server hat Benutzername oder Passwort abgelehnt: %1</translation>
+    </message>
+    <message>
+        <source>The bounce mailbox could not be opened: %1</source>
+        <translation>Das Rückläufer-Postfach konnte nicht geöffnet werden: %1</translation>
+    </message>
+    <message>
+        <source>The IMAP server refused a command: %1</source>
+        <translation>Der IMAP-Server hat einen Befehl abgelehnt: %1</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>abgebrochen</translation>
+    </message>
+    <message>
+        <source>no host name</source>
+        <translation>kein Hostname</translation>
+    </message>
+    <message>
+        <source>no port</source>
+        <translation>kein Port</translation>
+    </message>
+    <message>
+        <source>no TLS backend</source>
+        <translation>kein TLS-Backend</translation>
+    </message>
+    <message>
+        <source>the CA file %1 holds no PEM certificate</source>
+        <translation>die CA-Datei %1 enthält kein PEM-Zertifikat</translation>
+    </message>
+    <message>
+        <source>an unexpected continuation request</source>
+        <translation>eine unerwartete Fortsetzungsanforderung</translation>
+    </message>
+    <message>
+        <source>a reply tagged &quot;%1&quot; that answers no command in flight</source>
+        <translation>eine Antwort mit dem Tag „%1“, die zu keinem laufenden Befehl gehört</translation>
+    </message>
+    <message>
+        <source>a reply tagged &quot;%1&quot; that came before its command</source>
+        <translation>eine Antwort mit dem Tag „%1“, die vor ihrem Befehl kam</translation>
+    </message>
+    <message>
+        <source>a tagged reply &quot;%1&quot;</source>
+        <translation>eine Antwort mit Tag „%1“</translation>
+    </message>
+    <message>
+        <source>a PREAUTH greeting</source>
+        <translation>eine PREAUTH-Begrüßung</translation>
+    </message>
+    <message>
+        <source>the greeting &quot;%1&quot;</source>
+        <translation>die Begrüßung „%1“</translation>
+    </message>
+    <message>
+        <source>an untagged response with no command in flight: &quot;%1&quot;</source>
+        <translation>eine Antwort ohne Tag, während kein Befehl läuft: „%1“</translation>
+    </message>
+    <message>
+        <source>a message (UID %1) that was not asked for</source>
+        <translation>eine nicht angeforderte Nachricht (UID %1)</translation>
+    </message>
+    <message>
+        <source>SELECT gave no UIDVALIDITY</source>
+        <translation>SELECT lieferte keine UIDVALIDITY</translation>
+    </message>
+    <message>
+        <source>an unexpected reply &quot;%1&quot;</source>
+        <translation>eine unerwartete Antwort „%1“</translation>
+    </message>
+    <message>
+        <source>a user name, password or mailbox holds a line break or NUL</source>
+        <translation>ein Benutzername, Passwort oder Postfach enthält einen Zeilenumbruch oder NUL</translation>
+    </message>
+    <message>
+        <source>the handshake timed out</source>
+        <translation>der Handshake hat zu lange gedauert</translation>
     </message>
 </context>
 <context>
@@ -1342,6 +1762,132 @@
     <message>
         <source>Link copied (no mail)</source>
         <translation>Link kopiert (keine Mail)</translation>
+    </message>
+</context>
+<context>
+    <name>roster::InvitationService</name>
+    <message>
+        <source>This invitation link is not valid: check that it was copied whole, or ask for a new invitation.</source>
+        <translation>Dieser Einladungslink ist ungültig: Prüfen Sie, ob er vollständig kopiert wurde, oder bitten Sie um eine neue Einladung.</translation>
+    </message>
+    <message>
+        <source>This invitation was already accepted: sign in instead.</source>
+        <translation>Diese Einladung wurde bereits angenommen: Melden Sie sich stattdessen an.</translation>
+    </message>
+    <message>
+        <source>This invitation was replaced by a newer one: use the link in the latest invitation mail.</source>
+        <translation>Diese Einladung wurde durch eine neuere ersetzt: Verwenden Sie den Link aus der letzten Einladungsmail.</translation>
+    </message>
+    <message>
+        <source>This invitation was withdrawn: ask your administrator to invite you again.</source>
+        <translation>Diese Einladung wurde zurückgezogen: Bitten Sie Ihren Administrator, Sie erneut einzuladen.</translation>
+    </message>
+    <message>
+        <source>This invitation expired on %1: ask your administrator to invite you again.</source>
+        <translation>Diese Einladung ist am %1 abgelaufen: Bitten Sie Ihren Administrator, Sie erneut einzuladen.</translation>
+    </message>
+    <message>
+        <source>This account is deactivated: ask your administrator.</source>
+        <translation>Dieses Konto ist deaktiviert: Wenden Sie sich an Ihren Administrator.</translation>
+    </message>
+    <message>
+        <source>This invitation was already accepted.</source>
+        <translation>Diese Einladung wurde bereits angenommen.</translation>
+    </message>
+    <message>
+        <source>invitation %1</source>
+        <translation>Einladung %1</translation>
+    </message>
+    <message>
+        <source>superseded by a newer invitation</source>
+        <translation>durch eine neuere Einladung ersetzt</translation>
+    </message>
+    <message>
+        <source>The invitation was not stored.</source>
+        <translation>Die Einladung wurde nicht gespeichert.</translation>
+    </message>
+    <message>
+        <source>The invitation mail was not queued.</source>
+        <translation>Die Einladungsmail wurde nicht in die Warteschlange gestellt.</translation>
+    </message>
+    <message>
+        <source>invitation %1, expires %2</source>
+        <translation>Einladung %1, läuft ab %2</translation>
+    </message>
+</context>
+<context>
+    <name>roster::MailSettingsService</name>
+    <message>
+        <source>--port takes a number from 1 to 65535.</source>
+        <translation>--port nimmt eine Zahl von 1 bis 65535.</translation>
+    </message>
+    <message>
+        <source>Unknown security &quot;%1&quot;: use none, starttls or tls.</source>
+        <translation>Unbekannte Sicherheit „%1“: Verwenden Sie none, starttls oder tls.</translation>
+    </message>
+    <message>
+        <source>The bounce address must not hold &apos;+&apos;: Roster adds +TAG to it.</source>
+        <translation>Die Rückläufer-Adresse darf kein „+“ enthalten: Roster hängt +TAG an.</translation>
+    </message>
+    <message>
+        <source>The host</source>
+        <translation>Der Host</translation>
+    </message>
+    <message>
+        <source>Give the IMAP server&apos;s host name.</source>
+        <translation>Geben Sie den Hostnamen des IMAP-Servers an.</translation>
+    </message>
+    <message>
+        <source>Give the SMTP server&apos;s host name.</source>
+        <translation>Geben Sie den Hostnamen des SMTP-Servers an.</translation>
+    </message>
+    <message>
+        <source>The host holds a space.</source>
+        <translation>Der Host enthält ein Leerzeichen.</translation>
+    </message>
+    <message>
+        <source>The bounce mailbox needs --host, --port, --security and --user.</source>
+        <translation>Das Rückläufer-Postfach braucht --host, --port, --security und --user.</translation>
+    </message>
+    <message>
+        <source>Cannot read the CA file %1.</source>
+        <translation>Die CA-Datei %1 kann nicht gelesen werden.</translation>
+    </message>
+    <message>
+        <source>Unknown transport &quot;%1&quot;: use file or smtp.</source>
+        <translation>Unbekannter Transport „%1“: Verwenden Sie file oder smtp.</translation>
+    </message>
+    <message>
+        <source>--transport file needs --dir DIR.</source>
+        <translation>--transport file braucht --dir DIR.</translation>
+    </message>
+    <message>
+        <source>--from already gives the sender&apos;s name: drop --from-name, or give only the address in --from.</source>
+        <translation>--from gibt den Namen des Absenders bereits an: Lassen Sie --from-name weg oder geben Sie in --from nur die Adresse an.</translation>
+    </message>
+    <message>
+        <source>--cooldown-minutes takes a number from 0 to 10080.</source>
+        <translation>--cooldown-minutes nimmt eine Zahl von 0 bis 10080.</translation>
+    </message>
+    <message>
+        <source>--reminder-days takes a number from 0 (off) to 6.</source>
+        <translation>--reminder-days nimmt eine Zahl von 0 (aus) bis 6.</translation>
+    </message>
+    <message>
+        <source>bounces configure needs --address ADDR, or --host, --port, --security and --user for the bounce mailbox.</source>
+        <translation>bounces configure braucht --address ADDR oder --host, --port, --security und --user für das Rückläufer-Postfach.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator may change the mail settings.</source>
+        <translation>Nur ein Administrator darf die Mail-Einstellungen ändern.</translation>
+    </message>
+    <message>
+        <source>Give the SMTP password of %1: without it no mail can be sent.</source>
+        <translation>Geben Sie das SMTP-Passwort von %1 an: Ohne es kann keine Mail gesendet werden.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator may read the bounce mailbox.</source>
+        <translation>Nur ein Administrator darf das Rückläufer-Postfach lesen.</translation>
     </message>
 </context>
 <context>
@@ -1466,6 +2012,10 @@
         <source>Show the page %1 (%2)</source>
         <translation>Die Seite %1 anzeigen (%2)</translation>
     </message>
+    <message>
+        <source>Bounce mailbox: %1 It is read again in a few minutes.</source>
+        <translation>Rückläufer-Postfach: %1 Es wird in einigen Minuten erneut gelesen.</translation>
+    </message>
 </context>
 <context>
     <name>roster::Outbox</name>
@@ -1538,20 +2088,16 @@
 <context>
     <name>roster::Sealer</name>
     <message>
-        <source>Cannot read the key file %1: %2</source>
-        <translation>Die Schlüsseldatei %1 kann nicht gelesen werden: %2</translation>
-    </message>
-    <message>
-        <source>The key file %1 is damaged.</source>
-        <translation>Die Schlüsseldatei %1 ist beschädigt.</translation>
-    </message>
-    <message>
         <source>Cannot create the folder for the key file %1.</source>
         <translation>Der Ordner für die Schlüsseldatei %1 kann nicht angelegt werden.</translation>
     </message>
     <message>
-        <source>Cannot write the key file %1: %2</source>
-        <translation>Die Schlüsseldatei %1 kann nicht geschrieben werden: %2</translation>
+        <source>libsodium could not be initialised.</source>
+        <translation>libsodium konnte nicht initialisiert werden.</translation>
+    </message>
+    <message>
+        <source>This organisation already holds sealed data, but this computer has no key file %1: copy the organisation&apos;s key file there from a computer that delivers its mail (chmod 600), instead of making a new key.</source>
+        <translation>Diese Organisation hat bereits versiegelte Daten, aber dieser Computer hat keine Schlüsseldatei %1: Kopieren Sie die Schlüsseldatei der Organisation von einem Computer, der ihre Mails zustellt, hierher (chmod 600), statt einen neuen Schlüssel zu erzeugen.</translation>
     </message>
 </context>
 <context>
@@ -1731,13 +2277,13 @@
         <source>the handshake timed out</source>
         <translation>der Handshake hat zu lange gedauert</translation>
     </message>
+    <message>
+        <source>an unexpected reply &quot;%1&quot; to %2</source>
+        <translation>eine unerwartete Antwort „%1“ auf %2</translation>
+    </message>
 </context>
 <context>
     <name>roster::SmtpPasswordStore</name>
-    <message>
-        <source>the keyring is turned off (ROSTER_NO_KEYRING)</source>
-        <translation>der Schlüsselbund ist abgeschaltet (ROSTER_NO_KEYRING)</translation>
-    </message>
     <message>
         <source>the keyring did not answer</source>
         <translation>der Schlüsselbund hat nicht geantwortet</translation>
@@ -1807,22 +2353,6 @@
 <context>
     <name>roster::UserService</name>
     <message>
-        <source>superseded by a newer invitation</source>
-        <translation>durch eine neuere Einladung ersetzt</translation>
-    </message>
-    <message>
-        <source>The invitation was not stored.</source>
-        <translation>Die Einladung wurde nicht gespeichert.</translation>
-    </message>
-    <message>
-        <source>The invitation mail was not queued.</source>
-        <translation>Die Einladungsmail wurde nicht in die Warteschlange gestellt.</translation>
-    </message>
-    <message>
-        <source>invitation %1, expires %2</source>
-        <translation>Einladung %1, läuft ab %2</translation>
-    </message>
-    <message>
         <source>The account</source>
         <translation>Das Konto</translation>
     </message>
@@ -1859,14 +2389,6 @@
         <translation>%1 ist bereits deaktiviert.</translation>
     </message>
     <message>
-        <source>You cannot deactivate yourself.</source>
-        <translation>Sie können sich nicht selbst deaktivieren.</translation>
-    </message>
-    <message>
-        <source>Only an Administrator can activate or deactivate an administrator.</source>
-        <translation>Nur ein Administrator kann einen Administrator aktivieren oder deaktivieren.</translation>
-    </message>
-    <message>
         <source>%1 is the last active administrator: add another one first.</source>
         <translation>%1 ist der letzte aktive Administrator: Fügen Sie zuerst einen weiteren hinzu.</translation>
     </message>
@@ -1877,10 +2399,6 @@
     <message>
         <source>Only portal users belong to an account: give a profile instead.</source>
         <translation>Nur Portalbenutzer gehören zu einem Konto: Geben Sie stattdessen ein Profil an.</translation>
-    </message>
-    <message>
-        <source>Only an Administrator can edit an administrator.</source>
-        <translation>Nur ein Administrator kann einen Administrator bearbeiten.</translation>
     </message>
     <message>
         <source>Only an Administrator can give the Administrator profile.</source>
@@ -1903,32 +2421,32 @@
         <translation>Konto: %1 → %2</translation>
     </message>
     <message>
-        <source>This invitation link is not valid: check that it was copied whole, or ask for a new invitation.</source>
-        <translation>Dieser Einladungslink ist ungültig: Prüfen Sie, ob er vollständig kopiert wurde, oder bitten Sie um eine neue Einladung.</translation>
+        <source>the user was deactivated</source>
+        <translation>der Benutzer wurde deaktiviert</translation>
     </message>
     <message>
-        <source>This invitation was already accepted: sign in instead.</source>
-        <translation>Diese Einladung wurde bereits angenommen: Melden Sie sich stattdessen an.</translation>
+        <source>%1 is already a user (%2).</source>
+        <translation>%1 ist bereits Benutzer (%2).</translation>
     </message>
     <message>
-        <source>This invitation was replaced by a newer one: use the link in the latest invitation mail.</source>
-        <translation>Diese Einladung wurde durch eine neuere ersetzt: Verwenden Sie den Link aus der letzten Einladungsmail.</translation>
+        <source>%1 → %2</source>
+        <translation>%1 → %2</translation>
     </message>
     <message>
-        <source>This invitation expired on %1: ask your administrator to invite you again.</source>
-        <translation>Diese Einladung ist am %1 abgelaufen: Bitten Sie Ihren Administrator, Sie erneut einzuladen.</translation>
+        <source>1 open invitation revoked</source>
+        <translation>1 offene Einladung widerrufen</translation>
     </message>
     <message>
-        <source>This account is deactivated: ask your administrator.</source>
-        <translation>Dieses Konto ist deaktiviert: Wenden Sie sich an Ihren Administrator.</translation>
+        <source>%1 open invitations revoked</source>
+        <translation>%1 offene Einladungen widerrufen</translation>
     </message>
     <message>
-        <source>This invitation was already accepted.</source>
-        <translation>Diese Einladung wurde bereits angenommen.</translation>
+        <source>1 unsent mail cancelled</source>
+        <translation>1 nicht gesendete Mail abgebrochen</translation>
     </message>
     <message>
-        <source>invitation %1</source>
-        <translation>Einladung %1</translation>
+        <source>%1 unsent mails cancelled</source>
+        <translation>%1 nicht gesendete Mails abgebrochen</translation>
     </message>
 </context>
 <context>
@@ -2098,10 +2616,6 @@
         <translation>%1 ist wieder aktiv.</translation>
     </message>
     <message>
-        <source>%1 is deactivated: their invitation links stop working.</source>
-        <translation>%1 ist deaktiviert: Seine Einladungslinks funktionieren nicht mehr.</translation>
-    </message>
-    <message>
         <source>Copied %1.</source>
         <translation>%1 kopiert.</translation>
     </message>
@@ -2257,6 +2771,30 @@
         <source>%1 users asked for a new invitation</source>
         <translation>%1 Benutzer haben um eine neue Einladung gebeten</translation>
     </message>
+    <message>
+        <source>Bounced invitations</source>
+        <translation>Unzustellbare Einladungen</translation>
+    </message>
+    <message>
+        <source>Changed the address to %1; sending the invitation…</source>
+        <translation>Adresse in %1 geändert; die Einladung wird gesendet…</translation>
+    </message>
+    <message>
+        <source>1 bounced invitation</source>
+        <translation>1 unzustellbare Einladung</translation>
+    </message>
+    <message>
+        <source>%1 bounced invitations</source>
+        <translation>%1 unzustellbare Einladungen</translation>
+    </message>
+    <message>
+        <source>%1 is deactivated: their invitation links stop working and unsent invitation mail is cancelled.</source>
+        <translation>%1 ist deaktiviert: Seine Einladungslinks funktionieren nicht mehr, und nicht gesendete Einladungsmails werden abgebrochen.</translation>
+    </message>
+    <message>
+        <source>%1 is active again: re-invite them for a new invitation link.</source>
+        <translation>%1 ist wieder aktiv: Laden Sie den Benutzer erneut ein, damit er einen neuen Einladungslink erhält.</translation>
+    </message>
 </context>
 <context>
     <name>roster::UsersTableModel</name>
@@ -2387,6 +2925,22 @@
     <message>
         <source>Asked for a new invitation on %1</source>
         <translation>Neue Einladung erbeten am %1</translation>
+    </message>
+    <message>
+        <source>Bounced</source>
+        <translation>Unzustellbar</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Wird geladen…</translation>
+    </message>
+    <message>
+        <source>The last invitation to %1 bounced: %2</source>
+        <translation>Die letzte Einladung an %1 kam als unzustellbar zurück: %2</translation>
+    </message>
+    <message>
+        <source>no diagnostic given</source>
+        <translation>keine Diagnose angegeben</translation>
     </message>
 </context>
 <context>
@@ -2583,14 +3137,6 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation>Unbekannte Option --%1.</translation>
     </message>
     <message>
-        <source>init takes no arguments besides its options.</source>
-        <translation>init nimmt außer seinen Optionen keine Argumente.</translation>
-    </message>
-    <message>
-        <source>init needs --admin-email and --admin-name.</source>
-        <translation>init braucht --admin-email und --admin-name.</translation>
-    </message>
-    <message>
         <source>The organisation name</source>
         <translation>Der Name der Organisation</translation>
     </message>
@@ -2601,18 +3147,6 @@ Melden Sie sich als %1 mit diesem Passwort an:
     <message>
         <source>Created %1 with the administrator %2.</source>
         <translation>%1 mit dem Administrator %2 angelegt.</translation>
-    </message>
-    <message>
-        <source>demo takes no arguments besides its options.</source>
-        <translation>demo nimmt außer seinen Optionen keine Argumente.</translation>
-    </message>
-    <message>
-        <source>--users takes a number from 0 to 10,000,000.</source>
-        <translation>--users nimmt eine Zahl von 0 bis 10.000.000.</translation>
-    </message>
-    <message>
-        <source>--portal-users takes a number from 0 to 10,000,000.</source>
-        <translation>--portal-users nimmt eine Zahl von 0 bis 10.000.000.</translation>
     </message>
     <message>
         <source>Give both --admin-email and --admin-name, or neither.</source>
@@ -2631,24 +3165,13 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation>Unerwartetes Argument „%1“.</translation>
     </message>
     <message>
-        <source>user add needs --email and --name.</source>
-        <translation>user add braucht --email und --name.</translation>
-    </message>
-    <message>
         <source>added %1</source>
-        <translation type="unfinished"></translation>
+        <translatorcomment>Stays English: scripts read rosterctl&apos;s per-recipient lines (docs/console.md).</translatorcomment>
+        <translation>added %1</translation>
     </message>
     <message>
         <source>The search text</source>
         <translation>Der Suchtext</translation>
-    </message>
-    <message>
-        <source>Unknown format &quot;%1&quot;: use table, json or csv.</source>
-        <translation>Unbekanntes Format „%1“: Verwenden Sie table, json oder csv.</translation>
-    </message>
-    <message>
-        <source>--limit takes a positive number.</source>
-        <translation>--limit nimmt eine positive Zahl.</translation>
     </message>
     <message>
         <source>NAME</source>
@@ -2691,18 +3214,6 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation>--expired-only gehört zu --all-unconfirmed.</translation>
     </message>
     <message>
-        <source>user activate needs at least one EMAIL.</source>
-        <translation>user activate braucht mindestens eine EMAIL.</translation>
-    </message>
-    <message>
-        <source>user deactivate needs at least one EMAIL.</source>
-        <translation>user deactivate braucht mindestens eine EMAIL.</translation>
-    </message>
-    <message>
-        <source>user edit needs exactly one EMAIL.</source>
-        <translation>user edit braucht genau eine EMAIL.</translation>
-    </message>
-    <message>
         <source>user edit needs --name, --profile or --account.</source>
         <translation>user edit braucht --name, --profile oder --account.</translation>
     </message>
@@ -2715,32 +3226,13 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation>Nur Portalbenutzer gehören zu einem Konto: Fügen Sie --portal hinzu oder geben Sie --profile an.</translation>
     </message>
     <message>
-        <source>user needs a subcommand: add, list, reinvite, activate, deactivate, history, edit.</source>
-        <translation>user braucht einen Unterbefehl: add, list, reinvite, activate, deactivate, history, edit.</translation>
-    </message>
-    <message>
-        <source>Unknown user subcommand &quot;%1&quot;.</source>
-        <translation>Unbekannter user-Unterbefehl „%1“.</translation>
-    </message>
-    <message>
-        <source>invitation needs the subcommand accept.</source>
-        <translation>invitation braucht den Unterbefehl accept.</translation>
-    </message>
-    <message>
-        <source>invitation accept needs --token.</source>
-        <translation>invitation accept braucht --token.</translation>
-    </message>
-    <message>
         <source>No password for the new account: give it on standard input.</source>
         <translation>Kein Passwort für das neue Konto: Geben Sie es über die Standardeingabe ein.</translation>
     </message>
     <message>
         <source>accepted %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Unknown transport &quot;%1&quot;: use file or smtp.</source>
-        <translation>Unbekannter Transport „%1“: Verwenden Sie file oder smtp.</translation>
+        <translatorcomment>Stays English: scripts read rosterctl&apos;s per-recipient lines (docs/console.md).</translatorcomment>
+        <translation>accepted %1</translation>
     </message>
     <message>
         <source>--transport file needs --dir DIR.</source>
@@ -2749,14 +3241,6 @@ Melden Sie sich als %1 mit diesem Passwort an:
     <message>
         <source>--transport smtp needs --host, --port and --security.</source>
         <translation>--transport smtp braucht --host, --port und --security.</translation>
-    </message>
-    <message>
-        <source>Unknown security &quot;%1&quot;: use none, starttls or tls.</source>
-        <translation>Unbekannte Sicherheit „%1“: Verwenden Sie none, starttls oder tls.</translation>
-    </message>
-    <message>
-        <source>--port takes a number from 1 to 65535.</source>
-        <translation>--port nimmt eine Zahl von 1 bis 65535.</translation>
     </message>
     <message>
         <source>The host</source>
@@ -2775,14 +3259,6 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation>--%1 gehört zu --transport smtp.</translation>
     </message>
     <message>
-        <source>--cooldown-minutes takes a number from 0 to 10080.</source>
-        <translation>--cooldown-minutes nimmt eine Zahl von 0 bis 10080.</translation>
-    </message>
-    <message>
-        <source>--reminder-days takes a number from 0 (off) to 6.</source>
-        <translation>--reminder-days nimmt eine Zahl von 0 (aus) bis 6.</translation>
-    </message>
-    <message>
         <source>Only an Administrator may change the mail settings.</source>
         <translation>Nur ein Administrator darf die Mail-Einstellungen ändern.</translation>
     </message>
@@ -2795,48 +3271,8 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation>Mail-Einstellungen gespeichert.</translation>
     </message>
     <message>
-        <source>mail needs a subcommand: configure, show, test.</source>
-        <translation>mail braucht einen Unterbefehl: configure, show, test.</translation>
-    </message>
-    <message>
-        <source>mail show takes no arguments.</source>
-        <translation>mail show nimmt keine Argumente.</translation>
-    </message>
-    <message>
-        <source>mail test needs --to ADDR.</source>
-        <translation>mail test braucht --to ADRESSE.</translation>
-    </message>
-    <message>
         <source>The test message was not sent.</source>
         <translation>Die Testnachricht wurde nicht gesendet.</translation>
-    </message>
-    <message>
-        <source>Unknown mail subcommand &quot;%1&quot;.</source>
-        <translation>Unbekannter mail-Unterbefehl „%1“.</translation>
-    </message>
-    <message>
-        <source>outbox needs a subcommand: list or deliver.</source>
-        <translation>outbox braucht einen Unterbefehl: list oder deliver.</translation>
-    </message>
-    <message>
-        <source>Unknown state &quot;%1&quot;: use %2.</source>
-        <translation>Unbekannter Zustand „%1“: Verwenden Sie %2.</translation>
-    </message>
-    <message>
-        <source>Unknown format &quot;%1&quot;: use table or json.</source>
-        <translation>Unbekanntes Format „%1“: Verwenden Sie table oder json.</translation>
-    </message>
-    <message>
-        <source>outbox deliver takes no arguments.</source>
-        <translation>outbox deliver nimmt keine Argumente.</translation>
-    </message>
-    <message>
-        <source>Unknown outbox subcommand &quot;%1&quot;.</source>
-        <translation>Unbekannter outbox-Unterbefehl „%1“.</translation>
-    </message>
-    <message>
-        <source>user history takes one EMAIL.</source>
-        <translation>user history nimmt eine EMAIL.</translation>
     </message>
     <message>
         <source>%1 needs a value.</source>
@@ -2851,16 +3287,391 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation>Unbekannter Befehl „%1“.</translation>
     </message>
     <message>
-        <source>Unknown view &quot;%1&quot;: use all, active, inactive, unconfirmed, confirmed, admins, expiring, failed or requested.</source>
-        <translation>Unbekannte Ansicht „%1“: Verwenden Sie all, active, inactive, unconfirmed, confirmed, admins, expiring, failed oder requested.</translation>
-    </message>
-    <message>
         <source>ASKED</source>
         <translation>ERBETEN</translation>
     </message>
+    <message>
+        <source>bounces configure needs --address ADDR, or --host, --port, --security and --user for the bounce mailbox.</source>
+        <translation>bounces configure braucht --address ADDR oder --host, --port, --security und --user für das Rückläufer-Postfach.</translation>
+    </message>
+    <message>
+        <source>The bounce address must not hold &apos;+&apos;: Roster adds +TAG to it.</source>
+        <translation>Die Rückläufer-Adresse darf kein „+“ enthalten: Roster hängt +TAG an.</translation>
+    </message>
+    <message>
+        <source>--%1 goes with --host.</source>
+        <translation>--%1 gehört zu --host.</translation>
+    </message>
+    <message>
+        <source>The bounce mailbox needs --host, --port, --security and --user.</source>
+        <translation>Das Rückläufer-Postfach braucht --host, --port, --security und --user.</translation>
+    </message>
+    <message>
+        <source>No IMAP password for %1: give it on standard input.</source>
+        <translation>Kein IMAP-Passwort für %1: Geben Sie es über die Standardeingabe ein.</translation>
+    </message>
+    <message>
+        <source>Bounce settings saved.</source>
+        <translation>Rückläufer-Einstellungen gespeichert.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator may read the bounce mailbox.</source>
+        <translation>Nur ein Administrator darf das Rückläufer-Postfach lesen.</translation>
+    </message>
+    <message>
+        <source>More messages are waiting: run bounces fetch again.</source>
+        <translation>Weitere Nachrichten warten: Führen Sie bounces fetch erneut aus.</translation>
+    </message>
+    <message>
+        <source>the envelope sender of invitation mail (Roster adds +TAG per message)</source>
+        <translation>der Umschlagabsender der Einladungsmails (Roster hängt je Nachricht +TAG an)</translation>
+    </message>
+    <message>
+        <source>the mailbox to read (default INBOX)</source>
+        <translation>das zu lesende Postfach (Standard INBOX)</translation>
+    </message>
+    <message>
+        <source>Set the envelope sender of invitation mail (--address), or the bounce mailbox over IMAP (--host, --port, --security and --user; the password from standard input). Administrators only.</source>
+        <translation>Den Umschlagabsender der Einladungsmails (--address) oder das Rückläufer-Postfach über IMAP (--host, --port, --security und --user; das Passwort über die Standardeingabe) festlegen. Nur für Administratoren.</translation>
+    </message>
+    <message>
+        <source>Read the new mail of the bounce mailbox once and print one line per delivery report; nothing is ever deleted.</source>
+        <translation>Die neuen Nachrichten des Rückläufer-Postfachs einmal lesen und je Zustellbericht eine Zeile ausgeben; es wird nie etwas gelöscht.</translation>
+    </message>
+    <message>
+        <source>the output (default table)</source>
+        <translation>die Ausgabe (Standard table)</translation>
+    </message>
+    <message>
+        <source>%1 needs at least one %2.</source>
+        <translation>%1 braucht mindestens ein Argument %2.</translation>
+    </message>
+    <message>
+        <source>%1 takes one %2.</source>
+        <translation>%1 nimmt ein Argument %2.</translation>
+    </message>
+    <message>
+        <source>%1 takes %2 and %3.</source>
+        <translation>%1 nimmt %2 und %3.</translation>
+    </message>
+    <message>
+        <source>%1 needs a subcommand: %2.</source>
+        <translation>%1 braucht einen Unterbefehl: %2.</translation>
+    </message>
+    <message>
+        <source>Unknown %1 subcommand &quot;%2&quot;.</source>
+        <translation>Unbekannter %1-Unterbefehl „%2“.</translation>
+    </message>
+    <message>
+        <source>Exit codes: 0 done; 1 some recipients deferred or failed; 2 usage; 3 refused by a rule or a
+permission; 4 not found; 5 database error; 6 mail configuration or connection error.
+</source>
+        <translation>Exit-Codes: 0 erledigt; 1 einige Empfänger zurückgestellt oder fehlgeschlagen; 2 Aufruffehler;
+3 von einer Regel oder Berechtigung abgelehnt; 4 nicht gefunden; 5 Datenbankfehler;
+6 Fehler der Mail-Konfiguration oder -Verbindung.
+</translation>
+    </message>
+    <message>
+        <source>Manage a Roster organisation&apos;s users from scripts. ROSTER_DB and ROSTER_AS are the defaults of
+--db and --as; acting commands read the password of --as from ROSTER_PASSWORD, else from the
+first line of standard input.
+</source>
+        <translation>Die Benutzer einer Roster-Organisation aus Skripten verwalten. ROSTER_DB und ROSTER_AS sind die
+Standardwerte von --db und --as; Befehle, die als --as handeln, lesen dessen Passwort aus
+ROSTER_PASSWORD, sonst aus der ersten Zeile der Standardeingabe.
+</translation>
+    </message>
+    <message>
+        <source>Commands:</source>
+        <translation>Befehle:</translation>
+    </message>
+    <message>
+        <source>Commands that queue mail deliver it before they exit (unless --queue-only) and print, per
+recipient: sent, deferred (with the reply) or failed.
+</source>
+        <translation>Befehle, die Mails in die Warteschlange stellen, stellen sie vor dem Beenden zu (außer mit
+--queue-only) und geben je Empfänger sent, deferred (mit der Antwort) oder failed aus.
+</translation>
+    </message>
+    <message>
+        <source>Options:</source>
+        <translation>Optionen:</translation>
+    </message>
+    <message>
+        <source>(%1 to %2)</source>
+        <translation>(%1 bis %2)</translation>
+    </message>
+    <message>
+        <source>(required)</source>
+        <translation>(erforderlich)</translation>
+    </message>
+    <message>
+        <source>&quot;rosterctl %1 SUBCOMMAND --help&quot; tells more about one of them.</source>
+        <translation>„rosterctl %1 SUBCOMMAND --help“ erklärt einen davon genauer.</translation>
+    </message>
+    <message>
+        <source>Invite the named users again, or with --all-unconfirmed every unconfirmed user (confirmed, deactivated and cooling-down users are refused; in bulk, skipped and listed).</source>
+        <translation>Die genannten Benutzer erneut einladen, oder mit --all-unconfirmed jeden unbestätigten Benutzer (bestätigte, deaktivierte und noch in der Sperrfrist befindliche Benutzer werden abgelehnt; in der Massenaktion übersprungen und aufgelistet).</translation>
+    </message>
+    <message>
+        <source>every unconfirmed user, instead of EMAIL...</source>
+        <translation>jeden unbestätigten Benutzer, statt EMAIL...</translation>
+    </message>
+    <message>
+        <source>with --all-unconfirmed: only those whose invitation expired</source>
+        <translation>mit --all-unconfirmed: nur diejenigen, deren Einladung abgelaufen ist</translation>
+    </message>
+    <message>
+        <source>A user&apos;s invitations: when each was sent and by whom, its state and its mail&apos;s delivery.</source>
+        <translation>Die Einladungen eines Benutzers: wann und von wem jede gesendet wurde, ihr Zustand und die Zustellung ihrer Mail.</translation>
+    </message>
+    <message>
+        <source>Accept an invitation as the accept page does; the user&apos;s new password is read from standard input.</source>
+        <translation>Eine Einladung annehmen, wie es die Annahmeseite tut; das neue Passwort des Benutzers wird aus der Standardeingabe gelesen.</translation>
+    </message>
+    <message>
+        <source>the token parameter of the invitation link</source>
+        <translation>der Parameter token des Einladungslinks</translation>
+    </message>
+    <message>
+        <source>--from already gives the sender&apos;s name: drop --from-name, or give only the address in --from.</source>
+        <translation>--from gibt den Namen des Absenders bereits an: Lassen Sie --from-name weg oder geben Sie in --from nur die Adresse an.</translation>
+    </message>
+    <message>
+        <source>the %1 server</source>
+        <translation>der %1-Server</translation>
+    </message>
+    <message>
+        <source>its port</source>
+        <translation>sein Port</translation>
+    </message>
+    <message>
+        <source>TLS from the start (tls), after STARTTLS, or none</source>
+        <translation>TLS von Anfang an (tls), nach STARTTLS oder keine</translation>
+    </message>
+    <message>
+        <source>the user to sign in as; the password is read from standard input</source>
+        <translation>der Benutzer für die Anmeldung; das Passwort wird aus der Standardeingabe gelesen</translation>
+    </message>
+    <message>
+        <source>verify the server&apos;s certificate against PEM instead of the system&apos;s CAs</source>
+        <translation>das Zertifikat des Servers gegen PEM statt gegen die CAs des Systems prüfen</translation>
+    </message>
+    <message>
+        <source>allow the password without TLS</source>
+        <translation>das Passwort ohne TLS erlauben</translation>
+    </message>
+    <message>
+        <source>write .eml files into --dir, or send through an SMTP server</source>
+        <translation>.eml-Dateien in --dir schreiben oder über einen SMTP-Server senden</translation>
+    </message>
+    <message>
+        <source>with --transport file: the folder for the messages</source>
+        <translation>mit --transport file: der Ordner für die Nachrichten</translation>
+    </message>
+    <message>
+        <source>the sender: an address, or &quot;NAME &lt;ADDR&gt;&quot;</source>
+        <translation>der Absender: eine Adresse oder „NAME &lt;ADDR&gt;“</translation>
+    </message>
+    <message>
+        <source>the sender&apos;s name</source>
+        <translation>der Name des Absenders</translation>
+    </message>
+    <message>
+        <source>the organisation&apos;s name</source>
+        <translation>der Name der Organisation</translation>
+    </message>
+    <message>
+        <source>the accept page of CRM users (the link is URL?token=TOKEN)</source>
+        <translation>die Annahmeseite der CRM-Benutzer (der Link ist URL?token=TOKEN)</translation>
+    </message>
+    <message>
+        <source>the accept page of portal users</source>
+        <translation>die Annahmeseite der Portalbenutzer</translation>
+    </message>
+    <message>
+        <source>the time before the same user may be re-invited</source>
+        <translation>die Zeit, bis derselbe Benutzer erneut eingeladen werden darf</translation>
+    </message>
+    <message>
+        <source>remind unconfirmed users N days before their invitation expires</source>
+        <translation>unbestätigte Benutzer N Tage vor Ablauf ihrer Einladung erinnern</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>aus</translation>
+    </message>
+    <message>
+        <source>Change the mail settings: the transport (--transport file --dir DIR, or --transport smtp --host H --port P --security S, the SMTP password from standard input with --user), the sender and the invitation&apos;s links and timing. Administrators only.</source>
+        <translation>Die Mail-Einstellungen ändern: den Transport (--transport file --dir DIR oder --transport smtp --host H --port P --security S, das SMTP-Passwort mit --user über die Standardeingabe), den Absender sowie die Links und Fristen der Einladung. Nur für Administratoren.</translation>
+    </message>
+    <message>
+        <source>Print the mail settings (never the SMTP password).</source>
+        <translation>Die Mail-Einstellungen ausgeben (nie das SMTP-Passwort).</translation>
+    </message>
+    <message>
+        <source>Send a test message through the configured transport now.</source>
+        <translation>Jetzt eine Testnachricht über den eingerichteten Transport senden.</translation>
+    </message>
+    <message>
+        <source>the recipient</source>
+        <translation>der Empfänger</translation>
+    </message>
+    <message>
+        <source>--%1 takes a positive number.</source>
+        <translation>--%1 nimmt eine positive Zahl.</translation>
+    </message>
+    <message>
+        <source>--%1 takes a number from %2 to %3.</source>
+        <translation>--%1 nimmt eine Zahl von %2 bis %3.</translation>
+    </message>
+    <message>
+        <source>Unknown %1 &quot;%2&quot;: use %3.</source>
+        <translation>Unbekannter %1-Wert „%2“: Verwenden Sie %3.</translation>
+    </message>
+    <message>
+        <source>%1 or %2</source>
+        <translation>%1 oder %2</translation>
+    </message>
+    <message>
+        <source>--%1 takes no value.</source>
+        <translation>--%1 nimmt keinen Wert.</translation>
+    </message>
+    <message>
+        <source>%1 needs %2.</source>
+        <translation>%1 braucht %2.</translation>
+    </message>
+    <message>
+        <source>%1 needs %2 and %3.</source>
+        <translation>%1 braucht %2 und %3.</translation>
+    </message>
+    <message>
+        <source>List queued and sent mail, newest first.</source>
+        <translation>Wartende und gesendete Mails auflisten, neueste zuerst.</translation>
+    </message>
+    <message>
+        <source>only the messages in that state</source>
+        <translation>nur die Nachrichten in diesem Zustand</translation>
+    </message>
+    <message>
+        <source>at most N messages (default 1000)</source>
+        <translation>höchstens N Nachrichten (Standard 1000)</translation>
+    </message>
+    <message>
+        <source>Send the automatic reminders that are due, then the mail that is due: queued messages and deferred ones whose retry time has come. Run it from a timer.</source>
+        <translation>Die fälligen automatischen Erinnerungen senden, dann die fälligen Mails: wartende Nachrichten und zurückgestellte, deren Zeit für einen neuen Versuch gekommen ist. Gedacht für den Aufruf durch einen Timer.</translation>
+    </message>
+    <message>
+        <source>A new database and its first Administrator, whose password is read from standard input.</source>
+        <translation>Eine neue Datenbank und ihr erster Administrator, dessen Passwort aus der Standardeingabe gelesen wird.</translation>
+    </message>
+    <message>
+        <source>the administrator&apos;s email address</source>
+        <translation>die E-Mail-Adresse des Administrators</translation>
+    </message>
+    <message>
+        <source>the administrator&apos;s name</source>
+        <translation>der Name des Administrators</translation>
+    </message>
+    <message>
+        <source>A new database of demo data: about 10% of the users unconfirmed (half of them expired), about 5% deactivated, a few administrators. With --admin-email the administrator&apos;s password is read from standard input; without it, demo prints the one it made.</source>
+        <translation>Eine neue Datenbank mit Demodaten: etwa 10 % der Benutzer unbestätigt (die Hälfte davon abgelaufen), etwa 5 % deaktiviert, einige Administratoren. Mit --admin-email wird das Passwort des Administrators aus der Standardeingabe gelesen; ohne diese Option gibt demo das erzeugte Passwort aus.</translation>
+    </message>
+    <message>
+        <source>how many CRM users (default 200)</source>
+        <translation>wie viele CRM-Benutzer (Standard 200)</translation>
+    </message>
+    <message>
+        <source>how many portal users (default: a tenth of --users)</source>
+        <translation>wie viele Portalbenutzer (Standard: ein Zehntel von --users)</translation>
+    </message>
+    <message>
+        <source>the seed of the random data, to make the same organisation again</source>
+        <translation>der Startwert der Zufallsdaten, um dieselbe Organisation erneut zu erzeugen</translation>
+    </message>
+    <message>
+        <source>the administrator&apos;s email address (with --admin-name)</source>
+        <translation>die E-Mail-Adresse des Administrators (mit --admin-name)</translation>
+    </message>
+    <message>
+        <source>the administrator&apos;s name (with --admin-email)</source>
+        <translation>der Name des Administrators (mit --admin-email)</translation>
+    </message>
+    <message>
+        <source>a user of the Customer Portal instead of the CRM</source>
+        <translation>ein Benutzer des Kundenportals statt des CRM</translation>
+    </message>
+    <message>
+        <source>queue the mail without delivering it now</source>
+        <translation>die Mail in die Warteschlange stellen, ohne sie jetzt zuzustellen</translation>
+    </message>
+    <message>
+        <source>Add a user, unconfirmed, and send the first invitation.</source>
+        <translation>Einen Benutzer hinzufügen, unbestätigt, und die erste Einladung senden.</translation>
+    </message>
+    <message>
+        <source>the user&apos;s email address</source>
+        <translation>die E-Mail-Adresse des Benutzers</translation>
+    </message>
+    <message>
+        <source>the user&apos;s name</source>
+        <translation>der Name des Benutzers</translation>
+    </message>
+    <message>
+        <source>the CRM user&apos;s profile (default Standard)</source>
+        <translation>das Profil des CRM-Benutzers (Standard: das Profil Standard)</translation>
+    </message>
+    <message>
+        <source>the customer account of a portal user</source>
+        <translation>das Kundenkonto eines Portalbenutzers</translation>
+    </message>
+    <message>
+        <source>List users, a page at a time from the database; --format json prints one JSON document, csv a header line and a line per user.</source>
+        <translation>Benutzer auflisten, seitenweise aus der Datenbank; --format json gibt ein JSON-Dokument aus, csv eine Kopfzeile und eine Zeile je Benutzer.</translation>
+    </message>
+    <message>
+        <source>which users (default all)</source>
+        <translation>welche Benutzer (Standard all)</translation>
+    </message>
+    <message>
+        <source>only users whose name or email holds TEXT</source>
+        <translation>nur Benutzer, deren Name oder E-Mail-Adresse TEXT enthält</translation>
+    </message>
+    <message>
+        <source>at most N users</source>
+        <translation>höchstens N Benutzer</translation>
+    </message>
+    <message>
+        <source>Activate users again (an unconfirmed one then needs a re-invite).</source>
+        <translation>Benutzer wieder aktivieren (ein unbestätigter braucht danach eine erneute Einladung).</translation>
+    </message>
+    <message>
+        <source>Deactivate users: their open invitations are revoked and their unsent invitation mail cancelled.</source>
+        <translation>Benutzer deaktivieren: Ihre offenen Einladungen werden widerrufen und ihre nicht gesendeten Einladungsmails abgebrochen.</translation>
+    </message>
+    <message>
+        <source>Change a user&apos;s name, profile or account. The email stays: a new address is a new user and a new invitation.</source>
+        <translation>Name, Profil oder Konto eines Benutzers ändern. Die E-Mail-Adresse bleibt: Eine neue Adresse ist ein neuer Benutzer und eine neue Einladung.</translation>
+    </message>
+    <message>
+        <source>the new name</source>
+        <translation>der neue Name</translation>
+    </message>
+    <message>
+        <source>the CRM user&apos;s new profile</source>
+        <translation>das neue Profil des CRM-Benutzers</translation>
+    </message>
+    <message>
+        <source>the portal user&apos;s new account</source>
+        <translation>das neue Konto des Portalbenutzers</translation>
+    </message>
+    <message>
+        <source>Give an unconfirmed user a new address: their open invitations are revoked and a new one is sent to NEW.</source>
+        <translation>Einem unbestätigten Benutzer eine neue Adresse geben: Seine offenen Einladungen werden widerrufen und eine neue wird an NEW gesendet.</translation>
+    </message>
 </context>
 <context>
-    <name>roster::cli::Command</name>
+    <name>roster::cli::AdminSession</name>
     <message>
         <source>No database given: pass --db PATH or set ROSTER_DB.</source>
         <translation>Keine Datenbank angegeben: Übergeben Sie --db PFAD oder setzen Sie ROSTER_DB.</translation>
@@ -2873,9 +3684,16 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <source>No password for %1: set ROSTER_PASSWORD or give it on standard input.</source>
         <translation>Kein Passwort für %1: Setzen Sie ROSTER_PASSWORD oder geben Sie es über die Standardeingabe ein.</translation>
     </message>
+</context>
+<context>
+    <name>roster::cli::Delivery</name>
     <message>
         <source>The mail stays queued.</source>
         <translation>Die Mail bleibt in der Warteschlange.</translation>
+    </message>
+    <message>
+        <source>Another sender took back the message to %1 while this one was sending it, so its result was not saved: it may arrive twice.</source>
+        <translation>Ein anderer Sendevorgang hat die Nachricht an %1 übernommen, während dieser sie sendete; ihr Ergebnis wurde daher nicht gespeichert: Sie kommt möglicherweise zweimal an.</translation>
     </message>
     <message>
         <source>retry at %1</source>

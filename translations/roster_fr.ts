@@ -237,6 +237,17 @@
     </message>
 </context>
 <context>
+    <name>BounceRules</name>
+    <message>
+        <source>The last invitation to this address bounced.</source>
+        <translation>La dernière invitation envoyée à cette adresse n’a pas pu être distribuée.</translation>
+    </message>
+    <message>
+        <source>The last invitation to this address bounced: %1</source>
+        <translation>La dernière invitation envoyée à cette adresse n’a pas pu être distribuée : %1</translation>
+    </message>
+</context>
+<context>
     <name>EmailAddress</name>
     <message>
         <source>The email address is empty: enter an address such as name@example.com.</source>
@@ -338,6 +349,42 @@
         <source>A part of the domain starts or ends with a hyphen: check the domain.</source>
         <translation>Une partie du domaine commence ou finit par un trait d’union : vérifiez le domaine.</translation>
     </message>
+    <message>
+        <source>The sender contains a line break: enter it on one line.</source>
+        <translation>L’expéditeur contient un saut de ligne : saisissez-le sur une seule ligne.</translation>
+    </message>
+    <message>
+        <source>The sender is empty: enter an address such as noreply@example.com, or Name &lt;noreply@example.com&gt;.</source>
+        <translation>L’expéditeur est vide : saisissez une adresse comme noreply@example.com, ou Nom &lt;noreply@example.com&gt;.</translation>
+    </message>
+    <message>
+        <source>Put the address in angle brackets after the name: Name &lt;noreply@example.com&gt;.</source>
+        <translation>Mettez l’adresse entre chevrons après le nom : Nom &lt;noreply@example.com&gt;.</translation>
+    </message>
+    <message>
+        <source>The sender has a “&gt;” without a “&lt;”: write it as Name &lt;noreply@example.com&gt;.</source>
+        <translation>L’expéditeur contient un « &gt; » sans « &lt; » : écrivez-le sous la forme Nom &lt;noreply@example.com&gt;.</translation>
+    </message>
+    <message>
+        <source>The sender has no “&gt;” after the address: write it as Name &lt;noreply@example.com&gt;.</source>
+        <translation>Il manque le « &gt; » après l’adresse de l’expéditeur : écrivez-le sous la forme Nom &lt;noreply@example.com&gt;.</translation>
+    </message>
+    <message>
+        <source>The sender holds more than one address in angle brackets: give one, as Name &lt;noreply@example.com&gt;.</source>
+        <translation>L’expéditeur contient plusieurs adresses entre chevrons : n’en indiquez qu’une, sous la forme Nom &lt;noreply@example.com&gt;.</translation>
+    </message>
+    <message>
+        <source>The sender has text after the “&gt;”: remove it, or move it into the name before the “&lt;”.</source>
+        <translation>L’expéditeur contient du texte après le « &gt; » : supprimez-le, ou déplacez-le dans le nom avant le « &lt; ».</translation>
+    </message>
+    <message>
+        <source>The address between “&lt;” and “&gt;” is empty: enter it as Name &lt;noreply@example.com&gt;.</source>
+        <translation>L’adresse entre « &lt; » et « &gt; » est vide : saisissez-la sous la forme Nom &lt;noreply@example.com&gt;.</translation>
+    </message>
+    <message>
+        <source>The sender&apos;s name has an unmatched quotation mark: quote the whole name, as &quot;Acme, Inc.&quot; &lt;noreply@example.com&gt;.</source>
+        <translation>Le nom de l’expéditeur contient un guillemet sans son pendant : mettez tout le nom entre guillemets, sous la forme &quot;Acme, Inc.&quot; &lt;noreply@example.com&gt;.</translation>
+    </message>
 </context>
 <context>
     <name>FileTransport</name>
@@ -364,6 +411,10 @@
     <message>
         <source>Written to %1</source>
         <translation>Écrit dans %1</translation>
+    </message>
+    <message>
+        <source>The delivery was stopped.</source>
+        <translation>La distribution a été interrompue.</translation>
     </message>
 </context>
 <context>
@@ -449,21 +500,22 @@
     </message>
 </context>
 <context>
-    <name>InvitationRequests</name>
-    <message>
-        <source>not implemented yet</source>
-        <translation>pas encore mis en œuvre</translation>
-    </message>
-</context>
-<context>
     <name>MailSetup</name>
     <message>
         <source>The SMTP server is not configured: run &quot;rosterctl mail configure --transport smtp …&quot; or open Email settings.</source>
         <translation>Le serveur SMTP n’est pas configuré : lancez « rosterctl mail configure --transport smtp … » ou ouvrez les paramètres de messagerie.</translation>
     </message>
     <message>
-        <source>The SMTP password was saved on another computer (its key file is missing here): enter it again.</source>
-        <translation>Le mot de passe SMTP a été enregistré sur un autre ordinateur (son fichier de clé manque ici) : saisissez-le de nouveau.</translation>
+        <source>The SMTP user %1 has no password saved for the organisation: give it with &quot;rosterctl mail configure --transport smtp … --user %1&quot; (on standard input) or in Email settings.</source>
+        <translation>Aucun mot de passe n’est enregistré pour l’utilisateur SMTP %1 de l’organisation : fournissez-le avec « rosterctl mail configure --transport smtp … --user %1 » (sur l’entrée standard) ou dans les paramètres de messagerie.</translation>
+    </message>
+    <message>
+        <source>The SMTP password cannot be opened with this computer&apos;s key file %1: install the organisation&apos;s key file there (chmod 600), or give the password again.</source>
+        <translation>Le mot de passe SMTP ne peut pas être ouvert avec le fichier de clé %1 de cet ordinateur : installez-y le fichier de clé de l’organisation (chmod 600), ou saisissez de nouveau le mot de passe.</translation>
+    </message>
+    <message>
+        <source>The SMTP user %1 has an empty password saved: give the real one with &quot;rosterctl mail configure --transport smtp … --user %1&quot; or in Email settings.</source>
+        <translation>Un mot de passe vide est enregistré pour l’utilisateur SMTP %1 : fournissez le vrai avec « rosterctl mail configure --transport smtp … --user %1 » ou dans les paramètres de messagerie.</translation>
     </message>
 </context>
 <context>
@@ -534,6 +586,29 @@
     <message>
         <source>The password holds a control character (such as a line break).</source>
         <translation>Le mot de passe contient un caractère de contrôle (comme un saut de ligne).</translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <source>a response line longer than %1 octets</source>
+        <translation>une ligne de réponse de plus de %1 octets</translation>
+    </message>
+    <message>
+        <source>a NUL octet in a response line</source>
+        <translation>un octet NUL dans une ligne de réponse</translation>
+    </message>
+    <message>
+        <source>a literal of %1 octets (the limit is %2)</source>
+        <translation>un littéral de %1 octets (la limite est de %2)</translation>
+    </message>
+    <message>
+        <source>too many literals in one response</source>
+        <translation>trop de littéraux dans une même réponse</translation>
+    </message>
+    <message>
+        <source>an empty response line</source>
+        <translation>une ligne de réponse vide</translation>
     </message>
 </context>
 <context>
@@ -688,6 +763,10 @@
         <source>Password for %1:</source>
         <translation>Mot de passe pour %1 :</translation>
     </message>
+    <message>
+        <source>Since you last signed in</source>
+        <translation>Depuis votre dernière connexion</translation>
+    </message>
 </context>
 <context>
     <name>roster</name>
@@ -752,20 +831,12 @@
         <translation>Vous ne pouvez pas vous désactiver vous-même.</translation>
     </message>
     <message>
-        <source>Only an Administrator can deactivate an administrator.</source>
-        <translation>Seul un administrateur peut désactiver un administrateur.</translation>
-    </message>
-    <message>
         <source>Deactivate</source>
         <translation>Désactiver</translation>
     </message>
     <message>
         <source>Activate</source>
         <translation>Activer</translation>
-    </message>
-    <message>
-        <source>Only an Administrator can activate an administrator.</source>
-        <translation>Seul un administrateur peut activer un administrateur.</translation>
     </message>
     <message>
         <source>Edit…</source>
@@ -819,6 +890,82 @@
         <source>invitation %1 (expired)</source>
         <translation>invitation %1 (expirée)</translation>
     </message>
+    <message>
+        <source>%1 has confirmed the invitation: a confirmed user&apos;s address is not changed by a new invitation.</source>
+        <translation>%1 a confirmé l’invitation : une nouvelle invitation ne change pas l’adresse d’un utilisateur confirmé.</translation>
+    </message>
+    <message>
+        <source>%1 is already this user&apos;s address.</source>
+        <translation>%1 est déjà l’adresse de cet utilisateur.</translation>
+    </message>
+    <message>
+        <source>Give the IMAP password of %1: without it the bounce mailbox cannot be read.</source>
+        <translation>Indiquez le mot de passe IMAP de %1 : sans lui, la boîte des rebonds ne peut pas être lue.</translation>
+    </message>
+    <message>
+        <source>Cannot read the key file %1: %2</source>
+        <translation>Impossible de lire le fichier de clé %1 : %2</translation>
+    </message>
+    <message>
+        <source>The key file %1 is not a regular file: install the organisation&apos;s key file there (mode 0600).</source>
+        <translation>Le fichier de clé %1 n’est pas un fichier ordinaire : installez-y le fichier de clé de l’organisation (mode 0600).</translation>
+    </message>
+    <message>
+        <source>The key file %1 can be read by other users (mode %2): make it private with &quot;chmod 600 %1&quot;.</source>
+        <translation>Le fichier de clé %1 est lisible par d’autres utilisateurs (mode %2) : rendez-le privé avec « chmod 600 %1 ».</translation>
+    </message>
+    <message>
+        <source>The key file %1 is damaged.</source>
+        <translation>Le fichier de clé %1 est endommagé.</translation>
+    </message>
+    <message>
+        <source>Cannot write the key file %1: %2</source>
+        <translation>Impossible d’écrire le fichier de clé %1 : %2</translation>
+    </message>
+    <message>
+        <source>Only an Administrator can activate or deactivate an administrator.</source>
+        <translation>Seul un administrateur peut activer ou désactiver un administrateur.</translation>
+    </message>
+    <message>
+        <source>A mistyped address bounces again. Change the address, or re-invite anyway?</source>
+        <translation>Une adresse mal saisie sera de nouveau rejetée. Changer l’adresse, ou réinviter quand même ?</translation>
+    </message>
+    <message>
+        <source>&amp;Change email…</source>
+        <translation>&amp;Changer l’e-mail…</translation>
+    </message>
+    <message>
+        <source>&amp;Re-invite anyway</source>
+        <translation>&amp;Réinviter quand même</translation>
+    </message>
+    <message>
+        <source>The last invitation bounced for 1 of the %1 selected users.</source>
+        <translation>La dernière invitation n’a pas pu être distribuée pour 1 des %1 utilisateurs sélectionnés.</translation>
+    </message>
+    <message>
+        <source>The last invitation bounced for %1 of the %2 selected users.</source>
+        <translation>La dernière invitation n’a pas pu être distribuée pour %1 des %2 utilisateurs sélectionnés.</translation>
+    </message>
+    <message>
+        <source>Skip them (fix their addresses with Change email and re-invite), or re-invite them too?</source>
+        <translation>Les ignorer (corrigez leurs adresses avec « Changer l’e-mail et réinviter »), ou les réinviter aussi ?</translation>
+    </message>
+    <message>
+        <source>&amp;Skip them</source>
+        <translation>Les &amp;ignorer</translation>
+    </message>
+    <message>
+        <source>&amp;Re-invite them too</source>
+        <translation>Les &amp;réinviter aussi</translation>
+    </message>
+    <message>
+        <source>Change email and re-invite…</source>
+        <translation>Changer l’e-mail et réinviter…</translation>
+    </message>
+    <message>
+        <source>Give %1 a new address and send the invitation there; earlier links stop working.</source>
+        <translation>Donner une nouvelle adresse à %1 et y envoyer l’invitation ; les liens précédents cessent de fonctionner.</translation>
+    </message>
 </context>
 <context>
     <name>roster::AddUserDialog</name>
@@ -857,6 +1004,10 @@
     <message>
         <source>Add and &amp;invite</source>
         <translation>Ajouter et &amp;inviter</translation>
+    </message>
+    <message>
+        <source>The account</source>
+        <translation>Le compte</translation>
     </message>
 </context>
 <context>
@@ -913,10 +1064,6 @@
         <translation>E-mail ou mot de passe incorrect.</translation>
     </message>
     <message>
-        <source>Too many wrong passwords: this account can sign in again in %1 minutes.</source>
-        <translation>Trop de mots de passe erronés : ce compte pourra se reconnecter dans %1 minutes.</translation>
-    </message>
-    <message>
         <source>%1 wrong passwords; locked for 15 minutes</source>
         <translation>%1 mots de passe erronés ; bloqué pendant 15 minutes</translation>
     </message>
@@ -935,6 +1082,48 @@
     <message>
         <source>first administrator</source>
         <translation>premier administrateur</translation>
+    </message>
+    <message>
+        <source>Your account was locked for 15 minutes after %1 wrong passwords, until %2. If that was not you, change your password and tell your administrator.</source>
+        <translation>Votre compte a été bloqué pendant 15 minutes après %1 mots de passe erronés, jusqu’à %2. Si ce n’était pas vous, changez votre mot de passe et prévenez votre administrateur.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::BounceService</name>
+    <message>
+        <source>(no diagnostic)</source>
+        <translation>(aucun diagnostic)</translation>
+    </message>
+    <message>
+        <source>The bounce mailbox is not configured: run &quot;rosterctl bounces configure --host …&quot;.</source>
+        <translation>La boîte des rebonds n’est pas configurée : lancez « rosterctl bounces configure --host … ».</translation>
+    </message>
+    <message>
+        <source>The IMAP password was saved on another computer (its key file is missing here): enter it again.</source>
+        <translation>Le mot de passe IMAP a été enregistré sur un autre ordinateur (son fichier de clé manque ici) : saisissez-le de nouveau.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::ChangeEmailDialog</name>
+    <message>
+        <source>Change email of %1</source>
+        <translation>Changer l’e-mail de %1</translation>
+    </message>
+    <message>
+        <source>%1 has not confirmed the invitation to %2. Give the right address: the open invitations are revoked and a new one is sent there.</source>
+        <translation>%1 n’a pas confirmé l’invitation envoyée à %2. Indiquez la bonne adresse : les invitations ouvertes sont révoquées et une nouvelle y est envoyée.</translation>
+    </message>
+    <message>
+        <source>Current address:</source>
+        <translation>Adresse actuelle :</translation>
+    </message>
+    <message>
+        <source>&amp;New address:</source>
+        <translation>&amp;Nouvelle adresse :</translation>
+    </message>
+    <message>
+        <source>&amp;Change and re-invite</source>
+        <translation>&amp;Changer et réinviter</translation>
     </message>
 </context>
 <context>
@@ -1225,10 +1414,6 @@
         <translation>L’organisation</translation>
     </message>
     <message>
-        <source>Give the SMTP server&apos;s host name.</source>
-        <translation>Indiquez le nom d’hôte du serveur SMTP.</translation>
-    </message>
-    <message>
         <source>Mail settings saved.</source>
         <translation>Paramètres de messagerie enregistrés.</translation>
     </message>
@@ -1261,16 +1446,251 @@
         <translation>&amp;Rappel automatique :</translation>
     </message>
     <message>
-        <source>The password is in the desktop keyring.</source>
-        <translation>Le mot de passe est dans le trousseau du bureau.</translation>
+        <source>Bounces</source>
+        <translation>Rebonds</translation>
     </message>
     <message>
-        <source>The password is sealed in the database with this computer&apos;s key (no desktop keyring was available when it was saved).</source>
-        <translation>Le mot de passe est scellé dans la base de données avec la clé de cet ordinateur (aucun trousseau n’était disponible lors de l’enregistrement).</translation>
+        <source>none: bounces go to the sender address</source>
+        <translation>aucune : les rebonds vont à l’adresse de l’expéditeur</translation>
     </message>
     <message>
-        <source>No desktop keyring is available (%1): the password is sealed in the database with this computer&apos;s key instead.</source>
-        <translation>Aucun trousseau n’est disponible (%1) : le mot de passe est scellé dans la base de données avec la clé de cet ordinateur.</translation>
+        <source>The envelope sender of invitation mail; Roster tags it per message (bounces+TAG@…), so it must not hold &apos;+&apos;.</source>
+        <translation>L’expéditeur d’enveloppe des e-mails d’invitation ; Roster le marque pour chaque message (bounces+TAG@…), il ne doit donc pas contenir de « + ».</translation>
+    </message>
+    <message>
+        <source>none: bounces are not read</source>
+        <translation>aucun : les rebonds ne sont pas lus</translation>
+    </message>
+    <message>
+        <source>Allow the mailbox password over an unencrypted connection</source>
+        <translation>Autoriser le mot de passe de la boîte sur une connexion non chiffrée</translation>
+    </message>
+    <message>
+        <source>Te&amp;st mailbox</source>
+        <translation>&amp;Tester la boîte</translation>
+    </message>
+    <message>
+        <source>Sign in to the mailbox with these settings and count its unseen messages</source>
+        <translation>Se connecter à la boîte avec ces paramètres et compter ses messages non lus</translation>
+    </message>
+    <message>
+        <source>Bounce a&amp;ddress:</source>
+        <translation>A&amp;dresse de rebond :</translation>
+    </message>
+    <message>
+        <source>&amp;IMAP server:</source>
+        <translation>Serveur &amp;IMAP :</translation>
+    </message>
+    <message>
+        <source>Po&amp;rt:</source>
+        <translation>Po&amp;rt :</translation>
+    </message>
+    <message>
+        <source>Securit&amp;y:</source>
+        <translation>Sécurit&amp;é :</translation>
+    </message>
+    <message>
+        <source>Mailbox &amp;user:</source>
+        <translation>&amp;Utilisateur de la boîte :</translation>
+    </message>
+    <message>
+        <source>Mailbox pa&amp;ssword:</source>
+        <translation>Mot de pa&amp;sse de la boîte :</translation>
+    </message>
+    <message>
+        <source>Mailbo&amp;x folder:</source>
+        <translation>Dossier de la &amp;boîte :</translation>
+    </message>
+    <message>
+        <source>CA fi&amp;le:</source>
+        <translation>Fic&amp;hier CA :</translation>
+    </message>
+    <message>
+        <source>Only an Administrator may read the bounce mailbox.</source>
+        <translation>Seul un administrateur peut lire la boîte des rebonds.</translation>
+    </message>
+    <message>
+        <source>The password is sealed in the database with the organisation&apos;s key: every computer that holds the key file can send.</source>
+        <translation>Le mot de passe est scellé dans la base de données avec la clé de l’organisation : tout ordinateur qui possède le fichier de clé peut envoyer.</translation>
+    </message>
+    <message>
+        <source>No SMTP password is saved for the organisation: enter it, or mail stays queued.</source>
+        <translation>Aucun mot de passe SMTP n’est enregistré pour l’organisation : saisissez-le, sinon le courrier reste en file d’attente.</translation>
+    </message>
+    <message>
+        <source>The sender&apos;s name</source>
+        <translation>Le nom de l’expéditeur</translation>
+    </message>
+    <message>
+        <source>The user</source>
+        <translation>L’utilisateur</translation>
+    </message>
+    <message>
+        <source>The host</source>
+        <translation>L’hôte</translation>
+    </message>
+    <message>
+        <source>The mailbox folder</source>
+        <translation>Le dossier de la boîte</translation>
+    </message>
+    <message>
+        <source>Signing in to %1…</source>
+        <translation>Connexion à %1…</translation>
+    </message>
+    <message>
+        <source>Signed in to %1: 1 unseen message in %2.</source>
+        <translation>Connecté à %1 : 1 message non lu dans %2.</translation>
+    </message>
+    <message>
+        <source>Signed in to %1: %2 unseen messages in %3.</source>
+        <translation>Connecté à %1 : %2 messages non lus dans %3.</translation>
+    </message>
+    <message>
+        <source>The bounce mailbox cannot be read: %1</source>
+        <translation>La boîte des rebonds ne peut pas être lue : %1</translation>
+    </message>
+</context>
+<context>
+    <name>roster::ImapClient</name>
+    <message>
+        <source>The bounce mailbox settings are not valid: %1</source>
+        <translation>Les paramètres de la boîte des rebonds ne sont pas valides : %1</translation>
+    </message>
+    <message>
+        <source>TLS is not available in this installation (%1).</source>
+        <translation>TLS n’est pas disponible dans cette installation (%1).</translation>
+    </message>
+    <message>
+        <source>The IMAP server %1 was not found: check the host name.</source>
+        <translation>Le serveur IMAP %1 est introuvable : vérifiez le nom d’hôte.</translation>
+    </message>
+    <message>
+        <source>The IMAP server %1 refused the connection: is it running, and is the port right?</source>
+        <translation>Le serveur IMAP %1 a refusé la connexion : est-il démarré, et le port est-il le bon ?</translation>
+    </message>
+    <message>
+        <source>Could not connect to the IMAP server %1 in time.</source>
+        <translation>Connexion au serveur IMAP %1 impossible dans le délai.</translation>
+    </message>
+    <message>
+        <source>The IMAP server did not answer in time (%1).</source>
+        <translation>Le serveur IMAP n’a pas répondu à temps (%1).</translation>
+    </message>
+    <message>
+        <source>The IMAP server closed the connection unexpectedly (%1).</source>
+        <translation>Le serveur IMAP a fermé la connexion de manière inattendue (%1).</translation>
+    </message>
+    <message>
+        <source>Network error while talking to the IMAP server: %1</source>
+        <translation>Erreur réseau lors de l’échange avec le serveur IMAP : %1</translation>
+    </message>
+    <message>
+        <source>The IMAP server sent an invalid response: %1</source>
+        <translation>Le serveur IMAP a envoyé une réponse non valide : %1</translation>
+    </message>
+    <message>
+        <source>The IMAP server sent more than allowed: %1</source>
+        <translation>Le serveur IMAP a envoyé plus que permis : %1</translation>
+    </message>
+    <message>
+        <source>The IMAP server ended the session: %1</source>
+        <translation>Le serveur IMAP a mis fin à la session : %1</translation>
+    </message>
+    <message>
+        <source>The IMAP server refused STARTTLS (%1); nothing was sent in clear text.</source>
+        <translation>Le serveur IMAP a refusé STARTTLS (%1) ; rien n’a été envoyé en clair.</translation>
+    </message>
+    <message>
+        <source>The IMAP server sent data before the TLS handshake (a STARTTLS injection attack?); the connection was aborted.</source>
+        <translation>Le serveur IMAP a envoyé des données avant la négociation TLS (une attaque par injection STARTTLS ?) ; la connexion a été interrompue.</translation>
+    </message>
+    <message>
+        <source>TLS with the IMAP server failed: %1</source>
+        <translation>La connexion TLS avec le serveur IMAP a échoué : %1</translation>
+    </message>
+    <message>
+        <source>Refusing to send the IMAP password over an unencrypted connection: use STARTTLS or TLS, or allow plain-text authentication explicitly.</source>
+        <translation>Refus d’envoyer le mot de passe IMAP sur une connexion non chiffrée : utilisez STARTTLS ou TLS, ou autorisez explicitement l’authentification en clair.</translation>
+    </message>
+    <message>
+        <source>The IMAP server rejected the user name or password: %1</source>
+        <translation>Le serveur IMAP a refusé le nom d’utilisateur ou le mot de passe : %1</translation>
+    </message>
+    <message>
+        <source>The bounce mailbox could not be opened: %1</source>
+        <translation>La boîte des rebonds n’a pas pu être ouverte : %1</translation>
+    </message>
+    <message>
+        <source>The IMAP server refused a command: %1</source>
+        <translation>Le serveur IMAP a refusé une commande : %1</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>annulé</translation>
+    </message>
+    <message>
+        <source>no host name</source>
+        <translation>pas de nom d’hôte</translation>
+    </message>
+    <message>
+        <source>no port</source>
+        <translation>pas de port</translation>
+    </message>
+    <message>
+        <source>no TLS backend</source>
+        <translation>pas de moteur TLS</translation>
+    </message>
+    <message>
+        <source>the CA file %1 holds no PEM certificate</source>
+        <translation>le fichier CA %1 ne contient aucun certificat PEM</translation>
+    </message>
+    <message>
+        <source>an unexpected continuation request</source>
+        <translation>une demande de continuation inattendue</translation>
+    </message>
+    <message>
+        <source>a reply tagged &quot;%1&quot; that answers no command in flight</source>
+        <translation>une réponse étiquetée « %1 » qui ne répond à aucune commande en cours</translation>
+    </message>
+    <message>
+        <source>a reply tagged &quot;%1&quot; that came before its command</source>
+        <translation>une réponse étiquetée « %1 » arrivée avant sa commande</translation>
+    </message>
+    <message>
+        <source>a tagged reply &quot;%1&quot;</source>
+        <translation>une réponse étiquetée « %1 »</translation>
+    </message>
+    <message>
+        <source>a PREAUTH greeting</source>
+        <translation>un message d’accueil PREAUTH</translation>
+    </message>
+    <message>
+        <source>the greeting &quot;%1&quot;</source>
+        <translation>le message d’accueil « %1 »</translation>
+    </message>
+    <message>
+        <source>an untagged response with no command in flight: &quot;%1&quot;</source>
+        <translation>une réponse non étiquetée sans commande en cours : « %1 »</translation>
+    </message>
+    <message>
+        <source>a message (UID %1) that was not asked for</source>
+        <translation>un message (UID %1) qui n’a pas été demandé</translation>
+    </message>
+    <message>
+        <source>SELECT gave no UIDVALIDITY</source>
+        <translation>SELECT n’a renvoyé aucun UIDVALIDITY</translation>
+    </message>
+    <message>
+        <source>an unexpected reply &quot;%1&quot;</source>
+        <translation>une réponse inattendue « %1 »</translation>
+    </message>
+    <message>
+        <source>a user name, password or mailbox holds a line break or NUL</source>
+        <translation>un nom d’utilisateur, un mot de passe ou une boîte contient un saut de ligne ou un NUL</translation>
+    </message>
+    <message>
+        <source>the handshake timed out</source>
+        <translation>la négociation a expiré</translation>
     </message>
 </context>
 <context>
@@ -1342,6 +1762,132 @@
     <message>
         <source>Link copied (no mail)</source>
         <translation>Lien copié (pas d’e-mail)</translation>
+    </message>
+</context>
+<context>
+    <name>roster::InvitationService</name>
+    <message>
+        <source>This invitation link is not valid: check that it was copied whole, or ask for a new invitation.</source>
+        <translation>Ce lien d’invitation n’est pas valide : vérifiez qu’il a été copié en entier, ou demandez une nouvelle invitation.</translation>
+    </message>
+    <message>
+        <source>This invitation was already accepted: sign in instead.</source>
+        <translation>Cette invitation a déjà été acceptée : connectez-vous plutôt.</translation>
+    </message>
+    <message>
+        <source>This invitation was replaced by a newer one: use the link in the latest invitation mail.</source>
+        <translation>Cette invitation a été remplacée par une plus récente : utilisez le lien du dernier e-mail d’invitation.</translation>
+    </message>
+    <message>
+        <source>This invitation was withdrawn: ask your administrator to invite you again.</source>
+        <translation>Cette invitation a été retirée : demandez à votre administrateur de vous réinviter.</translation>
+    </message>
+    <message>
+        <source>This invitation expired on %1: ask your administrator to invite you again.</source>
+        <translation>Cette invitation a expiré le %1 : demandez à votre administrateur de vous réinviter.</translation>
+    </message>
+    <message>
+        <source>This account is deactivated: ask your administrator.</source>
+        <translation>Ce compte est désactivé : adressez-vous à votre administrateur.</translation>
+    </message>
+    <message>
+        <source>This invitation was already accepted.</source>
+        <translation>Cette invitation a déjà été acceptée.</translation>
+    </message>
+    <message>
+        <source>invitation %1</source>
+        <translation>invitation %1</translation>
+    </message>
+    <message>
+        <source>superseded by a newer invitation</source>
+        <translation>remplacée par une invitation plus récente</translation>
+    </message>
+    <message>
+        <source>The invitation was not stored.</source>
+        <translation>L’invitation n’a pas été enregistrée.</translation>
+    </message>
+    <message>
+        <source>The invitation mail was not queued.</source>
+        <translation>L’e-mail d’invitation n’a pas été mis en file d’attente.</translation>
+    </message>
+    <message>
+        <source>invitation %1, expires %2</source>
+        <translation>invitation %1, expire le %2</translation>
+    </message>
+</context>
+<context>
+    <name>roster::MailSettingsService</name>
+    <message>
+        <source>--port takes a number from 1 to 65535.</source>
+        <translation>--port attend un nombre de 1 à 65535.</translation>
+    </message>
+    <message>
+        <source>Unknown security &quot;%1&quot;: use none, starttls or tls.</source>
+        <translation>Sécurité inconnue « %1 » : utilisez none, starttls ou tls.</translation>
+    </message>
+    <message>
+        <source>The bounce address must not hold &apos;+&apos;: Roster adds +TAG to it.</source>
+        <translation>L’adresse de rebond ne doit pas contenir de « + » : Roster y ajoute +TAG.</translation>
+    </message>
+    <message>
+        <source>The host</source>
+        <translation>L’hôte</translation>
+    </message>
+    <message>
+        <source>Give the IMAP server&apos;s host name.</source>
+        <translation>Indiquez le nom d’hôte du serveur IMAP.</translation>
+    </message>
+    <message>
+        <source>Give the SMTP server&apos;s host name.</source>
+        <translation>Indiquez le nom d’hôte du serveur SMTP.</translation>
+    </message>
+    <message>
+        <source>The host holds a space.</source>
+        <translation>L’hôte contient une espace.</translation>
+    </message>
+    <message>
+        <source>The bounce mailbox needs --host, --port, --security and --user.</source>
+        <translation>La boîte des rebonds attend --host, --port, --security et --user.</translation>
+    </message>
+    <message>
+        <source>Cannot read the CA file %1.</source>
+        <translation>Impossible de lire le fichier CA %1.</translation>
+    </message>
+    <message>
+        <source>Unknown transport &quot;%1&quot;: use file or smtp.</source>
+        <translation>Transport inconnu « %1 » : utilisez file ou smtp.</translation>
+    </message>
+    <message>
+        <source>--transport file needs --dir DIR.</source>
+        <translation>--transport file attend --dir DIR.</translation>
+    </message>
+    <message>
+        <source>--from already gives the sender&apos;s name: drop --from-name, or give only the address in --from.</source>
+        <translation>--from indique déjà le nom de l’expéditeur : retirez --from-name, ou n’indiquez que l’adresse dans --from.</translation>
+    </message>
+    <message>
+        <source>--cooldown-minutes takes a number from 0 to 10080.</source>
+        <translation>--cooldown-minutes attend un nombre de 0 à 10080.</translation>
+    </message>
+    <message>
+        <source>--reminder-days takes a number from 0 (off) to 6.</source>
+        <translation>--reminder-days attend un nombre de 0 (désactivé) à 6.</translation>
+    </message>
+    <message>
+        <source>bounces configure needs --address ADDR, or --host, --port, --security and --user for the bounce mailbox.</source>
+        <translation>bounces configure attend --address ADDR, ou --host, --port, --security et --user pour la boîte des rebonds.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator may change the mail settings.</source>
+        <translation>Seul un administrateur peut modifier les paramètres de messagerie.</translation>
+    </message>
+    <message>
+        <source>Give the SMTP password of %1: without it no mail can be sent.</source>
+        <translation>Indiquez le mot de passe SMTP de %1 : sans lui, aucun message ne peut être envoyé.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator may read the bounce mailbox.</source>
+        <translation>Seul un administrateur peut lire la boîte des rebonds.</translation>
     </message>
 </context>
 <context>
@@ -1466,6 +2012,10 @@
         <source>Show the page %1 (%2)</source>
         <translation>Afficher la page %1 (%2)</translation>
     </message>
+    <message>
+        <source>Bounce mailbox: %1 It is read again in a few minutes.</source>
+        <translation>Boîte des rebonds : %1 Elle sera relue dans quelques minutes.</translation>
+    </message>
 </context>
 <context>
     <name>roster::Outbox</name>
@@ -1538,20 +2088,16 @@
 <context>
     <name>roster::Sealer</name>
     <message>
-        <source>Cannot read the key file %1: %2</source>
-        <translation>Impossible de lire le fichier de clé %1 : %2</translation>
-    </message>
-    <message>
-        <source>The key file %1 is damaged.</source>
-        <translation>Le fichier de clé %1 est endommagé.</translation>
-    </message>
-    <message>
         <source>Cannot create the folder for the key file %1.</source>
         <translation>Impossible de créer le dossier du fichier de clé %1.</translation>
     </message>
     <message>
-        <source>Cannot write the key file %1: %2</source>
-        <translation>Impossible d’écrire le fichier de clé %1 : %2</translation>
+        <source>libsodium could not be initialised.</source>
+        <translation>libsodium n’a pas pu être initialisée.</translation>
+    </message>
+    <message>
+        <source>This organisation already holds sealed data, but this computer has no key file %1: copy the organisation&apos;s key file there from a computer that delivers its mail (chmod 600), instead of making a new key.</source>
+        <translation>Cette organisation contient déjà des données scellées, mais cet ordinateur n’a pas de fichier de clé %1 : copiez-y le fichier de clé de l’organisation depuis un ordinateur qui distribue son courrier (chmod 600), au lieu de créer une nouvelle clé.</translation>
     </message>
 </context>
 <context>
@@ -1731,13 +2277,13 @@
         <source>the handshake timed out</source>
         <translation>la négociation a expiré</translation>
     </message>
+    <message>
+        <source>an unexpected reply &quot;%1&quot; to %2</source>
+        <translation>une réponse inattendue « %1 » à %2</translation>
+    </message>
 </context>
 <context>
     <name>roster::SmtpPasswordStore</name>
-    <message>
-        <source>the keyring is turned off (ROSTER_NO_KEYRING)</source>
-        <translation>le trousseau est désactivé (ROSTER_NO_KEYRING)</translation>
-    </message>
     <message>
         <source>the keyring did not answer</source>
         <translation>le trousseau n’a pas répondu</translation>
@@ -1807,22 +2353,6 @@
 <context>
     <name>roster::UserService</name>
     <message>
-        <source>superseded by a newer invitation</source>
-        <translation>remplacée par une invitation plus récente</translation>
-    </message>
-    <message>
-        <source>The invitation was not stored.</source>
-        <translation>L’invitation n’a pas été enregistrée.</translation>
-    </message>
-    <message>
-        <source>The invitation mail was not queued.</source>
-        <translation>L’e-mail d’invitation n’a pas été mis en file d’attente.</translation>
-    </message>
-    <message>
-        <source>invitation %1, expires %2</source>
-        <translation>invitation %1, expire le %2</translation>
-    </message>
-    <message>
         <source>The account</source>
         <translation>Le compte</translation>
     </message>
@@ -1859,14 +2389,6 @@
         <translation>%1 est déjà désactivé.</translation>
     </message>
     <message>
-        <source>You cannot deactivate yourself.</source>
-        <translation>Vous ne pouvez pas vous désactiver vous-même.</translation>
-    </message>
-    <message>
-        <source>Only an Administrator can activate or deactivate an administrator.</source>
-        <translation>Seul un administrateur peut activer ou désactiver un administrateur.</translation>
-    </message>
-    <message>
         <source>%1 is the last active administrator: add another one first.</source>
         <translation>%1 est le dernier administrateur actif : ajoutez-en d’abord un autre.</translation>
     </message>
@@ -1877,10 +2399,6 @@
     <message>
         <source>Only portal users belong to an account: give a profile instead.</source>
         <translation>Seuls les utilisateurs du portail appartiennent à un compte : indiquez plutôt un profil.</translation>
-    </message>
-    <message>
-        <source>Only an Administrator can edit an administrator.</source>
-        <translation>Seul un administrateur peut modifier un administrateur.</translation>
     </message>
     <message>
         <source>Only an Administrator can give the Administrator profile.</source>
@@ -1903,32 +2421,32 @@
         <translation>compte : %1 → %2</translation>
     </message>
     <message>
-        <source>This invitation link is not valid: check that it was copied whole, or ask for a new invitation.</source>
-        <translation>Ce lien d’invitation n’est pas valide : vérifiez qu’il a été copié en entier, ou demandez une nouvelle invitation.</translation>
+        <source>the user was deactivated</source>
+        <translation>l’utilisateur a été désactivé</translation>
     </message>
     <message>
-        <source>This invitation was already accepted: sign in instead.</source>
-        <translation>Cette invitation a déjà été acceptée : connectez-vous plutôt.</translation>
+        <source>%1 is already a user (%2).</source>
+        <translation>%1 est déjà un utilisateur (%2).</translation>
     </message>
     <message>
-        <source>This invitation was replaced by a newer one: use the link in the latest invitation mail.</source>
-        <translation>Cette invitation a été remplacée par une plus récente : utilisez le lien du dernier e-mail d’invitation.</translation>
+        <source>%1 → %2</source>
+        <translation>%1 → %2</translation>
     </message>
     <message>
-        <source>This invitation expired on %1: ask your administrator to invite you again.</source>
-        <translation>Cette invitation a expiré le %1 : demandez à votre administrateur de vous réinviter.</translation>
+        <source>1 open invitation revoked</source>
+        <translation>1 invitation ouverte révoquée</translation>
     </message>
     <message>
-        <source>This account is deactivated: ask your administrator.</source>
-        <translation>Ce compte est désactivé : adressez-vous à votre administrateur.</translation>
+        <source>%1 open invitations revoked</source>
+        <translation>%1 invitations ouvertes révoquées</translation>
     </message>
     <message>
-        <source>This invitation was already accepted.</source>
-        <translation>Cette invitation a déjà été acceptée.</translation>
+        <source>1 unsent mail cancelled</source>
+        <translation>1 e-mail non envoyé annulé</translation>
     </message>
     <message>
-        <source>invitation %1</source>
-        <translation>invitation %1</translation>
+        <source>%1 unsent mails cancelled</source>
+        <translation>%1 e-mails non envoyés annulés</translation>
     </message>
 </context>
 <context>
@@ -2098,10 +2616,6 @@
         <translation>%1 est de nouveau actif.</translation>
     </message>
     <message>
-        <source>%1 is deactivated: their invitation links stop working.</source>
-        <translation>%1 est désactivé : ses liens d’invitation cessent de fonctionner.</translation>
-    </message>
-    <message>
         <source>Copied %1.</source>
         <translation>%1 copié.</translation>
     </message>
@@ -2257,6 +2771,30 @@
         <source>%1 users asked for a new invitation</source>
         <translation>%1 utilisateurs ont demandé une nouvelle invitation</translation>
     </message>
+    <message>
+        <source>Bounced invitations</source>
+        <translation>Invitations non distribuées</translation>
+    </message>
+    <message>
+        <source>Changed the address to %1; sending the invitation…</source>
+        <translation>Adresse changée en %1 ; envoi de l’invitation…</translation>
+    </message>
+    <message>
+        <source>1 bounced invitation</source>
+        <translation>1 invitation non distribuée</translation>
+    </message>
+    <message>
+        <source>%1 bounced invitations</source>
+        <translation>%1 invitations non distribuées</translation>
+    </message>
+    <message>
+        <source>%1 is deactivated: their invitation links stop working and unsent invitation mail is cancelled.</source>
+        <translation>%1 est désactivé : ses liens d’invitation cessent de fonctionner et les e-mails d’invitation non envoyés sont annulés.</translation>
+    </message>
+    <message>
+        <source>%1 is active again: re-invite them for a new invitation link.</source>
+        <translation>%1 est de nouveau actif : réinvitez-le pour un nouveau lien d’invitation.</translation>
+    </message>
 </context>
 <context>
     <name>roster::UsersTableModel</name>
@@ -2387,6 +2925,22 @@
     <message>
         <source>Asked for a new invitation on %1</source>
         <translation>Nouvelle invitation demandée le %1</translation>
+    </message>
+    <message>
+        <source>Bounced</source>
+        <translation>Non distribué</translation>
+    </message>
+    <message>
+        <source>Loading…</source>
+        <translation>Chargement…</translation>
+    </message>
+    <message>
+        <source>The last invitation to %1 bounced: %2</source>
+        <translation>La dernière invitation envoyée à %1 n’a pas pu être distribuée : %2</translation>
+    </message>
+    <message>
+        <source>no diagnostic given</source>
+        <translation>aucun diagnostic fourni</translation>
     </message>
 </context>
 <context>
@@ -2583,14 +3137,6 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation>Option inconnue --%1.</translation>
     </message>
     <message>
-        <source>init takes no arguments besides its options.</source>
-        <translation>init ne prend pas d’arguments en dehors de ses options.</translation>
-    </message>
-    <message>
-        <source>init needs --admin-email and --admin-name.</source>
-        <translation>init a besoin de --admin-email et --admin-name.</translation>
-    </message>
-    <message>
         <source>The organisation name</source>
         <translation>Le nom de l’organisation</translation>
     </message>
@@ -2601,18 +3147,6 @@ Connectez-vous en tant que %1 avec le mot de passe :
     <message>
         <source>Created %1 with the administrator %2.</source>
         <translation>%1 créé avec l’administrateur %2.</translation>
-    </message>
-    <message>
-        <source>demo takes no arguments besides its options.</source>
-        <translation>demo ne prend pas d’arguments en dehors de ses options.</translation>
-    </message>
-    <message>
-        <source>--users takes a number from 0 to 10,000,000.</source>
-        <translation>--users attend un nombre de 0 à 10 000 000.</translation>
-    </message>
-    <message>
-        <source>--portal-users takes a number from 0 to 10,000,000.</source>
-        <translation>--portal-users attend un nombre de 0 à 10 000 000.</translation>
     </message>
     <message>
         <source>Give both --admin-email and --admin-name, or neither.</source>
@@ -2631,24 +3165,13 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation>Argument inattendu « %1 ».</translation>
     </message>
     <message>
-        <source>user add needs --email and --name.</source>
-        <translation>user add a besoin de --email et --name.</translation>
-    </message>
-    <message>
         <source>added %1</source>
-        <translation type="unfinished"></translation>
+        <translatorcomment>Stays English: scripts read rosterctl&apos;s per-recipient lines (docs/console.md).</translatorcomment>
+        <translation>added %1</translation>
     </message>
     <message>
         <source>The search text</source>
         <translation>Le texte recherché</translation>
-    </message>
-    <message>
-        <source>Unknown format &quot;%1&quot;: use table, json or csv.</source>
-        <translation>Format inconnu « %1 » : utilisez table, json ou csv.</translation>
-    </message>
-    <message>
-        <source>--limit takes a positive number.</source>
-        <translation>--limit attend un nombre positif.</translation>
     </message>
     <message>
         <source>NAME</source>
@@ -2691,18 +3214,6 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation>--expired-only va avec --all-unconfirmed.</translation>
     </message>
     <message>
-        <source>user activate needs at least one EMAIL.</source>
-        <translation>user activate attend au moins un EMAIL.</translation>
-    </message>
-    <message>
-        <source>user deactivate needs at least one EMAIL.</source>
-        <translation>user deactivate attend au moins un EMAIL.</translation>
-    </message>
-    <message>
-        <source>user edit needs exactly one EMAIL.</source>
-        <translation>user edit attend exactement un EMAIL.</translation>
-    </message>
-    <message>
         <source>user edit needs --name, --profile or --account.</source>
         <translation>user edit attend --name, --profile ou --account.</translation>
     </message>
@@ -2715,32 +3226,13 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation>Seuls les utilisateurs du portail appartiennent à un compte : ajoutez --portal, ou indiquez --profile.</translation>
     </message>
     <message>
-        <source>user needs a subcommand: add, list, reinvite, activate, deactivate, history, edit.</source>
-        <translation>user attend une sous-commande : add, list, reinvite, activate, deactivate, history, edit.</translation>
-    </message>
-    <message>
-        <source>Unknown user subcommand &quot;%1&quot;.</source>
-        <translation>Sous-commande user inconnue « %1 ».</translation>
-    </message>
-    <message>
-        <source>invitation needs the subcommand accept.</source>
-        <translation>invitation attend la sous-commande accept.</translation>
-    </message>
-    <message>
-        <source>invitation accept needs --token.</source>
-        <translation>invitation accept attend --token.</translation>
-    </message>
-    <message>
         <source>No password for the new account: give it on standard input.</source>
         <translation>Pas de mot de passe pour le nouveau compte : fournissez-le sur l’entrée standard.</translation>
     </message>
     <message>
         <source>accepted %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <source>Unknown transport &quot;%1&quot;: use file or smtp.</source>
-        <translation>Transport inconnu « %1 » : utilisez file ou smtp.</translation>
+        <translatorcomment>Stays English: scripts read rosterctl&apos;s per-recipient lines (docs/console.md).</translatorcomment>
+        <translation>accepted %1</translation>
     </message>
     <message>
         <source>--transport file needs --dir DIR.</source>
@@ -2749,14 +3241,6 @@ Connectez-vous en tant que %1 avec le mot de passe :
     <message>
         <source>--transport smtp needs --host, --port and --security.</source>
         <translation>--transport smtp attend --host, --port et --security.</translation>
-    </message>
-    <message>
-        <source>Unknown security &quot;%1&quot;: use none, starttls or tls.</source>
-        <translation>Sécurité inconnue « %1 » : utilisez none, starttls ou tls.</translation>
-    </message>
-    <message>
-        <source>--port takes a number from 1 to 65535.</source>
-        <translation>--port attend un nombre de 1 à 65535.</translation>
     </message>
     <message>
         <source>The host</source>
@@ -2775,14 +3259,6 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation>--%1 va avec --transport smtp.</translation>
     </message>
     <message>
-        <source>--cooldown-minutes takes a number from 0 to 10080.</source>
-        <translation>--cooldown-minutes attend un nombre de 0 à 10080.</translation>
-    </message>
-    <message>
-        <source>--reminder-days takes a number from 0 (off) to 6.</source>
-        <translation>--reminder-days attend un nombre de 0 (désactivé) à 6.</translation>
-    </message>
-    <message>
         <source>Only an Administrator may change the mail settings.</source>
         <translation>Seul un administrateur peut modifier les paramètres de messagerie.</translation>
     </message>
@@ -2795,48 +3271,8 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation>Paramètres de messagerie enregistrés.</translation>
     </message>
     <message>
-        <source>mail needs a subcommand: configure, show, test.</source>
-        <translation>mail attend une sous-commande : configure, show, test.</translation>
-    </message>
-    <message>
-        <source>mail show takes no arguments.</source>
-        <translation>mail show ne prend pas d’arguments.</translation>
-    </message>
-    <message>
-        <source>mail test needs --to ADDR.</source>
-        <translation>mail test attend --to ADRESSE.</translation>
-    </message>
-    <message>
         <source>The test message was not sent.</source>
         <translation>Le message de test n’a pas été envoyé.</translation>
-    </message>
-    <message>
-        <source>Unknown mail subcommand &quot;%1&quot;.</source>
-        <translation>Sous-commande mail inconnue « %1 ».</translation>
-    </message>
-    <message>
-        <source>outbox needs a subcommand: list or deliver.</source>
-        <translation>outbox attend une sous-commande : list ou deliver.</translation>
-    </message>
-    <message>
-        <source>Unknown state &quot;%1&quot;: use %2.</source>
-        <translation>État inconnu « %1 » : utilisez %2.</translation>
-    </message>
-    <message>
-        <source>Unknown format &quot;%1&quot;: use table or json.</source>
-        <translation>Format inconnu « %1 » : utilisez table ou json.</translation>
-    </message>
-    <message>
-        <source>outbox deliver takes no arguments.</source>
-        <translation>outbox deliver ne prend pas d’arguments.</translation>
-    </message>
-    <message>
-        <source>Unknown outbox subcommand &quot;%1&quot;.</source>
-        <translation>Sous-commande outbox inconnue « %1 ».</translation>
-    </message>
-    <message>
-        <source>user history takes one EMAIL.</source>
-        <translation>user history attend un EMAIL.</translation>
     </message>
     <message>
         <source>%1 needs a value.</source>
@@ -2851,16 +3287,391 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation>Commande inconnue « %1 ».</translation>
     </message>
     <message>
-        <source>Unknown view &quot;%1&quot;: use all, active, inactive, unconfirmed, confirmed, admins, expiring, failed or requested.</source>
-        <translation>Vue inconnue « %1 » : utilisez all, active, inactive, unconfirmed, confirmed, admins, expiring, failed ou requested.</translation>
-    </message>
-    <message>
         <source>ASKED</source>
         <translation>DEMANDÉE</translation>
     </message>
+    <message>
+        <source>bounces configure needs --address ADDR, or --host, --port, --security and --user for the bounce mailbox.</source>
+        <translation>bounces configure attend --address ADDR, ou --host, --port, --security et --user pour la boîte des rebonds.</translation>
+    </message>
+    <message>
+        <source>The bounce address must not hold &apos;+&apos;: Roster adds +TAG to it.</source>
+        <translation>L’adresse de rebond ne doit pas contenir de « + » : Roster y ajoute +TAG.</translation>
+    </message>
+    <message>
+        <source>--%1 goes with --host.</source>
+        <translation>--%1 va avec --host.</translation>
+    </message>
+    <message>
+        <source>The bounce mailbox needs --host, --port, --security and --user.</source>
+        <translation>La boîte des rebonds attend --host, --port, --security et --user.</translation>
+    </message>
+    <message>
+        <source>No IMAP password for %1: give it on standard input.</source>
+        <translation>Pas de mot de passe IMAP pour %1 : fournissez-le sur l’entrée standard.</translation>
+    </message>
+    <message>
+        <source>Bounce settings saved.</source>
+        <translation>Paramètres des rebonds enregistrés.</translation>
+    </message>
+    <message>
+        <source>Only an Administrator may read the bounce mailbox.</source>
+        <translation>Seul un administrateur peut lire la boîte des rebonds.</translation>
+    </message>
+    <message>
+        <source>More messages are waiting: run bounces fetch again.</source>
+        <translation>D’autres messages attendent : relancez bounces fetch.</translation>
+    </message>
+    <message>
+        <source>the envelope sender of invitation mail (Roster adds +TAG per message)</source>
+        <translation>l’expéditeur d’enveloppe des e-mails d’invitation (Roster ajoute +TAG à chaque message)</translation>
+    </message>
+    <message>
+        <source>the mailbox to read (default INBOX)</source>
+        <translation>la boîte à lire (INBOX par défaut)</translation>
+    </message>
+    <message>
+        <source>Set the envelope sender of invitation mail (--address), or the bounce mailbox over IMAP (--host, --port, --security and --user; the password from standard input). Administrators only.</source>
+        <translation>Définir l’expéditeur d’enveloppe des e-mails d’invitation (--address), ou la boîte des rebonds par IMAP (--host, --port, --security et --user ; le mot de passe sur l’entrée standard). Réservé aux administrateurs.</translation>
+    </message>
+    <message>
+        <source>Read the new mail of the bounce mailbox once and print one line per delivery report; nothing is ever deleted.</source>
+        <translation>Lire une fois le nouveau courrier de la boîte des rebonds et afficher une ligne par rapport de distribution ; rien n’est jamais supprimé.</translation>
+    </message>
+    <message>
+        <source>the output (default table)</source>
+        <translation>la sortie (table par défaut)</translation>
+    </message>
+    <message>
+        <source>%1 needs at least one %2.</source>
+        <translation>%1 attend au moins un argument %2.</translation>
+    </message>
+    <message>
+        <source>%1 takes one %2.</source>
+        <translation>%1 attend un argument %2.</translation>
+    </message>
+    <message>
+        <source>%1 takes %2 and %3.</source>
+        <translation>%1 attend %2 et %3.</translation>
+    </message>
+    <message>
+        <source>%1 needs a subcommand: %2.</source>
+        <translation>%1 attend une sous-commande : %2.</translation>
+    </message>
+    <message>
+        <source>Unknown %1 subcommand &quot;%2&quot;.</source>
+        <translation>Sous-commande %1 inconnue « %2 ».</translation>
+    </message>
+    <message>
+        <source>Exit codes: 0 done; 1 some recipients deferred or failed; 2 usage; 3 refused by a rule or a
+permission; 4 not found; 5 database error; 6 mail configuration or connection error.
+</source>
+        <translation>Codes de sortie : 0 terminé ; 1 certains destinataires différés ou en échec ; 2 usage incorrect ;
+3 refusé par une règle ou une autorisation ; 4 introuvable ; 5 erreur de base de données ;
+6 erreur de configuration ou de connexion du courrier.
+</translation>
+    </message>
+    <message>
+        <source>Manage a Roster organisation&apos;s users from scripts. ROSTER_DB and ROSTER_AS are the defaults of
+--db and --as; acting commands read the password of --as from ROSTER_PASSWORD, else from the
+first line of standard input.
+</source>
+        <translation>Gérer depuis des scripts les utilisateurs d’une organisation Roster. ROSTER_DB et ROSTER_AS sont les
+valeurs par défaut de --db et --as ; les commandes qui agissent lisent le mot de passe de --as dans
+ROSTER_PASSWORD, sinon sur la première ligne de l’entrée standard.
+</translation>
+    </message>
+    <message>
+        <source>Commands:</source>
+        <translation>Commandes :</translation>
+    </message>
+    <message>
+        <source>Commands that queue mail deliver it before they exit (unless --queue-only) and print, per
+recipient: sent, deferred (with the reply) or failed.
+</source>
+        <translation>Les commandes qui mettent du courrier en file d’attente le distribuent avant de se terminer (sauf
+avec --queue-only) et affichent, par destinataire : sent, deferred (avec la réponse) ou failed.
+</translation>
+    </message>
+    <message>
+        <source>Options:</source>
+        <translation>Options :</translation>
+    </message>
+    <message>
+        <source>(%1 to %2)</source>
+        <translation>(de %1 à %2)</translation>
+    </message>
+    <message>
+        <source>(required)</source>
+        <translation>(obligatoire)</translation>
+    </message>
+    <message>
+        <source>&quot;rosterctl %1 SUBCOMMAND --help&quot; tells more about one of them.</source>
+        <translation>« rosterctl %1 SUBCOMMAND --help » en dit plus sur l’une d’elles.</translation>
+    </message>
+    <message>
+        <source>Invite the named users again, or with --all-unconfirmed every unconfirmed user (confirmed, deactivated and cooling-down users are refused; in bulk, skipped and listed).</source>
+        <translation>Réinviter les utilisateurs nommés, ou avec --all-unconfirmed tous les utilisateurs non confirmés (les utilisateurs confirmés, désactivés ou encore dans leur délai de réinvitation sont refusés ; en masse, ils sont ignorés et listés).</translation>
+    </message>
+    <message>
+        <source>every unconfirmed user, instead of EMAIL...</source>
+        <translation>tous les utilisateurs non confirmés, au lieu de EMAIL...</translation>
+    </message>
+    <message>
+        <source>with --all-unconfirmed: only those whose invitation expired</source>
+        <translation>avec --all-unconfirmed : seulement ceux dont l’invitation a expiré</translation>
+    </message>
+    <message>
+        <source>A user&apos;s invitations: when each was sent and by whom, its state and its mail&apos;s delivery.</source>
+        <translation>Les invitations d’un utilisateur : quand et par qui chacune a été envoyée, son état et la distribution de son e-mail.</translation>
+    </message>
+    <message>
+        <source>Accept an invitation as the accept page does; the user&apos;s new password is read from standard input.</source>
+        <translation>Accepter une invitation comme le fait la page d’acceptation ; le nouveau mot de passe de l’utilisateur est lu sur l’entrée standard.</translation>
+    </message>
+    <message>
+        <source>the token parameter of the invitation link</source>
+        <translation>le paramètre token du lien d’invitation</translation>
+    </message>
+    <message>
+        <source>--from already gives the sender&apos;s name: drop --from-name, or give only the address in --from.</source>
+        <translation>--from indique déjà le nom de l’expéditeur : retirez --from-name, ou n’indiquez que l’adresse dans --from.</translation>
+    </message>
+    <message>
+        <source>the %1 server</source>
+        <translation>le serveur %1</translation>
+    </message>
+    <message>
+        <source>its port</source>
+        <translation>son port</translation>
+    </message>
+    <message>
+        <source>TLS from the start (tls), after STARTTLS, or none</source>
+        <translation>TLS dès le début (tls), après STARTTLS, ou aucune</translation>
+    </message>
+    <message>
+        <source>the user to sign in as; the password is read from standard input</source>
+        <translation>l’utilisateur sous lequel se connecter ; le mot de passe est lu sur l’entrée standard</translation>
+    </message>
+    <message>
+        <source>verify the server&apos;s certificate against PEM instead of the system&apos;s CAs</source>
+        <translation>vérifier le certificat du serveur avec PEM au lieu des autorités de certification du système</translation>
+    </message>
+    <message>
+        <source>allow the password without TLS</source>
+        <translation>autoriser le mot de passe sans TLS</translation>
+    </message>
+    <message>
+        <source>write .eml files into --dir, or send through an SMTP server</source>
+        <translation>écrire des fichiers .eml dans --dir, ou envoyer par un serveur SMTP</translation>
+    </message>
+    <message>
+        <source>with --transport file: the folder for the messages</source>
+        <translation>avec --transport file : le dossier des messages</translation>
+    </message>
+    <message>
+        <source>the sender: an address, or &quot;NAME &lt;ADDR&gt;&quot;</source>
+        <translation>l’expéditeur : une adresse, ou « NAME &lt;ADDR&gt; »</translation>
+    </message>
+    <message>
+        <source>the sender&apos;s name</source>
+        <translation>le nom de l’expéditeur</translation>
+    </message>
+    <message>
+        <source>the organisation&apos;s name</source>
+        <translation>le nom de l’organisation</translation>
+    </message>
+    <message>
+        <source>the accept page of CRM users (the link is URL?token=TOKEN)</source>
+        <translation>la page d’acceptation des utilisateurs du CRM (le lien est URL?token=TOKEN)</translation>
+    </message>
+    <message>
+        <source>the accept page of portal users</source>
+        <translation>la page d’acceptation des utilisateurs du portail</translation>
+    </message>
+    <message>
+        <source>the time before the same user may be re-invited</source>
+        <translation>le délai avant de pouvoir réinviter le même utilisateur</translation>
+    </message>
+    <message>
+        <source>remind unconfirmed users N days before their invitation expires</source>
+        <translation>rappeler aux utilisateurs non confirmés leur invitation N jours avant son expiration</translation>
+    </message>
+    <message>
+        <source>off</source>
+        <translation>désactivé</translation>
+    </message>
+    <message>
+        <source>Change the mail settings: the transport (--transport file --dir DIR, or --transport smtp --host H --port P --security S, the SMTP password from standard input with --user), the sender and the invitation&apos;s links and timing. Administrators only.</source>
+        <translation>Modifier les paramètres de messagerie : le transport (--transport file --dir DIR, ou --transport smtp --host H --port P --security S, le mot de passe SMTP sur l’entrée standard avec --user), l’expéditeur, ainsi que les liens et les délais de l’invitation. Réservé aux administrateurs.</translation>
+    </message>
+    <message>
+        <source>Print the mail settings (never the SMTP password).</source>
+        <translation>Afficher les paramètres de messagerie (jamais le mot de passe SMTP).</translation>
+    </message>
+    <message>
+        <source>Send a test message through the configured transport now.</source>
+        <translation>Envoyer maintenant un message de test par le transport configuré.</translation>
+    </message>
+    <message>
+        <source>the recipient</source>
+        <translation>le destinataire</translation>
+    </message>
+    <message>
+        <source>--%1 takes a positive number.</source>
+        <translation>--%1 attend un nombre positif.</translation>
+    </message>
+    <message>
+        <source>--%1 takes a number from %2 to %3.</source>
+        <translation>--%1 attend un nombre de %2 à %3.</translation>
+    </message>
+    <message>
+        <source>Unknown %1 &quot;%2&quot;: use %3.</source>
+        <translation>Valeur « %2 » inconnue pour %1 : utilisez %3.</translation>
+    </message>
+    <message>
+        <source>%1 or %2</source>
+        <translation>%1 ou %2</translation>
+    </message>
+    <message>
+        <source>--%1 takes no value.</source>
+        <translation>--%1 n’accepte pas de valeur.</translation>
+    </message>
+    <message>
+        <source>%1 needs %2.</source>
+        <translation>%1 attend %2.</translation>
+    </message>
+    <message>
+        <source>%1 needs %2 and %3.</source>
+        <translation>%1 attend %2 et %3.</translation>
+    </message>
+    <message>
+        <source>List queued and sent mail, newest first.</source>
+        <translation>Lister le courrier en attente et envoyé, le plus récent d’abord.</translation>
+    </message>
+    <message>
+        <source>only the messages in that state</source>
+        <translation>seulement les messages dans cet état</translation>
+    </message>
+    <message>
+        <source>at most N messages (default 1000)</source>
+        <translation>au plus N messages (1000 par défaut)</translation>
+    </message>
+    <message>
+        <source>Send the automatic reminders that are due, then the mail that is due: queued messages and deferred ones whose retry time has come. Run it from a timer.</source>
+        <translation>Envoyer les rappels automatiques dus, puis le courrier dû : les messages en attente et les messages différés dont l’heure du nouvel essai est venue. À lancer depuis un timer.</translation>
+    </message>
+    <message>
+        <source>A new database and its first Administrator, whose password is read from standard input.</source>
+        <translation>Une nouvelle base de données et son premier administrateur, dont le mot de passe est lu sur l’entrée standard.</translation>
+    </message>
+    <message>
+        <source>the administrator&apos;s email address</source>
+        <translation>l’adresse e-mail de l’administrateur</translation>
+    </message>
+    <message>
+        <source>the administrator&apos;s name</source>
+        <translation>le nom de l’administrateur</translation>
+    </message>
+    <message>
+        <source>A new database of demo data: about 10% of the users unconfirmed (half of them expired), about 5% deactivated, a few administrators. With --admin-email the administrator&apos;s password is read from standard input; without it, demo prints the one it made.</source>
+        <translation>Une nouvelle base de données de démonstration : environ 10 % des utilisateurs non confirmés (dont la moitié expirés), environ 5 % désactivés, quelques administrateurs. Avec --admin-email, le mot de passe de l’administrateur est lu sur l’entrée standard ; sans cette option, demo affiche celui qu’il a créé.</translation>
+    </message>
+    <message>
+        <source>how many CRM users (default 200)</source>
+        <translation>combien d’utilisateurs du CRM (200 par défaut)</translation>
+    </message>
+    <message>
+        <source>how many portal users (default: a tenth of --users)</source>
+        <translation>combien d’utilisateurs du portail (par défaut : un dixième de --users)</translation>
+    </message>
+    <message>
+        <source>the seed of the random data, to make the same organisation again</source>
+        <translation>la graine des données aléatoires, pour recréer la même organisation</translation>
+    </message>
+    <message>
+        <source>the administrator&apos;s email address (with --admin-name)</source>
+        <translation>l’adresse e-mail de l’administrateur (avec --admin-name)</translation>
+    </message>
+    <message>
+        <source>the administrator&apos;s name (with --admin-email)</source>
+        <translation>le nom de l’administrateur (avec --admin-email)</translation>
+    </message>
+    <message>
+        <source>a user of the Customer Portal instead of the CRM</source>
+        <translation>un utilisateur du portail client au lieu du CRM</translation>
+    </message>
+    <message>
+        <source>queue the mail without delivering it now</source>
+        <translation>mettre le message en file d’attente sans le distribuer maintenant</translation>
+    </message>
+    <message>
+        <source>Add a user, unconfirmed, and send the first invitation.</source>
+        <translation>Ajouter un utilisateur, non confirmé, et envoyer la première invitation.</translation>
+    </message>
+    <message>
+        <source>the user&apos;s email address</source>
+        <translation>l’adresse e-mail de l’utilisateur</translation>
+    </message>
+    <message>
+        <source>the user&apos;s name</source>
+        <translation>le nom de l’utilisateur</translation>
+    </message>
+    <message>
+        <source>the CRM user&apos;s profile (default Standard)</source>
+        <translation>le profil de l’utilisateur du CRM (le profil Standard par défaut)</translation>
+    </message>
+    <message>
+        <source>the customer account of a portal user</source>
+        <translation>le compte client d’un utilisateur du portail</translation>
+    </message>
+    <message>
+        <source>List users, a page at a time from the database; --format json prints one JSON document, csv a header line and a line per user.</source>
+        <translation>Lister les utilisateurs, page par page depuis la base de données ; --format json affiche un document JSON, csv une ligne d’en-tête et une ligne par utilisateur.</translation>
+    </message>
+    <message>
+        <source>which users (default all)</source>
+        <translation>quels utilisateurs (all par défaut)</translation>
+    </message>
+    <message>
+        <source>only users whose name or email holds TEXT</source>
+        <translation>seulement les utilisateurs dont le nom ou l’e-mail contient TEXT</translation>
+    </message>
+    <message>
+        <source>at most N users</source>
+        <translation>au plus N utilisateurs</translation>
+    </message>
+    <message>
+        <source>Activate users again (an unconfirmed one then needs a re-invite).</source>
+        <translation>Réactiver des utilisateurs (un utilisateur non confirmé doit ensuite être réinvité).</translation>
+    </message>
+    <message>
+        <source>Deactivate users: their open invitations are revoked and their unsent invitation mail cancelled.</source>
+        <translation>Désactiver des utilisateurs : leurs invitations ouvertes sont révoquées et leurs e-mails d’invitation non envoyés annulés.</translation>
+    </message>
+    <message>
+        <source>Change a user&apos;s name, profile or account. The email stays: a new address is a new user and a new invitation.</source>
+        <translation>Modifier le nom, le profil ou le compte d’un utilisateur. L’e-mail reste : une nouvelle adresse est un nouvel utilisateur et une nouvelle invitation.</translation>
+    </message>
+    <message>
+        <source>the new name</source>
+        <translation>le nouveau nom</translation>
+    </message>
+    <message>
+        <source>the CRM user&apos;s new profile</source>
+        <translation>le nouveau profil de l’utilisateur du CRM</translation>
+    </message>
+    <message>
+        <source>the portal user&apos;s new account</source>
+        <translation>le nouveau compte de l’utilisateur du portail</translation>
+    </message>
+    <message>
+        <source>Give an unconfirmed user a new address: their open invitations are revoked and a new one is sent to NEW.</source>
+        <translation>Donner une nouvelle adresse à un utilisateur non confirmé : ses invitations ouvertes sont révoquées et une nouvelle est envoyée à NEW.</translation>
+    </message>
 </context>
 <context>
-    <name>roster::cli::Command</name>
+    <name>roster::cli::AdminSession</name>
     <message>
         <source>No database given: pass --db PATH or set ROSTER_DB.</source>
         <translation>Aucune base de données indiquée : passez --db CHEMIN ou définissez ROSTER_DB.</translation>
@@ -2873,9 +3684,16 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <source>No password for %1: set ROSTER_PASSWORD or give it on standard input.</source>
         <translation>Pas de mot de passe pour %1 : définissez ROSTER_PASSWORD ou fournissez-le sur l’entrée standard.</translation>
     </message>
+</context>
+<context>
+    <name>roster::cli::Delivery</name>
     <message>
         <source>The mail stays queued.</source>
         <translation>Le message reste en file d’attente.</translation>
+    </message>
+    <message>
+        <source>Another sender took back the message to %1 while this one was sending it, so its result was not saved: it may arrive twice.</source>
+        <translation>Un autre processus d’envoi a repris le message destiné à %1 pendant que celui-ci l’envoyait : son résultat n’a donc pas été enregistré, et il peut arriver deux fois.</translation>
     </message>
     <message>
         <source>retry at %1</source>

@@ -1,7 +1,9 @@
 // Every string the Users page shows goes through tr(): with a pseudo-translation installed (each
 // string lupdate finds, "translated" as "@@" + itself, built from the sources at build time),
 // every visible text of the page, its menus and dialogs must start with the marker. And the
-// German translation loads, for the console and for rosterctl's contexts.
+// German translation loads, for the console and for rosterctl's contexts. And every string lupdate
+// finds is in roster_de.ts and roster_fr.ts, translated, with its placeholders, accelerator and
+// HTML tags kept; no entry there is left over from a string the sources no longer have.
 
 #include "guiorg.h"
 
@@ -27,6 +29,7 @@
 #include <QStatusBar>
 #include <QTimer>
 #include <QTreeWidget>
+#include <QXmlStreamReader>
 
 using namespace roster;
 using namespace roster::test;
@@ -40,6 +43,100 @@ bool isData(const QString &text)
     static const QRegularExpression dataLike(
         QStringLiteral(R"(^[\d\s.,:;%()\-–—…·/]*$|@[\w.-]+\.\w+$)"));
     return text.trimmed().isEmpty() || dataLike.match(text.trimmed()).hasMatch();
+}
+
+// One <message> of a .ts file.
+struct TsMessage
+{
+    QString context;
+    QString source;
+    QString comment;
+    QString type;             // "unfinished", "vanished", "obsolete" or empty (finished)
+    QStringList translations; // one, or one per plural form
+};
+
+QString key(const TsMessage &m)
+{
+    return m.context + u'\x1f' + m.source + u'\x1f' + m.comment;
+}
+
+QList<TsMessage> readTs(const QString &path, QString *error)
+{
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) {
+        *error = path + QStringLiteral(": ") + f.errorString();
+        return {};
+    }
+    QList<TsMessage> messages;
+    QString context;
+    QXmlStreamReader xml(&f);
+    while (!xml.atEnd()) {
+        if (xml.readNext() != QXmlStreamReader::StartElement)
+            continue;
+        if (xml.name() == u"name") { // of a <context>
+            context = xml.readElementText();
+            continue;
+        }
+        if (xml.name() != u"message")
+            continue;
+        TsMessage m;
+        m.context = context;
+        while (xml.readNextStartElement()) {
+            if (xml.name() == u"source") {
+                m.source = xml.readElementText();
+            } else if (xml.name() == u"comment") {
+                m.comment = xml.readElementText();
+            } else if (xml.name() == u"translation") {
+                m.type = xml.attributes().value(QStringLiteral("type")).toString();
+                QString text;
+                bool forms = false;
+                while (!xml.atEnd()) {
+                    xml.readNext();
+                    if (xml.isEndElement() && xml.name() == u"translation")
+                        break;
+                    if (xml.isStartElement() && xml.name() == u"numerusform") {
+                        forms = true;
+                        m.translations << xml.readElementText();
+                    } else if (xml.isCharacters() && !forms) {
+                        text += xml.text();
+                    }
+                }
+                if (!forms)
+                    m.translations << text;
+            } else {
+                xml.skipCurrentElement();
+            }
+        }
+        messages << m;
+    }
+    if (xml.hasError())
+        *error = path + QStringLiteral(": ") + xml.errorString();
+    return messages;
+}
+
+// What a translation must keep of its source: the placeholders (%1, %L1, %n), the number of
+// accelerators (&x; "&&" is a literal ampersand) and the HTML tags.
+QString shape(const QString &text)
+{
+    static const QRegularExpression placeholder(QStringLiteral(R"(%L?(\d+|n))"));
+    static const QRegularExpression accelerator(QStringLiteral(R"(&(?![\s&]|[a-z]+;))"));
+    static const QRegularExpression tag(
+        QStringLiteral(R"(</?(?:a|b|br|code|div|h\d|i|li|p|span|table|td|th|tr|tt|ul)\b[^>]*>)"));
+    QStringList numbers;
+    for (auto it = placeholder.globalMatch(text); it.hasNext();)
+        numbers << it.next().captured(1);
+    numbers.removeDuplicates();
+    numbers.sort();
+    QStringList tags;
+    for (auto it = tag.globalMatch(text); it.hasNext();)
+        tags << it.next().captured(0);
+    tags.sort();
+    QString stripped = text;
+    stripped.replace(QStringLiteral("&&"), QString());
+    return QStringLiteral("placeholders %1; accelerators %2; tags %3")
+        .arg(numbers.join(u','))
+        .arg(stripped.count(accelerator))
+        .arg(tags.join(QString()));
 }
 } // namespace
 
@@ -55,6 +152,8 @@ private slots:
     void addUserDialogStringsAreTranslatable();
     void germanLoads();
     void noEnglishPluralShortcuts();
+    void everyStringIsTranslated_data();
+    void everyStringIsTranslated();
 
 private:
     void check(const QString &where, const QString &text);
@@ -259,6 +358,65 @@ void TestTranslations::noEnglishPluralShortcuts()
             QVERIFY2(!lazyPlural.match(s).hasMatch(), qPrintable(name + u": " + s));
         }
     }
+}
+
+void TestTranslations::everyStringIsTranslated_data()
+{
+    QTest::addColumn<QString>("file");
+    QTest::newRow("de") << QStringLiteral("roster_de.ts");
+    QTest::newRow("fr") << QStringLiteral("roster_fr.ts");
+}
+
+void TestTranslations::everyStringIsTranslated()
+{
+    // The pseudo-translation's .ts, beside its .qm, holds every string the sources have now.
+    QFETCH(QString, file);
+    QString pseudoPath = QStringLiteral(ROSTER_PSEUDO_QM);
+    pseudoPath.replace(pseudoPath.size() - 3, 3, QStringLiteral(".ts"));
+    QString error;
+    const QList<TsMessage> current = readTs(pseudoPath, &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+    QVERIFY(current.size() > 100);
+    const QList<TsMessage> ts =
+        readTs(qEnvironmentVariable("ROSTER_SOURCE_DIR") + QStringLiteral("/translations/") + file,
+               &error);
+    QVERIFY2(error.isEmpty(), qPrintable(error));
+
+    QSet<QString> inSources;
+    for (const TsMessage &m : current)
+        inSources.insert(key(m));
+    QSet<QString> inTs;
+    QStringList problems;
+    for (const TsMessage &m : ts) {
+        inTs.insert(key(m));
+        const QString where = m.context + QStringLiteral(" \"") + m.source + u'"';
+        if (!inSources.contains(key(m)) || m.type == u"vanished" || m.type == u"obsolete") {
+            problems << where + QStringLiteral(": no longer in the sources (vanished)");
+            continue;
+        }
+        if (m.type == u"unfinished" || m.translations.isEmpty() ||
+            std::any_of(m.translations.cbegin(), m.translations.cend(),
+                        [](const QString &t) { return t.isEmpty(); })) {
+            problems << where + QStringLiteral(": unfinished");
+            continue;
+        }
+        for (const QString &t : m.translations)
+            if (shape(t) != shape(m.source))
+                problems << where + QStringLiteral(": \"") + t + QStringLiteral("\" has ") +
+                                shape(t) + QStringLiteral(", the source ") + shape(m.source);
+    }
+    for (const TsMessage &m : current)
+        if (!inTs.contains(key(m)))
+            problems << m.context + QStringLiteral(" \"") + m.source +
+                            QStringLiteral("\": missing (run the update_translations target)");
+    // One line each (QVERIFY2's message would be cut short), then the count.
+    for (const QString &p : std::as_const(problems))
+        qWarning().noquote() << file + QStringLiteral(": ") + p;
+    QVERIFY2(problems.isEmpty(),
+             qPrintable(QStringLiteral("%1: %2 problems among %3 messages (listed above)")
+                            .arg(file)
+                            .arg(problems.size())
+                            .arg(current.size())));
 }
 
 QTEST_MAIN(TestTranslations)
