@@ -9,6 +9,8 @@
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QMessageAuthenticationCode>
+#include <QRegularExpression>
+#include <QSet>
 #include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTest>
@@ -188,6 +190,19 @@ private slots:
         QCOMPARE(postForm(t, "/accept", acceptFields(b), a.cookie()).status, 403);
         QCOMPARE(postForm(t, "/accept", acceptFields(a), b.cookie()).status, 403);
         QCOMPARE(m_org->dump(), before);
+        // Every browser without the cookie gets its own: no two alike, each of the documented
+        // shape (16 random bytes, base64url).
+        QSet<QByteArray> browsers{a.cookie(), b.cookie()};
+        for (int i = 0; i < 50; ++i) {
+            const QByteArray cookie = get(t, link(token)).cookie();
+            QVERIFY2(QRegularExpression(QStringLiteral("^roster_form=[A-Za-z0-9_-]{22}$|^__Host-"
+                                                       "roster_form=[A-Za-z0-9_-]{22}$"))
+                         .match(QString::fromLatin1(cookie))
+                         .hasMatch(),
+                     cookie.constData());
+            browsers.insert(cookie);
+        }
+        QCOMPARE(browsers.size(), 52);
         // A browser that has the cookie gets no new one, and a value bound to that cookie.
         const Reply again = get(t, link(token), {{"Cookie", a.cookie()}});
         QCOMPARE(again.status, 200);
