@@ -175,14 +175,19 @@ Response AcceptSite::handle(const Request &request)
     c.language = Languages::choose(request.header("Accept-Language"));
     LanguageScope speak(c.language);
     c.now = systemClock.nowMs();
-    c.client = clientOf(request);
+    // The client (for the rate limit and the log): only POSTs and logged answers need it.
+    if (request.method == "POST")
+        c.client = clientOf(request);
 
     Response r = route(c);
     // Logged without the query (the token is there) and never with a form field.
-    if (r.status != 200 || request.method == "POST")
+    if (r.status != 200 || request.method == "POST") {
+        if (c.client.isNull())
+            c.client = clientOf(request);
         qCInfo(lcWeb, "%s %s %d %s %s %lld ms", request.method.constData(),
                request.path.left(200).constData(), r.status, c.outcome.constData(),
                c.client.constData(), qlonglong(timer.elapsed()));
+    }
     return r;
 }
 
