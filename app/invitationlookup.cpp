@@ -2,7 +2,11 @@
 
 #include "app/tokens.h"
 
+#include <QSqlDriver>
+#include <QSqlError>
 #include <QSqlQuery>
+
+#include <sqlite3.h>
 
 namespace roster {
 
@@ -26,6 +30,89 @@ Result<InvitationLookup> lookupInvitation(const Database &db, const Clock &clock
     return InvitationLookupStatement(db).run(clock, token, expectedKind);
 }
 
+namespace {
+// Both ways of running it read this one statement, column for column.
+const char lookupSql[] =
+    "SELECT i.id, i.user_id, i.expires_at, i.accepted_at, i.revoked_at, u.active, u.kind, "
+    "u.confirmed_at, u.email, u.name FROM invitations i JOIN users u ON u.id = i.user_id WHERE "
+    "i.token_hash = ?";
+} // namespace
+
+InvitationLookupStatement::~InvitationLookupStatement()
+{
+    finalizeSqlite();
+}
+
+void InvitationLookupStatement::finalizeSqlite()
+{
+    if (m_sqliteStatement)
+        sqlite3_finalize(m_sqliteStatement);
+    m_sqliteStatement = nullptr;
+}
+
+bool InvitationLookupStatement::runSqlite(const QString &hash, InvitationFacts &facts,
+                                          InvitationLookup &out, bool &found, Status &status)
+{
+    if (m_sqliteUnavailable || m_db.dialect() != Dialect::Sqlite)
+        return false;
+    const auto fail = [&](sqlite3 *handle, int rc) {
+        status = m_db.errorFrom(QSqlError(
+            QString(), QString::fromUtf8(handle ? sqlite3_errmsg(handle) : sqlite3_errstr(rc)),
+            QSqlError::StatementError, QString::number(rc)));
+        finalizeSqlite();
+        return true;
+    };
+    if (!m_sqliteStatement) {
+        const QVariant handle = m_db.connection().driver()->handle();
+        if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0) {
+            m_sqliteUnavailable = true;
+            return false;
+        }
+        sqlite3 *db = *static_cast<sqlite3 *const *>(handle.constData());
+        if (!db) {
+            m_sqliteUnavailable = true;
+            return false;
+        }
+        const int rc = sqlite3_prepare_v3(db, lookupSql, -1, SQLITE_PREPARE_PERSISTENT,
+                                          &m_sqliteStatement, nullptr);
+        if (rc != SQLITE_OK)
+            return fail(db, rc);
+    }
+    sqlite3_stmt *st = m_sqliteStatement;
+    const QByteArray key = hash.toLatin1();
+    sqlite3_bind_text(st, 1, key.constData(), int(key.size()), SQLITE_STATIC);
+    const int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        sqlite3 *db = sqlite3_db_handle(st);
+        sqlite3_reset(st);
+        return fail(db, rc);
+    }
+    found = rc == SQLITE_ROW;
+    if (found) {
+        const auto text = [st](int column) {
+            return QString::fromUtf8(
+                reinterpret_cast<const char *>(sqlite3_column_text(st, column)),
+                sqlite3_column_bytes(st, column));
+        };
+        out.invitationId = sqlite3_column_int64(st, 0);
+        out.userId = sqlite3_column_int64(st, 1);
+        facts.expiresAt = sqlite3_column_int64(st, 2);
+        facts.accepted = sqlite3_column_type(st, 3) != SQLITE_NULL;
+        facts.revoked = sqlite3_column_type(st, 4) != SQLITE_NULL;
+        facts.userActive = sqlite3_column_int64(st, 5) != 0;
+        out.kind = text(6) == u"portal" ? UserKind::Portal : UserKind::Crm;
+        facts.userConfirmed = sqlite3_column_type(st, 7) != SQLITE_NULL;
+        out.inviteeEmail = text(8);
+        out.inviteeName = text(9);
+    }
+    // Done with the row: the statement's read ends (it would hold back checkpoints between
+    // requests); it stays prepared.
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+    status = ok();
+    return true;
+}
+
 Result<InvitationLookup> InvitationLookupStatement::run(const Clock &clock, QByteArrayView token,
                                                         std::optional<UserKind> expectedKind)
 {
@@ -35,48 +122,54 @@ Result<InvitationLookup> InvitationLookupStatement::run(const Clock &clock, QByt
         return out;
     const QString hash = tokenHash(token.toByteArray());
     out.tokenHash = hash;
+    InvitationFacts facts;
+    bool found = false;
+    Status sqlite = ok();
     // A read: when it fails (a connection re-made since it was prepared, a lost one) it is
     // prepared and run once more.
-    for (int attempt = 0;; ++attempt) {
-        if (!m_prepared) {
-            m_query = m_db.prepare(QStringLiteral(
-                "SELECT i.id, i.user_id, i.expires_at, i.accepted_at, i.revoked_at, u.active, "
-                "u.kind, u.confirmed_at, u.email, u.name FROM invitations i JOIN users u ON u.id "
-                "= i.user_id WHERE i.token_hash = ?"));
-            m_prepared = true;
+    if (runSqlite(hash, facts, out, found, sqlite)) {
+        if (!sqlite)
+            runSqlite(hash, facts, out, found, sqlite); // prepared again
+        if (!sqlite)
+            return sqlite.error();
+    } else {
+        for (int attempt = 0;; ++attempt) {
+            if (!m_prepared) {
+                m_query = m_db.prepare(QString::fromLatin1(lookupSql));
+                m_prepared = true;
+            }
+            m_query.bindValue(0, hash);
+            Status s = m_db.exec(m_query);
+            if (s)
+                break;
+            m_query = QSqlQuery();
+            m_prepared = false;
+            if (attempt > 0)
+                return s.error();
         }
-        m_query.bindValue(0, hash);
-        Status s = m_db.exec(m_query);
-        if (s)
-            break;
-        m_query = QSqlQuery();
-        m_prepared = false;
-        if (attempt > 0)
-            return s.error();
-    }
-    QSqlQuery &q = m_query;
-    if (!q.next()) {
+        QSqlQuery &q = m_query;
+        found = q.next();
+        if (found) {
+            out.kind = q.value(6).toString() == u"portal" ? UserKind::Portal : UserKind::Crm;
+            facts.expiresAt = q.value(2).toLongLong();
+            facts.accepted = !q.value(3).isNull();
+            facts.revoked = !q.value(4).isNull();
+            facts.userActive = q.value(5).toInt() != 0;
+            facts.userConfirmed = !q.value(7).isNull();
+            out.invitationId = q.value(0).toLongLong();
+            out.userId = q.value(1).toLongLong();
+            out.inviteeEmail = q.value(8).toString();
+            out.inviteeName = q.value(9).toString();
+        }
+        // Done with the row: SQLite ends the statement's read (it would hold back checkpoints
+        // between requests), PostgreSQL's result is freed; the statement stays prepared.
         q.finish();
-        return out;
     }
-    const UserKind kind = q.value(6).toString() == u"portal" ? UserKind::Portal : UserKind::Crm;
-    InvitationFacts facts;
-    facts.expiresAt = q.value(2).toLongLong();
-    facts.accepted = !q.value(3).isNull();
-    facts.revoked = !q.value(4).isNull();
-    facts.userActive = q.value(5).toInt() != 0;
-    facts.userConfirmed = !q.value(7).isNull();
-    out.invitationId = q.value(0).toLongLong();
-    out.userId = q.value(1).toLongLong();
-    out.kind = kind;
-    out.inviteeEmail = q.value(8).toString();
-    out.inviteeName = q.value(9).toString();
-    out.expiresAt = facts.expiresAt;
-    // Done with the row: SQLite ends the statement's read (it would hold back checkpoints between
-    // requests), PostgreSQL's result is freed; the statement stays prepared.
-    q.finish();
-    if (expectedKind && *expectedKind != kind)
+    if (!found)
+        return out;
+    if (expectedKind && *expectedKind != out.kind)
         return InvitationLookup();
+    out.expiresAt = facts.expiresAt;
     out.state = invitationState(facts, clock.nowMs());
     return out;
 }

@@ -10,6 +10,8 @@
 
 #include <optional>
 
+struct sqlite3_stmt;
+
 namespace roster {
 
 // What an invitation link is worth right now (SPEC §2.5, §8).
@@ -61,13 +63,25 @@ class InvitationLookupStatement
 {
 public:
     explicit InvitationLookupStatement(const Database &db) : m_db(db) {}
+    ~InvitationLookupStatement();
+    InvitationLookupStatement(const InvitationLookupStatement &) = delete;
+    InvitationLookupStatement &operator=(const InvitationLookupStatement &) = delete;
     Result<InvitationLookup> run(const Clock &clock, QByteArrayView token,
                                  std::optional<UserKind> expectedKind = {});
 
 private:
+    // SQLite: the same statement through SQLite's own API on the connection's handle (QtSql
+    // describes every column again on every run: most of a GET's lookup). Returns false when the
+    // handle is not SQLite's (then QtSql runs it).
+    bool runSqlite(const QString &hash, InvitationFacts &facts, InvitationLookup &out, bool &found,
+                   Status &status);
+    void finalizeSqlite();
+
     const Database &m_db;
     QSqlQuery m_query; // prepared on first use, and again after a failure
     bool m_prepared = false;
+    sqlite3_stmt *m_sqliteStatement = nullptr;
+    bool m_sqliteUnavailable = false;
 };
 
 } // namespace roster

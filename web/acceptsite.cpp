@@ -12,6 +12,7 @@
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QElapsedTimer>
+#include <QHash>
 #include <QLocale>
 #include <QTimeZone>
 #include <QUrl>
@@ -42,8 +43,32 @@ struct ThreadState
     QString portalPath;
     bool crmHttps = false;
     bool portalHttps = false;
+
+    // The invitation page as this thread last rendered it for a token, in bytes around the CSRF
+    // value (new per request): kept with everything it was rendered from, and used only while
+    // all of that is still what this request's lookup and settings say. The lookup itself runs
+    // on every request, so a change anywhere (another process, rosterctl) shows at once; the
+    // entries only save the rendering. Bounded in number and in age.
+    struct FormPage
+    {
+        QByteArray token;
+        QString language;
+        QString path;
+        QString organisation;
+        QString name;
+        QString email;
+        qint64 expiresAt = 0;
+        UserKind kind = UserKind::Crm;
+        qint64 madeAt = 0;
+        QByteArray before;
+        QByteArray after;
+    };
+    QHash<QString, FormPage> forms; // by token hash
 };
 thread_local ThreadState threadState;
+
+constexpr qsizetype maxFormPages = 256; // per thread; when full, all are dropped
+constexpr qint64 formPageTtlMs = 60 * 1000;
 
 QString pathOf(const QString &url)
 {
@@ -120,6 +145,8 @@ AcceptSite::AcceptSite(const Database &database, QByteArray formSecret, SiteSett
         QCryptographicHash::hash(m_style.markup().toUtf8(), QCryptographicHash::Sha256).toBase64();
     m_csp = "default-src 'none'; style-src 'sha256-" + styleHash +
             "'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+    for (const QString &language : Languages::available())
+        m_headers.insert(language, headersFor(language));
 }
 
 AcceptSite::~AcceptSite() = default;
@@ -148,14 +175,19 @@ Response AcceptSite::handle(const Request &request)
     c.language = Languages::choose(request.header("Accept-Language"));
     LanguageScope speak(c.language);
     c.now = systemClock.nowMs();
-    c.client = clientOf(request);
+    // The client (for the rate limit and the log): only POSTs and logged answers need it.
+    if (request.method == "POST")
+        c.client = clientOf(request);
 
     Response r = route(c);
     // Logged without the query (the token is there) and never with a form field.
-    if (r.status != 200 || request.method == "POST")
+    if (r.status != 200 || request.method == "POST") {
+        if (c.client.isNull())
+            c.client = clientOf(request);
         qCInfo(lcWeb, "%s %s %d %s %s %lld ms", request.method.constData(),
                request.path.left(200).constData(), r.status, c.outcome.constData(),
                c.client.constData(), qlonglong(timer.elapsed()));
+    }
     return r;
 }
 
@@ -408,33 +440,74 @@ Response AcceptSite::askAgain(Context &c)
 Response AcceptSite::invitationForm(Context &c, const InvitationLookup &found, int status,
                                     const QString &problem)
 {
-    Fill fill;
-    fill.set(QStringLiteral("heading"), tr("Choose your password"))
-        .set(QStringLiteral("lead"),
-             found.kind == UserKind::Portal
-                 ? tr("Hello %1, you are invited to %2's Customer Portal. Choose a password to "
-                      "finish setting up your account.")
-                       .arg(found.inviteeName, c.org->organisation)
-                 : tr("Hello %1, you are invited to %2's CRM. Choose a password to finish "
-                      "setting up your account.")
-                       .arg(found.inviteeName, c.org->organisation))
-        .set(QStringLiteral("action"), c.path)
-        .set(QStringLiteral("token"), QString::fromLatin1(c.token))
-        .set(QStringLiteral("csrf"),
-             QString::fromLatin1(m_guard.issue(found.tokenHash, browserValue(c), c.now)))
-        .set(QStringLiteral("emailLabel"), tr("Email address"))
-        .set(QStringLiteral("email"), found.inviteeEmail)
-        .set(QStringLiteral("passwordLabel"), tr("New password"))
-        .set(QStringLiteral("passwordRules"), tr("At least 8 characters."))
-        .set(QStringLiteral("confirmLabel"), tr("New password again"))
-        .set(QStringLiteral("submit"), tr("Set password"))
-        .set(QStringLiteral("expires"),
-             tr("This link works until %1.").arg(when(c, found.expiresAt)));
-    if (!problem.isEmpty())
-        fill.section(QStringLiteral("problem"))
-            .set(QStringLiteral("problemHeading"), tr("The password was not set"))
-            .set(QStringLiteral("problem"), problem);
-    return finish(c, status, tr("Choose your password"), m_invitation.render(fill));
+    // A page without a problem to tell is the same for every GET of the link in one language, but
+    // for its CSRF value: rendered once, then only that value is filled in.
+    auto &forms = threadState.forms;
+    const ThreadState::FormPage *cached = nullptr;
+    if (problem.isEmpty()) {
+        const auto it = forms.constFind(found.tokenHash);
+        if (it != forms.cend() && it->token == c.token && it->language == c.language &&
+            it->path == c.path && it->organisation == c.org->organisation &&
+            it->name == found.inviteeName && it->email == found.inviteeEmail &&
+            it->expiresAt == found.expiresAt && it->kind == found.kind && c.now >= it->madeAt &&
+            c.now - it->madeAt < formPageTtlMs)
+            cached = &*it;
+    }
+    ThreadState::FormPage made;
+    if (!cached) {
+        Fill fill;
+        fill.set(QStringLiteral("heading"), tr("Choose your password"))
+            .set(QStringLiteral("lead"),
+                 found.kind == UserKind::Portal
+                     ? tr("Hello %1, you are invited to %2's Customer Portal. Choose a password "
+                          "to finish setting up your account.")
+                           .arg(found.inviteeName, c.org->organisation)
+                     : tr("Hello %1, you are invited to %2's CRM. Choose a password to finish "
+                          "setting up your account.")
+                           .arg(found.inviteeName, c.org->organisation))
+            .set(QStringLiteral("action"), c.path)
+            .set(QStringLiteral("token"), QString::fromLatin1(c.token))
+            .put(QStringLiteral("csrf"), Template::hole())
+            .set(QStringLiteral("emailLabel"), tr("Email address"))
+            .set(QStringLiteral("email"), found.inviteeEmail)
+            .set(QStringLiteral("passwordLabel"), tr("New password"))
+            .set(QStringLiteral("passwordRules"), tr("At least 8 characters."))
+            .set(QStringLiteral("confirmLabel"), tr("New password again"))
+            .set(QStringLiteral("submit"), tr("Set password"))
+            .set(QStringLiteral("expires"),
+                 tr("This link works until %1.").arg(when(c, found.expiresAt)));
+        if (!problem.isEmpty())
+            fill.section(QStringLiteral("problem"))
+                .set(QStringLiteral("problemHeading"), tr("The password was not set"))
+                .set(QStringLiteral("problem"), problem);
+        const QByteArray body = page(c, tr("Choose your password"), m_invitation.render(fill));
+        static const QByteArray hole = Template::holeMarkup().toUtf8();
+        const qsizetype at = body.indexOf(hole);
+        made.before = at < 0 ? body : body.first(at);
+        made.after = at < 0 ? QByteArray() : body.sliced(at + hole.size());
+        if (problem.isEmpty()) {
+            made.token = c.token;
+            made.language = c.language;
+            made.path = c.path;
+            made.organisation = c.org->organisation;
+            made.name = found.inviteeName;
+            made.email = found.inviteeEmail;
+            made.expiresAt = found.expiresAt;
+            made.kind = found.kind;
+            made.madeAt = c.now;
+            if (forms.size() >= maxFormPages && !forms.contains(found.tokenHash))
+                forms.clear();
+            cached = &(forms[found.tokenHash] = std::move(made));
+        } else {
+            cached = &made;
+        }
+    }
+    // Per request, never cached: the value bound to this link, this browser and this time.
+    const QByteArray csrf = m_guard.issue(found.tokenHash, browserValue(c), c.now);
+    QByteArray body;
+    body.reserve(cached->before.size() + csrf.size() + cached->after.size());
+    body.append(cached->before).append(csrf).append(cached->after);
+    return respond(c, status, std::move(body));
 }
 
 Response AcceptSite::stateNotice(Context &c, const InvitationLookup &found)
@@ -512,6 +585,11 @@ Response AcceptSite::notice(Context &c, int status, const QString &heading, cons
 
 Response AcceptSite::finish(Context &c, int status, const QString &title, const Html &content)
 {
+    return respond(c, status, page(c, title, content));
+}
+
+QByteArray AcceptSite::page(const Context &c, const QString &title, const Html &content) const
+{
     Fill fill;
     fill.set(QStringLiteral("lang"), c.language)
         .set(QStringLiteral("title"),
@@ -519,19 +597,32 @@ Response AcceptSite::finish(Context &c, int status, const QString &title, const 
         .set(QStringLiteral("organisation"), c.org ? c.org->organisation : QString())
         .put(QStringLiteral("style"), m_style)
         .put(QStringLiteral("content"), content);
-    Response r;
-    r.status = status;
-    r.body = m_layout.render(fill).markup().toUtf8();
-    r.headers = {
+    return m_layout.render(fill).markup().toUtf8();
+}
+
+HeaderList AcceptSite::headersFor(const QString &language) const
+{
+    return {
         {"Content-Security-Policy", m_csp},
         {"Referrer-Policy", "no-referrer"},
         {"Cache-Control", "no-store"},
         {"X-Content-Type-Options", "nosniff"},
         {"X-Frame-Options", "DENY"},
         {"Cross-Origin-Opener-Policy", "same-origin"},
-        {"Content-Language", c.language.toLatin1()},
+        {"Content-Language", language.toLatin1()},
         {"Vary", "Accept-Language, Cookie"},
     };
+}
+
+Response AcceptSite::respond(Context &c, int status, QByteArray body)
+{
+    Response r;
+    r.status = status;
+    r.body = std::move(body);
+    // The headers every response carries, made once per language (the list is shared, not
+    // copied): only a new cookie is added per request.
+    const auto known = m_headers.constFind(c.language);
+    r.headers = known != m_headers.cend() ? *known : headersFor(c.language);
     if (!c.newBrowserValue.isEmpty()) {
         // __Host-: only over TLS, for this host alone, on every path.
         r.headers.append({"Set-Cookie", cookieName(c) + '=' + c.newBrowserValue +

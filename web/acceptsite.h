@@ -7,6 +7,7 @@
 #include "web/ratelimiter.h"
 
 #include <QCoreApplication>
+#include <QHash>
 #include <QHostAddress>
 #include <QList>
 
@@ -53,6 +54,9 @@ private:
     Response notice(Context &c, int status, const QString &heading, const QString &message,
                     const QString &advice);
     Response finish(Context &c, int status, const QString &title, const Html &content);
+    QByteArray page(const Context &c, const QString &title, const Html &content) const;
+    Response respond(Context &c, int status, QByteArray body);
+    HeaderList headersFor(const QString &language) const;
 
     QByteArray clientOf(const Request &r) const;
     QByteArray browserValue(Context &c);
@@ -72,6 +76,7 @@ private:
     Template m_accepted;
     Html m_style;
     QByteArray m_csp;
+    QHash<QString, HeaderList> m_headers; // by language, made at start
 };
 
 } // namespace roster::web

@@ -147,6 +147,17 @@ Html Template::verbatim(const QString &path)
     return Html(readResource(path));
 }
 
+Html Template::hole()
+{
+    return Html(holeMarkup());
+}
+
+const QString &Template::holeMarkup()
+{
+    static const QString markup = QStringLiteral("<roster-hole>");
+    return markup;
+}
+
 Html Template::render(const Fill &fill) const
 {
     QString out;

@@ -63,6 +63,11 @@ public:
     static Template fromResource(const QString &path); // empty when it is missing
     // A file shown as it is (the stylesheet): no placeholders.
     static Html verbatim(const QString &path);
+    // A place left open in a rendered page, to be filled after rendering with a value that needs
+    // no escaping (the form's CSRF value, new per request, in a page otherwise cached). Its markup
+    // starts with '<', which no escaped text contains: only the template can put it there.
+    static Html hole();
+    static const QString &holeMarkup();
 
     Html render(const Fill &fill) const;
     bool isNull() const { return !m_root; }

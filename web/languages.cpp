@@ -54,7 +54,27 @@ QStringList Languages::available()
     return out;
 }
 
+namespace {
+QString chooseFrom(QByteArrayView header);
+} // namespace
+
 QString Languages::choose(QByteArrayView header)
+{
+    // Most requests send no header, and a browser sends the same one every time: the last
+    // answer is kept per thread.
+    if (header.isEmpty())
+        return QStringLiteral("en");
+    thread_local QByteArray lastHeader;
+    thread_local QString lastChoice;
+    if (!lastChoice.isNull() && header == lastHeader)
+        return lastChoice;
+    lastChoice = chooseFrom(header);
+    lastHeader = header.toByteArray();
+    return lastChoice;
+}
+
+namespace {
+QString chooseFrom(QByteArrayView header)
 {
     // "fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5"
     struct Choice
@@ -84,13 +104,15 @@ QString Languages::choose(QByteArrayView header)
     }
     std::stable_sort(choices.begin(), choices.end(),
                      [](const Choice &a, const Choice &b) { return a.q > b.q; });
-    const QStringList have = available();
+    const QStringList have = Languages::available();
     for (const Choice &c : std::as_const(choices)) {
         if (have.contains(c.language))
             return c.language;
     }
     return QStringLiteral("en");
 }
+
+} // namespace
 
 QString Languages::ofSystem()
 {

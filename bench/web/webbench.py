@@ -3,6 +3,7 @@
 
   webbench.py --rosterctl PATH --roster-web PATH [--duration 10] [--connections 64]
               [--accepts 24] [--nginx /usr/sbin/nginx] [--wrk /usr/bin/wrk] [--runs 1]
+              [--web-threads N] [--compare OTHER-ROSTER-WEB]
   webbench.py --rosterctl PATH --roster-web PATH --profile N [--profile-out FILE]
 
 1. GET of a valid invitation page: roster-web vs the same page's bytes as a static file from nginx
@@ -13,9 +14,12 @@
 3. Accepts per second with roster-web on one core (taskset, --threads 1): POSTs of valid forms,
    each bounded by Argon2id hashing the new password.
 Prints a summary block at the end (what docs/performance.md quotes). --runs repeats step 1
-(roster-web, then nginx, alternating) and prints each run's ratio.
+(roster-web, then nginx, alternating) and prints each run's ratio. --compare names another
+roster-web build (e.g. the one before a change), served from the same organisation on its own
+port and measured in the same runs, between the two. --web-threads passes --threads.
 
---profile N: instead, roster-web under callgrind serves N GETs of the page over one keep-alive
+--profile N [--profile-tool callgrind|strace|perf]: instead, roster-web under callgrind (or
+strace -c, counting system calls, or perf record) serves N GETs of the page over one keep-alive
 connection, with --threads 1, then stops; the callgrind file is kept (--profile-out) for
 callgrind_annotate. The first request opens the thread's database: take N in the thousands so
 that it is noise. Instruction counts hold still on a busy machine, unlike times.
@@ -125,9 +129,12 @@ def get(port, path, headers=None, source="127.0.0.1"):
 
 
 def profile(a, org, port, page_path, web_log):
-    web = subprocess.Popen(["valgrind", "--tool=callgrind", "--callgrind-out-file=" +
-                            os.path.abspath(a.profile_out), a.roster_web, "--db", org.db,
-                            "--listen", "127.0.0.1:%d" % port, "--threads", "1"],
+    out = os.path.abspath(a.profile_out)
+    tool = {"callgrind": ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out],
+            "strace": ["strace", "-f", "-c", "-o", out],
+            "perf": ["perf", "record", "-g", "-o", out]}[a.profile_tool]
+    web = subprocess.Popen(tool + [a.roster_web, "--db", org.db, "--listen",
+                                   "127.0.0.1:%d" % port, "--threads", "1"],
                            env=org.env, stdout=web_log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
@@ -147,12 +154,20 @@ def profile(a, org, port, page_path, web_log):
             r.read()
             assert r.status == 200, r.status
         c.close()
-        print("%d GETs under callgrind in %.1f s" % (a.profile, time.perf_counter() - t))
+        print("%d GETs under %s in %.1f s" % (a.profile, a.profile_tool,
+                                               time.perf_counter() - t))
     finally:
-        web.send_signal(15)
+        # Under strace or perf, roster-web is the tool's child: the signal goes to it.
+        target = web.pid
+        if a.profile_tool != "callgrind":
+            with open("/proc/%d/task/%d/children" % (web.pid, web.pid)) as f:
+                target = int(f.read().split()[0])
+        os.kill(target, 15)
         web.wait(timeout=120)
-    print("callgrind output: %s (callgrind_annotate --inclusive=yes %s)" %
-          (os.path.abspath(a.profile_out), a.profile_out))
+    print("%s output: %s (%s)" % (a.profile_tool, out, {
+        "callgrind": "callgrind_annotate --inclusive=yes " + out,
+        "strace": "a table of system calls: divide the calls by the GETs",
+        "perf": "perf report -i " + out}[a.profile_tool]))
     return 0
 
 
@@ -168,8 +183,12 @@ def main():
     ap.add_argument("--nginx", default="/usr/sbin/nginx")
     ap.add_argument("--wrk", default="/usr/bin/wrk")
     ap.add_argument("--runs", type=int, default=1)
+    ap.add_argument("--web-threads", type=int, default=0)
+    ap.add_argument("--compare", default="")
     ap.add_argument("--profile", type=int, default=0)
     ap.add_argument("--profile-out", default="callgrind.roster-web.out")
+    ap.add_argument("--profile-tool", choices=["callgrind", "strace", "perf"],
+                    default="callgrind")
     a = ap.parse_args()
 
     tmp = tempfile.mkdtemp(prefix="roster-webbench-")
@@ -195,10 +214,21 @@ def main():
         web_log = open(os.path.join(tmp, "roster-web.log"), "w")
         if a.profile:
             return profile(a, org, port, page_path, web_log)
-        web = subprocess.Popen([a.roster_web, "--db", org.db, "--listen", "127.0.0.1:%d" % port],
-                               env=org.env, stdout=web_log, stderr=subprocess.STDOUT)
+        threads = ["--threads", str(a.web_threads)] if a.web_threads else []
+        web = subprocess.Popen([a.roster_web, "--db", org.db, "--listen", "127.0.0.1:%d" % port]
+                               + threads, env=org.env, stdout=web_log, stderr=subprocess.STDOUT)
         procs.append(web)
         wait_port(port, web, "roster-web")
+        # Another build of roster-web (e.g. before a change) on the same organisation: it serves
+        # the same link on its own port, measured in the same runs.
+        cport = None
+        if a.compare:
+            cport = free_port()
+            other = subprocess.Popen([a.compare, "--db", org.db, "--listen",
+                                      "127.0.0.1:%d" % cport] + threads, env=org.env,
+                                     stdout=web_log, stderr=subprocess.STDOUT)
+            procs.append(other)
+            wait_port(cport, other, "roster-web (--compare)")
         r, body = get(port, page_path)
         assert r.status == 200, r.status
         assert b"Bench User 00" in body
@@ -249,13 +279,18 @@ http {
             rw = wrk(a.wrk, "http://127.0.0.1:%d%s" % (port, page_path), a.connections,
                      a.duration, a.wrk_threads)
             print("roster-web:", {k: v for k, v in rw.items() if k != "raw"}, flush=True)
+            if cport:
+                cw = wrk(a.wrk, "http://127.0.0.1:%d%s" % (cport, page_path), a.connections,
+                         a.duration, a.wrk_threads)
+                print("compared:  ", {k: v for k, v in cw.items() if k != "raw"}, flush=True)
             ng = wrk(a.wrk, "http://127.0.0.1:%d%s" % (nport, page_path), a.connections,
                      a.duration, a.wrk_threads)
             print("nginx:     ", {k: v for k, v in ng.items() if k != "raw"}, flush=True)
-            print("run %d: ratio %.2f x nginx; load %s" % (
-                i + 1, rw["rps"] / ng["rps"], " ".join("%.2f" % x for x in os.getloadavg())),
-                flush=True)
-            runs.append((rw, ng))
+            print("run %d: ratio %.2f x nginx%s; load %s" % (
+                i + 1, rw["rps"] / ng["rps"],
+                "; compared build %.2f x nginx" % (cw["rps"] / ng["rps"]) if cport else "",
+                " ".join("%.2f" % x for x in os.getloadavg())), flush=True)
+            runs.append((rw, ng, cw if cport else None))
         ngx.terminate()
         ngx.wait()
         procs.remove(ngx)
@@ -337,12 +372,17 @@ http {
         print("\n== summary (%s, %s, %d CPUs, load %s) ==" % (
             time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), platform.processor() or
             platform.machine(), os.cpu_count(), " ".join("%.2f" % x for x in os.getloadavg())))
-        for i, (rw, ng) in enumerate(runs):
+        for i, (rw, ng, cw) in enumerate(runs):
             print("GET invitation page, run %d: roster-web %.0f req/s (p50 %.2f ms, p99 %.2f ms, "
                   "non-2xx %d)" % (i + 1, rw["rps"], rw["p50"], rw["p99"], rw["non2xx"]))
+            if cw:
+                print("                            compared   %.0f req/s (p50 %.2f ms, p99 %.2f "
+                      "ms, non-2xx %d)" % (cw["rps"], cw["p50"], cw["p99"], cw["non2xx"]))
             print("                            nginx      %.0f req/s (p50 %.2f ms, p99 %.2f ms)"
                   % (ng["rps"], ng["p50"], ng["p99"]))
-            print("                            ratio      %.2f x nginx" % (rw["rps"] / ng["rps"]))
+            print("                            ratio      %.2f x nginx%s" % (
+                rw["rps"] / ng["rps"],
+                " (compared build %.2f x)" % (cw["rps"] / ng["rps"]) if cw else ""))
         print("%d idle connections: a normal request median %.2f ms, max %.2f ms" %
               (a.idle, statistics.median(samples), max(samples)))
         print("accepts/s on one core: %.2f" % (ok / elapsed))

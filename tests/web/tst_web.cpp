@@ -9,6 +9,8 @@
 #include <QDeadlineTimer>
 #include <QElapsedTimer>
 #include <QMessageAuthenticationCode>
+#include <QRegularExpression>
+#include <QSet>
 #include <QSqlQuery>
 #include <QTcpSocket>
 #include <QTest>
@@ -158,6 +160,115 @@ private slots:
         QVERIFY(cookie.contains("; SameSite=Strict"));
         QVERIFY(cookie.contains("; Secure"));
         QVERIFY(cookie.contains("; Path=/"));
+    }
+
+    // The invitation page is rendered once per link and language and kept (the CSRF value is
+    // filled in per request): one worker thread, so that every GET meets what the last one kept.
+    // Each GET still reads the invitation, so any change shows on the next one, and each
+    // browser gets its own CSRF value.
+    void keptPageFollowsEveryChange()
+    {
+        WebProcess one;
+        QVERIFY2(one.start(m_org->location(), {QStringLiteral("--threads"), QStringLiteral("1")}),
+                 qPrintable(one.startError()));
+        Target t = target();
+        t.port = one.port();
+        qint64 id = 0;
+        const QByteArray token = invite(&id, QStringLiteral("Carla Kept"));
+        const Reply a = get(t, link(token));
+        const Reply b = get(t, link(token));
+        QCOMPARE(a.status, 200);
+        QCOMPARE(b.status, 200);
+        checkHeaders(b);
+        QVERIFY(b.body.contains("Carla Kept"));
+        QCOMPARE(b.field("token"), token);
+        QVERIFY(!a.cookie().isEmpty());
+        QVERIFY(a.cookie() != b.cookie());
+        QVERIFY(a.field("csrf") != b.field("csrf"));
+        // Each value is bound to its own browser: crossed, they are refused.
+        const QString before = m_org->dump();
+        QCOMPARE(postForm(t, "/accept", acceptFields(b), a.cookie()).status, 403);
+        QCOMPARE(postForm(t, "/accept", acceptFields(a), b.cookie()).status, 403);
+        QCOMPARE(m_org->dump(), before);
+        // Every browser without the cookie gets its own: no two alike, each of the documented
+        // shape (16 random bytes, base64url).
+        QSet<QByteArray> browsers{a.cookie(), b.cookie()};
+        for (int i = 0; i < 50; ++i) {
+            const QByteArray cookie = get(t, link(token)).cookie();
+            QVERIFY2(QRegularExpression(QStringLiteral("^roster_form=[A-Za-z0-9_-]{22}$|^__Host-"
+                                                       "roster_form=[A-Za-z0-9_-]{22}$"))
+                         .match(QString::fromLatin1(cookie))
+                         .hasMatch(),
+                     cookie.constData());
+            browsers.insert(cookie);
+        }
+        QCOMPARE(browsers.size(), 52);
+        // A browser that has the cookie gets no new one, and a value bound to that cookie.
+        const Reply again = get(t, link(token), {{"Cookie", a.cookie()}});
+        QCOMPARE(again.status, 200);
+        QVERIFY(again.header("Set-Cookie").isNull());
+
+        // Stored texts changed behind roster-web's back: the next GET shows them.
+        auto run = [this](const QString &sql, const QVariantList &binds) {
+            QSqlQuery q = m_org->db().prepare(sql);
+            for (const QVariant &v : binds)
+                q.addBindValue(v);
+            return bool(m_org->db().exec(q));
+        };
+        QVERIFY(run(QStringLiteral("UPDATE users SET name = ? WHERE id = ?"),
+                    {QStringLiteral("Carla <Renamed>"), id}));
+        const Reply renamed = get(t, link(token));
+        QCOMPARE(renamed.status, 200);
+        QVERIFY2(renamed.body.contains("Carla &lt;Renamed&gt;"), renamed.body.constData());
+        QVERIFY(!renamed.body.contains("Carla Kept"));
+        const auto until = [](const Reply &r) {
+            const qsizetype at = r.body.indexOf("This link works until");
+            return at < 0 ? QByteArray() : r.body.mid(at, r.body.indexOf('<', at) - at);
+        };
+        QVERIFY(!until(renamed).isEmpty());
+        QVERIFY(run(QStringLiteral("UPDATE invitations SET expires_at = expires_at + ? WHERE "
+                                   "user_id = ?"),
+                    {qint64(3) * 24 * 60 * 60 * 1000, id}));
+        const Reply later = get(t, link(token));
+        QCOMPARE(later.status, 200);
+        QVERIFY(!until(later).isEmpty());
+        QVERIFY2(until(later) != until(renamed), until(later).constData());
+        // Another language, and back.
+        const Reply de = get(t, link(token), {{"Accept-Language", "de"}});
+        QVERIFY(de.body.contains("<html lang=\"de\">"));
+        QVERIFY(de.body.contains("Carla &lt;Renamed&gt;"));
+        QVERIFY(get(t, link(token)).body.contains("<html lang=\"en\">"));
+
+        // Accepted by someone else (another process, rosterctl): the next GET says so.
+        QVERIFY(InvitationService::acceptInvitation(m_org->db(), m_org->clock(), token,
+                                                    QString::fromLatin1(goodPassword)));
+        const Reply used = get(t, link(token));
+        QCOMPARE(used.status, 410);
+        QVERIFY(used.body.contains("already used"));
+        QVERIFY(confirmed(id));
+        one.stop();
+    }
+
+    // The connection memory (32 KiB: request line, headers and buffers) holds what browsers
+    // and proxies send, with room to spare: on a host shared with the CRM, its cookies come
+    // along too. 16 KiB of headers still get the page (16 KiB of memory would answer 431 from
+    // about 10 KiB).
+    void largeHeadersStillGetThePage()
+    {
+        const QByteArray token = invite();
+        QByteArray cookies;
+        for (int i = 0; i < 40; ++i)
+            cookies += "other_cookie_" + QByteArray::number(i) + '=' + QByteArray(40, 'c') + "; ";
+        const Reply r = get(target(), link(token),
+                            {{"User-Agent", QByteArray(400, 'u')},
+                             {"Accept-Language", "fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7, *;q=0.5"},
+                             {"Cookie", cookies + "last=1"},
+                             {"X-Filler-One", QByteArray(6500, 'x')},
+                             {"X-Filler-Two", QByteArray(6500, 'y')}});
+        QCOMPARE(r.status, 200);
+        checkHeaders(r);
+        QCOMPARE(r.field("token"), token);
+        QVERIFY(r.body.contains("<html lang=\"fr\">"));
     }
 
     void everyResponseCarriesTheHeaders_data()
