@@ -429,7 +429,11 @@ void setValue(InvitationRenderer::Value &v, const QString &value)
     v.key = value;
     v.set = true;
     v.text = value.toUtf8();
-    v.html = value.toHtmlEscaped().toUtf8();
+    // Most values have nothing to escape: the same bytes then (toHtmlEscaped() copies anyway).
+    bool plain = true;
+    for (char c : std::as_const(v.text))
+        plain = plain && c != '<' && c != '>' && c != '&' && c != '"';
+    v.html = plain ? v.text : value.toHtmlEscaped().toUtf8();
 }
 
 } // namespace
