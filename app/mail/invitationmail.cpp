@@ -61,7 +61,9 @@ QString expiryText(const QDateTime &expiresAt)
         .arg(locale.toString(expiresAt.date(), QLocale::LongFormat), time, zone);
 }
 
-QString linkProblem(const QString &link)
+// `encoded` (when given) gets the link as it goes into the mail: a link valid in strict mode
+// reads the same in the default (tolerant) mode, so one parse serves both.
+QString linkProblem(const QString &link, QByteArray *encoded = nullptr)
 {
     if (link.isEmpty())
         return Invitation::tr("The invitation has no accept link: set the accept URL in the "
@@ -71,6 +73,8 @@ QString linkProblem(const QString &link)
     if (!url.isValid() || (scheme != u"https" && scheme != u"http") || url.host().isEmpty())
         return Invitation::tr("The accept link is not a valid http(s) address: check the accept "
                               "URL in the organisation settings.");
+    if (encoded)
+        *encoded = url.toEncoded();
     return {};
 }
 
@@ -351,6 +355,19 @@ const InvitationRenderer::Compiled &InvitationRenderer::compiled(bool portal)
     return c;
 }
 
+namespace {
+
+// QByteArray::append() costs more than the copy for the short runs a message is made of; `out`
+// has its room reserved.
+void appendRaw(QByteArray &out, const char *bytes, qsizetype n)
+{
+    const qsizetype at = out.size();
+    out.resize(at + n);
+    std::memcpy(out.data() + at, bytes, size_t(n));
+}
+
+} // namespace
+
 void InvitationRenderer::encodeLines(QList<Line> &lines, bool html, QByteArray &out)
 {
     struct Part
@@ -363,10 +380,10 @@ void InvitationRenderer::encodeLines(QList<Line> &lines, bool html, QByteArray &
     QByteArray whole;
     for (qsizetype i = 0; i < lines.size(); ++i) {
         if (i)
-            out.append("\r\n", 2);
+            appendRaw(out, "\r\n", 2);
         Line &line = lines[i];
         if (!line.filled) {
-            out += line.encoded;
+            appendRaw(out, line.encoded.constData(), line.encoded.size());
             continue;
         }
         qsizetype n = 0;
@@ -416,7 +433,7 @@ void InvitationRenderer::encodeLines(QList<Line> &lines, bool html, QByteArray &
                 appendQuotedPrintable(part.begin, part.end, endsLine, false, &end, coded);
                 part.literal->endColumn[at] = qint8(end);
             }
-            out += coded;
+            appendRaw(out, coded.constData(), coded.size());
             column = part.literal->endColumn[at];
         }
     }
@@ -459,7 +476,8 @@ QByteArray InvitationRenderer::render(const InvitationMail &mail, QString *error
         *error = Invitation::tr("Recipient name: %1").arg(problem);
         return {};
     }
-    if (const QString problem = linkProblem(mail.acceptLink); !problem.isEmpty()) {
+    QByteArray link;
+    if (const QString problem = linkProblem(mail.acceptLink, &link); !problem.isEmpty()) {
         *error = problem;
         return {};
     }
@@ -518,7 +536,7 @@ QByteArray InvitationRenderer::render(const InvitationMail &mail, QString *error
                                                      : Invitation::tr("Hello %1,").arg(recipient));
     setValue(m_values[RecipientName], recipient);
     setValue(m_values[RecipientEmail], mail.to.address);
-    setValue(m_values[Link], QString::fromLatin1(QUrl(mail.acceptLink).toEncoded()));
+    setValue(m_values[Link], QString::fromLatin1(link));
 
     // The fields, in MimeMessage::render()'s order of checks.
     if (!m_fromSet || m_fromKey.name != mail.from.name || m_fromKey.address != mail.from.address) {

@@ -319,6 +319,13 @@ void TestInvitationMail::rendererGivesTheSameBytes()
     m.inviterName.clear();
     m.organisation.clear();
     mails << m;
+    // Links that QUrl changes when it encodes them (an IDN host, non-ASCII and escaped octets).
+    for (const QString &link : {u"https://b\u00fccher.example/einladung/\u00e4?token=abc&x=1%2F"_s,
+                                u"HTTP://Crm.Example:8443/a%7eb/?token=t_-9&q=%C3%A9#frag"_s,
+                                u"https://crm.example/a b?token=x"_s}) {
+        m.acceptLink = link;
+        mails << m;
+    }
     m = sampleMail();
     m.from.address = u"not an address"_s;
     mails << m;
