@@ -25,6 +25,8 @@ public:
     int signIn();
 
     Database &db() { return *m_db; }
+    // What --db named (a path or a URL): another connection opens it again.
+    const QString &location() const { return m_location; }
     Clock &clock() { return m_clock; }
     // Valid after signIn().
     const Session &user() const { return *m_session; }

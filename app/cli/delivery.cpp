@@ -8,17 +8,17 @@
 
 namespace roster::cli {
 
-int Delivery::deliver(const QList<qint64> &outboxIds)
+int Delivery::deliver(const QList<qint64> &outboxIds, const QList<DeliveryReport> &earlier)
 {
-    return run(outboxIds, false);
+    return run(outboxIds, false, earlier);
 }
 
 int Delivery::deliverAllDue()
 {
-    return run({}, true);
+    return run({}, true, {});
 }
 
-int Delivery::run(const QList<qint64> &outboxIds, bool allDue)
+int Delivery::run(const QList<qint64> &outboxIds, bool allDue, const QList<DeliveryReport> &earlier)
 {
     auto settings = OrgSettings::load(m_session.db());
     if (!settings)
@@ -32,15 +32,20 @@ int Delivery::run(const QList<qint64> &outboxIds, bool allDue)
         errorLine(transport.error().message + u' ' + tr("The mail stays queued."));
         return MailError;
     }
-    if (!allDue && outboxIds.isEmpty())
+    if (!allDue && outboxIds.isEmpty() && earlier.isEmpty())
         return Done;
     Outbox outbox(m_session.db(), m_session.clock());
-    auto reports = outbox.deliverDue(*transport.value(), seal.value(), 200,
-                                     allDue ? QList<qint64>{} : outboxIds);
-    if (!reports)
-        return fail(reports.error());
+    // What was sent beside the command is no longer due: the claims below skip it.
+    QList<DeliveryReport> reports = earlier;
+    if (allDue || !outboxIds.isEmpty()) {
+        auto rest = outbox.deliverDue(*transport.value(), seal.value(), 200,
+                                      allDue ? QList<qint64>{} : outboxIds);
+        if (!rest)
+            return fail(rest.error());
+        reports += rest.value();
+    }
     int rc = Done;
-    for (const DeliveryReport &r : reports.value()) {
+    for (const DeliveryReport &r : std::as_const(reports)) {
         if (r.claimLost)
             errorLine(tr("Another sender took back the message to %1 while this one was "
                          "sending it, so its result was not saved: it may arrive twice.")

@@ -1,5 +1,7 @@
 #pragma once
 
+#include "app/outbox.h"
+
 #include <QList>
 
 namespace roster::cli {
@@ -16,11 +18,12 @@ class Delivery
 public:
     explicit Delivery(AdminSession &session) : m_session(session) {}
 
-    int deliver(const QList<qint64> &outboxIds);
+    // `earlier`: what a BackgroundDelivery already sent of them, printed first.
+    int deliver(const QList<qint64> &outboxIds, const QList<DeliveryReport> &earlier = {});
     int deliverAllDue();
 
 private:
-    int run(const QList<qint64> &outboxIds, bool allDue);
+    int run(const QList<qint64> &outboxIds, bool allDue, const QList<DeliveryReport> &earlier);
     AdminSession &m_session;
 };
 

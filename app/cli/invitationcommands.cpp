@@ -5,12 +5,17 @@
 #include "app/cli/output.h"
 #include "app/cli/usercommands.h"
 
+#include "app/mailsetup.h"
+#include "app/orgsettings.h"
+#include "app/outbox.h"
 #include "app/userservice.h"
 #include "models/userrepository.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+
+#include <optional>
 
 namespace roster::cli {
 
@@ -40,7 +45,33 @@ int reinviteAllUnconfirmed(const Invocation &in, AdminSession &s)
             if (!expiredOnly || u.status(f.nowMs) == UserStatus::Expired)
                 ids.append(u.id);
     }
-    auto r = service.reinviteMany(ids);
+    // PostgreSQL: each batch's mail goes out while the next batch is written (issue 16), by a
+    // thread with its own connection and transport; the rest (what it could not send) is
+    // delivered after. Not on SQLite: its one write lock makes the two sides wait for each
+    // other longer than delivering after the batches takes (docs/performance.md).
+    std::optional<BackgroundDelivery> background;
+    if (!in.has(QStringLiteral("queue-only")) && s.db().dialect() == Dialect::Postgres) {
+        auto settings = OrgSettings::load(s.db());
+        auto seal = s.sealer();
+        if (settings && seal && makeTransport(settings.value(), seal.value())) {
+            background.emplace(s.location(), s.clock(), seal.value(), settings.value());
+            if (!background->start(s.db()))
+                background.reset();
+        }
+    }
+    qsizetype handed = 0;
+    auto r = service.reinviteMany(ids, [&](qsizetype done, qsizetype) {
+        if (background)
+            background->committed(ids.mid(handed, done - handed));
+        handed = done;
+        return true;
+    });
+    QString backgroundError;
+    const QList<DeliveryReport> early =
+        background ? background->finish(&backgroundError) : QList<DeliveryReport>{};
+    if (!backgroundError.isEmpty())
+        errorLine(tr("Sending beside the re-invite stopped (the rest is sent now): %1")
+                      .arg(backgroundError));
     if (!r)
         return fail(r.error());
     for (const auto &skipped : r->skipped)
@@ -56,7 +87,7 @@ int reinviteAllUnconfirmed(const Invocation &in, AdminSession &s)
             out() << "queued " << i.user.email << Qt::endl;
         return failure ? fail(*failure) : Done;
     }
-    const int delivered = Delivery(s).deliver(outboxIds);
+    const int delivered = Delivery(s).deliver(outboxIds, early);
     return failure ? fail(*failure) : delivered;
 }
 

@@ -6,6 +6,9 @@
 #include <QTimeZone>
 #include <QUrl>
 
+#include <cstring>
+#include <iterator>
+
 namespace roster {
 
 namespace {
@@ -58,7 +61,9 @@ QString expiryText(const QDateTime &expiresAt)
         .arg(locale.toString(expiresAt.date(), QLocale::LongFormat), time, zone);
 }
 
-QString linkProblem(const QString &link)
+// `encoded` (when given) gets the link as it goes into the mail: a link valid in strict mode
+// reads the same in the default (tolerant) mode, so one parse serves both.
+QString linkProblem(const QString &link, QByteArray *encoded = nullptr)
 {
     if (link.isEmpty())
         return Invitation::tr("The invitation has no accept link: set the accept URL in the "
@@ -68,6 +73,8 @@ QString linkProblem(const QString &link)
     if (!url.isValid() || (scheme != u"https" && scheme != u"http") || url.host().isEmpty())
         return Invitation::tr("The accept link is not a valid http(s) address: check the accept "
                               "URL in the organisation settings.");
+    if (encoded)
+        *encoded = url.toEncoded();
     return {};
 }
 
@@ -199,30 +206,6 @@ QStringList templateLines(const QString &text)
     return normalized.split(u'\n');
 }
 
-QByteArray fillLines(const QList<InvitationRenderer::Line> &lines,
-                     const QList<QPair<QString, QString>> &values, bool *ok, QString *error)
-{
-    QByteArray out;
-    out.reserve(4096); // never null: a part that is there
-    for (qsizetype i = 0; i < lines.size(); ++i) {
-        if (i)
-            out.append("\r\n", 2);
-        const auto &line = lines.at(i);
-        if (!line.filled) {
-            out += line.encoded;
-            continue;
-        }
-        QString text;
-        if (!fillTemplate(line.text, values, &text, error)) {
-            *ok = false;
-            return {};
-        }
-        out += encodeQuotedPrintable(text);
-    }
-    *ok = true;
-    return out;
-}
-
 } // namespace
 
 bool invitationBodies(const InvitationMail &mail, QString *text, QString *html, QString *error)
@@ -274,6 +257,66 @@ QByteArray renderInvitationMail(const InvitationMail &mail, QString *error)
     return message.render(error);
 }
 
+namespace {
+
+int slotOf(const QString &key)
+{
+    static const char *const names[InvitationRenderer::SlotCount] = {
+        "subject",        "greeting",        "organisation", "inviter",
+        "recipient_name", "recipient_email", "link",         "expires"};
+    for (int i = 0; i < InvitationRenderer::SlotCount; ++i)
+        if (key == QLatin1StringView(names[i]))
+            return i;
+    return -1;
+}
+
+// A line as fillTemplate() reads it: literal pieces and placeholders. False when it names an
+// unknown placeholder (*unknown set to the first), or two placeholders touch (their values are
+// then not encoded apart: the renderer fills the whole text instead).
+bool cutLine(const QString &text, QList<InvitationRenderer::Piece> *pieces, QString *unknown,
+             bool *touching)
+{
+    qsizetype position = 0;
+    bool previousSlot = false;
+    const auto literal = [&](QStringView part) {
+        if (part.isEmpty())
+            return;
+        InvitationRenderer::Piece piece;
+        piece.literal = part.toUtf8();
+        piece.coded = QList<QByteArray>(2 * 76);
+        piece.endColumn = QList<qint8>(2 * 76, 0);
+        pieces->append(piece);
+        previousSlot = false;
+    };
+    for (;;) {
+        const qsizetype open = text.indexOf(u"{{", position);
+        if (open < 0)
+            break;
+        const qsizetype close = text.indexOf(u"}}", open + 2);
+        if (close < 0)
+            break;
+        const QString key = text.mid(open + 2, close - open - 2).trimmed();
+        const int slot = slotOf(key);
+        if (slot < 0) {
+            if (unknown->isNull())
+                *unknown = key;
+            return false;
+        }
+        literal(QStringView(text).mid(position, open - position));
+        if (previousSlot)
+            *touching = true;
+        InvitationRenderer::Piece piece;
+        piece.slot = slot;
+        pieces->append(piece);
+        previousSlot = true;
+        position = close + 2;
+    }
+    literal(QStringView(text).mid(position));
+    return true;
+}
+
+} // namespace
+
 const InvitationRenderer::Compiled &InvitationRenderer::compiled(bool portal)
 {
     Compiled &c = m_compiled[portal ? 1 : 0];
@@ -288,14 +331,22 @@ const InvitationRenderer::Compiled &InvitationRenderer::compiled(bool portal)
     const QStringList textLines = templateLines(c.text);
     const QStringList htmlLines = templateLines(c.html);
     c.wholeText = !placeholdersWithinLines(textLines) || !placeholdersWithinLines(htmlLines);
-    const auto compile = [](const QStringList &lines, QList<Line> *out) {
+    QString unknown;
+    const auto compile = [&](const QStringList &lines, QList<Line> *out) {
         for (const QString &text : lines) {
             Line line;
             line.filled = text.contains(u"{{");
-            if (line.filled)
+            if (line.filled) {
                 line.text = text;
-            else
+                bool touching = false;
+                if (!cutLine(text, &line.pieces, &unknown, &touching) && c.fillError.isNull())
+                    c.fillError = Invitation::tr("The mail template uses an unknown placeholder "
+                                                 "{{%1}}.")
+                                      .arg(unknown);
+                c.wholeText = c.wholeText || touching;
+            } else {
                 line.encoded = encodeQuotedPrintable(text);
+            }
             out->append(line);
         }
     };
@@ -304,50 +355,258 @@ const InvitationRenderer::Compiled &InvitationRenderer::compiled(bool portal)
     return c;
 }
 
+namespace {
+
+// QByteArray::append() costs more than the copy for the short runs a message is made of; `out`
+// has its room reserved.
+void appendRaw(QByteArray &out, const char *bytes, qsizetype n)
+{
+    const qsizetype at = out.size();
+    out.resize(at + n);
+    std::memcpy(out.data() + at, bytes, size_t(n));
+}
+
+} // namespace
+
+void InvitationRenderer::encodeLines(QList<Line> &lines, bool html, QByteArray &out)
+{
+    struct Part
+    {
+        const char *begin;
+        const char *end;
+        Piece *literal; // null for a value
+    };
+    Part parts[32];
+    QByteArray whole;
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        if (i)
+            appendRaw(out, "\r\n", 2);
+        Line &line = lines[i];
+        if (!line.filled) {
+            appendRaw(out, line.encoded.constData(), line.encoded.size());
+            continue;
+        }
+        qsizetype n = 0;
+        bool many = line.pieces.size() > qsizetype(std::size(parts));
+        for (Piece &piece : line.pieces) {
+            if (many)
+                break;
+            const QByteArray &bytes =
+                piece.slot < 0 ? piece.literal
+                               : (html ? m_values[piece.slot].html : m_values[piece.slot].text);
+            if (!bytes.isEmpty())
+                parts[n++] = {bytes.constData(), bytes.constData() + bytes.size(),
+                              piece.slot < 0 ? &piece : nullptr};
+        }
+        // The line's first five octets: a line starting with "From " has its "F" encoded.
+        char head[5];
+        qsizetype have = 0;
+        for (qsizetype k = 0; k < n && have < 5; ++k)
+            for (const char *p = parts[k].begin; p < parts[k].end && have < 5; ++p)
+                head[have++] = *p;
+        const bool from = have == 5 && std::memcmp(head, "From ", 5) == 0;
+        if (from || many) { // rare: the line as one
+            whole.clear();
+            for (const Piece &piece : line.pieces)
+                whole += piece.slot < 0
+                             ? piece.literal
+                             : (html ? m_values[piece.slot].html : m_values[piece.slot].text);
+            qsizetype column = 0;
+            appendQuotedPrintable(whole.constData(), whole.constData() + whole.size(), true, from,
+                                  &column, out);
+            continue;
+        }
+        qsizetype column = 0;
+        for (qsizetype k = 0; k < n; ++k) {
+            const Part &part = parts[k];
+            const bool endsLine = k + 1 == n;
+            if (!part.literal) {
+                appendQuotedPrintable(part.begin, part.end, endsLine, false, &column, out);
+                continue;
+            }
+            // A literal piece encodes the same wherever it starts at the same column.
+            const qsizetype at = column * 2 + (endsLine ? 1 : 0);
+            QByteArray &coded = part.literal->coded[at];
+            if (coded.isNull()) {
+                qsizetype end = column;
+                coded.reserve(part.literal->literal.size() * 3 / 2 + 8);
+                appendQuotedPrintable(part.begin, part.end, endsLine, false, &end, coded);
+                part.literal->endColumn[at] = qint8(end);
+            }
+            appendRaw(out, coded.constData(), coded.size());
+            column = part.literal->endColumn[at];
+        }
+    }
+}
+
+namespace {
+
+void setValue(InvitationRenderer::Value &v, const QString &value)
+{
+    v.key = value;
+    v.set = true;
+    v.text = value.toUtf8();
+    // Most values have nothing to escape: the same bytes then (toHtmlEscaped() copies anyway).
+    bool plain = true;
+    for (char c : std::as_const(v.text))
+        plain = plain && c != '<' && c != '>' && c != '&' && c != '"';
+    v.html = plain ? v.text : value.toHtmlEscaped().toUtf8();
+}
+
+} // namespace
+
 QByteArray InvitationRenderer::render(const InvitationMail &mail, QString *error)
 {
     QString ignored;
     if (!error)
         error = &ignored;
-    QString expires;
-    if (mail.expiresAt.isValid()) {
-        const qint64 ms = mail.expiresAt.toMSecsSinceEpoch();
-        const int offset = mail.expiresAt.offsetFromUtc();
-        if (m_expiryText.isNull() || ms != m_expiryMs || offset != m_expiryOffset) {
-            m_expiryText = expiryText(mail.expiresAt);
-            m_expiryMs = ms;
-            m_expiryOffset = offset;
-        }
-        expires = m_expiryText;
-    }
-    QList<QPair<QString, QString>> values;
-    if (!bodyValues(mail, expires, &values, error))
+    // The checks of bodyValues(), in its order; the values that stay the same from message to
+    // message are made (and checked) when they change.
+    Value &organisation = m_values[Organisation];
+    Value &inviter = m_values[Inviter];
+    if (const QString problem = headerValueProblem(mail.organisation); !problem.isEmpty()) {
+        *error = Invitation::tr("%1: %2").arg(Invitation::tr("Organisation name"), problem);
         return {};
+    }
+    if (const QString problem = headerValueProblem(mail.inviterName); !problem.isEmpty()) {
+        *error = Invitation::tr("%1: %2").arg(Invitation::tr("Inviter name"), problem);
+        return {};
+    }
+    if (const QString problem = headerValueProblem(mail.to.name); !problem.isEmpty()) {
+        *error = Invitation::tr("Recipient name: %1").arg(problem);
+        return {};
+    }
+    QByteArray link;
+    if (const QString problem = linkProblem(mail.acceptLink, &link); !problem.isEmpty()) {
+        *error = problem;
+        return {};
+    }
+    if (!mail.expiresAt.isValid()) {
+        *error = Invitation::tr("The invitation has no expiry date.");
+        return {};
+    }
     const Compiled &c = compiled(mail.portal);
     if (!c.error.isEmpty()) {
         *error = c.error;
         return {};
     }
-    const QList<QPair<QString, QString>> escaped = htmlEscaped(values);
-    MimeMessage message = invitationMessage(mail);
+    const qint64 ms = mail.expiresAt.toMSecsSinceEpoch();
+    const int offset = mail.expiresAt.offsetFromUtc();
+    if (m_expiryText.isNull() || ms != m_expiryMs || offset != m_expiryOffset) {
+        m_expiryText = expiryText(mail.expiresAt);
+        m_expiryMs = ms;
+        m_expiryOffset = offset;
+    }
     if (c.wholeText) {
+        QList<QPair<QString, QString>> values;
+        if (!bodyValues(mail, m_expiryText, &values, error))
+            return {};
+        const QList<QPair<QString, QString>> escaped = htmlEscaped(values);
         QString text, html;
         if (!fillTemplate(c.text, values, &text, error) ||
             !fillTemplate(c.html, escaped, &html, error))
             return {};
+        MimeMessage message = invitationMessage(mail);
         message.setTextBody(text);
         message.setHtmlBody(html);
         return message.render(error);
     }
-    bool ok = false;
-    const QByteArray text = fillLines(c.textLines, values, &ok, error);
-    if (!ok)
+    if (!c.fillError.isEmpty()) {
+        *error = c.fillError;
         return {};
-    const QByteArray html = fillLines(c.htmlLines, escaped, &ok, error);
-    if (!ok)
+    }
+
+    if (!organisation.set || organisation.key != mail.organisation) {
+        setValue(organisation, organisationName(mail));
+        organisation.key = mail.organisation;
+    }
+    if (!inviter.set || inviter.key != mail.inviterName) {
+        setValue(inviter, inviterName(mail));
+        inviter.key = mail.inviterName;
+    }
+    Value &expires = m_values[Expires];
+    if (!expires.set || expires.key != m_expiryText)
+        setValue(expires, m_expiryText);
+    const QString subject = invitationSubject(mail);
+    Value &subjectValue = m_values[Subject];
+    if (!subjectValue.set || subjectValue.key != subject)
+        setValue(subjectValue, subject);
+    const QString recipient = mail.to.name.simplified();
+    setValue(m_values[Greeting], recipient.isEmpty() ? Invitation::tr("Hello,")
+                                                     : Invitation::tr("Hello %1,").arg(recipient));
+    setValue(m_values[RecipientName], recipient);
+    setValue(m_values[RecipientEmail], mail.to.address);
+    setValue(m_values[Link], QString::fromLatin1(link));
+
+    // The fields, in MimeMessage::render()'s order of checks.
+    if (!m_fromSet || m_fromKey.name != mail.from.name || m_fromKey.address != mail.from.address) {
+        m_fromKey = mail.from;
+        m_fromError.clear();
+        m_fromField = MimeMessage::fromField(mail.from, &m_fromError);
+        m_fromSet = true;
+    }
+    if (m_fromField.isEmpty()) {
+        *error = m_fromError;
         return {};
-    message.setEncodedBodies(text, html);
-    return message.render(error);
+    }
+    const QByteArray to = MimeMessage::toField({mail.to}, error);
+    if (to.isEmpty())
+        return {};
+    if (!m_subjectSet || m_subjectKey != subject) {
+        m_subjectKey = subject;
+        m_subjectError.clear();
+        m_subjectField = MimeMessage::subjectField(subject, &m_subjectError);
+        m_subjectSet = true;
+    }
+    if (m_subjectField.isEmpty()) {
+        *error = m_subjectError;
+        return {};
+    }
+    if (m_autoSubmitted.isNull())
+        m_autoSubmitted = MimeMessage::extraField(QByteArrayLiteral("Auto-Submitted"),
+                                                  QStringLiteral("auto-generated"), nullptr);
+    QByteArray messageId = mail.messageId;
+    if (messageId.isEmpty())
+        messageId = newMessageId(mail.from.address.section(u'@', 1));
+    const QByteArray idField = MimeMessage::messageIdField(messageId, error);
+    if (idField.isEmpty())
+        return {};
+    const QDateTime date = mail.date.isValid() ? mail.date : QDateTime::currentDateTime();
+    const qint64 second = date.toSecsSinceEpoch();
+    const int dateOffset = date.offsetFromUtc();
+    if (m_dateField.isNull() || second != m_dateSecond || dateOffset != m_dateOffset) {
+        m_dateField = QByteArrayLiteral("Date: ") + rfc5322Date(date) + QByteArrayLiteral("\r\n");
+        m_dateSecond = second;
+        m_dateOffset = dateOffset;
+    }
+    const QByteArray boundary = MimeMessage::boundaryFor(messageId);
+
+    QByteArray out;
+    out.reserve(std::max<qsizetype>(m_lastSize + 1024, 8192));
+    out += m_dateField;
+    out += m_fromField;
+    out += to;
+    out += m_subjectField;
+    out += idField;
+    out += m_autoSubmitted;
+    out += QByteArrayLiteral("MIME-Version: 1.0\r\n"
+                             "Content-Type: multipart/alternative;\r\n boundary=\"");
+    out += boundary;
+    out += QByteArrayLiteral("\"\r\n\r\nThis is a message in MIME format.\r\n\r\n--");
+    out += boundary;
+    out += QByteArrayLiteral("\r\n");
+    appendTextPart(out, "plain", QByteArray());
+    encodeLines(m_compiled[mail.portal ? 1 : 0].textLines, false, out);
+    out += QByteArrayLiteral("\r\n--");
+    out += boundary;
+    out += QByteArrayLiteral("\r\n");
+    appendTextPart(out, "html", QByteArray());
+    encodeLines(m_compiled[mail.portal ? 1 : 0].htmlLines, true, out);
+    out += QByteArrayLiteral("\r\n--");
+    out += boundary;
+    out += QByteArrayLiteral("--\r\n");
+    m_lastSize = out.size();
+    return out;
 }
 
 } // namespace roster

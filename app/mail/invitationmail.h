@@ -28,37 +28,81 @@ struct InvitationMail
 // Returns empty and sets *error (one translated line) on bad input.
 QByteArray renderInvitationMail(const InvitationMail &mail, QString *error);
 
-// renderInvitationMail() for a run of many messages (the outbox's delivery): the templates are
-// read and compiled once, into lines; the lines without a placeholder are quoted-printable
-// encoded once, and each message fills in and encodes only the lines that hold one. The expiry
-// text is formatted once per expiry time. The bytes are those of renderInvitationMail() for the
-// same input (tst_invitationmail compares them). One instance per thread.
+// renderInvitationMail() for a run of many messages (the outbox's delivery), byte for byte the
+// same (tst_invitationmail compares them). Set up once per run: the templates read and cut into
+// lines, each line into literal pieces and placeholders; a line without a placeholder encoded
+// once; a literal piece's quoted-printable form kept per column it starts at (its encoding
+// depends on nothing else); the fields and values that are the same for every message (From,
+// Subject, organisation, inviter, expiry) made and checked once. Each message then encodes only
+// its own values, straight into one buffer sized from the message before. One instance per
+// thread.
 class InvitationRenderer
 {
 public:
     QByteArray render(const InvitationMail &mail, QString *error);
 
+    enum Slot : int {
+        Subject,
+        Greeting,
+        Organisation,
+        Inviter,
+        RecipientName,
+        RecipientEmail,
+        Link,
+        Expires,
+        SlotCount
+    };
+    struct Piece
+    {
+        int slot = -1;           // a placeholder; -1: the literal below
+        QByteArray literal;      // UTF-8
+        QList<QByteArray> coded; // its encoding by start column * 2 + ends line; null: not yet
+        QList<qint8> endColumn;
+    };
     struct Line
     {
         QString text;       // the template's line, placeholders in it
         QByteArray encoded; // its quoted-printable form, when it holds no placeholder
         bool filled = false;
+        QList<Piece> pieces;
     };
     struct Compiled
     {
         bool ready = false;
         QString error;          // the template could not be read
+        QString fillError;      // it names an unknown placeholder
         bool wholeText = false; // a placeholder spans lines: filled as one text (rare)
         QString text, html;
         QList<Line> textLines, htmlLines;
     };
+    struct Value
+    {
+        QString key; // what it was made from
+        bool set = false;
+        QByteArray text, html; // UTF-8, as it goes into each part
+    };
 
 private:
     const Compiled &compiled(bool portal);
+    void encodeLines(QList<Line> &lines, bool html, QByteArray &out);
     Compiled m_compiled[2];
     qint64 m_expiryMs = 0;
     int m_expiryOffset = 0;
     QString m_expiryText;
+    Value m_values[SlotCount];
+    MailAddress m_fromKey;
+    QByteArray m_fromField;
+    QString m_fromError;
+    bool m_fromSet = false;
+    QString m_subjectKey;
+    QByteArray m_subjectField;
+    QString m_subjectError;
+    bool m_subjectSet = false;
+    QByteArray m_autoSubmitted;
+    qint64 m_dateSecond = 0;
+    int m_dateOffset = 0;
+    QByteArray m_dateField;
+    qsizetype m_lastSize = 0;
 };
 
 // "<Inviter> invited you to <Organisation> on Roster", or the portal variant.

@@ -178,13 +178,11 @@ const QList<QByteArray> &ownHeaders()
     return names;
 }
 
-QByteArray textPart(const QByteArray &subtype, const QByteArray &quotedPrintable)
+QByteArray failWith(QString *error, const QString &message)
 {
-    return QByteArrayLiteral("Content-Type: text/") + subtype +
-           QByteArrayLiteral("; charset=UTF-8\r\n"
-                             "Content-Transfer-Encoding: quoted-printable\r\n"
-                             "\r\n") +
-           quotedPrintable;
+    if (error)
+        *error = message;
+    return {};
 }
 
 } // namespace
@@ -239,24 +237,35 @@ namespace {
 // One line (no CR or LF in it) of UTF-8, appended to `out` in quoted-printable. Literal: printable
 // ASCII but '='; inner spaces and tabs. Encoded: the rest, the whitespace that ends a line (RFC
 // 2045 rule 3), and the "F" of a line starting with "From " so that mbox tools do not mangle it.
-// Written through a pointer into room made beforehand: this runs for every byte of every message.
 void encodeQpLine(const char *begin, const char *end, QByteArray &out)
 {
-    static constexpr char hex[] = "0123456789ABCDEF";
     const bool from = end - begin >= 5 && std::memcmp(begin, "From ", 5) == 0;
+    qsizetype column = 0;
+    appendQuotedPrintable(begin, end, true, from, &column, out);
+}
+
+} // namespace
+
+// Written through a pointer into room made beforehand: this runs for every byte of every message.
+void appendQuotedPrintable(const char *begin, const char *end, bool endsLine, bool escapeFirst,
+                           qsizetype *columnInOut, QByteArray &out)
+{
+    static constexpr char hex[] = "0123456789ABCDEF";
     // At most 3 octets per input octet, and a soft break ("=\r\n") per 25 input octets.
     const qsizetype start = out.size();
     const qsizetype length = end - begin;
+    if (length <= 0)
+        return;
     out.resize(start + length * 3 + (length / 25 + 1) * 3);
     char *w = out.data() + start;
-    qsizetype column = 0;
+    qsizetype column = *columnInOut;
     for (const char *p = begin; p < end; ++p) {
         const char c = *p;
         const auto u = static_cast<unsigned char>(c);
-        const bool last = p + 1 == end;
+        const bool last = endsLine && p + 1 == end;
         const bool literal =
             ((u >= 33 && u <= 126 && c != '=') || ((c == ' ' || c == '\t') && !last)) &&
-            !(p == begin && from);
+            !(p == begin && escapeFirst);
         const qsizetype width = literal ? 1 : 3;
         const qsizetype room = last ? QpLineMax : QpLineMax - 1; // keep room for "="
         if (column + width > room) {
@@ -275,9 +284,8 @@ void encodeQpLine(const char *begin, const char *end, QByteArray &out)
         column += width;
     }
     out.truncate(w - out.constData());
+    *columnInOut = column;
 }
-
-} // namespace
 
 QByteArray encodeQuotedPrintable(const QString &text)
 {
@@ -306,88 +314,140 @@ void MimeMessage::addHeader(const QByteArray &name, const QString &value)
     m_headers.append({name, value});
 }
 
-QByteArray MimeMessage::render(QString *error) const
+QByteArray MimeMessage::fromField(const MailAddress &from, QString *error)
 {
-    auto fail = [error](const QString &message) {
-        if (error)
-            *error = message;
-        return QByteArray();
-    };
+    if (from.address.isEmpty())
+        return failWith(
+            error, tr("The message has no sender address: set the sender in the mail settings."));
+    if (const QString problem = emailAddressProblem(from.address); !problem.isEmpty())
+        return failWith(error, tr("Sender address: %1").arg(problem));
+    if (const QString problem = headerValueProblem(from.name); !problem.isEmpty())
+        return failWith(error, tr("Sender name: %1").arg(problem));
+    return foldedHeader("From", mailboxWords(from, firstBudget("From")));
+}
 
-    if (m_from.address.isEmpty())
-        return fail(tr("The message has no sender address: set the sender in the mail settings."));
-    if (const QString problem = emailAddressProblem(m_from.address); !problem.isEmpty())
-        return fail(tr("Sender address: %1").arg(problem));
-    if (const QString problem = headerValueProblem(m_from.name); !problem.isEmpty())
-        return fail(tr("Sender name: %1").arg(problem));
-    if (m_to.isEmpty())
-        return fail(tr("The message has no recipient."));
-    for (const MailAddress &to : m_to) {
-        if (const QString problem = emailAddressProblem(to.address); !problem.isEmpty())
-            return fail(tr("Recipient address: %1").arg(problem));
-        if (const QString problem = headerValueProblem(to.name); !problem.isEmpty())
-            return fail(tr("Recipient name: %1").arg(problem));
+QByteArray MimeMessage::toField(const QList<MailAddress> &to, QString *error)
+{
+    if (to.isEmpty())
+        return failWith(error, tr("The message has no recipient."));
+    for (const MailAddress &mailbox : to) {
+        if (const QString problem = emailAddressProblem(mailbox.address); !problem.isEmpty())
+            return failWith(error, tr("Recipient address: %1").arg(problem));
+        if (const QString problem = headerValueProblem(mailbox.name); !problem.isEmpty())
+            return failWith(error, tr("Recipient name: %1").arg(problem));
     }
-    if (const QString problem = headerValueProblem(m_subject); !problem.isEmpty())
-        return fail(tr("Subject: %1").arg(problem));
-    for (const auto &[name, value] : m_headers) {
-        bool nameOk = !name.isEmpty() && name.size() <= 76;
-        for (char c : name)
-            nameOk = nameOk && c >= 33 && c <= 126 && c != ':';
-        if (!nameOk)
-            return fail(tr("A mail header name is not valid: use letters, digits and hyphens."));
-        if (ownHeaders().contains(name.toLower()))
-            return fail(tr("The header %1 is written by the message itself and cannot be added.")
-                            .arg(QString::fromLatin1(name)));
-        if (const QString problem = headerValueProblem(value); !problem.isEmpty())
-            return fail(tr("Header %1: %2").arg(QString::fromLatin1(name), problem));
-    }
-
-    QByteArray messageId = m_messageId;
-    if (messageId.isEmpty())
-        messageId = newMessageId(m_from.address.section(u'@', 1));
-    if (const QString problem = messageIdProblem(messageId); !problem.isEmpty())
-        return fail(problem);
-    const QDateTime date = m_date.isValid() ? m_date : QDateTime::currentDateTime();
-
-    QByteArray out;
-    out += QByteArrayLiteral("Date: ") + rfc5322Date(date) + QByteArrayLiteral("\r\n");
-    out += foldedHeader("From", mailboxWords(m_from, firstBudget("From")));
     QList<QByteArray> toWords;
-    for (qsizetype i = 0; i < m_to.size(); ++i) {
-        QList<QByteArray> words = mailboxWords(m_to.at(i), i == 0 ? firstBudget("To") : 0);
-        if (i + 1 < m_to.size())
+    for (qsizetype i = 0; i < to.size(); ++i) {
+        QList<QByteArray> words = mailboxWords(to.at(i), i == 0 ? firstBudget("To") : 0);
+        if (i + 1 < to.size())
             words.last() += ',';
         toWords += words;
     }
-    out += foldedHeader("To", toWords);
-    out += foldedHeader("Subject", unstructuredWords(m_subject, firstBudget("Subject")));
-    out += QByteArrayLiteral("Message-ID: <") + messageId + QByteArrayLiteral(">\r\n");
-    for (const auto &[name, value] : m_headers)
-        out += foldedHeader(name, unstructuredWords(value, firstBudget(name)));
-    out += QByteArrayLiteral("MIME-Version: 1.0\r\n");
+    return foldedHeader("To", toWords);
+}
+
+QByteArray MimeMessage::subjectField(const QString &subject, QString *error)
+{
+    if (const QString problem = headerValueProblem(subject); !problem.isEmpty())
+        return failWith(error, tr("Subject: %1").arg(problem));
+    return foldedHeader("Subject", unstructuredWords(subject, firstBudget("Subject")));
+}
+
+QByteArray MimeMessage::extraField(const QByteArray &name, const QString &value, QString *error)
+{
+    bool nameOk = !name.isEmpty() && name.size() <= 76;
+    for (char c : name)
+        nameOk = nameOk && c >= 33 && c <= 126 && c != ':';
+    if (!nameOk)
+        return failWith(error,
+                        tr("A mail header name is not valid: use letters, digits and hyphens."));
+    if (ownHeaders().contains(name.toLower()))
+        return failWith(error,
+                        tr("The header %1 is written by the message itself and cannot be added.")
+                            .arg(QString::fromLatin1(name)));
+    if (const QString problem = headerValueProblem(value); !problem.isEmpty())
+        return failWith(error, tr("Header %1: %2").arg(QString::fromLatin1(name), problem));
+    return foldedHeader(name, unstructuredWords(value, firstBudget(name)));
+}
+
+QByteArray MimeMessage::messageIdField(const QByteArray &id, QString *error)
+{
+    if (const QString problem = messageIdProblem(id); !problem.isEmpty())
+        return failWith(error, problem);
+    return QByteArrayLiteral("Message-ID: <") + id + QByteArrayLiteral(">\r\n");
+}
+
+QByteArray MimeMessage::boundaryFor(const QByteArray &id)
+{
+    // "=_" cannot occur in quoted-printable text, so this boundary never meets the body.
+    return "=_" + QCryptographicHash::hash(id, QCryptographicHash::Sha256).toHex().left(32);
+}
+
+QByteArray MimeMessage::render(QString *error) const
+{
+    const QByteArray from = fromField(m_from, error);
+    if (from.isEmpty())
+        return {};
+    const QByteArray to = toField(m_to, error);
+    if (to.isEmpty())
+        return {};
+    const QByteArray subject = subjectField(m_subject, error);
+    if (subject.isEmpty())
+        return {};
+    QList<QByteArray> extra;
+    for (const auto &[name, value] : m_headers) {
+        extra.append(extraField(name, value, error));
+        if (extra.last().isEmpty())
+            return {};
+    }
+    QByteArray messageId = m_messageId;
+    if (messageId.isEmpty())
+        messageId = newMessageId(m_from.address.section(u'@', 1));
+    const QByteArray idField = messageIdField(messageId, error);
+    if (idField.isEmpty())
+        return {};
+    const QDateTime date = m_date.isValid() ? m_date : QDateTime::currentDateTime();
 
     const bool hasText = m_encoded ? !m_textQp.isNull() : !m_text.isNull();
     const bool hasHtml = m_encoded ? !m_htmlQp.isNull() : !m_html.isNull();
     const QByteArray text = m_encoded ? m_textQp : encodeQuotedPrintable(m_text);
     const QByteArray html = m_encoded ? m_htmlQp : encodeQuotedPrintable(m_html);
+
+    QByteArray out;
+    out.reserve(1024 + text.size() + html.size());
+    out += QByteArrayLiteral("Date: ") + rfc5322Date(date) + QByteArrayLiteral("\r\n");
+    out += from;
+    out += to;
+    out += subject;
+    out += idField;
+    for (const QByteArray &field : std::as_const(extra))
+        out += field;
+    out += QByteArrayLiteral("MIME-Version: 1.0\r\n");
     if (hasText && hasHtml) {
-        // "=_" cannot occur in quoted-printable text, so this boundary never meets the body.
-        const QByteArray boundary =
-            "=_" + QCryptographicHash::hash(messageId, QCryptographicHash::Sha256).toHex().left(32);
+        const QByteArray boundary = boundaryFor(messageId);
         out += QByteArrayLiteral("Content-Type: multipart/alternative;\r\n boundary=\"") +
                boundary + QByteArrayLiteral("\"\r\n\r\n");
         out += QByteArrayLiteral("This is a message in MIME format.\r\n");
         out += QByteArrayLiteral("\r\n--") + boundary + QByteArrayLiteral("\r\n");
-        out += textPart("plain", text);
+        appendTextPart(out, "plain", text);
         out += QByteArrayLiteral("\r\n--") + boundary + QByteArrayLiteral("\r\n");
-        out += textPart("html", html);
+        appendTextPart(out, "html", html);
         out += QByteArrayLiteral("\r\n--") + boundary + QByteArrayLiteral("--\r\n");
     } else {
-        out += textPart(hasHtml ? "html" : "plain", hasHtml ? html : text);
+        appendTextPart(out, hasHtml ? "html" : "plain", hasHtml ? html : text);
         out += QByteArrayLiteral("\r\n");
     }
     return out;
+}
+
+void appendTextPart(QByteArray &out, const char *subtype, const QByteArray &quotedPrintable)
+{
+    out += QByteArrayLiteral("Content-Type: text/");
+    out += subtype;
+    out += QByteArrayLiteral("; charset=UTF-8\r\n"
+                             "Content-Transfer-Encoding: quoted-printable\r\n"
+                             "\r\n");
+    out += quotedPrintable;
 }
 
 } // namespace roster

@@ -59,6 +59,17 @@ public:
     // An extra header such as Auto-Submitted; the headers render() writes itself are refused.
     void addHeader(const QByteArray &name, const QString &value);
 
+    // The pieces of render(), for a renderer of many messages that makes the fields that do not
+    // change between them once (InvitationRenderer): each gives the folded field with its CRLF,
+    // or empty and *error set to what render() says of the same input.
+    static QByteArray fromField(const MailAddress &from, QString *error);
+    static QByteArray toField(const QList<MailAddress> &to, QString *error);
+    static QByteArray subjectField(const QString &subject, QString *error);
+    static QByteArray extraField(const QByteArray &name, const QString &value, QString *error);
+    static QByteArray messageIdField(const QByteArray &idWithoutBrackets, QString *error);
+    // The multipart boundary render() uses for this Message-ID.
+    static QByteArray boundaryFor(const QByteArray &idWithoutBrackets);
+
     const MailAddress &from() const { return m_from; }
     const QList<MailAddress> &to() const { return m_to; }
     QByteArray messageId() const { return m_messageId; }
@@ -90,5 +101,17 @@ QByteArray rfc5322Date(const QDateTime &dateTime);
 // Quoted-printable (RFC 2045) of UTF-8 text: line breaks of any kind become CRLF, encoded
 // lines stay within 76 characters.
 QByteArray encodeQuotedPrintable(const QString &text);
+
+// Quoted-printable of a piece of one line (UTF-8, no CR or LF in it) whose encoded form starts
+// at *column: appended to `out`, *column moved on. `endsLine`: the piece's last octet is the
+// line's (whitespace there is encoded, and it may reach the 76th column). `escapeFirst`: its first
+// octet is encoded (the "F" of a line starting with "From "). A line encoded piece by piece is
+// byte for byte the line encoded whole.
+// A text part's header and its quoted-printable body, appended to `out` (subtype "plain" or
+// "html"), as render() writes it.
+void appendTextPart(QByteArray &out, const char *subtype, const QByteArray &quotedPrintable);
+
+void appendQuotedPrintable(const char *begin, const char *end, bool endsLine, bool escapeFirst,
+                           qsizetype *column, QByteArray &out);
 
 } // namespace roster

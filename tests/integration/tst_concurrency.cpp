@@ -8,10 +8,12 @@
 //   clock is 20 minutes ahead (faketime): the fast clock takes none of the live run's claims;
 // - a delivery killed (SIGKILL) after N accepted messages, then a new run: every Message-ID
 //   arrives once, except at most the one in flight.
+// Issue 16: on PostgreSQL a bulk re-invite's first batch is mailed while its last batch waits.
 // Runs on the engine named by ROSTER_TEST_ENGINE (CTest runs it on SQLite and PostgreSQL).
 #include "../smtp/smtptestservers.h"
 #include "app/orgsettings.h"
 #include "app/userservice.h"
+#include "models/userrepository.h"
 #include "testsupport.h"
 
 #include <QElapsedTimer>
@@ -383,6 +385,76 @@ private slots:
         QCOMPARE(liveOut.count(QRegularExpression(QStringLiteral("(?m)^sent "))), total);
         QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sent'")),
                  total);
+    }
+
+    // Issue 16: on PostgreSQL, `user reinvite --all-unconfirmed` mails each batch while it writes
+    // the next. The test holds a lock on a user of the last batch, so that batch cannot be
+    // written: the first batch's mail must reach the server all the same, and once the lock is
+    // released every invitation is mailed once.
+    void bulkReinviteMailsTheFirstBatchBeforeTheLastIsWritten()
+    {
+        if (org->db().dialect() != Dialect::Postgres)
+            QSKIP("PostgreSQL only: on SQLite the mail goes out after the batches");
+        constexpr int total = 620; // two batches of the re-invite (500 a batch)
+        QVERIFY(queueInvitations(total));
+        AiosmtpdServer server;
+        QString error;
+        QVERIFY2(server.start({}, &error), qPrintable(error));
+        QVERIFY(configureSmtp(server.port()));
+        org->clock().advanceMinutes(6); // past the 5-minute cooldown
+
+        // The order rosterctl re-invites them in; the last one is in the second batch.
+        UserFilter f;
+        f.kind = UserKind::Crm;
+        f.view = UserView::Unconfirmed;
+        f.sort = UserFilter::Sort::Invited;
+        f.nowMs = org->clock().nowMs();
+        auto rows = UserRepository(org->db()).fetch(f, 0, 5000, false, -1);
+        QVERIFY(rows);
+        QCOMPARE(rows->size(), total);
+        const qint64 last = rows->last().id;
+
+        Transaction hold(org->db());
+        QVERIFY(hold.status());
+        QSqlQuery lock = org->db().prepare(QStringLiteral("SELECT id FROM users WHERE id = ? FOR "
+                                                          "UPDATE"));
+        lock.addBindValue(last);
+        QVERIFY(org->db().exec(lock));
+        lock.finish();
+
+        QProcess bulk;
+        bulk.setProcessEnvironment(org->rosterctlEnvironment());
+        bulk.start(qEnvironmentVariable("ROSTERCTL"),
+                   {QStringLiteral("user"), QStringLiteral("reinvite"),
+                    QStringLiteral("--all-unconfirmed")});
+        QVERIFY(bulk.waitForStarted(10000));
+        bulk.closeWriteChannel();
+        // The second batch waits for the lock; the first batch's mail arrives meanwhile.
+        QVERIFY2(QTest::qWaitFor([&] { return !server.messages().isEmpty(); }, 120000),
+                 qPrintable(QString::fromUtf8(bulk.readAllStandardError())));
+        QCOMPARE(bulk.state(), QProcess::Running);
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ?"),
+                             {last}),
+                 1);            // its re-invite is not written yet
+        QVERIFY(hold.commit()); // the lock goes
+
+        QVERIFY(bulk.waitForFinished(300000));
+        const QString out = QString::fromUtf8(bulk.readAllStandardOutput());
+        QVERIFY2(bulk.exitStatus() == QProcess::NormalExit && bulk.exitCode() == 0,
+                 qPrintable(QString::fromUtf8(bulk.readAllStandardError())));
+        QCOMPARE(out.count(QRegularExpression(QStringLiteral("(?m)^sent "))), total);
+        const auto counts = messageIdCounts(server.messages());
+        QCOMPARE(counts.size(), total);
+        for (auto it = counts.cbegin(); it != counts.cend(); ++it)
+            QVERIFY2(it.value() == 1, qPrintable(it.key()));
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'sent'")),
+                 total);
+        QCOMPARE(
+            org->scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'cancelled'")),
+            total); // the first invitations' mail, never sent
+        QCOMPARE(org->scalar(QStringLiteral("SELECT count(*) FROM invitations WHERE user_id = ?"),
+                             {last}),
+                 2);
     }
 
     void killedRunResendsAtMostTheOneInFlight()

@@ -303,6 +303,42 @@ void TestInvitationMail::rendererGivesTheSameBytes()
     bad.expiresAt = QDateTime();
     mails << bad;
     mails << sampleMail();
+    // A line that starts with "From " (its "F" encoded), values long enough to move the soft
+    // breaks of the literal pieces after them, empty values, and the fields' refusals.
+    InvitationMail m = sampleMail();
+    m.inviterName = u"From Fred"_s;
+    mails << m;
+    m.to.name = QString(140, u'x');
+    m.organisation = u"Acme "_s + QString(97, u'=');
+    mails << m;
+    for (int n = 1; n < 80; n += 7) {
+        m.to.name = QString(n, u'y');
+        m.organisation = QString(n % 13 + 1, u'o') + u" \u00e9"_s;
+        mails << m;
+    }
+    m.inviterName.clear();
+    m.organisation.clear();
+    mails << m;
+    // Links that QUrl changes when it encodes them (an IDN host, non-ASCII and escaped octets).
+    for (const QString &link : {u"https://b\u00fccher.example/einladung/\u00e4?token=abc&x=1%2F"_s,
+                                u"HTTP://Crm.Example:8443/a%7eb/?token=t_-9&q=%C3%A9#frag"_s,
+                                u"https://crm.example/a b?token=x"_s}) {
+        m.acceptLink = link;
+        mails << m;
+    }
+    m = sampleMail();
+    m.from.address = u"not an address"_s;
+    mails << m;
+    m = sampleMail();
+    m.to.address = u"nobody"_s;
+    mails << m;
+    m = sampleMail();
+    m.messageId = "no-at-sign";
+    mails << m;
+    m = sampleMail();
+    m.from.name = u"Another Sender"_s;
+    m.date = m.date.addSecs(61);
+    mails << m << sampleMail();
     for (const InvitationMail &m : std::as_const(mails)) {
         QString expectedError;
         QString error;

@@ -39,6 +39,12 @@ void TestSmtpData::prepare_data()
         << QByteArray("a\n.b") << QByteArray("a\r\n..b\r\n") << false << 2;
     QTest::newRow("8bit") << QByteArray("caf\xc3\xa9\r\n") << QByteArray("caf\xc3\xa9\r\n") << true
                           << 5;
+    QTest::newRow("8bit past the first eight octets")
+        << QByteArray("abcdefghijk\r\nlmnopq\xc3\xa9\r\n")
+        << QByteArray("abcdefghijk\r\nlmnopq\xc3\xa9\r\n") << true << 11;
+    QTest::newRow("several dot lines, 8bit")
+        << QByteArray("a\r\n.\xc3\xa9\r\nxyz\r\n.b.\r\n.\r\n")
+        << QByteArray("a\r\n..\xc3\xa9\r\nxyz\r\n..b.\r\n..\r\n") << true << 3;
 }
 
 void TestSmtpData::prepare()

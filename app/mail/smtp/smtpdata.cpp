@@ -43,36 +43,69 @@ SmtpWireData rebuild(const QByteArray &data)
 
 } // namespace
 
+namespace {
+
+// Any octet >= 0x80, eight at a time.
+bool hasEightBit(const char *p, const char *end)
+{
+    constexpr quint64 high = 0x8080808080808080ULL;
+    for (; end - p >= 8; p += 8) {
+        quint64 word;
+        std::memcpy(&word, p, 8);
+        if (word & high)
+            return true;
+    }
+    for (; p < end; ++p)
+        if (static_cast<unsigned char>(*p) >= 0x80)
+            return true;
+    return false;
+}
+
+} // namespace
+
 SmtpWireData prepareSmtpData(const QByteArray &data)
 {
-    // Fast path: walk the lines with memchr; any reason to change the bytes sends us to
-    // rebuild(), which is rare (the MIME builder already writes CRLF and QP/base64 bodies).
+    // Fast path: walk the lines with memchr; a bare CR or LF, or no CRLF at the end, sends us to
+    // rebuild(), which is rare (the MIME builder already writes CRLF and QP/base64 bodies). Lines
+    // that start with '.' (a quoted-printable soft break can put one there) are stuffed by
+    // copying the lines between them whole.
     SmtpWireData out;
     const char *begin = data.constData();
     const char *p = begin;
     const char *end = begin + data.size();
+    qsizetype dots = 0;
     while (p < end) {
-        if (*p == '.')
-            return rebuild(data);
         const char *nl = static_cast<const char *>(std::memchr(p, '\n', size_t(end - p)));
-        const char *lineEnd = nl ? nl : end;
-        if (nl && (nl == p || nl[-1] != '\r'))
-            return rebuild(data); // bare LF
-        const char *contentEnd = nl ? nl - 1 : end;
-        if (std::memchr(p, '\r', size_t(contentEnd - p)))
-            return rebuild(data); // bare CR
-        for (const char *q = p; q < contentEnd; ++q) {
-            if (static_cast<unsigned char>(*q) >= 0x80) {
-                out.eightBit = true;
-                break;
-            }
-        }
-        out.longestLine = std::max(out.longestLine, qsizetype(contentEnd - p));
         if (!nl)
             return rebuild(data); // no CRLF at the end
-        p = lineEnd + 1;
+        if (nl == p || nl[-1] != '\r')
+            return rebuild(data); // bare LF
+        const char *contentEnd = nl - 1;
+        if (std::memchr(p, '\r', size_t(contentEnd - p)))
+            return rebuild(data); // bare CR
+        if (*p == '.')
+            ++dots;
+        out.longestLine = std::max(out.longestLine, qsizetype(contentEnd - p));
+        p = nl + 1;
     }
-    out.bytes = data;
+    out.eightBit = hasEightBit(begin, end);
+    if (dots == 0) {
+        out.bytes = data;
+        return out;
+    }
+    out.bytes.reserve(data.size() + dots);
+    const char *from = begin;
+    p = begin;
+    while (p < end) {
+        const char *nl = static_cast<const char *>(std::memchr(p, '\n', size_t(end - p)));
+        if (*p == '.') {
+            out.bytes.append(from, p - from);
+            out.bytes.append('.');
+            from = p;
+        }
+        p = nl + 1;
+    }
+    out.bytes.append(from, end - from);
     return out;
 }
 
