@@ -147,17 +147,25 @@ InvitationService::reinviteMany(const QList<qint64> &userIds,
     // checkpoint with an fsync (half of the 3.5 s of 10,000 re-invites). The batches run with a
     // 64 MB cache and one checkpoint at the end, inside this call rather than left to the next
     // writer; the connection gets its settings back.
+    // Each multi-row statement of a batch (INSERT … SELECT, UPDATE … FROM) keeps a statement
+    // journal, the pages it changes as they were, to undo just that statement on an error.
+    // Past 64 KiB SQLite spills it to a temporary file: 37,600 pages (150 MB of write() calls)
+    // for 10,000 re-invites at 1M users, a quarter of the phase's CPU. With temp_store = MEMORY
+    // it stays in memory.
     const bool tuneSqlite = m_db.dialect() == Dialect::Sqlite;
-    int cacheSize = -2000, autoCheckpoint = 1000;
+    int cacheSize = -2000, autoCheckpoint = 1000, tempStore = 0;
     if (tuneSqlite) {
         QSqlQuery q(m_db.connection());
         if (q.exec(QStringLiteral("PRAGMA cache_size")) && q.next())
             cacheSize = q.value(0).toInt();
         if (q.exec(QStringLiteral("PRAGMA wal_autocheckpoint")) && q.next())
             autoCheckpoint = q.value(0).toInt();
+        if (q.exec(QStringLiteral("PRAGMA temp_store")) && q.next())
+            tempStore = q.value(0).toInt();
         q.finish();
         (void)m_db.exec(QStringLiteral("PRAGMA cache_size = -65536"));
         (void)m_db.exec(QStringLiteral("PRAGMA wal_autocheckpoint = 0"));
+        (void)m_db.exec(QStringLiteral("PRAGMA temp_store = MEMORY"));
     }
     const auto restore = qScopeGuard([&] {
         if (!tuneSqlite)
@@ -165,6 +173,7 @@ InvitationService::reinviteMany(const QList<qint64> &userIds,
         (void)m_db.exec(QStringLiteral("PRAGMA wal_autocheckpoint = %1").arg(autoCheckpoint));
         (void)m_db.exec(QStringLiteral("PRAGMA wal_checkpoint(PASSIVE)"));
         (void)m_db.exec(QStringLiteral("PRAGMA cache_size = %1").arg(cacheSize));
+        (void)m_db.exec(QStringLiteral("PRAGMA temp_store = %1").arg(tempStore));
     });
     BulkResult result;
     // After a batch committed, a failure is reported beside what was committed (which stays):

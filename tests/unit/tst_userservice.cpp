@@ -11,6 +11,9 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QJsonParseError>
 #include <QSqlQuery>
 #include <QSqlRecord>
 #include <QTest>
@@ -375,6 +378,69 @@ private slots:
                                                                 latestToken(user(id).email),
                                                                 QStringLiteral("a good password"));
             QVERIFY2(accepted, accepted ? "" : qPrintable(accepted.error().message));
+        }
+    }
+
+    // The invitation mail's fields are written as JSON text by hand (shared parts once per
+    // batch): whatever a name or an address holds, the outbox reads back exactly those fields,
+    // from a single re-invite and from a bulk one.
+    void invitationPayloadReadsBackAsWritten()
+    {
+        const QStringList names{
+            QStringLiteral("Zoë \"Z\" O'Hara \\ {Jr.}"),
+            QStringLiteral("tab\tnew\nline\r\x01\x1f end"),
+            QStringLiteral("Müller \u2028 \U0001F600 /slash/ </script>"),
+        };
+        QList<qint64> ids;
+        for (int i = 0; i < names.size(); ++i) {
+            ids << org->addUnconfirmedUser(QStringLiteral("payload%1@example.com").arg(i));
+            // Set in SQL: the service refuses control characters in a new name, but rows
+            // written before that rule (or by another tool) may hold them.
+            QSqlQuery rename = org->db().prepare(QStringLiteral("UPDATE users SET name = ? "
+                                                                "WHERE id = ?"));
+            rename.addBindValue(names[i]);
+            rename.addBindValue(ids.last());
+            QVERIFY(org->db().exec(rename));
+        }
+        QVERIFY(!ids.contains(0));
+        org->clock().advanceMinutes(10);
+        InvitationService s(org->db(), org->clock(), org->adminId());
+        QVERIFY(s.reinvite(ids.first()));
+        auto bulk = s.reinviteMany(ids.mid(1));
+        QVERIFY2(bulk, bulk ? "" : qPrintable(bulk.error().message));
+        QCOMPARE(bulk->invited.size(), names.size() - 1);
+
+        const OrgSettings cfg = OrgSettings::load(org->db()).value();
+        const UserRecord admin = user(org->adminId());
+        for (int i = 0; i < ids.size(); ++i) {
+            const UserRecord target = user(ids[i]);
+            QSqlQuery q = org->db().prepare(QStringLiteral(
+                "SELECT o.payload, i.expires_at, o.created_at FROM outbox o JOIN invitations i "
+                "ON i.id = o.invitation_id WHERE o.id = (SELECT last_outbox_id FROM users WHERE id "
+                "= ?)"));
+            q.addBindValue(target.id);
+            QVERIFY(org->db().exec(q) && q.next());
+            QJsonParseError error;
+            const QJsonDocument doc =
+                QJsonDocument::fromJson(q.value(0).toString().toUtf8(), &error);
+            QVERIFY2(error.error == QJsonParseError::NoError, qPrintable(error.errorString()));
+            const QJsonObject expected{
+                {QStringLiteral("portal"), target.kind == UserKind::Portal},
+                {QStringLiteral("organisation"), cfg.organisation},
+                {QStringLiteral("inviter"), admin.name},
+                {QStringLiteral("to_name"), names[i]},
+                {QStringLiteral("to_email"), target.email},
+                {QStringLiteral("from_name"),
+                 cfg.senderName.isEmpty() ? cfg.organisation : cfg.senderName},
+                {QStringLiteral("from_email"), cfg.senderAddress},
+                {QStringLiteral("accept_url"),
+                 target.kind == UserKind::Portal ? cfg.portalAcceptUrl : cfg.acceptUrl},
+                {QStringLiteral("expires_at"), QString::number(q.value(1).toLongLong())},
+                {QStringLiteral("date"), QString::number(q.value(2).toLongLong())},
+            };
+            if (doc.object() != expected)
+                qWarning().noquote() << q.value(0).toString();
+            QCOMPARE(doc.object(), expected);
         }
     }
 
