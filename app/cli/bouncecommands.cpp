@@ -148,28 +148,32 @@ int fetch(const Invocation &in)
     if (!seal)
         return fail(seal.error());
     BounceService service(session.db(), session.clock());
-    auto result = service.fetch(settings.value(), seal.value());
-    if (!result)
-        return fail(result.error()); // a mailbox or connection error: 6
-    // One line per report; ordinary mail and auto-replies are not reports.
+    // One IMAP session reads at most ImapSettings::maxMessages: go on with the next until
+    // nothing is waiting (issue 15), printing each session's lines as it ends. A session that
+    // read nothing yet says more are waiting makes no progress: stop rather than loop.
     QJsonArray arr;
-    for (const BounceLine &l : result->lines) {
-        if (!l.isReport())
-            continue;
-        if (json) {
-            arr.append(reportJson(l));
-        } else {
-            out() << BounceLine::outcomeKey(l.outcome) << ' '
-                  << (l.email.isEmpty() ? QStringLiteral("-") : l.email);
-            if (!l.diagnostic.isEmpty())
-                out() << ": " << l.diagnostic;
-            out() << Qt::endl;
+    for (bool more = true; more;) {
+        auto result = service.fetch(settings.value(), seal.value());
+        if (!result)
+            return fail(result.error()); // a mailbox or connection error: 6
+        more = result->more && !result->lines.isEmpty();
+        // One line per report; ordinary mail and auto-replies are not reports.
+        for (const BounceLine &l : result->lines) {
+            if (!l.isReport())
+                continue;
+            if (json) {
+                arr.append(reportJson(l));
+            } else {
+                out() << BounceLine::outcomeKey(l.outcome) << ' '
+                      << (l.email.isEmpty() ? QStringLiteral("-") : l.email);
+                if (!l.diagnostic.isEmpty())
+                    out() << ": " << l.diagnostic;
+                out() << Qt::endl;
+            }
         }
     }
     if (json)
         out() << QJsonDocument(arr).toJson(QJsonDocument::Indented);
-    if (result->more)
-        errorLine(tr("More messages are waiting: run bounces fetch again."));
     return Done;
 }
 
@@ -196,8 +200,8 @@ QList<CommandSpec> bounceCommands()
          QString(),
          0,
          0,
-         tr("Read the new mail of the bounce mailbox once and print one line per delivery "
-            "report; nothing is ever deleted."),
+         tr("Read the new mail of the bounce mailbox, in as many sessions as it takes, and print "
+            "one line per delivery report; nothing is ever deleted."),
          {O::word(QStringLiteral("format"), {QStringLiteral("table"), QStringLiteral("json")},
                   tr("the output (default table)"))},
          fetch},
