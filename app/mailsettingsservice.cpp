@@ -25,12 +25,6 @@ Error invalid(const QString &why)
     return makeError(ErrorKind::Invalid, why);
 }
 
-QString imapPasswordMissing(const QString &user)
-{
-    return tr("Give the IMAP password of %1: without it the bounce mailbox cannot be read.")
-        .arg(user);
-}
-
 QString absolute(const QString &path)
 {
     return path.isEmpty() ? QString() : QFileInfo(path).absoluteFilePath();
@@ -41,6 +35,21 @@ MailSettingsService::MailSettingsService(Database &db, const Clock &clock, qint6
                                          MailSettingsLabels labels)
     : m_db(db), m_clock(clock), m_actorId(actorId), m_labels(std::move(labels))
 {}
+
+QString MailSettingsService::smtpPasswordMissing(const QString &user) const
+{
+    if (m_labels.passwordOnStandardInput)
+        return tr("No SMTP password for %1: give it on standard input.").arg(user);
+    return tr("Give the SMTP password of %1: without it no mail can be sent.").arg(user);
+}
+
+QString MailSettingsService::imapPasswordMissing(const QString &user) const
+{
+    if (m_labels.passwordOnStandardInput)
+        return tr("No IMAP password for %1: give it on standard input.").arg(user);
+    return tr("Give the IMAP password of %1: without it the bounce mailbox cannot be read.")
+        .arg(user);
+}
 
 QString MailSettingsService::portProblem(int port)
 {
@@ -204,8 +213,7 @@ Status MailSettingsService::saveMail(const MailSettingsChange &c)
                 return sealer.error();
             s.smtpPasswordSealed = sealer->seal(m.password->toUtf8(), smtpPasswordContext);
         } else if (m.password || s.smtpPasswordSealed.isEmpty() || !sameUser) {
-            return invalid(tr("Give the SMTP password of %1: without it no mail can be sent.")
-                               .arg(s.smtpUser));
+            return invalid(smtpPasswordMissing(s.smtpUser));
         }
     }
     if (c.sender) {

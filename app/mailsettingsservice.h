@@ -59,6 +59,9 @@ struct MailSettingsLabels
     QString user = QStringLiteral("--user");
     QString host = QStringLiteral("--host");
     QString folder = QStringLiteral("--mailbox");
+    // Where a missing password is asked for: rosterctl reads it from standard input, the page
+    // from its password fields.
+    bool passwordOnStandardInput = true;
 };
 
 // The mail settings' one owner (issue 17): validation, permission and audit, for rosterctl and
@@ -89,6 +92,8 @@ public:
 
 private:
     QString serverProblem(const MailServerInput &server, bool needsUser) const;
+    QString smtpPasswordMissing(const QString &user) const;
+    QString imapPasswordMissing(const QString &user) const;
     Result<UserRecord> lockAdministrator();
 
     Database &m_db;
