@@ -28,6 +28,17 @@ QString tr(const char *text)
     return QCoreApplication::translate("Database", text);
 }
 
+// A database a newer Roster wrote: refused before anything is written, on open and on migrate.
+Error newerSchema(const QString &name, int version)
+{
+    return makeError(ErrorKind::Database,
+                     tr("%1 was written by a newer Roster (schema %2; this program knows up to "
+                        "%3). Use a newer Roster; the database was not changed.")
+                         .arg(name)
+                         .arg(version)
+                         .arg(latestSchemaVersion()));
+}
+
 QString nextConnectionName()
 {
     static QAtomicInteger<int> counter;
@@ -515,12 +526,7 @@ Status Database::initialise(OpenMode mode, bool created)
         }
     }
     if (version > latestSchemaVersion())
-        return makeError(ErrorKind::Database,
-                         tr("%1 was written by a newer Roster (schema %2; this program knows up "
-                            "to %3). Use a newer Roster; the database was not changed.")
-                             .arg(displayName())
-                             .arg(version)
-                             .arg(latestSchemaVersion()));
+        return newerSchema(displayName(), version);
     if (m_dialect == Dialect::Sqlite) {
         QSqlQuery q(connection());
         // WAL persists in the file; only ask for it when it is not set yet.
@@ -580,12 +586,7 @@ Status Database::migrate(int version)
         }
     }
     if (version > latestSchemaVersion())
-        return makeError(ErrorKind::Database,
-                         tr("%1 was written by a newer Roster (schema %2; this program knows up "
-                            "to %3). Use a newer Roster; the database was not changed.")
-                             .arg(displayName())
-                             .arg(version)
-                             .arg(latestSchemaVersion()));
+        return newerSchema(displayName(), version);
     if (version == latestSchemaVersion())
         return tx.commit();
     for (int v = version + 1; v <= latestSchemaVersion(); ++v) {
