@@ -232,6 +232,8 @@ Result<ImapSettings> BounceService::imapSettings(const OrgSettings &settings, co
         s.connectTimeoutMs = *timeout;
         s.replyTimeoutMs = *timeout;
     }
+    if (const auto cap = testhooks::imapMaxMessages()) // test builds only
+        s.maxMessages = *cap;
     return s;
 }
 

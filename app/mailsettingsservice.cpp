@@ -25,12 +25,6 @@ Error invalid(const QString &why)
     return makeError(ErrorKind::Invalid, why);
 }
 
-QString imapPasswordMissing(const QString &user)
-{
-    return tr("Give the IMAP password of %1: without it the bounce mailbox cannot be read.")
-        .arg(user);
-}
-
 QString absolute(const QString &path)
 {
     return path.isEmpty() ? QString() : QFileInfo(path).absoluteFilePath();
@@ -41,6 +35,21 @@ MailSettingsService::MailSettingsService(Database &db, const Clock &clock, qint6
                                          MailSettingsLabels labels)
     : m_db(db), m_clock(clock), m_actorId(actorId), m_labels(std::move(labels))
 {}
+
+QString MailSettingsService::smtpPasswordMissing(const QString &user) const
+{
+    if (m_labels.passwordOnStandardInput)
+        return tr("No SMTP password for %1: give it on standard input.").arg(user);
+    return tr("Give the SMTP password of %1: without it no mail can be sent.").arg(user);
+}
+
+QString MailSettingsService::imapPasswordMissing(const QString &user) const
+{
+    if (m_labels.passwordOnStandardInput)
+        return tr("No IMAP password for %1: give it on standard input.").arg(user);
+    return tr("Give the IMAP password of %1: without it the bounce mailbox cannot be read.")
+        .arg(user);
+}
 
 QString MailSettingsService::portProblem(int port)
 {
@@ -169,10 +178,11 @@ Result<UserRecord> MailSettingsService::lockAdministrator()
     return actor;
 }
 
-Status MailSettingsService::saveMail(const MailSettingsChange &c)
+Status MailSettingsService::save(const QString &problem, const QString &action,
+                                 const std::function<Result<QString>(OrgSettings &)> &change)
 {
-    if (const QString p = mailProblem(c); !p.isEmpty())
-        return invalid(p);
+    if (!problem.isEmpty())
+        return invalid(problem);
     Transaction tx(m_db);
     if (!tx.status())
         return tx.status().error();
@@ -183,118 +193,120 @@ Status MailSettingsService::saveMail(const MailSettingsChange &c)
     if (!loaded)
         return loaded.error();
     OrgSettings s = loaded.value();
-    if (c.transport && *c.transport == u"file") {
-        s.transport = *c.transport;
-        s.mailDir = absolute(c.mailDir.trimmed());
-    } else if (c.transport && *c.transport == u"smtp") {
-        const MailServerInput &m = c.smtp;
-        s.transport = *c.transport;
-        s.smtpHost = m.host.trimmed();
-        s.smtpPort = m.port;
-        s.smtpSecurity = m.security;
-        const bool sameUser = m.user.trimmed() == s.smtpUser;
-        s.smtpUser = m.user.trimmed();
-        s.smtpCaFile = absolute(m.caFile.trimmed());
-        s.smtpAllowPlainAuth = m.allowPlainAuth;
-        if (s.smtpUser.isEmpty()) {
-            s.smtpPasswordSealed.clear();
-        } else if (m.password && !m.password->isEmpty()) {
-            auto sealer = Sealer::forDatabase(m_db);
-            if (!sealer)
-                return sealer.error();
-            s.smtpPasswordSealed = sealer->seal(m.password->toUtf8(), smtpPasswordContext);
-        } else if (m.password || s.smtpPasswordSealed.isEmpty() || !sameUser) {
-            return invalid(tr("Give the SMTP password of %1: without it no mail can be sent.")
-                               .arg(s.smtpUser));
-        }
-    }
-    if (c.sender) {
-        QString ignored;
-        const auto from = parseMailbox(*c.sender, &ignored);
-        s.senderAddress = from->address;
-        if (!from->name.isEmpty())
-            s.senderName = from->name;
-    }
-    if (c.senderName)
-        s.senderName = c.senderName->trimmed();
-    if (c.organisation)
-        s.organisation = c.organisation->trimmed();
-    if (c.acceptUrl)
-        s.acceptUrl = c.acceptUrl->trimmed();
-    if (c.portalAcceptUrl)
-        s.portalAcceptUrl = c.portalAcceptUrl->trimmed();
-    if (c.cooldownMinutes)
-        s.cooldownMinutes = *c.cooldownMinutes;
-    if (c.reminderDays)
-        s.reminderDaysBefore = *c.reminderDays;
+    auto detail = change(s);
+    if (!detail)
+        return detail.error();
     if (Status r = s.save(m_db); !r)
         return r;
-    const AuditEntry e{
-        0,
-        m_clock.nowMs(),
-        actor->id,
-        actor->email,
-        QStringLiteral("settings.mail"),
-        0,
-        QString(),
-        s.transport == u"smtp"
-            ? QStringLiteral("smtp %1:%2 %3").arg(s.smtpHost).arg(s.smtpPort).arg(s.smtpSecurity)
-            : QStringLiteral("file %1").arg(s.mailDir)};
+    const AuditEntry e{0, m_clock.nowMs(), actor->id,     actor->email, action,
+                       0, QString(),       detail.value()};
     if (Status r = writeAudit(m_db, e); !r)
         return r;
     return tx.commit();
 }
 
+Status MailSettingsService::sealPassword(QString &sealed, const QString &password,
+                                         const QByteArray &context)
+{
+    auto sealer = Sealer::forDatabase(m_db);
+    if (!sealer)
+        return sealer.error();
+    sealed = sealer->seal(password.toUtf8(), context);
+    return ok();
+}
+
+Status MailSettingsService::applyMailbox(OrgSettings &s, const MailServerInput &m,
+                                         const QString &folder)
+{
+    const bool sameUser = m.user.trimmed() == s.imapUser && m.host.trimmed() == s.imapHost;
+    s.imapHost = m.host.trimmed();
+    s.imapPort = m.port;
+    s.imapSecurity = m.security;
+    s.imapUser = m.user.trimmed();
+    s.imapMailbox = folder.trimmed().isEmpty() ? QStringLiteral("INBOX") : folder.trimmed();
+    s.imapCaFile = absolute(m.caFile.trimmed());
+    s.imapAllowPlainAuth = m.allowPlainAuth;
+    if (m.password && !m.password->isEmpty())
+        return sealPassword(s.imapPasswordSealed, *m.password, imapPasswordContext);
+    if (m.password || s.imapPasswordSealed.isEmpty() || !sameUser)
+        return invalid(imapPasswordMissing(s.imapUser));
+    return ok();
+}
+
+Status MailSettingsService::saveMail(const MailSettingsChange &c)
+{
+    return save(
+        mailProblem(c), QStringLiteral("settings.mail"), [&](OrgSettings &s) -> Result<QString> {
+            if (c.transport && *c.transport == u"file") {
+                s.transport = *c.transport;
+                s.mailDir = absolute(c.mailDir.trimmed());
+            } else if (c.transport && *c.transport == u"smtp") {
+                const MailServerInput &m = c.smtp;
+                s.transport = *c.transport;
+                s.smtpHost = m.host.trimmed();
+                s.smtpPort = m.port;
+                s.smtpSecurity = m.security;
+                const bool sameUser = m.user.trimmed() == s.smtpUser;
+                s.smtpUser = m.user.trimmed();
+                s.smtpCaFile = absolute(m.caFile.trimmed());
+                s.smtpAllowPlainAuth = m.allowPlainAuth;
+                if (s.smtpUser.isEmpty()) {
+                    s.smtpPasswordSealed.clear();
+                } else if (m.password && !m.password->isEmpty()) {
+                    if (Status r =
+                            sealPassword(s.smtpPasswordSealed, *m.password, smtpPasswordContext);
+                        !r)
+                        return r.error();
+                } else if (m.password || s.smtpPasswordSealed.isEmpty() || !sameUser) {
+                    return invalid(smtpPasswordMissing(s.smtpUser));
+                }
+            }
+            if (c.sender) {
+                QString ignored;
+                const auto from = parseMailbox(*c.sender, &ignored);
+                s.senderAddress = from->address;
+                if (!from->name.isEmpty())
+                    s.senderName = from->name;
+            }
+            if (c.senderName)
+                s.senderName = c.senderName->trimmed();
+            if (c.organisation)
+                s.organisation = c.organisation->trimmed();
+            if (c.acceptUrl)
+                s.acceptUrl = c.acceptUrl->trimmed();
+            if (c.portalAcceptUrl)
+                s.portalAcceptUrl = c.portalAcceptUrl->trimmed();
+            if (c.cooldownMinutes)
+                s.cooldownMinutes = *c.cooldownMinutes;
+            if (c.reminderDays)
+                s.reminderDaysBefore = *c.reminderDays;
+            return s.transport == u"smtp" ? QStringLiteral("smtp %1:%2 %3")
+                                                .arg(s.smtpHost)
+                                                .arg(s.smtpPort)
+                                                .arg(s.smtpSecurity)
+                                          : QStringLiteral("file %1").arg(s.mailDir);
+        });
+}
+
 Status MailSettingsService::saveBounces(const BounceSettingsChange &c)
 {
-    if (const QString p = bounceProblem(c); !p.isEmpty())
-        return invalid(p);
-    Transaction tx(m_db);
-    if (!tx.status())
-        return tx.status().error();
-    auto actor = lockAdministrator();
-    if (!actor)
-        return actor.error();
-    auto loaded = OrgSettings::load(m_db);
-    if (!loaded)
-        return loaded.error();
-    OrgSettings s = loaded.value();
-    QStringList detail;
-    if (c.address) {
-        s.bounceAddress = c.address->trimmed();
-        detail << QStringLiteral("address %1").arg(s.bounceAddress);
-    }
-    if (c.mailbox) {
-        const MailServerInput &m = *c.mailbox;
-        const bool sameUser = m.user.trimmed() == s.imapUser && m.host.trimmed() == s.imapHost;
-        s.imapHost = m.host.trimmed();
-        s.imapPort = m.port;
-        s.imapSecurity = m.security;
-        s.imapUser = m.user.trimmed();
-        s.imapMailbox = c.folder.trimmed().isEmpty() ? QStringLiteral("INBOX") : c.folder.trimmed();
-        s.imapCaFile = absolute(m.caFile.trimmed());
-        s.imapAllowPlainAuth = m.allowPlainAuth;
-        if (m.password && !m.password->isEmpty()) {
-            auto sealer = Sealer::forDatabase(m_db);
-            if (!sealer)
-                return sealer.error();
-            s.imapPasswordSealed = sealer->seal(m.password->toUtf8(), imapPasswordContext);
-        } else if (m.password || s.imapPasswordSealed.isEmpty() || !sameUser) {
-            return invalid(imapPasswordMissing(s.imapUser));
-        }
-        detail << QStringLiteral("imap %1:%2 %3 %4")
-                      .arg(s.imapHost)
-                      .arg(s.imapPort)
-                      .arg(s.imapSecurity, s.imapMailbox);
-    }
-    if (Status r = s.save(m_db); !r)
-        return r;
-    const AuditEntry e{
-        0, m_clock.nowMs(), actor->id,         actor->email, QStringLiteral("settings.bounces"),
-        0, QString(),       detail.join(u"; ")};
-    if (Status r = writeAudit(m_db, e); !r)
-        return r;
-    return tx.commit();
+    return save(bounceProblem(c), QStringLiteral("settings.bounces"),
+                [&](OrgSettings &s) -> Result<QString> {
+                    QStringList detail;
+                    if (c.address) {
+                        s.bounceAddress = c.address->trimmed();
+                        detail << QStringLiteral("address %1").arg(s.bounceAddress);
+                    }
+                    if (c.mailbox) {
+                        if (Status r = applyMailbox(s, *c.mailbox, c.folder); !r)
+                            return r.error();
+                        detail << QStringLiteral("imap %1:%2 %3 %4")
+                                      .arg(s.imapHost)
+                                      .arg(s.imapPort)
+                                      .arg(s.imapSecurity, s.imapMailbox);
+                    }
+                    return detail.join(u"; ");
+                });
 }
 
 Result<ImapSettings> MailSettingsService::imapSettingsFor(const MailServerInput &server,
@@ -316,22 +328,12 @@ Result<ImapSettings> MailSettingsService::imapSettingsFor(const MailServerInput 
     if (!loaded)
         return loaded.error();
     OrgSettings s = loaded.value();
-    const bool sameUser =
-        server.user.trimmed() == s.imapUser && server.host.trimmed() == s.imapHost;
-    s.imapHost = server.host.trimmed();
-    s.imapPort = server.port;
-    s.imapSecurity = server.security;
-    s.imapUser = server.user.trimmed();
-    s.imapMailbox = folder.trimmed();
-    s.imapCaFile = absolute(server.caFile.trimmed());
-    s.imapAllowPlainAuth = server.allowPlainAuth;
+    // The settings as a save would make them, in memory only.
+    if (Status r = applyMailbox(s, server, folder); !r)
+        return r.error();
     auto sealer = Sealer::forDatabase(m_db);
     if (!sealer)
         return sealer.error();
-    if (server.password && !server.password->isEmpty())
-        s.imapPasswordSealed = sealer->seal(server.password->toUtf8(), imapPasswordContext);
-    else if (!sameUser || s.imapPasswordSealed.isEmpty())
-        return invalid(imapPasswordMissing(s.imapUser));
     return BounceService::imapSettings(s, sealer.value());
 }
 

@@ -8,6 +8,7 @@
 
 #include <QString>
 
+#include <functional>
 #include <optional>
 
 namespace roster {
@@ -59,6 +60,9 @@ struct MailSettingsLabels
     QString user = QStringLiteral("--user");
     QString host = QStringLiteral("--host");
     QString folder = QStringLiteral("--mailbox");
+    // Where a missing password is asked for: rosterctl reads it from standard input, the page
+    // from its password fields.
+    bool passwordOnStandardInput = true;
 };
 
 // The mail settings' one owner (issue 17): validation, permission and audit, for rosterctl and
@@ -89,7 +93,17 @@ public:
 
 private:
     QString serverProblem(const MailServerInput &server, bool needsUser) const;
+    QString smtpPasswordMissing(const QString &user) const;
+    QString imapPasswordMissing(const QString &user) const;
     Result<UserRecord> lockAdministrator();
+    // Validate (`problem`), then in one transaction: lock the administrator, load the settings,
+    // let `change` change them and say what for the audit entry `action`, save, audit, commit.
+    Status save(const QString &problem, const QString &action,
+                const std::function<Result<QString>(OrgSettings &)> &change);
+    Status sealPassword(QString &sealed, const QString &password, const QByteArray &context);
+    // The mailbox's fields from `server`; its password sealed, or the saved one kept (same host
+    // and user), or refused.
+    Status applyMailbox(OrgSettings &s, const MailServerInput &server, const QString &folder);
 
     Database &m_db;
     const Clock &m_clock;

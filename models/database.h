@@ -64,7 +64,6 @@ public:
     bool inTransaction() const { return m_inTransaction; }
 
     // SQL spelled per dialect, for the few places that differ.
-    QString idColumn() const;
     // " FOR UPDATE" on PostgreSQL (row lock inside a transaction); nothing on SQLite, where
     // BEGIN IMMEDIATE already holds the database's write lock.
     QString forUpdate() const;

@@ -40,6 +40,12 @@ std::optional<int> busyTimeoutMs()
     return v && *v >= 0 && *v <= INT_MAX ? std::optional<int>(int(*v)) : std::nullopt;
 }
 
+std::optional<int> imapMaxMessages()
+{
+    const auto v = number("ROSTER_IMAP_MAX_MESSAGES");
+    return v && *v > 0 && *v <= INT_MAX ? std::optional<int>(int(*v)) : std::nullopt;
+}
+
 #else
 
 bool enabled()
@@ -58,6 +64,11 @@ std::optional<int> smtpTimeoutMs()
 }
 
 std::optional<int> busyTimeoutMs()
+{
+    return std::nullopt;
+}
+
+std::optional<int> imapMaxMessages()
 {
     return std::nullopt;
 }

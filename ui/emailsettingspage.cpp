@@ -293,6 +293,7 @@ MailSettingsLabels EmailSettingsPage::labels()
     l.user = tr("The user");
     l.host = tr("The host");
     l.folder = tr("The mailbox folder");
+    l.passwordOnStandardInput = false;
     return l;
 }
 

@@ -5,6 +5,10 @@
 #include <QList>
 #include <QString>
 
+namespace roster {
+struct MailServerInput;
+}
+
 namespace roster::cli {
 
 // The global options, read before the command runs (SPEC §6: ROSTER_DB and ROSTER_AS are their
@@ -56,6 +60,8 @@ QList<CommandSpec> bounceCommands();
 // --host, --port, --security, --user, --ca-file, --allow-plain-auth of a mail server: SMTP for
 // mail configure, IMAP for bounces configure (mailcommands.cpp).
 QList<OptionSpec> serverOptions(const QString &protocol);
+// Those options as MailSettingsService takes them (no password: read after signing in).
+MailServerInput serverInput(const Invocation &in);
 
 // Every command, in the order help lists them.
 const QList<CommandSpec> &commandTable();

@@ -3,152 +3,73 @@
 #include "app/cli/command.h"
 #include "app/cli/output.h"
 
-#include "app/audit.h"
 #include "app/mail/emailaddress.h"
-#include "app/mail/smtp/smtpsettings.h"
+#include "app/mailsettingsservice.h"
 #include "app/mailsetup.h"
 #include "app/orgsettings.h"
 #include "app/outbox.h"
-#include "app/validation.h"
-
-#include <QFileInfo>
 
 namespace roster::cli {
 
 namespace {
 
-// Everything `mail configure` checks before it signs in (ranges and words are the parser's).
-// Returns one line saying what is wrong, or an empty string; `*from` gets the parsed --from.
-QString mailConfigureProblem(const Invocation &in, std::optional<Mailbox> *from)
+// Which options go together: what the table's parser cannot say. The values are
+// MailSettingsService's to check, as for the Email settings page.
+QString mailOptionsProblem(const Invocation &in)
 {
-    const QString transport = in.text(QStringLiteral("transport"));
-    if (transport == u"file" && !in.has(QStringLiteral("dir")))
-        return tr("--transport file needs --dir DIR.");
-    if (transport == u"smtp") {
+    if (in.text(QStringLiteral("transport")) == u"smtp") {
         if (!in.has(QStringLiteral("host")) || !in.has(QStringLiteral("port")) ||
             !in.has(QStringLiteral("security")))
             return tr("--transport smtp needs --host, --port and --security.");
-        const QString host = in.text(QStringLiteral("host"));
-        if (const QString p = textFieldProblem(tr("The host"), host, 255); !p.isEmpty())
-            return p;
-        if (host.contains(u' '))
-            return tr("The host holds a space.");
-        if (in.has(QStringLiteral("ca-file")) &&
-            !QFileInfo(in.text(QStringLiteral("ca-file"))).isReadable())
-            return tr("Cannot read the CA file %1.").arg(in.text(QStringLiteral("ca-file")));
-    } else {
-        for (const char *o : {"host", "port", "security", "user", "ca-file", "allow-plain-auth"})
-            if (in.has(QString::fromLatin1(o)))
-                return tr("--%1 goes with --transport smtp.").arg(QString::fromLatin1(o));
+        return {};
     }
-    if (in.has(QStringLiteral("from"))) {
-        QString p;
-        *from = parseMailbox(in.text(QStringLiteral("from")), &p);
-        if (!*from)
-            return p;
-        if (!(*from)->name.isEmpty() && in.has(QStringLiteral("from-name")))
-            return tr("--from already gives the sender's name: drop --from-name, or give only "
-                      "the address in --from.");
-        if (const QString n = textFieldProblem(QStringLiteral("--from"), (*from)->name, 200);
-            !n.isEmpty())
-            return n;
-    }
-    for (const char *o : {"accept-url", "portal-accept-url"})
+    for (const char *o : {"host", "port", "security", "user", "ca-file", "allow-plain-auth"})
         if (in.has(QString::fromLatin1(o)))
-            if (const QString p = acceptUrlProblem(in.text(QString::fromLatin1(o))); !p.isEmpty())
-                return p;
-    for (const char *o : {"org", "from-name", "user"})
-        if (const QString p = textFieldProblem(QStringLiteral("--") + QString::fromLatin1(o),
-                                               in.text(QString::fromLatin1(o)), 200);
-            !p.isEmpty())
-            return p;
+            return tr("--%1 goes with --transport smtp.").arg(QString::fromLatin1(o));
     return {};
 }
 
-// Reads the SMTP password from standard input and seals it into `s`: Done or the exit code.
-int sealSmtpPassword(AdminSession &session, OrgSettings &s)
+MailSettingsChange mailChange(const Invocation &in)
 {
-    auto pw = readStdinLine();
-    if (!pw || pw->isEmpty())
-        return usage(tr("No SMTP password for %1: give it on standard input.").arg(s.smtpUser));
-    auto seal = session.sealer();
-    if (!seal)
-        return fail(seal.error());
-    s.smtpPasswordSealed = seal->seal(pw->toUtf8(), smtpPasswordContext);
-    return Done;
+    const auto text = [&in](const char *o) -> std::optional<QString> {
+        if (!in.has(QString::fromLatin1(o)))
+            return std::nullopt;
+        return in.text(QString::fromLatin1(o));
+    };
+    const auto number = [&in](const char *o) -> std::optional<int> {
+        if (!in.has(QString::fromLatin1(o)))
+            return std::nullopt;
+        return int(in.options.number(QString::fromLatin1(o)));
+    };
+    MailSettingsChange c;
+    c.transport = text("transport");
+    c.mailDir = in.text(QStringLiteral("dir"));
+    c.smtp = serverInput(in);
+    c.sender = text("from");
+    c.senderName = text("from-name");
+    c.organisation = text("org");
+    c.acceptUrl = text("accept-url");
+    c.portalAcceptUrl = text("portal-accept-url");
+    c.cooldownMinutes = number("cooldown-minutes");
+    c.reminderDays = number("reminder-days");
+    return c;
 }
 
 int configure(const Invocation &in)
 {
-    std::optional<Mailbox> from;
-    if (const QString p = mailConfigureProblem(in, &from); !p.isEmpty())
+    if (const QString p = mailOptionsProblem(in); !p.isEmpty())
         return usage(p);
+    MailSettingsChange change = mailChange(in);
     AdminSession session(in.global);
     if (int rc = session.signIn(); rc != Done)
         return rc;
-    if (!session.isAdmin())
-        return fail(makeError(ErrorKind::Refused,
-                              tr("Only an Administrator may change the mail settings.")));
-    auto loaded = OrgSettings::load(session.db());
-    if (!loaded)
-        return fail(loaded.error());
-    OrgSettings s = loaded.value();
-    const QString transport = in.text(QStringLiteral("transport"));
-    if (transport == u"file") {
-        s.transport = transport;
-        s.mailDir = QFileInfo(in.text(QStringLiteral("dir"))).absoluteFilePath();
-    } else if (transport == u"smtp") {
-        s.transport = transport;
-        s.smtpHost = in.text(QStringLiteral("host"));
-        s.smtpPort = int(in.options.number(QStringLiteral("port")));
-        s.smtpSecurity = smtpSecurityName(*parseSmtpSecurity(in.text(QStringLiteral("security"))));
-        s.smtpUser = in.text(QStringLiteral("user"));
-        s.smtpCaFile = in.has(QStringLiteral("ca-file"))
-                           ? QFileInfo(in.text(QStringLiteral("ca-file"))).absoluteFilePath()
-                           : QString();
-        s.smtpAllowPlainAuth = in.has(QStringLiteral("allow-plain-auth"));
-        s.smtpPasswordSealed.clear();
-        if (!s.smtpUser.isEmpty())
-            if (int rc = sealSmtpPassword(session, s); rc != Done)
-                return rc;
-    }
-    if (from) {
-        s.senderAddress = from->address;
-        if (!from->name.isEmpty())
-            s.senderName = from->name;
-    }
-    if (in.has(QStringLiteral("from-name")))
-        s.senderName = in.text(QStringLiteral("from-name"));
-    if (in.has(QStringLiteral("org")))
-        s.organisation = in.text(QStringLiteral("org"));
-    if (in.has(QStringLiteral("accept-url")))
-        s.acceptUrl = in.text(QStringLiteral("accept-url"));
-    if (in.has(QStringLiteral("portal-accept-url")))
-        s.portalAcceptUrl = in.text(QStringLiteral("portal-accept-url"));
-    if (in.has(QStringLiteral("cooldown-minutes")))
-        s.cooldownMinutes = int(in.options.number(QStringLiteral("cooldown-minutes")));
-    if (in.has(QStringLiteral("reminder-days")))
-        s.reminderDaysBefore = int(in.options.number(QStringLiteral("reminder-days")));
-    Transaction tx(session.db());
-    if (!tx.status())
-        return fail(tx.status().error());
-    if (Status r = s.save(session.db()); !r)
-        return fail(r.error());
-    AuditEntry e{
-        0,
-        session.clock().nowMs(),
-        session.userId(),
-        session.user().email,
-        QStringLiteral("settings.mail"),
-        0,
-        QString(),
-        s.transport == u"smtp"
-            ? QStringLiteral("smtp %1:%2 %3").arg(s.smtpHost).arg(s.smtpPort).arg(s.smtpSecurity)
-            : QStringLiteral("file %1").arg(s.mailDir)};
-    if (Status r = writeAudit(session.db(), e); !r)
-        return fail(r.error());
-    if (Status r = tx.commit(); !r)
-        return fail(r.error());
+    // After signing in, which may have read the first line. A --user without a password on
+    // standard input is refused by the service (after the permission), in rosterctl's words.
+    if (change.transport == u"smtp" && !change.smtp.user.isEmpty())
+        change.smtp.password = readStdinLine().value_or(QString());
+    MailSettingsService service(session.db(), session.clock(), session.userId());
+    if (Status r = service.saveMail(change); !r)
+        return failOrUsage(r.error());
     out() << tr("Mail settings saved.") << Qt::endl;
     return Done;
 }
@@ -214,6 +135,18 @@ int test(const Invocation &in)
 }
 
 } // namespace
+
+MailServerInput serverInput(const Invocation &in)
+{
+    MailServerInput m;
+    m.host = in.text(QStringLiteral("host"));
+    m.port = in.has(QStringLiteral("port")) ? int(in.options.number(QStringLiteral("port"))) : 0;
+    m.security = in.text(QStringLiteral("security"));
+    m.user = in.text(QStringLiteral("user"));
+    m.caFile = in.text(QStringLiteral("ca-file"));
+    m.allowPlainAuth = in.has(QStringLiteral("allow-plain-auth"));
+    return m;
+}
 
 QList<OptionSpec> serverOptions(const QString &protocol)
 {

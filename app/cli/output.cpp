@@ -58,6 +58,11 @@ int usage(const QString &message)
     return Usage;
 }
 
+int failOrUsage(const Error &e)
+{
+    return e.kind == ErrorKind::Invalid ? usage(e.message) : fail(e);
+}
+
 std::optional<QString> readStdinLine()
 {
     static QTextStream in(stdin);

@@ -29,6 +29,10 @@ int fail(const Error &e);
 // Prints a usage mistake with a pointer to the help and returns Usage.
 int usage(const QString &message);
 
+// A service's refusal: a value it found wrong (ErrorKind::Invalid) as a usage mistake, any
+// other error as fail() prints it.
+int failOrUsage(const Error &e);
+
 // The first line of standard input (a password), without its line end; nothing at its end.
 std::optional<QString> readStdinLine();
 

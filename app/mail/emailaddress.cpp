@@ -268,10 +268,4 @@ std::optional<Mailbox> parseMailbox(const QString &text, QString *problem)
     return Mailbox{name.trimmed(), address};
 }
 
-QString emailKey(const QString &email)
-{
-    // Addresses are ASCII (emailAddressProblem), where toLower() is exact and locale-free.
-    return email.toLower();
-}
-
 } // namespace roster

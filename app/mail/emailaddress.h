@@ -18,10 +18,6 @@ QString emailAddressProblem(const QString &email);
 // RFC 5322 atext: ASCII letters, digits and !#$%&'*+-/=?^_`{|}~. The one copy of that rule.
 bool isAText(char16_t c);
 
-// The key emails are compared by (case-insensitive): the value of the UNIQUE index.
-// The address itself is stored as typed.
-QString emailKey(const QString &email);
-
 // A sender as an administrator types it: "noreply@acme.example", "<noreply@acme.example>",
 // "Acme CRM <noreply@acme.example>" or "\"Acme, Inc.\" <noreply@acme.example>" (a quoted name
 // may hold \" and \\). The address passes emailAddressProblem(); the name is unquoted, trimmed,

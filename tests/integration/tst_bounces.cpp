@@ -295,6 +295,49 @@ private Q_SLOTS:
     // The Email settings page's Test button (issue 15): MailSettingsService's settings for the
     // mailbox as saved, an ImapClient session that only counts. It signs in to the real server,
     // counts the unseen messages and leaves them as they were: nothing fetched, flagged or moved.
+    // Issue 15: one `bounces fetch` reads the whole backlog. With the sessions' cap lowered to
+    // two messages (ROSTER_IMAP_MAX_MESSAGES, read in test builds only), five new messages take
+    // three sessions: every report is printed, the other mail stays unseen, and nothing is left
+    // waiting for a second run.
+    void fetchGoesOnUntilNothingIsWaiting()
+    {
+        QVERIFY2(configureImap(QStringLiteral("tls"), dovecot.imapsPort()).exitCode == 0,
+                 "configure");
+        // What earlier cases left unseen is read (and left) first, without the cap.
+        RunResult r = ctl({QStringLiteral("bounces"), QStringLiteral("fetch")});
+        QVERIFY2(r.exitCode == 0, qPrintable(show(r)));
+        const QStringList emails{
+            QStringLiteral("una@bouncing.test"), QStringLiteral("uli@bouncing.test"),
+            QStringLiteral("ugo@bouncing.test"), QStringLiteral("uma@bouncing.test")};
+        for (const QString &e : emails) {
+            r = ctl({QStringLiteral("user"), QStringLiteral("add"), QStringLiteral("--email"), e,
+                     QStringLiteral("--name"), QStringLiteral("Someone")});
+            QVERIFY2(r.exitCode == 0, qPrintable(show(r)));
+            QByteArray dsn = sample("postfix-dsn-failure.eml");
+            dsn.replace("k7m2qx4ab5cd6efg", tagOf(e).toLatin1());
+            drop(dsn);
+            if (e == emails.at(1))
+                drop(sample("ordinary-mail.eml"));
+        }
+        QProcessEnvironment env = org->rosterctlEnvironment();
+        env.insert(QStringLiteral("ROSTER_IMAP_MAX_MESSAGES"), QStringLiteral("2"));
+        r = rosterctl({QStringLiteral("bounces"), QStringLiteral("fetch")}, {}, env);
+        QVERIFY2(r.exitCode == 0, qPrintable(show(r)));
+        QVERIFY2(r.err.isEmpty(), qPrintable(show(r)));
+        const QStringList lines = r.out.trimmed().split(u'\n');
+        QCOMPARE(lines.size(), emails.size());
+        for (int i = 0; i < emails.size(); ++i)
+            QVERIFY2(lines.at(i).startsWith(QStringLiteral("bounced ") + emails.at(i)),
+                     qPrintable(show(r)));
+        r = ctl({QStringLiteral("user"), QStringLiteral("list"), QStringLiteral("--view"),
+                 QStringLiteral("bounced"), QStringLiteral("--format"), QStringLiteral("json")});
+        QCOMPARE(QJsonDocument::fromJson(r.out.toUtf8())[u"users"].toArray().size(), emails.size());
+        // Nothing is waiting: the next fetch reads nothing.
+        r = rosterctl({QStringLiteral("bounces"), QStringLiteral("fetch")}, {}, env);
+        QVERIFY2(r.exitCode == 0 && r.out.trimmed().isEmpty() && r.err.isEmpty(),
+                 qPrintable(show(r)));
+    }
+
     void testSessionCountsUnseenAndLeavesThemAlone()
     {
         QVERIFY2(configureImap(QStringLiteral("starttls"), dovecot.imapPort()).exitCode == 0,

@@ -1,6 +1,9 @@
 // The real rosterctl binary as a process over a temporary database (SPEC §6): the invitation
 // lifecycle end to end, the exit codes, one-line errors, and bad input that changes nothing.
 #include "app/invitationrequests.h"
+#include "app/mailsetup.h"
+#include "app/orgsettings.h"
+#include "app/sealer.h"
 #include "testsupport.h"
 
 #include <QDateTime>
@@ -435,6 +438,23 @@ private slots:
                            S("--host"),     S("h"),         S("--port"),      S("99999"),
                            S("--security"), S("tls")}
             << QByteArray() << 2 << S("--port");
+        QTest::newRow("smtp user without password")
+            << QStringList{S("mail"),       S("configure"), S("--transport"), S("smtp"),
+                           S("--host"),     S("h"),         S("--port"),      S("25"),
+                           S("--security"), S("tls"),       S("--user"),      S("u")}
+            << QByteArray() << 2 << S("No SMTP password for u");
+        QTest::newRow("smtp empty host")
+            << QStringList{S("mail"),       S("configure"), S("--transport"), S("smtp"),
+                           S("--host"),     S(""),          S("--port"),      S("25"),
+                           S("--security"), S("tls")}
+            << QByteArray() << 2 << S("host name");
+        QTest::newRow("imap user without password")
+            << QStringList{S("bounces"), S("configure"),  S("--host"), S("h"),      S("--port"),
+                           S("993"),     S("--security"), S("tls"),    S("--user"), S("u")}
+            << QByteArray() << 2 << S("No IMAP password for u");
+        QTest::newRow("bounce address with plus")
+            << QStringList{S("bounces"), S("configure"), S("--address"), S("b+x@acme.example")}
+            << QByteArray() << 2 << S("'+'");
         QTest::newRow("bad accept url")
             << QStringList{S("mail"), S("configure"), S("--accept-url"), S("javascript:alert(1)")}
             << QByteArray() << 2 << S("accept URL");
@@ -536,6 +556,44 @@ private slots:
         QVERIFY2(r.exitCode == 0, qPrintable(show(r)));
         auto none = rosterctl({QStringLiteral("user"), QStringLiteral("list")}, {}, env);
         QCOMPARE(none.exitCode, 2);
+    }
+
+    // mail configure and bounces configure ask MailSettingsService (issue 17): its permission,
+    // in rosterctl's words and exit code; and the server's password is the line after the
+    // administrator's when both come from standard input.
+    void mailSettingsThroughTheService()
+    {
+        const auto S = [](const char *s) { return QString::fromUtf8(s); };
+        org->addConfirmedUser(S("mia@acme.example"), S("User Manager"));
+        QProcessEnvironment env = org->rosterctlEnvironment();
+        env.insert(S("ROSTER_AS"), S("mia@acme.example"));
+        const QString before = org->dump();
+        for (const QStringList &args :
+             {QStringList{S("mail"), S("configure"), S("--org"), S("Evil")},
+              QStringList{S("bounces"), S("configure"), S("--address"), S("b@acme.example")}}) {
+            const RunResult r = rosterctl(args, {}, env);
+            QCOMPARE(r.exitCode, 3);
+            QVERIFY2(oneErrorLine(r) &&
+                         r.err.contains(S("Only an Administrator may change the mail settings.")),
+                     qPrintable(show(r)));
+        }
+        QCOMPARE(org->dump(), before);
+
+        env = org->rosterctlEnvironment();
+        env.remove(S("ROSTER_PASSWORD"));
+        const RunResult r =
+            rosterctl({S("mail"), S("configure"), S("--transport"), S("smtp"), S("--host"),
+                       S("mail.acme.example"), S("--port"), S("587"), S("--security"),
+                       S("starttls"), S("--user"), S("relay")},
+                      TestOrg::adminPassword().toUtf8() + "\nSmtp-Secret-42\n", env);
+        QVERIFY2(r.exitCode == 0, qPrintable(show(r)));
+        auto s = OrgSettings::load(org->db());
+        QVERIFY(s);
+        QCOMPARE(s->smtpUser, S("relay"));
+        auto sealer = Sealer::forDatabase(org->db(), org->dir() + S("/sealing.key"));
+        QVERIFY(sealer);
+        QCOMPARE(sealer->unseal(s->smtpPasswordSealed, smtpPasswordContext),
+                 std::optional<QByteArray>("Smtp-Secret-42"));
     }
 
     void databaseFileProblems()

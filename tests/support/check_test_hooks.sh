@@ -4,7 +4,7 @@
 # naming the line, when another product source reads one of them.
 set -eu
 cd "$1"
-found=$(grep -rnE '(qEnvironmentVariable[A-Za-z]*|qgetenv|getenv|environment\(\)\.value)[^;]*"ROSTER_(CLOCK_OFFSET|SMTP_TIMEOUT|BUSY_TIMEOUT)_MS"' \
+found=$(grep -rnE '(qEnvironmentVariable[A-Za-z]*|qgetenv|getenv|environment\(\)\.value)[^;]*"ROSTER_((CLOCK_OFFSET|SMTP_TIMEOUT|BUSY_TIMEOUT)_MS|IMAP_MAX_MESSAGES)"' \
   app models ui | grep -v '^models/testhooks\.cpp:' || true)
 if [ -n "$found" ]; then
   echo "read outside models/testhooks.cpp (compiled into every build):" >&2

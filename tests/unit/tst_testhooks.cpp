@@ -29,6 +29,7 @@ private slots:
         qputenv("ROSTER_CLOCK_OFFSET_MS", QByteArray::number(tenDays));
         qputenv("ROSTER_SMTP_TIMEOUT_MS", "1500");
         qputenv("ROSTER_BUSY_TIMEOUT_MS", "200");
+        qputenv("ROSTER_IMAP_MAX_MESSAGES", "2");
     }
 
     void theEnvironmentActsOnlyInTestBuilds()
@@ -37,6 +38,7 @@ private slots:
         QCOMPARE(testhooks::clockOffsetMs(), hooks ? std::optional<qint64>(tenDays) : std::nullopt);
         QCOMPARE(testhooks::smtpTimeoutMs(), hooks ? std::optional<int>(1500) : std::nullopt);
         QCOMPARE(testhooks::busyTimeoutMs(), hooks ? std::optional<int>(200) : std::nullopt);
+        QCOMPARE(testhooks::imapMaxMessages(), hooks ? std::optional<int>(2) : std::nullopt);
     }
 
     // What an expired link and the re-invite cooldown are judged by.
