@@ -899,10 +899,6 @@
         <translation>%1 ist bereits die Adresse dieses Benutzers.</translation>
     </message>
     <message>
-        <source>Give the IMAP password of %1: without it the bounce mailbox cannot be read.</source>
-        <translation>Geben Sie das IMAP-Passwort von %1 an: Ohne es kann das Rückläufer-Postfach nicht gelesen werden.</translation>
-    </message>
-    <message>
         <source>Cannot read the key file %1: %2</source>
         <translation>Die Schlüsseldatei %1 kann nicht gelesen werden: %2</translation>
     </message>
@@ -965,6 +961,10 @@
     <message>
         <source>Give %1 a new address and send the invitation there; earlier links stop working.</source>
         <translation>%1 eine neue Adresse geben und die Einladung dorthin senden; frühere Links funktionieren dann nicht mehr.</translation>
+    </message>
+    <message>
+        <source>%1 was written by a newer Roster (schema %2; this program knows up to %3). Use a newer Roster; the database was not changed.</source>
+        <translation>%1 wurde von einem neueren Roster geschrieben (Schema %2; dieses Programm kennt bis %3). Verwenden Sie ein neueres Roster; die Datenbank wurde nicht verändert.</translation>
     </message>
 </context>
 <context>
@@ -1230,10 +1230,6 @@
     <message>
         <source>%1 holds another program&apos;s tables, not a Roster database.</source>
         <translation>%1 enthält die Tabellen eines anderen Programms, keine Roster-Datenbank.</translation>
-    </message>
-    <message>
-        <source>%1 was written by a newer Roster (schema %2; this program knows up to %3). Use a newer Roster; the database was not changed.</source>
-        <translation>%1 wurde von einem neueren Roster geschrieben (Schema %2; dieses Programm kennt bis %3). Verwenden Sie ein neueres Roster; die Datenbank wurde nicht verändert.</translation>
     </message>
     <message>
         <source>Cannot upgrade %1 to schema %2: %3</source>
@@ -1888,6 +1884,18 @@
     <message>
         <source>Only an Administrator may read the bounce mailbox.</source>
         <translation>Nur ein Administrator darf das Rückläufer-Postfach lesen.</translation>
+    </message>
+    <message>
+        <source>No SMTP password for %1: give it on standard input.</source>
+        <translation>Kein SMTP-Passwort für %1: Geben Sie es über die Standardeingabe ein.</translation>
+    </message>
+    <message>
+        <source>No IMAP password for %1: give it on standard input.</source>
+        <translation>Kein IMAP-Passwort für %1: Geben Sie es über die Standardeingabe ein.</translation>
+    </message>
+    <message>
+        <source>Give the IMAP password of %1: without it the bounce mailbox cannot be read.</source>
+        <translation>Geben Sie das IMAP-Passwort von %1 an: Ohne es kann das Rückläufer-Postfach nicht gelesen werden.</translation>
     </message>
 </context>
 <context>
@@ -3235,36 +3243,12 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation>accepted %1</translation>
     </message>
     <message>
-        <source>--transport file needs --dir DIR.</source>
-        <translation>--transport file braucht --dir DIR.</translation>
-    </message>
-    <message>
         <source>--transport smtp needs --host, --port and --security.</source>
         <translation>--transport smtp braucht --host, --port und --security.</translation>
     </message>
     <message>
-        <source>The host</source>
-        <translation>Der Host</translation>
-    </message>
-    <message>
-        <source>The host holds a space.</source>
-        <translation>Der Host enthält ein Leerzeichen.</translation>
-    </message>
-    <message>
-        <source>Cannot read the CA file %1.</source>
-        <translation>Die CA-Datei %1 kann nicht gelesen werden.</translation>
-    </message>
-    <message>
         <source>--%1 goes with --transport smtp.</source>
         <translation>--%1 gehört zu --transport smtp.</translation>
-    </message>
-    <message>
-        <source>Only an Administrator may change the mail settings.</source>
-        <translation>Nur ein Administrator darf die Mail-Einstellungen ändern.</translation>
-    </message>
-    <message>
-        <source>No SMTP password for %1: give it on standard input.</source>
-        <translation>Kein SMTP-Passwort für %1: Geben Sie es über die Standardeingabe ein.</translation>
     </message>
     <message>
         <source>Mail settings saved.</source>
@@ -3291,14 +3275,6 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation>ERBETEN</translation>
     </message>
     <message>
-        <source>bounces configure needs --address ADDR, or --host, --port, --security and --user for the bounce mailbox.</source>
-        <translation>bounces configure braucht --address ADDR oder --host, --port, --security und --user für das Rückläufer-Postfach.</translation>
-    </message>
-    <message>
-        <source>The bounce address must not hold &apos;+&apos;: Roster adds +TAG to it.</source>
-        <translation>Die Rückläufer-Adresse darf kein „+“ enthalten: Roster hängt +TAG an.</translation>
-    </message>
-    <message>
         <source>--%1 goes with --host.</source>
         <translation>--%1 gehört zu --host.</translation>
     </message>
@@ -3307,20 +3283,12 @@ Melden Sie sich als %1 mit diesem Passwort an:
         <translation>Das Rückläufer-Postfach braucht --host, --port, --security und --user.</translation>
     </message>
     <message>
-        <source>No IMAP password for %1: give it on standard input.</source>
-        <translation>Kein IMAP-Passwort für %1: Geben Sie es über die Standardeingabe ein.</translation>
-    </message>
-    <message>
         <source>Bounce settings saved.</source>
         <translation>Rückläufer-Einstellungen gespeichert.</translation>
     </message>
     <message>
         <source>Only an Administrator may read the bounce mailbox.</source>
         <translation>Nur ein Administrator darf das Rückläufer-Postfach lesen.</translation>
-    </message>
-    <message>
-        <source>More messages are waiting: run bounces fetch again.</source>
-        <translation>Weitere Nachrichten warten: Führen Sie bounces fetch erneut aus.</translation>
     </message>
     <message>
         <source>the envelope sender of invitation mail (Roster adds +TAG per message)</source>
@@ -3333,10 +3301,6 @@ Melden Sie sich als %1 mit diesem Passwort an:
     <message>
         <source>Set the envelope sender of invitation mail (--address), or the bounce mailbox over IMAP (--host, --port, --security and --user; the password from standard input). Administrators only.</source>
         <translation>Den Umschlagabsender der Einladungsmails (--address) oder das Rückläufer-Postfach über IMAP (--host, --port, --security und --user; das Passwort über die Standardeingabe) festlegen. Nur für Administratoren.</translation>
-    </message>
-    <message>
-        <source>Read the new mail of the bounce mailbox once and print one line per delivery report; nothing is ever deleted.</source>
-        <translation>Die neuen Nachrichten des Rückläufer-Postfachs einmal lesen und je Zustellbericht eine Zeile ausgeben; es wird nie etwas gelöscht.</translation>
     </message>
     <message>
         <source>the output (default table)</source>
@@ -3432,10 +3396,6 @@ recipient: sent, deferred (with the reply) or failed.
     <message>
         <source>the token parameter of the invitation link</source>
         <translation>der Parameter token des Einladungslinks</translation>
-    </message>
-    <message>
-        <source>--from already gives the sender&apos;s name: drop --from-name, or give only the address in --from.</source>
-        <translation>--from gibt den Namen des Absenders bereits an: Lassen Sie --from-name weg oder geben Sie in --from nur die Adresse an.</translation>
     </message>
     <message>
         <source>the %1 server</source>
@@ -3668,6 +3628,14 @@ recipient: sent, deferred (with the reply) or failed.
     <message>
         <source>Give an unconfirmed user a new address: their open invitations are revoked and a new one is sent to NEW.</source>
         <translation>Einem unbestätigten Benutzer eine neue Adresse geben: Seine offenen Einladungen werden widerrufen und eine neue wird an NEW gesendet.</translation>
+    </message>
+    <message>
+        <source>Read the new mail of the bounce mailbox, in as many sessions as it takes, and print one line per delivery report; nothing is ever deleted.</source>
+        <translation>Liest die neue Post des Rückläufer-Postfachs, in so vielen Sitzungen wie nötig, und gibt eine Zeile je Zustellbericht aus; gelöscht wird nie etwas.</translation>
+    </message>
+    <message>
+        <source>Sending beside the re-invite stopped (the rest is sent now): %1</source>
+        <translation>Das Senden neben der erneuten Einladung wurde abgebrochen (der Rest wird jetzt gesendet): %1</translation>
     </message>
 </context>
 <context>

@@ -899,10 +899,6 @@
         <translation>%1 est déjà l’adresse de cet utilisateur.</translation>
     </message>
     <message>
-        <source>Give the IMAP password of %1: without it the bounce mailbox cannot be read.</source>
-        <translation>Indiquez le mot de passe IMAP de %1 : sans lui, la boîte des rebonds ne peut pas être lue.</translation>
-    </message>
-    <message>
         <source>Cannot read the key file %1: %2</source>
         <translation>Impossible de lire le fichier de clé %1 : %2</translation>
     </message>
@@ -965,6 +961,10 @@
     <message>
         <source>Give %1 a new address and send the invitation there; earlier links stop working.</source>
         <translation>Donner une nouvelle adresse à %1 et y envoyer l’invitation ; les liens précédents cessent de fonctionner.</translation>
+    </message>
+    <message>
+        <source>%1 was written by a newer Roster (schema %2; this program knows up to %3). Use a newer Roster; the database was not changed.</source>
+        <translation>%1 a été écrit par une version plus récente de Roster (schéma %2 ; ce programme connaît jusqu’au %3). Utilisez un Roster plus récent ; la base de données n’a pas été modifiée.</translation>
     </message>
 </context>
 <context>
@@ -1230,10 +1230,6 @@
     <message>
         <source>%1 holds another program&apos;s tables, not a Roster database.</source>
         <translation>%1 contient les tables d’un autre programme, pas une base de données Roster.</translation>
-    </message>
-    <message>
-        <source>%1 was written by a newer Roster (schema %2; this program knows up to %3). Use a newer Roster; the database was not changed.</source>
-        <translation>%1 a été écrit par une version plus récente de Roster (schéma %2 ; ce programme connaît jusqu’au %3). Utilisez un Roster plus récent ; la base de données n’a pas été modifiée.</translation>
     </message>
     <message>
         <source>Cannot upgrade %1 to schema %2: %3</source>
@@ -1888,6 +1884,18 @@
     <message>
         <source>Only an Administrator may read the bounce mailbox.</source>
         <translation>Seul un administrateur peut lire la boîte des rebonds.</translation>
+    </message>
+    <message>
+        <source>No SMTP password for %1: give it on standard input.</source>
+        <translation>Pas de mot de passe SMTP pour %1 : fournissez-le sur l’entrée standard.</translation>
+    </message>
+    <message>
+        <source>No IMAP password for %1: give it on standard input.</source>
+        <translation>Pas de mot de passe IMAP pour %1 : fournissez-le sur l’entrée standard.</translation>
+    </message>
+    <message>
+        <source>Give the IMAP password of %1: without it the bounce mailbox cannot be read.</source>
+        <translation>Indiquez le mot de passe IMAP de %1 : sans lui, la boîte des rebonds ne peut pas être lue.</translation>
     </message>
 </context>
 <context>
@@ -3235,36 +3243,12 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation>accepted %1</translation>
     </message>
     <message>
-        <source>--transport file needs --dir DIR.</source>
-        <translation>--transport file attend --dir DIR.</translation>
-    </message>
-    <message>
         <source>--transport smtp needs --host, --port and --security.</source>
         <translation>--transport smtp attend --host, --port et --security.</translation>
     </message>
     <message>
-        <source>The host</source>
-        <translation>L’hôte</translation>
-    </message>
-    <message>
-        <source>The host holds a space.</source>
-        <translation>L’hôte contient une espace.</translation>
-    </message>
-    <message>
-        <source>Cannot read the CA file %1.</source>
-        <translation>Impossible de lire le fichier CA %1.</translation>
-    </message>
-    <message>
         <source>--%1 goes with --transport smtp.</source>
         <translation>--%1 va avec --transport smtp.</translation>
-    </message>
-    <message>
-        <source>Only an Administrator may change the mail settings.</source>
-        <translation>Seul un administrateur peut modifier les paramètres de messagerie.</translation>
-    </message>
-    <message>
-        <source>No SMTP password for %1: give it on standard input.</source>
-        <translation>Pas de mot de passe SMTP pour %1 : fournissez-le sur l’entrée standard.</translation>
     </message>
     <message>
         <source>Mail settings saved.</source>
@@ -3291,14 +3275,6 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation>DEMANDÉE</translation>
     </message>
     <message>
-        <source>bounces configure needs --address ADDR, or --host, --port, --security and --user for the bounce mailbox.</source>
-        <translation>bounces configure attend --address ADDR, ou --host, --port, --security et --user pour la boîte des rebonds.</translation>
-    </message>
-    <message>
-        <source>The bounce address must not hold &apos;+&apos;: Roster adds +TAG to it.</source>
-        <translation>L’adresse de rebond ne doit pas contenir de « + » : Roster y ajoute +TAG.</translation>
-    </message>
-    <message>
         <source>--%1 goes with --host.</source>
         <translation>--%1 va avec --host.</translation>
     </message>
@@ -3307,20 +3283,12 @@ Connectez-vous en tant que %1 avec le mot de passe :
         <translation>La boîte des rebonds attend --host, --port, --security et --user.</translation>
     </message>
     <message>
-        <source>No IMAP password for %1: give it on standard input.</source>
-        <translation>Pas de mot de passe IMAP pour %1 : fournissez-le sur l’entrée standard.</translation>
-    </message>
-    <message>
         <source>Bounce settings saved.</source>
         <translation>Paramètres des rebonds enregistrés.</translation>
     </message>
     <message>
         <source>Only an Administrator may read the bounce mailbox.</source>
         <translation>Seul un administrateur peut lire la boîte des rebonds.</translation>
-    </message>
-    <message>
-        <source>More messages are waiting: run bounces fetch again.</source>
-        <translation>D’autres messages attendent : relancez bounces fetch.</translation>
     </message>
     <message>
         <source>the envelope sender of invitation mail (Roster adds +TAG per message)</source>
@@ -3333,10 +3301,6 @@ Connectez-vous en tant que %1 avec le mot de passe :
     <message>
         <source>Set the envelope sender of invitation mail (--address), or the bounce mailbox over IMAP (--host, --port, --security and --user; the password from standard input). Administrators only.</source>
         <translation>Définir l’expéditeur d’enveloppe des e-mails d’invitation (--address), ou la boîte des rebonds par IMAP (--host, --port, --security et --user ; le mot de passe sur l’entrée standard). Réservé aux administrateurs.</translation>
-    </message>
-    <message>
-        <source>Read the new mail of the bounce mailbox once and print one line per delivery report; nothing is ever deleted.</source>
-        <translation>Lire une fois le nouveau courrier de la boîte des rebonds et afficher une ligne par rapport de distribution ; rien n’est jamais supprimé.</translation>
     </message>
     <message>
         <source>the output (default table)</source>
@@ -3432,10 +3396,6 @@ avec --queue-only) et affichent, par destinataire : sent, deferred (avec la rép
     <message>
         <source>the token parameter of the invitation link</source>
         <translation>le paramètre token du lien d’invitation</translation>
-    </message>
-    <message>
-        <source>--from already gives the sender&apos;s name: drop --from-name, or give only the address in --from.</source>
-        <translation>--from indique déjà le nom de l’expéditeur : retirez --from-name, ou n’indiquez que l’adresse dans --from.</translation>
     </message>
     <message>
         <source>the %1 server</source>
@@ -3668,6 +3628,14 @@ avec --queue-only) et affichent, par destinataire : sent, deferred (avec la rép
     <message>
         <source>Give an unconfirmed user a new address: their open invitations are revoked and a new one is sent to NEW.</source>
         <translation>Donner une nouvelle adresse à un utilisateur non confirmé : ses invitations ouvertes sont révoquées et une nouvelle est envoyée à NEW.</translation>
+    </message>
+    <message>
+        <source>Read the new mail of the bounce mailbox, in as many sessions as it takes, and print one line per delivery report; nothing is ever deleted.</source>
+        <translation>Lit le nouveau courrier de la boîte des rebonds, en autant de sessions qu’il le faut, et affiche une ligne par rapport de distribution ; rien n’est jamais supprimé.</translation>
+    </message>
+    <message>
+        <source>Sending beside the re-invite stopped (the rest is sent now): %1</source>
+        <translation>L’envoi en parallèle de la réinvitation s’est arrêté (le reste est envoyé maintenant) : %1</translation>
     </message>
 </context>
 <context>
