@@ -1,16 +1,6 @@
 #pragma once
 
-#include "app/authservice.h"
-#include "app/userservice.h"
-
-#include <QDialog>
-
-#include <optional>
-
-class QComboBox;
-class QDialogButtonBox;
-class QLabel;
-class QLineEdit;
+#include "ui/userformdialog.h"
 
 namespace roster {
 
@@ -18,7 +8,7 @@ namespace roster {
 // The email is shown, not editable: a new address is a new invitation. Saves through
 // UserService::updateUser, whose refusals (last administrator, Manage Users and Administrator)
 // are shown in the dialog, which stays open with what was typed.
-class EditUserDialog final : public QDialog
+class EditUserDialog final : public UserFormDialog
 {
     Q_OBJECT
 
@@ -27,21 +17,11 @@ public:
                    QWidget *parent = nullptr);
 
     std::optional<UserRecord> updated() const { return m_updated; }
-    void accept() override;
 
 private:
-    void validate();
+    Check check() const override;
+    QString submit(UserService &service) override;
 
-    Database &m_db;
-    const Clock &m_clock;
-    Session m_session;
-    UserRecord m_user;
-    QLineEdit *m_name;
-    QLineEdit *m_email;
-    QComboBox *m_profile = nullptr;
-    QLineEdit *m_account = nullptr;
-    QLabel *m_problem;
-    QDialogButtonBox *m_buttons;
     std::optional<UserRecord> m_updated;
 };
 
