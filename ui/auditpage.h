@@ -1,15 +1,11 @@
 #pragma once
 
-#include "models/database.h"
-
-#include <QWidget>
-
-class QTableWidget;
+#include "ui/setuptablepage.h"
 
 namespace roster {
 
 // Setup › Audit log: the latest changes, newest first.
-class AuditPage final : public QWidget
+class AuditPage final : public SetupTablePage
 {
     Q_OBJECT
 
@@ -17,12 +13,8 @@ public:
     static constexpr int shownEntries = 500;
     explicit AuditPage(Database &db, QWidget *parent = nullptr);
 
-public slots:
-    void refresh();
-
 private:
-    Database &m_db;
-    QTableWidget *m_table;
+    QList<QStringList> rows() const override;
 };
 
 } // namespace roster

@@ -6,6 +6,7 @@
 #include "app/orgsettings.h"
 #include "app/outboxworker.h"
 #include "app/sealer.h"
+#include "ui/pagetitle.h"
 #include "ui/smtppasswordstore.h"
 
 #include <QCheckBox>
@@ -28,11 +29,7 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     : QWidget(parent), m_db(db), m_clock(clock), m_session(session), m_worker(worker)
 {
     setObjectName(QStringLiteral("emailSettingsPage"));
-    auto *title = new QLabel(tr("Email settings"), this);
-    QFont tf = title->font();
-    tf.setPointSizeF(tf.pointSizeF() * 1.4);
-    tf.setBold(true);
-    title->setFont(tf);
+    QLabel *title = makePageTitle(tr("Email settings"), this);
 
     auto line = [this](const char *name) {
         auto *e = new QLineEdit(this);
@@ -78,27 +75,15 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     ff->addRow(tr("&Folder:"), m_mailDir);
     auto *smtpPage = new QWidget(this);
     auto *mf = new QFormLayout(smtpPage);
-    m_host = line("smtpHostEdit");
-    m_port = new QSpinBox(this);
-    m_port->setRange(1, 65535);
-    m_security = new QComboBox(this);
-    m_security->addItem(tr("STARTTLS"), QStringLiteral("starttls"));
-    m_security->addItem(tr("TLS (implicit)"), QStringLiteral("tls"));
-    m_security->addItem(tr("None (not encrypted)"), QStringLiteral("none"));
-    m_user = line("smtpUserEdit");
-    m_password = line("smtpPasswordEdit");
-    m_password->setEchoMode(QLineEdit::Password);
+    m_smtp = addServerFields(
+        mf, QStringLiteral("smtp"),
+        {tr("&Server:"), tr("P&ort:"), tr("S&ecurity:"), tr("&User:"), tr("Pass&word:")}, false);
     m_caFile = line("smtpCaFileEdit");
     m_caFile->setPlaceholderText(tr("system certificates"));
     m_allowPlain = new QCheckBox(tr("Allow the password over an unencrypted connection"), this);
     m_passwordStore = new QLabel(this);
     m_passwordStore->setObjectName(QStringLiteral("passwordStoreLabel"));
     m_passwordStore->setWordWrap(true);
-    mf->addRow(tr("&Server:"), m_host);
-    mf->addRow(tr("P&ort:"), m_port);
-    mf->addRow(tr("S&ecurity:"), m_security);
-    mf->addRow(tr("&User:"), m_user);
-    mf->addRow(tr("Pass&word:"), m_password);
     mf->addRow(QString(), m_passwordStore);
     mf->addRow(tr("CA &file:"), m_caFile);
     mf->addRow(QString(), m_allowPlain);
@@ -131,19 +116,12 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     m_bounceAddress->setPlaceholderText(tr("none: bounces go to the sender address"));
     m_bounceAddress->setToolTip(tr("The envelope sender of invitation mail; Roster tags it per "
                                    "message (bounces+TAG@…), so it must not hold '+'."));
-    m_imapHost = line("imapHostEdit");
-    m_imapHost->setPlaceholderText(tr("none: bounces are not read"));
-    m_imapPort = new QSpinBox(this);
-    m_imapPort->setObjectName(QStringLiteral("imapPortSpin"));
-    m_imapPort->setRange(1, 65535);
-    m_imapSecurity = new QComboBox(this);
-    m_imapSecurity->setObjectName(QStringLiteral("imapSecurityCombo"));
-    m_imapSecurity->addItem(tr("TLS (implicit)"), QStringLiteral("tls"));
-    m_imapSecurity->addItem(tr("STARTTLS"), QStringLiteral("starttls"));
-    m_imapSecurity->addItem(tr("None (not encrypted)"), QStringLiteral("none"));
-    m_imapUser = line("imapUserEdit");
-    m_imapPassword = line("imapPasswordEdit");
-    m_imapPassword->setEchoMode(QLineEdit::Password);
+    bf->addRow(tr("Bounce a&ddress:"), m_bounceAddress);
+    m_imap = addServerFields(bf, QStringLiteral("imap"),
+                             {tr("&IMAP server:"), tr("Po&rt:"), tr("Securit&y:"),
+                              tr("Mailbox &user:"), tr("Mailbox pa&ssword:")},
+                             true);
+    m_imap.host->setPlaceholderText(tr("none: bounces are not read"));
     m_imapFolder = line("imapFolderEdit");
     m_imapFolder->setPlaceholderText(QStringLiteral("INBOX"));
     m_imapCaFile = line("imapCaFileEdit");
@@ -158,12 +136,6 @@ EmailSettingsPage::EmailSettingsPage(Database &db, const Clock &clock, const Ses
     m_mailboxStatus = new QLabel(this);
     m_mailboxStatus->setObjectName(QStringLiteral("mailboxStatusLabel"));
     m_mailboxStatus->setWordWrap(true);
-    bf->addRow(tr("Bounce a&ddress:"), m_bounceAddress);
-    bf->addRow(tr("&IMAP server:"), m_imapHost);
-    bf->addRow(tr("Po&rt:"), m_imapPort);
-    bf->addRow(tr("Securit&y:"), m_imapSecurity);
-    bf->addRow(tr("Mailbox &user:"), m_imapUser);
-    bf->addRow(tr("Mailbox pa&ssword:"), m_imapPassword);
     bf->addRow(tr("Mailbo&x folder:"), m_imapFolder);
     bf->addRow(tr("CA fi&le:"), m_imapCaFile);
     bf->addRow(QString(), m_imapAllowPlain);
@@ -253,10 +225,10 @@ void EmailSettingsPage::refresh()
     m_reminderDays->setValue(s->reminderDaysBefore);
     m_transport->setCurrentIndex(s->transport == u"smtp" ? 1 : 0);
     m_mailDir->setText(s->mailDir.isEmpty() ? OrgSettings::defaultMailDir() : s->mailDir);
-    m_host->setText(s->smtpHost);
-    m_port->setValue(s->smtpPort);
-    m_security->setCurrentIndex(std::max(0, m_security->findData(s->smtpSecurity)));
-    m_user->setText(s->smtpUser);
+    m_smtp.host->setText(s->smtpHost);
+    m_smtp.port->setValue(s->smtpPort);
+    m_smtp.security->setCurrentIndex(std::max(0, m_smtp.security->findData(s->smtpSecurity)));
+    m_smtp.user->setText(s->smtpUser);
     m_passwordStored = !s->smtpPasswordSealed.isEmpty();
     m_passwordStore->setText(
         m_passwordStored
@@ -266,17 +238,18 @@ void EmailSettingsPage::refresh()
             ? tr("No SMTP password is saved for the organisation: enter it, or mail stays "
                  "queued.")
             : QString());
-    m_password->clear();
-    m_password->setPlaceholderText(m_passwordStored ? tr("(stored; type to replace)") : QString());
+    m_smtp.password->clear();
+    m_smtp.password->setPlaceholderText(m_passwordStored ? tr("(stored; type to replace)")
+                                                         : QString());
     m_caFile->setText(s->smtpCaFile);
     m_allowPlain->setChecked(s->smtpAllowPlainAuth);
     m_bounceAddress->setText(s->bounceAddress);
-    m_imapHost->setText(s->imapHost);
-    m_imapPort->setValue(s->imapPort);
-    m_imapSecurity->setCurrentIndex(std::max(0, m_imapSecurity->findData(s->imapSecurity)));
-    m_imapUser->setText(s->imapUser);
-    m_imapPassword->clear();
-    m_imapPassword->setPlaceholderText(
+    m_imap.host->setText(s->imapHost);
+    m_imap.port->setValue(s->imapPort);
+    m_imap.security->setCurrentIndex(std::max(0, m_imap.security->findData(s->imapSecurity)));
+    m_imap.user->setText(s->imapUser);
+    m_imap.password->clear();
+    m_imap.password->setPlaceholderText(
         s->imapPasswordSealed.isEmpty() ? QString() : tr("(stored; type to replace)"));
     m_imapFolder->setText(s->imapMailbox);
     m_imapCaFile->setText(s->imapCaFile);
@@ -300,12 +273,12 @@ MailSettingsLabels EmailSettingsPage::labels()
 MailServerInput EmailSettingsPage::mailboxInput() const
 {
     MailServerInput m;
-    m.host = m_imapHost->text().trimmed();
-    m.port = m_imapPort->value();
-    m.security = m_imapSecurity->currentData().toString();
-    m.user = m_imapUser->text().trimmed();
-    if (!m_imapPassword->text().isEmpty())
-        m.password = m_imapPassword->text();
+    m.host = m_imap.host->text().trimmed();
+    m.port = m_imap.port->value();
+    m.security = m_imap.security->currentData().toString();
+    m.user = m_imap.user->text().trimmed();
+    if (!m_imap.password->text().isEmpty())
+        m.password = m_imap.password->text();
     m.caFile = m_imapCaFile->text().trimmed();
     m.allowPlainAuth = m_imapAllowPlain->isChecked();
     return m;
@@ -331,12 +304,12 @@ bool EmailSettingsPage::save()
     mail.reminderDays = m_reminderDays->value();
     mail.transport = m_transport->currentData().toString();
     mail.mailDir = m_mailDir->text();
-    mail.smtp.host = m_host->text().trimmed();
-    mail.smtp.port = m_port->value();
-    mail.smtp.security = m_security->currentData().toString();
-    mail.smtp.user = m_user->text().trimmed();
-    if (!m_password->text().isEmpty())
-        mail.smtp.password = m_password->text();
+    mail.smtp.host = m_smtp.host->text().trimmed();
+    mail.smtp.port = m_smtp.port->value();
+    mail.smtp.security = m_smtp.security->currentData().toString();
+    mail.smtp.user = m_smtp.user->text().trimmed();
+    if (!m_smtp.password->text().isEmpty())
+        mail.smtp.password = m_smtp.password->text();
     mail.smtp.caFile = m_caFile->text().trimmed();
     mail.smtp.allowPlainAuth = m_allowPlain->isChecked();
 
@@ -455,6 +428,34 @@ void EmailSettingsPage::sendTest()
     emit statusMessage(tr("Sending a test message to %1…").arg(to), 0);
     if (m_worker)
         m_worker->deliverNow({m_testOutboxId});
+}
+
+EmailSettingsPage::ServerFields EmailSettingsPage::addServerFields(QFormLayout *form,
+                                                                   const QString &prefix,
+                                                                   const QStringList &labels,
+                                                                   bool tlsFirst)
+{
+    ServerFields f;
+    f.host = new QLineEdit(this);
+    f.host->setObjectName(prefix + QStringLiteral("HostEdit"));
+    f.port = new QSpinBox(this);
+    f.port->setObjectName(prefix + QStringLiteral("PortSpin"));
+    f.port->setRange(1, 65535);
+    f.security = new QComboBox(this);
+    f.security->setObjectName(prefix + QStringLiteral("SecurityCombo"));
+    const int tls = tlsFirst ? 0 : 1;
+    f.security->addItem(tr("STARTTLS"), QStringLiteral("starttls"));
+    f.security->insertItem(tls, tr("TLS (implicit)"), QStringLiteral("tls"));
+    f.security->addItem(tr("None (not encrypted)"), QStringLiteral("none"));
+    f.user = new QLineEdit(this);
+    f.user->setObjectName(prefix + QStringLiteral("UserEdit"));
+    f.password = new QLineEdit(this);
+    f.password->setObjectName(prefix + QStringLiteral("PasswordEdit"));
+    f.password->setEchoMode(QLineEdit::Password);
+    const QList<QWidget *> fields = {f.host, f.port, f.security, f.user, f.password};
+    for (qsizetype i = 0; i < fields.size(); ++i)
+        form->addRow(labels.value(i), fields[i]);
+    return f;
 }
 
 void EmailSettingsPage::onDelivered(const QList<DeliveryReport> &reports)

@@ -10,6 +10,7 @@
 
 class QCheckBox;
 class QComboBox;
+class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QPushButton;
@@ -49,6 +50,19 @@ signals:
     void mailboxTested(bool ok, const QString &text);
 
 private:
+    // What the SMTP server and the bounce mailbox both have.
+    struct ServerFields
+    {
+        QLineEdit *host;
+        QSpinBox *port;
+        QComboBox *security;
+        QLineEdit *user;
+        QLineEdit *password;
+    };
+    // Makes them (named `prefix`HostEdit, `prefix`PortSpin, …) as rows of `form` under `labels`;
+    // the security combo offers STARTTLS, TLS and none, or TLS first.
+    ServerFields addServerFields(QFormLayout *form, const QString &prefix,
+                                 const QStringList &labels, bool tlsFirst);
     void onDelivered(const QList<DeliveryReport> &reports);
     static MailSettingsLabels labels();
     MailServerInput mailboxInput() const;
@@ -64,14 +78,11 @@ private:
     QComboBox *m_transport;
     QStackedWidget *m_transportPages;
     QLineEdit *m_mailDir;
-    QLineEdit *m_host, *m_user, *m_password, *m_caFile;
-    QSpinBox *m_port;
-    QComboBox *m_security;
+    ServerFields m_smtp;
+    QLineEdit *m_caFile;
     QCheckBox *m_allowPlain;
-    QLineEdit *m_bounceAddress, *m_imapHost, *m_imapUser, *m_imapPassword, *m_imapFolder,
-        *m_imapCaFile;
-    QSpinBox *m_imapPort;
-    QComboBox *m_imapSecurity;
+    QLineEdit *m_bounceAddress, *m_imapFolder, *m_imapCaFile;
+    ServerFields m_imap;
     QCheckBox *m_imapAllowPlain;
     QPushButton *m_testMailbox;
     QLabel *m_mailboxStatus;

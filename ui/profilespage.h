@@ -1,27 +1,19 @@
 #pragma once
 
-#include "models/database.h"
-
-#include <QWidget>
-
-class QTableWidget;
+#include "ui/setuptablepage.h"
 
 namespace roster {
 
 // Setup › Users & Permissions › Profiles: read-only for now.
-class ProfilesPage final : public QWidget
+class ProfilesPage final : public SetupTablePage
 {
     Q_OBJECT
 
 public:
     explicit ProfilesPage(Database &db, QWidget *parent = nullptr);
 
-public slots:
-    void refresh();
-
 private:
-    Database &m_db;
-    QTableWidget *m_table;
+    QList<QStringList> rows() const override;
 };
 
 } // namespace roster

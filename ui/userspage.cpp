@@ -12,6 +12,7 @@
 #include "ui/csvexport.h"
 #include "ui/edituserdialog.h"
 #include "ui/invitationhistorydialog.h"
+#include "ui/pagetitle.h"
 #include "ui/userslivemerge.h"
 #include "ui/userspagetexts.h"
 #include "ui/userstableview.h"
@@ -50,12 +51,8 @@ UsersPage::UsersPage(Database &db, const Clock &clock, const Session &session, U
 {
     setObjectName(kind == UserKind::Portal ? QStringLiteral("portalUsersPage")
                                            : QStringLiteral("usersPage"));
-    auto *title =
-        new QLabel(kind == UserKind::Portal ? tr("Customer Portal Users") : tr("Users"), this);
-    QFont tf = title->font();
-    tf.setPointSizeF(tf.pointSizeF() * 1.4);
-    tf.setBold(true);
-    title->setFont(tf);
+    QLabel *title =
+        makePageTitle(kind == UserKind::Portal ? tr("Customer Portal Users") : tr("Users"), this);
 
     m_viewCombo->setObjectName(QStringLiteral("viewCombo"));
     const QList<QPair<QString, UserView>> views = {

@@ -138,19 +138,9 @@ QWidget *WelcomeDialog::makeCreatePage()
     form->addRow(tr("Your &name:"), m_adminName);
     form->addRow(tr("&Password:"), m_adminPassword);
     form->addRow(tr("&Repeat password:"), m_adminPassword2);
-    auto *buttons = new QDialogButtonBox(page);
-    auto *next = buttons->addButton(tr("Choose &file and create…"), QDialogButtonBox::AcceptRole);
+    QPushButton *next = finishFormPage(page, intro, form, tr("Choose &file and create…"));
     next->setObjectName(QStringLiteral("createOrgButton"));
-    next->setDefault(true);
-    auto *back = buttons->addButton(tr("&Back"), QDialogButtonBox::RejectRole);
     connect(next, &QPushButton::clicked, this, &WelcomeDialog::chooseNewFile);
-    connect(back, &QPushButton::clicked, this, [this] { m_pages->setCurrentIndex(ChoicePage); });
-    auto *layout = new QVBoxLayout(page);
-    layout->setContentsMargins(0, 0, 0, 0);
-    layout->addWidget(intro);
-    layout->addLayout(form);
-    layout->addStretch();
-    layout->addWidget(buttons);
     return page;
 }
 
@@ -181,11 +171,8 @@ QWidget *WelcomeDialog::makePostgresPage()
     form->addRow(tr("&Database:"), m_pgDatabase);
     form->addRow(tr("&User:"), m_pgUser);
     form->addRow(tr("Pass&word:"), m_pgPassword);
-    auto *buttons = new QDialogButtonBox(page);
-    auto *connectButton = buttons->addButton(tr("&Connect"), QDialogButtonBox::AcceptRole);
+    QPushButton *connectButton = finishFormPage(page, intro, form, tr("&Connect"));
     connectButton->setObjectName(QStringLiteral("pgConnectButton"));
-    connectButton->setDefault(true);
-    auto *back = buttons->addButton(tr("&Back"), QDialogButtonBox::RejectRole);
     connect(connectButton, &QPushButton::clicked, this, [this] {
         if (m_pgHost->text().trimmed().isEmpty() || m_pgDatabase->text().trimmed().isEmpty()) {
             showProblem(tr("Give the server's host name and the database's name."));
@@ -194,6 +181,16 @@ QWidget *WelcomeDialog::makePostgresPage()
         m_location = postgresUrl();
         accept();
     });
+    return page;
+}
+
+QPushButton *WelcomeDialog::finishFormPage(QWidget *page, QLabel *intro, QFormLayout *form,
+                                           const QString &action)
+{
+    auto *buttons = new QDialogButtonBox(page);
+    QPushButton *button = buttons->addButton(action, QDialogButtonBox::AcceptRole);
+    button->setDefault(true);
+    QPushButton *back = buttons->addButton(tr("&Back"), QDialogButtonBox::RejectRole);
     connect(back, &QPushButton::clicked, this, [this] { m_pages->setCurrentIndex(ChoicePage); });
     auto *layout = new QVBoxLayout(page);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -201,7 +198,7 @@ QWidget *WelcomeDialog::makePostgresPage()
     layout->addLayout(form);
     layout->addStretch();
     layout->addWidget(buttons);
-    return page;
+    return button;
 }
 
 QString WelcomeDialog::postgresUrl() const

@@ -2,9 +2,11 @@
 
 #include <QDialog>
 
+class QFormLayout;
 class QLabel;
 class QLineEdit;
 class QListWidget;
+class QPushButton;
 class QSpinBox;
 class QStackedWidget;
 
@@ -36,6 +38,10 @@ private:
     QWidget *makeChoicePage(const QStringList &recent);
     QWidget *makeCreatePage();
     QWidget *makePostgresPage();
+    // Lays out a page of fields: `intro`, `form`, and `action` (the default button) beside Back
+    // (to the choice page); returns the action's button.
+    QPushButton *finishFormPage(QWidget *page, QLabel *intro, QFormLayout *form,
+                                const QString &action);
     void openFile();
     void createDemo();
     void chooseNewFile();
