@@ -20,6 +20,17 @@ QString fromClause(bool join, const QString &hint = {})
         from += QStringLiteral(" LEFT JOIN profiles p ON p.id = u.profile_id");
     return from;
 }
+
+// The whole rows of a page of ids: `ids` picks them (ordered, with its LIMIT), then they are
+// joined to their rows and profiles, in the same `order`; `extra` adds columns after the row's.
+QString rowsOfPage(const QString &ids, const QString &order, const QString &extra = {})
+{
+    return QStringLiteral("SELECT ") + UserRecord::selectColumns() + extra +
+           QStringLiteral(" FROM (") + ids +
+           QStringLiteral(") AS page JOIN users u ON u.id = page.id"
+                          " LEFT JOIN profiles p ON p.id = u.profile_id") +
+           order;
+}
 } // namespace
 
 Result<qint64> UserRepository::count(const UserFilter &filter) const
@@ -67,11 +78,8 @@ Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64
     const qint64 fence = text.size() < 3 ? 200000 : 5000;
     if (m_db.dialect() == Dialect::Postgres && !text.isEmpty() && matches >= 0 && matches <= fence)
         from = QStringLiteral(" FROM (SELECT u.*") + from + QStringLiteral(" OFFSET 0) AS u");
-    const QString sql = QStringLiteral("SELECT ") + UserRecord::selectColumns() +
-                        QStringLiteral(" FROM (SELECT u.id") + from + order +
-                        QStringLiteral(" LIMIT ? OFFSET ?) AS page JOIN users u ON u.id = page.id"
-                                       " LEFT JOIN profiles p ON p.id = u.profile_id") +
-                        order;
+    const QString sql = rowsOfPage(
+        QStringLiteral("SELECT u.id") + from + order + QStringLiteral(" LIMIT ? OFFSET ?"), order);
     QSqlQuery q = m_db.prepare(sql);
     for (const QVariant &b : binds)
         q.addBindValue(b);
@@ -125,15 +133,12 @@ Result<UserRepository::CountedPage> UserRepository::countWithFirstPage(const Use
     const QString key = filter.sort == UserFilter::Sort::Email ? QStringLiteral("u.email_key")
                                                                : QStringLiteral("u.name_key");
     const QString order = filter.orderBySql(false);
-    const QString sql =
-        QStringLiteral("WITH matches AS MATERIALIZED (SELECT u.id, ") + key +
-        fromClause(filter.view == UserView::Admins) + filter.whereSql(&binds, m_db.dialect()) +
-        QStringLiteral(") SELECT ") + UserRecord::selectColumns() +
-        QStringLiteral(", (SELECT count(*) FROM matches) FROM (SELECT u.id FROM matches AS u") +
-        order +
-        QStringLiteral(" LIMIT ?) AS page JOIN users u ON u.id = page.id LEFT JOIN profiles p ON "
-                       "p.id = u.profile_id") +
-        order;
+    const QString sql = QStringLiteral("WITH matches AS MATERIALIZED (SELECT u.id, ") + key +
+                        fromClause(filter.view == UserView::Admins) +
+                        filter.whereSql(&binds, m_db.dialect()) + QStringLiteral(") ") +
+                        rowsOfPage(QStringLiteral("SELECT u.id FROM matches AS u") + order +
+                                       QStringLiteral(" LIMIT ?"),
+                                   order, QStringLiteral(", (SELECT count(*) FROM matches)"));
     QSqlQuery q = m_db.prepare(sql);
     for (const QVariant &b : binds)
         q.addBindValue(b);
