@@ -205,25 +205,15 @@ Response AcceptSite::route(Context &c)
     ThreadState &t = threadState;
     if (!t.db) {
         auto db = m_database.reopen();
-        if (!db) {
-            qCWarning(lcWeb, "cannot open the database: %s", qPrintable(db.error().message));
-            c.outcome = "no database";
-            return notice(c, 503, tr("The invitation service is unavailable"),
-                          tr("It cannot reach its database right now."),
-                          tr("Nothing was changed. Try again in a few minutes."));
-        }
+        if (!db)
+            return unavailable(c, "no database", "cannot open the database", db.error().message);
         t.db = std::move(db).value();
         t.lookup.emplace(*t.db);
     }
     if (!t.settings || c.now - t.settingsAt > settingsTtlMs) {
         auto s = OrgSettings::load(*t.db);
-        if (!s) {
-            qCWarning(lcWeb, "cannot read the settings: %s", qPrintable(s.error().message));
-            c.outcome = "no database";
-            return notice(c, 503, tr("The invitation service is unavailable"),
-                          tr("It cannot reach its database right now."),
-                          tr("Nothing was changed. Try again in a few minutes."));
-        }
+        if (!s)
+            return unavailable(c, "no database", "cannot read the settings", s.error().message);
         t.settings = std::move(s).value();
         t.settingsAt = c.now;
         t.crmPath = pathOf(t.settings->acceptUrl);
@@ -278,13 +268,8 @@ Response AcceptSite::show(Context &c)
 {
     c.token = c.request.queryValue("token").trimmed();
     auto found = c.lookup->run(systemClock, c.token, c.kind);
-    if (!found) {
-        qCWarning(lcWeb, "lookup failed: %s", qPrintable(found.error().message));
-        c.outcome = "database error";
-        return notice(c, 503, tr("The invitation service is unavailable"),
-                      tr("It cannot reach its database right now."),
-                      tr("Nothing was changed. Try again in a few minutes."));
-    }
+    if (!found)
+        return unavailable(c, "database error", "lookup failed", found.error().message);
     c.outcome = stateName(found->state);
     if (found->state == InvitationState::Valid)
         return invitationForm(c, found.value(), 200, {});
@@ -310,13 +295,8 @@ Response AcceptSite::post(Context &c)
         c.token = c.request.queryValue("token");
     c.token = c.token.trimmed();
     auto found = c.lookup->run(systemClock, c.token, c.kind);
-    if (!found) {
-        qCWarning(lcWeb, "lookup failed: %s", qPrintable(found.error().message));
-        c.outcome = "database error";
-        return notice(c, 503, tr("The invitation service is unavailable"),
-                      tr("It cannot reach its database right now."),
-                      tr("Nothing was changed. Try again in a few minutes."));
-    }
+    if (!found)
+        return unavailable(c, "database error", "lookup failed", found.error().message);
     const QByteArray action = valueOf(c.form, "action");
     const bool asking = action == "request";
     const InvitationState state = found->state;
@@ -380,11 +360,7 @@ Response AcceptSite::accept(Context &c, const InvitationLookup &found)
             refused(c);
             return invitationForm(c, found, 422, accepted.error().message);
         }
-        qCWarning(lcWeb, "acceptance failed: %s", qPrintable(accepted.error().message));
-        c.outcome = "database error";
-        return notice(c, 503, tr("The invitation service is unavailable"),
-                      tr("It cannot reach its database right now."),
-                      tr("Nothing was changed. Try again in a few minutes."));
+        return unavailable(c, "database error", "acceptance failed", accepted.error().message);
     }
     c.outcome = "accepted invitation " + QByteArray::number(found.invitationId);
     Fill fill;
@@ -598,6 +574,16 @@ QByteArray AcceptSite::page(const Context &c, const QString &title, const Html &
         .put(QStringLiteral("style"), m_style)
         .put(QStringLiteral("content"), content);
     return m_layout.render(fill).markup().toUtf8();
+}
+
+Response AcceptSite::unavailable(Context &c, const char *outcome, const char *what,
+                                 const QString &error)
+{
+    qCWarning(lcWeb, "%s: %s", what, qPrintable(error));
+    c.outcome = outcome;
+    return notice(c, 503, tr("The invitation service is unavailable"),
+                  tr("It cannot reach its database right now."),
+                  tr("Nothing was changed. Try again in a few minutes."));
 }
 
 HeaderList AcceptSite::headersFor(const QString &language) const

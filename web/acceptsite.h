@@ -53,6 +53,9 @@ private:
     Response stateNotice(Context &c, const InvitationLookup &found);
     Response notice(Context &c, int status, const QString &heading, const QString &message,
                     const QString &advice);
+    // The database did not answer: `what` failed with `error` (logged), and the page says that
+    // nothing was changed.
+    Response unavailable(Context &c, const char *outcome, const char *what, const QString &error);
     Response finish(Context &c, int status, const QString &title, const Html &content);
     QByteArray page(const Context &c, const QString &title, const Html &content) const;
     Response respond(Context &c, int status, QByteArray body);
