@@ -1,5 +1,6 @@
 #include "models/userstablemodel.h"
 
+#include "models/usercelltexts.h"
 #include "models/userrepository.h"
 
 #include <QDateTime>
@@ -218,160 +219,14 @@ QList<qint64> UsersTableModel::userIds(int first, int last) const
     return ids;
 }
 
-QString UsersTableModel::formatDate(qint64 ms)
-{
-    return QLocale().toString(QDateTime::fromMSecsSinceEpoch(ms).date(), QLocale::ShortFormat);
-}
-
-QString UsersTableModel::mailStateText(const QString &state)
-{
-    if (state == u"queued")
-        return tr("Queued");
-    if (state == u"sending")
-        return tr("Sending");
-    if (state == u"sent")
-        return tr("Sent");
-    if (state == u"deferred")
-        return tr("Will retry");
-    if (state == u"failed")
-        return tr("Failed");
-    if (state == u"cancelled")
-        return tr("Cancelled");
-    if (state == u"bounced")
-        return tr("Bounced");
-    return {};
-}
-
-QString UsersTableModel::requestedText()
-{
-    return tr("asked for a new invitation");
-}
-
-QString UsersTableModel::loadingText()
-{
-    return tr("Loading…");
-}
-
-QVariant UsersTableModel::display(const UserRecord &u, int column) const
-{
-    const qint64 now = m_now();
-    switch (column) {
-    case Name:
-        return u.name;
-    case Email:
-        return u.email;
-    case Profile:
-        return u.kind == UserKind::Portal ? u.account : u.profileName;
-    case Status:
-        if (u.asksForInvitation())
-            return QString(u.statusText(now) + QStringLiteral(" · ") + requestedText());
-        return u.statusText(now);
-    case Invited:
-        if (!u.invitedAt)
-            return QString();
-        {
-            // Calendar days, as the date beside it is one (24-hour periods called an invitation
-            // of 22:00 yesterday "today" at 02:00).
-            const auto days = QDateTime::fromMSecsSinceEpoch(*u.invitedAt)
-                                  .date()
-                                  .daysTo(QDateTime::fromMSecsSinceEpoch(now).date());
-            const QString age = days <= 0   ? tr("today")
-                                : days == 1 ? tr("yesterday")
-                                            : tr("%1 days ago").arg(days);
-            return QString(formatDate(*u.invitedAt) + QStringLiteral(" (") + age + u')');
-        }
-    case InvitedAt:
-        if (!u.invitedAt)
-            return QString();
-        return QString(
-            formatDate(*u.invitedAt) + u' ' +
-            QDateTime::fromMSecsSinceEpoch(*u.invitedAt).time().toString(QStringLiteral("HH:mm")));
-    case Expires:
-        if (!u.inviteExpiresAt || u.confirmedAt)
-            return QString();
-        {
-            const int days = daysUntil(now, *u.inviteExpiresAt);
-            if (*u.inviteExpiresAt > now)
-                return days <= 1 ? tr("expires within a day") : tr("expires in %1 days").arg(days);
-            return days == 0    ? tr("expired today")
-                   : days == -1 ? tr("expired yesterday")
-                                : tr("expired %1 days ago").arg(-days);
-        }
-    case TimesInvited:
-        return u.inviteCount;
-    case LastInvitedBy:
-        return u.lastInvitedBy;
-    case MailState:
-        // The failed-invitations list shows the server's reply itself.
-        if ((m_filter.view == UserView::FailedMail || m_filter.view == UserView::Bounced) &&
-            !u.mailReply.isEmpty())
-            return QString(mailStateText(u.mailState) + QStringLiteral(" — ") + u.mailReply);
-        return mailStateText(u.mailState);
-    case Actions:
-        return QString();
-    }
-    return {};
-}
-
-QVariant UsersTableModel::tooltip(const UserRecord &u, int column) const
-{
-    if (u.lastInvitationBounced() && column != Actions)
-        return QString(
-            u.statusText(m_now()) + u'\n' +
-            tr("The last invitation to %1 bounced: %2")
-                .arg(u.email, u.mailReply.isEmpty() ? tr("no diagnostic given") : u.mailReply));
-    switch (column) {
-    case MailState:
-    case Status:
-        if (!u.mailReply.isEmpty() && (u.mailState == u"deferred" || u.mailState == u"failed"))
-            return QString(
-                u.statusText(m_now()) + u'\n' +
-                tr("Invitation mail: %1 — %2").arg(mailStateText(u.mailState), u.mailReply));
-        if (column == Status && u.asksForInvitation())
-            return QString(
-                u.statusText(m_now()) + u'\n' +
-                tr("Asked for a new invitation on %1")
-                    .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(*u.inviteRequestedAt),
-                                            QLocale::LongFormat)));
-        return column == Status ? QVariant(u.statusText(m_now())) : QVariant();
-    case Invited:
-    case InvitedAt:
-        if (u.invitedAt)
-            return tr("Invited %1 by %2; invitations so far: %3")
-                .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(*u.invitedAt),
-                                        QLocale::LongFormat),
-                     u.lastInvitedBy)
-                .arg(u.inviteCount);
-        return {};
-    case Actions:
-        return tr("Actions for %1 (Menu key or Shift+F10)").arg(u.name);
-    default:
-        return {};
-    }
-}
-
 QVariant UsersTableModel::data(const QModelIndex &index, int role) const
 {
     if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
         return {};
-    switch (role) {
-    case Qt::TextAlignmentRole:
-        return index.column() == TimesInvited ? QVariant(int(Qt::AlignRight | Qt::AlignVCenter))
-                                              : QVariant(int(Qt::AlignLeft | Qt::AlignVCenter));
-    case Qt::DisplayRole:
-    case Qt::ToolTipRole:
-    case Qt::AccessibleTextRole:
-    case Qt::AccessibleDescriptionRole:
-    case UserIdRole:
-    case StatusRole:
-    case MailStateRole:
-    case EmailRole:
-    case RequestedRole:
-    case BouncedRole:
-        break;
-    default:
+    if (role == Qt::TextAlignmentRole)
+        return UserCellTexts::alignment(index.column());
+    if (!UserCellTexts::answers(role))
         return {};
-    }
     UserRecord u;
     if (!m_loader) {
         u = userAt(index.row());
@@ -382,68 +237,38 @@ QVariant UsersTableModel::data(const QModelIndex &index, int role) const
             u = p->rows.at(inPage);
     } else if (index.column() == Name &&
                (role == Qt::DisplayRole || role == Qt::AccessibleTextRole)) {
-        return loadingText();
+        return UserCellTexts::loadingText();
     }
     if (!u.isValid())
         return {};
-    switch (role) {
-    case Qt::DisplayRole:
-        return display(u, index.column());
-    case Qt::AccessibleTextRole:
-        return index.column() == Actions ? tr("Actions for %1").arg(u.name)
-                                         : display(u, index.column());
-    case Qt::ToolTipRole:
-    case Qt::AccessibleDescriptionRole: // screen readers: the gear's keys, the badge's sentence
-        return tooltip(u, index.column());
-    case UserIdRole:
-        return u.id;
-    case StatusRole:
-        return int(u.status(m_now()));
-    case MailStateRole:
-        return u.mailState;
-    case EmailRole:
-        return u.email;
-    case RequestedRole:
-        return u.asksForInvitation();
-    case BouncedRole:
-        return u.lastInvitationBounced();
-    }
-    return {};
+    return UserCellTexts(m_now(), m_filter.view).data(u, index.column(), role);
 }
 
 QVariant UsersTableModel::headerData(int section, Qt::Orientation orientation, int role) const
 {
     if (orientation != Qt::Horizontal || section < 0 || section >= ColumnCount)
         return QAbstractTableModel::headerData(section, orientation, role);
-    if (role == Qt::AccessibleTextRole && section == Actions)
-        return tr("Actions");
-    if (role != Qt::DisplayRole)
-        return {};
-    switch (section) {
-    case Name:
-        return tr("Name");
-    case Email:
-        return tr("Email");
-    case Profile:
-        return m_filter.kind == UserKind::Portal ? tr("Account") : tr("Profile");
-    case Status:
-        return tr("Status");
-    case Invited:
-        return tr("Invited");
-    case InvitedAt:
-        return tr("Invited at");
-    case Expires:
-        return tr("Expires");
-    case TimesInvited:
-        return tr("Invites");
-    case LastInvitedBy:
-        return tr("Last invited by");
-    case MailState:
-        return tr("Mail");
-    case Actions:
-        return QString();
-    }
-    return {};
+    return UserCellTexts::header(section, role, m_filter.kind);
+}
+
+QString UsersTableModel::formatDate(qint64 ms)
+{
+    return UserCellTexts::formatDate(ms);
+}
+
+QString UsersTableModel::mailStateText(const QString &state)
+{
+    return UserCellTexts::mailStateText(state);
+}
+
+QString UsersTableModel::requestedText()
+{
+    return UserCellTexts::requestedText();
+}
+
+QString UsersTableModel::loadingText()
+{
+    return UserCellTexts::loadingText();
 }
 
 int UsersTableModel::sortColumn(UserFilter::Sort sort)

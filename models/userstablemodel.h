@@ -157,8 +157,6 @@ private:
     void requestPagesAgain();
     void applyPage(const PageLoad &load);
     void reportLater(const QString &message) const;
-    QVariant display(const UserRecord &u, int column) const;
-    QVariant tooltip(const UserRecord &u, int column) const;
     void applyLoad(const ViewLoad &load);
     void stopLoading();
 
