@@ -5,6 +5,9 @@
 #include <QDateTime>
 #include <QLocale>
 
+#include <iterator>
+#include <utility>
+
 namespace roster {
 
 UserCellTexts::UserCellTexts(qint64 now, UserView view) : m_now(now), m_view(view) {}
@@ -16,20 +19,15 @@ QString UserCellTexts::formatDate(qint64 ms)
 
 QString UserCellTexts::mailStateText(const QString &state)
 {
-    if (state == u"queued")
-        return tr("Queued");
-    if (state == u"sending")
-        return tr("Sending");
-    if (state == u"sent")
-        return tr("Sent");
-    if (state == u"deferred")
-        return tr("Will retry");
-    if (state == u"failed")
-        return tr("Failed");
-    if (state == u"cancelled")
-        return tr("Cancelled");
-    if (state == u"bounced")
-        return tr("Bounced");
+    // The outbox's states as the Mail column words them; anything else shows nothing.
+    static const std::pair<QStringView, const char *> words[] = {
+        {u"queued", QT_TR_NOOP("Queued")},  {u"sending", QT_TR_NOOP("Sending")},
+        {u"sent", QT_TR_NOOP("Sent")},      {u"deferred", QT_TR_NOOP("Will retry")},
+        {u"failed", QT_TR_NOOP("Failed")},  {u"cancelled", QT_TR_NOOP("Cancelled")},
+        {u"bounced", QT_TR_NOOP("Bounced")}};
+    for (const auto &[name, word] : words)
+        if (state == name)
+            return tr(word);
     return {};
 }
 
@@ -203,33 +201,20 @@ QVariant UserCellTexts::header(int section, int role, UserKind kind)
     using enum UsersTableModel::Column;
     if (role == Qt::AccessibleTextRole && section == Actions)
         return tr("Actions");
-    if (role != Qt::DisplayRole)
+    if (role != Qt::DisplayRole || section < 0 || section >= ColumnCount)
         return {};
-    switch (section) {
-    case Name:
-        return tr("Name");
-    case Email:
-        return tr("Email");
-    case Profile:
-        return kind == UserKind::Portal ? tr("Account") : tr("Profile");
-    case Status:
-        return tr("Status");
-    case Invited:
-        return tr("Invited");
-    case InvitedAt:
-        return tr("Invited at");
-    case Expires:
-        return tr("Expires");
-    case TimesInvited:
-        return tr("Invites");
-    case LastInvitedBy:
-        return tr("Last invited by");
-    case MailState:
-        return tr("Mail");
-    case Actions:
-        return QString();
-    }
-    return {};
+    if (section == Actions)
+        return QString(); // the gear's column has no title
+    if (section == Profile && kind == UserKind::Portal)
+        return tr("Account");
+    // In the order of UsersTableModel::Column, up to the gear's column.
+    static constexpr const char *titles[] = {
+        QT_TR_NOOP("Name"),    QT_TR_NOOP("Email"),   QT_TR_NOOP("Profile"),
+        QT_TR_NOOP("Status"),  QT_TR_NOOP("Invited"), QT_TR_NOOP("Invited at"),
+        QT_TR_NOOP("Expires"), QT_TR_NOOP("Invites"), QT_TR_NOOP("Last invited by"),
+        QT_TR_NOOP("Mail")};
+    static_assert(std::size(titles) == Actions);
+    return tr(titles[section]);
 }
 
 } // namespace roster
