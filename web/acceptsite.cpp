@@ -229,6 +229,18 @@ Response AcceptSite::route(Context &c)
     const QString &portalPath = t.portalPath;
     const QString path = QString::fromUtf8(r.path);
     if (path != crmPath && path != portalPath) {
+        // "Sign in" on the success page points at the accept-url's origin (signInUrl). Behind a
+        // proxy that is the CRM's own front page; where roster-web is the origin itself (the
+        // demo, a host of its own) the link lands here: say where to sign in, not "not found".
+        if (path == u"/" && (r.method == "GET" || r.method == "HEAD")) {
+            c.outcome = "front page";
+            return notice(c, 200, tr("Sign in where you work"),
+                          tr("If you have just chosen your password, your account is ready. "
+                             "This address only opens the links in invitation mails."),
+                          tr("Sign in from %1's CRM or Customer Portal, at the address you "
+                             "usually open it from.")
+                              .arg(c.org->organisation));
+        }
         c.outcome = "no such page";
         return notice(c, 404, tr("Page not found"), tr("There is no page at this address."),
                       tr("Open the link in your invitation mail."));

@@ -317,6 +317,25 @@ private slots:
             QCOMPARE(r.header("Allow"), QByteArray("GET, HEAD, POST"));
     }
 
+    // "Sign in" on the success page points at the accept-url's origin; where that is roster-web
+    // itself (the demo) it lands on "/": a page that says where to sign in, not a 404. Every
+    // other path is still not found, and "/" takes no form.
+    void frontPageSaysWhereToSignIn()
+    {
+        const Reply r = get(target(), "/");
+        QCOMPARE(r.status, 200);
+        checkHeaders(r);
+        const QString html = QString::fromUtf8(r.body);
+        QVERIFY2(html.contains(QStringLiteral("Sign in where you work")), r.body.constData());
+        QVERIFY(html.contains(QStringLiteral("Sign in from Acme &lt;b&gt;")));
+        QVERIFY(!html.contains(QStringLiteral("<form")));
+        const Reply h = head(target(), "/");
+        QCOMPARE(h.status, 200);
+        QVERIFY(h.body.isEmpty());
+        QCOMPARE(postForm(target(), "/", {{"token", invite()}}).status, 404);
+        QCOMPARE(get(target(), "/admin").status, 404);
+    }
+
     void getAndHeadConsumeNothing()
     {
         qint64 id = 0;
