@@ -1,29 +1,20 @@
 #include "app/outbox.h"
 
-#include "app/bouncetag.h"
-#include "app/mail/invitationmail.h"
 #include "app/mail/mimemessage.h"
-#include "app/mailsetup.h"
 #include "app/orgsettings.h"
 #include "app/sealer.h"
 #include "models/changenotifier.h"
 
 #include <QCoreApplication>
-#include <QDateTime>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QRandomGenerator>
 #include <QSqlQuery>
 #include <QSysInfo>
-#include <QUrl>
-#include <QUrlQuery>
 
-#include <array>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <csignal>
-#include <mutex>
 #include <optional>
 #include <unistd.h>
 
@@ -35,14 +26,6 @@ namespace {
 QString tr(const char *s)
 {
     return QCoreApplication::translate("Outbox", s);
-}
-
-QString marks(qsizetype n)
-{
-    QString m;
-    for (qsizetype i = 0; i < n; ++i)
-        m += i ? QStringLiteral(",?") : QStringLiteral("?");
-    return m;
 }
 
 qint64 steadyMs()
@@ -73,72 +56,14 @@ Claimer parseClaimer(const QString &by)
 }
 } // namespace
 
-namespace {
-// A token as tokens.cpp makes it (base64url) is unreserved in a URL: QUrl copies it as it is, so
-// the link of a run's accept URL can be made once and the token put in its place.
-bool isUnreserved(const QByteArray &token)
-{
-    for (char c : token)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
-            return false;
-    return !token.isEmpty();
-}
-} // namespace
-
-QString invitationLink(const QString &acceptUrl, const QByteArray &token)
-{
-    QUrl url(acceptUrl);
-    QUrlQuery query(url);
-    query.removeAllQueryItems(QStringLiteral("token"));
-    query.addQueryItem(QStringLiteral("token"), QString::fromLatin1(token));
-    url.setQuery(query);
-    return url.toString(QUrl::FullyEncoded);
-}
-
-// What a delivery run sets up once and every message uses: the compiled templates, the VERP
-// tag key, the link of each accept URL, and the two statements that record a result.
+// What a delivery run sets up once: the messages' builder, and the two statements that record a
+// result.
 struct Outbox::Run
 {
-    InvitationRenderer renderer;
-    QByteArray tagKey;
-    QString linkUrl; // the accept URL whose link is split around its token below
-    QString linkPrefix, linkSuffix;
-    bool linkSplit = false;
+    explicit Run(OutboxMailBuilder b) : build(std::move(b)) {}
+    OutboxMailBuilder build;
     std::optional<QSqlQuery> recordOutbox;
     std::optional<QSqlQuery> recordUser;
-
-    QString link(const QString &acceptUrl, const QByteArray &token)
-    {
-        if (!isUnreserved(token))
-            return invitationLink(acceptUrl, token);
-        if (linkUrl.isNull() || acceptUrl != linkUrl) {
-            static const QByteArray probe = QByteArrayLiteral("rosterTokenProbe0123456789");
-            const QString whole = invitationLink(acceptUrl, probe);
-            const qsizetype at = whole.indexOf(QLatin1StringView(probe));
-            linkUrl = acceptUrl;
-            linkSplit = at >= 0 && whole.indexOf(QLatin1StringView(probe), at + 1) < 0;
-            linkPrefix = linkSplit ? whole.left(at) : QString();
-            linkSuffix = linkSplit ? whole.mid(at + probe.size()) : QString();
-        }
-        if (!linkSplit)
-            return invitationLink(acceptUrl, token);
-        return linkPrefix + QLatin1StringView(token) + linkSuffix;
-    }
-};
-
-struct Outbox::Claimed
-{
-    qint64 id = 0;
-    QString kind;
-    qint64 userId = 0;
-    QString recipient;
-    QByteArray messageId;
-    QString payload;
-    QString sealedToken;
-    int attempts = 0;
-    qint64 createdAt = 0;
-    QString bounceTag; // VERP tag it goes out with, when a bounce address is set
 };
 
 Outbox::Outbox(Database &db, const Clock &clock) : m_db(db), m_clock(clock)
@@ -373,7 +298,7 @@ Status Outbox::recoverStaleClaims()
     return committed;
 }
 
-Result<QList<Outbox::Claimed>> Outbox::claim(int max, const QList<qint64> &onlyIds)
+Result<QList<ClaimedMail>> Outbox::claim(int max, const QList<qint64> &onlyIds)
 {
     const qint64 now = m_clock.nowMs();
     if (Status s = holdLock(); !s)
@@ -387,7 +312,7 @@ Result<QList<Outbox::Claimed>> Outbox::claim(int max, const QList<qint64> &onlyI
         "AND NOT EXISTS (SELECT 1 FROM invitations i WHERE i.id = o.invitation_id AND "
         "i.revoked_at IS NOT NULL)");
     if (!onlyIds.isEmpty())
-        inner += QStringLiteral(" AND o.id IN (") + marks(onlyIds.size()) + u')';
+        inner += QStringLiteral(" AND o.id IN (") + Database::marks(onlyIds.size()) + u')';
     inner += QStringLiteral(" ORDER BY o.next_attempt_at, o.id LIMIT ?");
     if (m_db.dialect() == Dialect::Postgres)
         inner += QStringLiteral(" FOR UPDATE SKIP LOCKED");
@@ -403,9 +328,9 @@ Result<QList<Outbox::Claimed>> Outbox::claim(int max, const QList<qint64> &onlyI
     q.addBindValue(max);
     if (Status s = m_db.exec(q); !s)
         return s.error();
-    QList<Claimed> out;
+    QList<ClaimedMail> out;
     while (q.next()) {
-        Claimed c;
+        ClaimedMail c;
         c.id = q.value(0).toLongLong();
         c.kind = q.value(1).toString();
         c.userId = q.value(2).toLongLong();
@@ -421,11 +346,12 @@ Result<QList<Outbox::Claimed>> Outbox::claim(int max, const QList<qint64> &onlyI
     if (Status s = tx.commit(); !s)
         return s.error();
     std::sort(out.begin(), out.end(),
-              [](const Claimed &a, const Claimed &b) { return a.id < b.id; });
+              [](const ClaimedMail &a, const ClaimedMail &b) { return a.id < b.id; });
     return out;
 }
 
-Status Outbox::record(const Claimed &c, const DeliveryResult &r, DeliveryReport *report, Run &run)
+Status Outbox::record(const ClaimedMail &c, const DeliveryResult &r, DeliveryReport *report,
+                      Run &run)
 {
     const qint64 now = m_clock.nowMs();
     QString state;
@@ -504,7 +430,7 @@ Status Outbox::record(const Claimed &c, const DeliveryResult &r, DeliveryReport 
     return ok();
 }
 
-Status Outbox::recordNow(const Claimed &c, const DeliveryResult &r, DeliveryReport *report,
+Status Outbox::recordNow(const ClaimedMail &c, const DeliveryResult &r, DeliveryReport *report,
                          Run &run)
 {
     Transaction tx(m_db);
@@ -538,10 +464,8 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
     auto settings = OrgSettings::load(m_db);
     if (!settings)
         return settings.error();
-    const QString bounceAddress = settings->bounceAddress.trimmed();
-    Run run;
-    if (!bounceAddress.isEmpty())
-        run.tagKey = verpTagKey(sealer);
+    Run run(
+        OutboxMailBuilder(sealer, settings->bounceAddress, Sealer::keyFilePath(m_db.databaseId())));
     // Only the given rows: claimed a batch of them at a time (each claim binds that batch's ids,
     // not all of them); otherwise every due row, until none is left.
     QList<qint64> wanted = onlyIds;
@@ -565,83 +489,17 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             continue;
         }
         QList<OutgoingMessage> messages;
-        QList<Claimed> sending;
-        for (Claimed &c : claimed.value()) {
-            const QJsonObject p = QJsonDocument::fromJson(c.payload.toUtf8()).object();
-            QString error;
-            QByteArray data;
-            bool keyMissing = false;
-            const QDateTime date = QDateTime::fromMSecsSinceEpoch(
-                p.value(QStringLiteral("date")).toString().toLongLong());
-            if (c.kind == u"invitation") {
-                auto token = sealer.unseal(c.sealedToken, c.messageId);
-                if (!token) {
-                    keyMissing = true;
-                    error = tr("This computer does not hold the key that protects this "
-                               "invitation's link (%1): run the delivery where the invitation "
-                               "was made, or copy that key file here.")
-                                .arg(Sealer::keyFilePath(m_db.databaseId()));
-                } else {
-                    InvitationMail m;
-                    m.portal = p.value(QStringLiteral("portal")).toBool();
-                    m.organisation = p.value(QStringLiteral("organisation")).toString();
-                    m.inviterName = p.value(QStringLiteral("inviter")).toString();
-                    m.from = MailAddress{p.value(QStringLiteral("from_name")).toString(),
-                                         p.value(QStringLiteral("from_email")).toString()};
-                    m.to = MailAddress{p.value(QStringLiteral("to_name")).toString(),
-                                       p.value(QStringLiteral("to_email")).toString()};
-                    m.acceptLink =
-                        run.link(p.value(QStringLiteral("accept_url")).toString(), *token);
-                    m.expiresAt = QDateTime::fromMSecsSinceEpoch(
-                        p.value(QStringLiteral("expires_at")).toString().toLongLong());
-                    m.messageId = c.messageId;
-                    m.date = date;
-                    data = run.renderer.render(m, &error);
-                }
-            } else {
-                MimeMessage m;
-                m.setFrom(MailAddress{p.value(QStringLiteral("from_name")).toString(),
-                                      p.value(QStringLiteral("from_email")).toString()});
-                m.addTo(MailAddress{QString(), p.value(QStringLiteral("to_email")).toString()});
-                m.setSubject(tr("Roster test message from %1")
-                                 .arg(p.value(QStringLiteral("organisation")).toString()));
-                m.setMessageId(c.messageId);
-                m.setDate(date);
-                m.setTextBody(tr("This is a test message sent by Roster to check the mail "
-                                 "settings. If you can read it, invitations will arrive too.\n"));
-                data = m.render(&error);
-            }
-            if (data.isEmpty()) {
-                DeliveryResult r;
-                // Without the key this machine cannot build the link, but the machine that
-                // sealed it can: defer (another worker may take it when due), don't fail it.
-                r.outcome = keyMissing ? DeliveryResult::Outcome::Temporary
-                                       : DeliveryResult::Outcome::Permanent;
-                r.reply = error.isEmpty() ? tr("The message could not be built.") : error;
+        QList<ClaimedMail> sending;
+        for (ClaimedMail &c : claimed.value()) {
+            auto built = run.build.build(c);
+            if (auto *failure = std::get_if<DeliveryResult>(&built)) {
                 DeliveryReport report;
-                if (Status s = recordNow(c, r, &report, run); !s)
+                if (Status s = recordNow(c, *failure, &report, run); !s)
                     return failed(s.error());
                 reports.append(report);
                 continue;
             }
-            OutgoingMessage msg;
-            msg.outboxId = c.id;
-            msg.envelopeFrom = p.value(QStringLiteral("from_email")).toString().toUtf8();
-            if (c.kind == u"invitation" && !bounceAddress.isEmpty()) {
-                c.bounceTag = verpTag(run.tagKey, c.id);
-                const QByteArray verp = verpAddress(bounceAddress, c.bounceTag);
-                if (!verp.isEmpty()) {
-                    msg.envelopeFrom = verp;
-                    msg.requestDsn = true;
-                    msg.envelopeId = c.bounceTag.toLatin1();
-                } else {
-                    c.bounceTag.clear();
-                }
-            }
-            msg.recipients = {c.recipient.toUtf8()};
-            msg.data = data;
-            msg.messageId = c.messageId;
-            messages.append(msg);
+            messages.append(std::get<OutgoingMessage>(std::move(built)));
             sending.append(c);
         }
         bool connectionLost = false;
@@ -689,149 +547,6 @@ Result<QList<DeliveryReport>> Outbox::deliverDue(MailTransport &transport, const
             break;
     }
     return reports;
-}
-
-struct BackgroundDelivery::Shared
-{
-    Shared(QString l, const Clock &c, Sealer s, OrgSettings o)
-        : location(std::move(l)), clock(c), sealer(std::move(s)), settings(std::move(o))
-    {}
-    const QString location;
-    const Clock &clock;
-    const Sealer sealer;
-    const OrgSettings settings;
-    qint64 watermark = 0;
-
-    std::mutex mutex;
-    std::condition_variable changed;
-    QList<qint64> pending; // users whose batch committed, not yet handed to deliverDue()
-    bool finishing = false;
-    QList<DeliveryReport> reports;
-    QString error;
-};
-
-BackgroundDelivery::BackgroundDelivery(QString location, const Clock &clock, const Sealer &sealer,
-                                       const OrgSettings &settings)
-    : m_shared(std::make_shared<Shared>(std::move(location), clock, sealer, settings))
-{}
-
-BackgroundDelivery::~BackgroundDelivery()
-{
-    (void)finish();
-}
-
-Status BackgroundDelivery::start(Database &db)
-{
-    QSqlQuery q = db.prepare(QStringLiteral("SELECT COALESCE(max(id), 0) FROM outbox"));
-    if (Status s = db.exec(q); !s)
-        return s;
-    m_shared->watermark = q.next() ? q.value(0).toLongLong() : 0;
-    q.finish();
-    m_thread = std::thread([this] { run(); });
-    return ok();
-}
-
-void BackgroundDelivery::committed(const QList<qint64> &userIds)
-{
-    if (userIds.isEmpty())
-        return;
-    {
-        std::lock_guard lock(m_shared->mutex);
-        m_shared->pending += userIds;
-    }
-    m_shared->changed.notify_one();
-}
-
-QList<DeliveryReport> BackgroundDelivery::finish(QString *error)
-{
-    if (m_thread.joinable()) {
-        {
-            std::lock_guard lock(m_shared->mutex);
-            m_shared->finishing = true;
-        }
-        m_shared->changed.notify_one();
-        m_thread.join();
-    }
-    std::lock_guard lock(m_shared->mutex);
-    if (error)
-        *error = m_shared->error;
-    return m_shared->reports;
-}
-
-void BackgroundDelivery::run()
-{
-    Shared &sh = *m_shared;
-    const auto failed = [&sh](const QString &message) {
-        std::lock_guard lock(sh.mutex);
-        sh.error = message;
-    };
-    auto db = Database::open(sh.location);
-    if (!db) {
-        failed(db.error().message);
-        return;
-    }
-    if (db.value()->dialect() == Dialect::Sqlite) {
-        // The re-invite writes its batches back to back, each holding SQLite's one write lock:
-        // SQLite's busy handler, polling, can miss every gap between them for longer than the
-        // usual 5 s (seen at 10,000 users on a loaded machine: the run stopped with "locked").
-        // This connection waits as long as the re-invite may take instead; its claims and
-        // results are small transactions that get in between the batches when they can.
-        (void)db.value()->exec(QStringLiteral("PRAGMA busy_timeout = 600000"));
-    }
-    {
-        auto transport = makeTransport(sh.settings, sh.sealer);
-        if (!transport)
-            return; // a configuration error: the caller's own delivery reports it
-        Outbox outbox(*db.value(), sh.clock);
-        for (;;) {
-            QList<qint64> users;
-            {
-                std::unique_lock lock(sh.mutex);
-                sh.changed.wait(lock, [&sh] { return sh.finishing || !sh.pending.isEmpty(); });
-                if (sh.pending.isEmpty())
-                    break; // finishing, and every batch handed over is done
-                users.swap(sh.pending);
-            }
-            // This run's rows of those users (ids above the watermark), still to be sent.
-            QList<qint64> rows;
-            constexpr qsizetype chunk = 500;
-            for (qsizetype i = 0; i < users.size(); i += chunk) {
-                const QList<qint64> part = users.mid(i, chunk);
-                QSqlQuery q = db.value()->prepare(
-                    QStringLiteral("SELECT id FROM outbox WHERE id > ? AND state = 'queued' AND "
-                                   "user_id IN (") +
-                    marks(part.size()) + QStringLiteral(") ORDER BY id"));
-                q.addBindValue(sh.watermark);
-                for (qint64 id : part)
-                    q.addBindValue(id);
-                if (Status s = db.value()->exec(q); !s) {
-                    failed(s.error().message);
-                    return;
-                }
-                while (q.next())
-                    rows.append(q.value(0).toLongLong());
-            }
-            if (rows.isEmpty())
-                continue;
-            QList<DeliveryReport> partial;
-            auto reports = outbox.deliverDue(*transport.value(), sh.sealer, 200, rows, &partial);
-            if (!reports) {
-                std::lock_guard lock(sh.mutex);
-                sh.reports += partial;
-                sh.error = reports.error().message;
-                return;
-            }
-            bool connectionLost = false;
-            for (const DeliveryReport &r : reports.value())
-                connectionLost = connectionLost || r.connectionError;
-            {
-                std::lock_guard lock(sh.mutex);
-                sh.reports += reports.value();
-            }
-            if (connectionLost)
-                return; // its reports say so; the caller's delivery tries the rest once more
-        }
-    }
 }
 
 } // namespace roster

@@ -2,14 +2,12 @@
 
 #include "app/clock.h"
 #include "app/mail/mailtransport.h"
+#include "app/outboxmail.h"
 #include "models/database.h"
 
 #include <QList>
 #include <QLoggingCategory>
 #include <QString>
-
-#include <memory>
-#include <thread>
 
 Q_DECLARE_LOGGING_CATEGORY(lcOutbox)
 
@@ -17,8 +15,6 @@ namespace roster {
 
 class Sealer;
 struct OrgSettings;
-
-QString invitationLink(const QString &acceptUrl, const QByteArray &token);
 
 struct OutboxEntry
 {
@@ -93,12 +89,12 @@ public:
     Result<qint64> countDue() const;
 
 private:
-    struct Claimed;
     struct Run;
-    Result<QList<Claimed>> claim(int max, const QList<qint64> &onlyIds);
-    Status record(const Claimed &c, const DeliveryResult &r, DeliveryReport *report, Run &run);
+    Result<QList<ClaimedMail>> claim(int max, const QList<qint64> &onlyIds);
+    Status record(const ClaimedMail &c, const DeliveryResult &r, DeliveryReport *report, Run &run);
     // Writes one result in a transaction of its own, with the users' change notice.
-    Status recordNow(const Claimed &c, const DeliveryResult &r, DeliveryReport *report, Run &run);
+    Status recordNow(const ClaimedMail &c, const DeliveryResult &r, DeliveryReport *report,
+                     Run &run);
     Status holdLock();
     void heartbeat();
     QString dbNow() const;
@@ -109,40 +105,6 @@ private:
     QString m_claimer;
     int m_locks = 0; // times this connection took the advisory lock (PostgreSQL)
     qint64 m_lastBeat = 0;
-};
-
-// Sends a bulk re-invite's mail while the re-invite still writes it (issue 16): a thread of its
-// own, with its own connection to the database and its own transport, delivers the mail of each
-// batch of users as soon as that batch has committed, while the caller's thread writes the next.
-// It is Outbox::deliverDue() on the rows queued for those users since start(), so every guarantee
-// of deliverDue() holds: claims, each result written after its reply, a crash resending at most
-// what is in flight. What it could not send (a connection or database error) stays queued, for
-// the caller's own delivery afterwards.
-class BackgroundDelivery
-{
-public:
-    // `location` opens the database again on the delivery thread (Database::open).
-    BackgroundDelivery(QString location, const Clock &clock, const Sealer &sealer,
-                       const OrgSettings &settings);
-    ~BackgroundDelivery(); // finish() when not called
-    BackgroundDelivery(const BackgroundDelivery &) = delete;
-    BackgroundDelivery &operator=(const BackgroundDelivery &) = delete;
-
-    // Notes where this run's mail starts (the outbox's highest id now, read on `db`) and starts
-    // the thread. Call before the first batch is written.
-    Status start(Database &db);
-    // The users of a batch that has committed: their mail goes out now.
-    void committed(const QList<qint64> &userIds);
-    // Waits until the mail of every batch handed over has its result; the reports, in order.
-    // Its error (the thread could not open the database, a database failure) is for the log:
-    // the mail it did not send is still queued.
-    QList<DeliveryReport> finish(QString *error = nullptr);
-
-private:
-    struct Shared;
-    void run();
-    std::shared_ptr<Shared> m_shared;
-    std::thread m_thread;
 };
 
 } // namespace roster

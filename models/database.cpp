@@ -450,6 +450,15 @@ QString Database::forUpdate() const
     return m_dialect == Dialect::Postgres ? QStringLiteral(" FOR UPDATE") : QString();
 }
 
+QString Database::marks(qsizetype n)
+{
+    QString m;
+    m.reserve(n * 2);
+    for (qsizetype i = 0; i < n; ++i)
+        m += i ? QStringLiteral(",?") : QStringLiteral("?");
+    return m;
+}
+
 QString Database::postgresArray(const QVariant *first, qsizetype count, qsizetype stride)
 {
     QString out = QStringLiteral("{");

@@ -67,6 +67,8 @@ public:
     // " FOR UPDATE" on PostgreSQL (row lock inside a transaction); nothing on SQLite, where
     // BEGIN IMMEDIATE already holds the database's write lock.
     QString forUpdate() const;
+    // "?,?,?": `n` parameter marks, for an IN (…) list bound value by value.
+    static QString marks(qsizetype n);
     // A PostgreSQL array literal of `count` values, every `stride`-th from `first` on, for
     // `?::bigint[]` / `?::text[]` parameters ({1,NULL,"with \"quotes\""}): one bound value
     // carries a whole column of a batch, read by unnest() on the server.

@@ -212,11 +212,26 @@ const char *const schema7Both[] = {
         received_at BIGINT NOT NULL))",
 };
 
+// Schema 9 (issue 16): a message changes state twice on its way out (queued -> sending -> sent),
+// and each result is a write transaction of its own, so every index whose key or condition holds
+// the state is written again with each message. outbox_by_state (state, id) answered nothing the
+// others do not: `outbox list --state` reads by id, newest first, up to its limit, and the due
+// count and the claims read outbox_due. outbox_pending_by_user's condition listed three states
+// with IN: SQLite made a table of them for each statement that changes a state, to test the old
+// and the new row; written as comparisons they are tested in place. The statements that want the
+// index spell its condition the same way.
+const char *const schema9Both[] = {
+    R"(DROP INDEX outbox_by_state)",
+    R"(DROP INDEX outbox_pending_by_user)",
+    R"(CREATE INDEX outbox_pending_by_user ON outbox (user_id)
+        WHERE state = 'queued' OR state = 'deferred' OR state = 'sending')",
+};
+
 } // namespace
 
 int latestSchemaVersion()
 {
-    return 7;
+    return 9;
 }
 
 QStringList migrationStatements(int version, Dialect dialect)
@@ -252,6 +267,8 @@ QStringList migrationStatements(int version, Dialect dialect)
         add(schema6Both);
     if (version == 7)
         add(schema7Both);
+    if (version == 9)
+        add(schema9Both);
     return out;
 }
 

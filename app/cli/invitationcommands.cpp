@@ -7,7 +7,7 @@
 
 #include "app/mailsetup.h"
 #include "app/orgsettings.h"
-#include "app/outbox.h"
+#include "app/backgrounddelivery.h"
 #include "app/userservice.h"
 #include "models/userrepository.h"
 

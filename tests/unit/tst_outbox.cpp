@@ -3,6 +3,7 @@
 #include "app/bouncetag.h"
 #include "app/demodata.h"
 #include "app/orgsettings.h"
+#include "app/backgrounddelivery.h"
 #include "app/outbox.h"
 #include "app/sealer.h"
 #include "app/userservice.h"
