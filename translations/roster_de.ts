@@ -235,6 +235,18 @@
         <source>Something went wrong</source>
         <translation>Etwas ist schiefgegangen</translation>
     </message>
+    <message>
+        <source>Sign in where you work</source>
+        <translation>Melden Sie sich dort an, wo Sie arbeiten</translation>
+    </message>
+    <message>
+        <source>If you have just chosen your password, your account is ready. This address only opens the links in invitation mails.</source>
+        <translation>Wenn Sie gerade Ihr Passwort gewählt haben, ist Ihr Konto bereit. Diese Adresse öffnet nur die Links in Einladungs-E-Mails.</translation>
+    </message>
+    <message>
+        <source>Sign in from %1&apos;s CRM or Customer Portal, at the address you usually open it from.</source>
+        <translation>Melden Sie sich im CRM oder Kundenportal von %1 an, unter der Adresse, unter der Sie es sonst öffnen.</translation>
+    </message>
 </context>
 <context>
     <name>BounceRules</name>
@@ -978,36 +990,12 @@
         <translation>Neuen Benutzer hinzufügen</translation>
     </message>
     <message>
-        <source>name@example.com</source>
-        <translation>name@example.com</translation>
-    </message>
-    <message>
-        <source>&amp;Name:</source>
-        <translation>&amp;Name:</translation>
-    </message>
-    <message>
-        <source>&amp;Email:</source>
-        <translation>&amp;E-Mail:</translation>
-    </message>
-    <message>
-        <source>&amp;Profile:</source>
-        <translation>&amp;Profil:</translation>
-    </message>
-    <message>
-        <source>&amp;Account:</source>
-        <translation>&amp;Konto:</translation>
-    </message>
-    <message>
         <source>The user gets an invitation mail at once; its link works for 7 days.</source>
         <translation>Der Benutzer erhält sofort eine Einladungsmail; ihr Link ist 7 Tage gültig.</translation>
     </message>
     <message>
         <source>Add and &amp;invite</source>
         <translation>Hinzufügen und &amp;einladen</translation>
-    </message>
-    <message>
-        <source>The account</source>
-        <translation>Das Konto</translation>
     </message>
 </context>
 <context>
@@ -1247,32 +1235,8 @@
         <translation>%1 bearbeiten</translation>
     </message>
     <message>
-        <source>The email cannot be changed: a new address needs a new invitation. Add the user with the new address, then deactivate this one.</source>
-        <translation>Die E-Mail-Adresse lässt sich nicht ändern: Eine neue Adresse braucht eine neue Einladung. Fügen Sie den Benutzer mit der neuen Adresse hinzu und deaktivieren Sie dann diesen.</translation>
-    </message>
-    <message>
-        <source>&amp;Name:</source>
-        <translation>&amp;Name:</translation>
-    </message>
-    <message>
-        <source>Email:</source>
-        <translation>E-Mail:</translation>
-    </message>
-    <message>
-        <source>&amp;Profile:</source>
-        <translation>&amp;Profil:</translation>
-    </message>
-    <message>
-        <source>&amp;Account:</source>
-        <translation>&amp;Konto:</translation>
-    </message>
-    <message>
         <source>The email stays as it is: changing an address is a new invitation (add the user with the new address).</source>
         <translation>Die E-Mail-Adresse bleibt, wie sie ist: Eine Adresse zu ändern bedeutet eine neue Einladung (fügen Sie den Benutzer mit der neuen Adresse hinzu).</translation>
-    </message>
-    <message>
-        <source>The account</source>
-        <translation>Das Konto</translation>
     </message>
 </context>
 <context>
@@ -2310,6 +2274,41 @@
     <message>
         <source>a reply of more than %1 lines</source>
         <translation>eine Antwort mit mehr als %1 Zeilen</translation>
+    </message>
+</context>
+<context>
+    <name>roster::UserFormDialog</name>
+    <message>
+        <source>name@example.com</source>
+        <translation>name@example.com</translation>
+    </message>
+    <message>
+        <source>The email cannot be changed: a new address needs a new invitation. Add the user with the new address, then deactivate this one.</source>
+        <translation>Die E-Mail-Adresse lässt sich nicht ändern: Eine neue Adresse braucht eine neue Einladung. Fügen Sie den Benutzer mit der neuen Adresse hinzu und deaktivieren Sie dann diesen.</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Name:</translation>
+    </message>
+    <message>
+        <source>&amp;Email:</source>
+        <translation>&amp;E-Mail:</translation>
+    </message>
+    <message>
+        <source>Email:</source>
+        <translation>E-Mail:</translation>
+    </message>
+    <message>
+        <source>&amp;Profile:</source>
+        <translation>&amp;Profil:</translation>
+    </message>
+    <message>
+        <source>&amp;Account:</source>
+        <translation>&amp;Konto:</translation>
+    </message>
+    <message>
+        <source>The account</source>
+        <translation>Das Konto</translation>
     </message>
 </context>
 <context>

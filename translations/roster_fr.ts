@@ -235,6 +235,18 @@
         <source>Something went wrong</source>
         <translation>Une erreur s’est produite</translation>
     </message>
+    <message>
+        <source>Sign in where you work</source>
+        <translation>Connectez-vous là où vous travaillez</translation>
+    </message>
+    <message>
+        <source>If you have just chosen your password, your account is ready. This address only opens the links in invitation mails.</source>
+        <translation>Si vous venez de choisir votre mot de passe, votre compte est prêt. Cette adresse n’ouvre que les liens des e-mails d’invitation.</translation>
+    </message>
+    <message>
+        <source>Sign in from %1&apos;s CRM or Customer Portal, at the address you usually open it from.</source>
+        <translation>Connectez-vous au CRM ou au portail client de %1, à l’adresse depuis laquelle vous l’ouvrez d’habitude.</translation>
+    </message>
 </context>
 <context>
     <name>BounceRules</name>
@@ -978,36 +990,12 @@
         <translation>Ajouter un utilisateur</translation>
     </message>
     <message>
-        <source>name@example.com</source>
-        <translation>nom@example.com</translation>
-    </message>
-    <message>
-        <source>&amp;Name:</source>
-        <translation>&amp;Nom :</translation>
-    </message>
-    <message>
-        <source>&amp;Email:</source>
-        <translation>&amp;E-mail :</translation>
-    </message>
-    <message>
-        <source>&amp;Profile:</source>
-        <translation>&amp;Profil :</translation>
-    </message>
-    <message>
-        <source>&amp;Account:</source>
-        <translation>&amp;Compte :</translation>
-    </message>
-    <message>
         <source>The user gets an invitation mail at once; its link works for 7 days.</source>
         <translation>L’utilisateur reçoit immédiatement un e-mail d’invitation ; son lien est valable 7 jours.</translation>
     </message>
     <message>
         <source>Add and &amp;invite</source>
         <translation>Ajouter et &amp;inviter</translation>
-    </message>
-    <message>
-        <source>The account</source>
-        <translation>Le compte</translation>
     </message>
 </context>
 <context>
@@ -1247,32 +1235,8 @@
         <translation>Modifier %1</translation>
     </message>
     <message>
-        <source>The email cannot be changed: a new address needs a new invitation. Add the user with the new address, then deactivate this one.</source>
-        <translation>L’e-mail ne peut pas être modifié : une nouvelle adresse demande une nouvelle invitation. Ajoutez l’utilisateur avec la nouvelle adresse, puis désactivez celui-ci.</translation>
-    </message>
-    <message>
-        <source>&amp;Name:</source>
-        <translation>&amp;Nom :</translation>
-    </message>
-    <message>
-        <source>Email:</source>
-        <translation>E-mail :</translation>
-    </message>
-    <message>
-        <source>&amp;Profile:</source>
-        <translation>&amp;Profil :</translation>
-    </message>
-    <message>
-        <source>&amp;Account:</source>
-        <translation>&amp;Compte :</translation>
-    </message>
-    <message>
         <source>The email stays as it is: changing an address is a new invitation (add the user with the new address).</source>
         <translation>L’e-mail reste inchangé : changer d’adresse revient à une nouvelle invitation (ajoutez l’utilisateur avec la nouvelle adresse).</translation>
-    </message>
-    <message>
-        <source>The account</source>
-        <translation>Le compte</translation>
     </message>
 </context>
 <context>
@@ -2310,6 +2274,41 @@
     <message>
         <source>a reply of more than %1 lines</source>
         <translation>une réponse de plus de %1 lignes</translation>
+    </message>
+</context>
+<context>
+    <name>roster::UserFormDialog</name>
+    <message>
+        <source>name@example.com</source>
+        <translation>nom@example.com</translation>
+    </message>
+    <message>
+        <source>The email cannot be changed: a new address needs a new invitation. Add the user with the new address, then deactivate this one.</source>
+        <translation>L’e-mail ne peut pas être modifié : une nouvelle adresse demande une nouvelle invitation. Ajoutez l’utilisateur avec la nouvelle adresse, puis désactivez celui-ci.</translation>
+    </message>
+    <message>
+        <source>&amp;Name:</source>
+        <translation>&amp;Nom :</translation>
+    </message>
+    <message>
+        <source>&amp;Email:</source>
+        <translation>&amp;E-mail :</translation>
+    </message>
+    <message>
+        <source>Email:</source>
+        <translation>E-mail :</translation>
+    </message>
+    <message>
+        <source>&amp;Profile:</source>
+        <translation>&amp;Profil :</translation>
+    </message>
+    <message>
+        <source>&amp;Account:</source>
+        <translation>&amp;Compte :</translation>
+    </message>
+    <message>
+        <source>The account</source>
+        <translation>Le compte</translation>
     </message>
 </context>
 <context>
