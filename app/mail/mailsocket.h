@@ -9,6 +9,7 @@
 #include <QString>
 #include <QTimer>
 
+#include <iterator>
 #include <optional>
 
 class QSslError;
@@ -34,25 +35,16 @@ struct SocketFailure
     QString detail; // the host, "host:port" or the reason, for the client's message
 };
 
+// The client's Error for a failure: SmtpClient::Error and ImapClient::Error name them alike.
 template <typename Error> Error socketFailureError(SocketFailure::Kind kind)
 {
-    switch (kind) {
-    case SocketFailure::Kind::InvalidSettings:
-        return Error::InvalidSettings;
-    case SocketFailure::Kind::TlsUnavailable:
-        return Error::TlsUnavailable;
-    case SocketFailure::Kind::HostNotFound:
-        return Error::HostNotFound;
-    case SocketFailure::Kind::ConnectionRefused:
-        return Error::ConnectionRefused;
-    case SocketFailure::Kind::ConnectTimeout:
-        return Error::ConnectTimeout;
-    case SocketFailure::Kind::TlsHandshakeFailed:
-        return Error::TlsHandshakeFailed;
-    case SocketFailure::Kind::NetworkError:
-        break;
-    }
-    return Error::NetworkError;
+    static constexpr Error errors[] = {// in Kind's order
+                                       Error::InvalidSettings, Error::TlsUnavailable,
+                                       Error::HostNotFound,    Error::ConnectionRefused,
+                                       Error::ConnectTimeout,  Error::TlsHandshakeFailed,
+                                       Error::NetworkError};
+    static_assert(std::size(errors) == std::size_t(SocketFailure::Kind::NetworkError) + 1);
+    return errors[int(kind)];
 }
 
 // The connection under SmtpClient and ImapClient, the part of a mail session that is not its
