@@ -46,4 +46,15 @@ int AdminSession::signIn()
     return Done;
 }
 
+Result<MailAccess> AdminSession::mailAccess()
+{
+    auto settings = OrgSettings::load(*m_db);
+    if (!settings)
+        return settings.error();
+    auto seal = Sealer::forDatabase(*m_db);
+    if (!seal)
+        return seal.error();
+    return MailAccess{std::move(settings).value(), std::move(seal).value()};
+}
+
 } // namespace roster::cli

@@ -2,6 +2,7 @@
 
 #include "app/authservice.h"
 #include "app/clock.h"
+#include "app/orgsettings.h"
 #include "app/sealer.h"
 #include "models/database.h"
 
@@ -11,6 +12,14 @@
 namespace roster::cli {
 
 struct GlobalOptions;
+
+// What sending or reading mail needs: the organisation's settings and the sealer that opens the
+// secrets in them.
+struct MailAccess
+{
+    OrgSettings settings;
+    Sealer sealer;
+};
 
 // The database of --db and, for acting commands, the user of --as signed in with the password
 // from ROSTER_PASSWORD or standard input (SPEC §6). Each step returns an exit code: Done, or the
@@ -29,11 +38,10 @@ public:
     const QString &location() const { return m_location; }
     Clock &clock() { return m_clock; }
     // Valid after signIn().
-    const Session &user() const { return *m_session; }
     qint64 userId() const { return m_session->userId; }
     bool isAdmin() const { return m_session->isAdmin; }
 
-    Result<Sealer> sealer() { return Sealer::forDatabase(*m_db); }
+    Result<MailAccess> mailAccess();
 
 private:
     QString m_location;

@@ -5,7 +5,7 @@
 
 #include "app/bounceservice.h"
 #include "app/mailsettingsservice.h"
-#include "app/orgsettings.h"
+
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -43,18 +43,10 @@ int configure(const Invocation &in)
         change.mailbox = serverInput(in);
         change.folder = in.text(QStringLiteral("mailbox"));
     }
-    AdminSession session(in.global);
-    if (int rc = session.signIn(); rc != Done)
-        return rc;
-    // After signing in, which may have read the first line; an empty one is refused by the
-    // service (after the permission), in rosterctl's words.
-    if (change.mailbox)
-        change.mailbox->password = readStdinLine().value_or(QString());
-    MailSettingsService service(session.db(), session.clock(), session.userId());
-    if (Status r = service.saveBounces(change); !r)
-        return failOrUsage(r.error());
-    out() << tr("Bounce settings saved.") << Qt::endl;
-    return Done;
+    return saveSettings(
+        in, change.mailbox ? &change.mailbox->password : nullptr,
+        [&change](MailSettingsService &service) { return service.saveBounces(change); },
+        tr("Bounce settings saved."));
 }
 
 QJsonObject reportJson(const BounceLine &l)
@@ -62,11 +54,10 @@ QJsonObject reportJson(const BounceLine &l)
     return {
         {QStringLiteral("uid"), qint64(l.uid)},
         {QStringLiteral("outcome"), BounceLine::outcomeKey(l.outcome)},
-        {QStringLiteral("email"), l.email.isEmpty() ? QJsonValue() : QJsonValue(l.email)},
+        {QStringLiteral("email"), jsonText(l.email)},
         {QStringLiteral("user_id"), l.userId ? QJsonValue(l.userId) : QJsonValue()},
         {QStringLiteral("diagnostic"), l.diagnostic},
-        {QStringLiteral("matched_by"),
-         l.matchedBy.isEmpty() ? QJsonValue() : QJsonValue(l.matchedBy)},
+        {QStringLiteral("matched_by"), jsonText(l.matchedBy)},
     };
 }
 
@@ -79,19 +70,16 @@ int fetch(const Invocation &in)
     if (!session.isAdmin())
         return fail(makeError(ErrorKind::Refused,
                               tr("Only an Administrator may read the bounce mailbox.")));
-    auto settings = OrgSettings::load(session.db());
-    if (!settings)
-        return fail(settings.error());
-    auto seal = session.sealer();
-    if (!seal)
-        return fail(seal.error());
+    auto mail = session.mailAccess();
+    if (!mail)
+        return fail(mail.error());
     BounceService service(session.db(), session.clock());
     // One IMAP session reads at most ImapSettings::maxMessages: go on with the next until
     // nothing is waiting (issue 15), printing each session's lines as it ends. A session that
     // read nothing yet says more are waiting makes no progress: stop rather than loop.
     QJsonArray arr;
     for (bool more = true; more;) {
-        auto result = service.fetch(settings.value(), seal.value());
+        auto result = service.fetch(mail->settings, mail->sealer);
         if (!result)
             return fail(result.error()); // a mailbox or connection error: 6
         more = result->more && !result->lines.isEmpty();

@@ -1,13 +1,18 @@
 #pragma once
 
 #include "app/cli/options.h"
+#include "models/result.h"
 
 #include <QList>
 #include <QString>
 
+#include <functional>
+#include <optional>
+
 namespace roster {
+class MailSettingsService;
 struct MailServerInput;
-}
+} // namespace roster
 
 namespace roster::cli {
 
@@ -62,6 +67,10 @@ QList<CommandSpec> bounceCommands();
 QList<OptionSpec> serverOptions(const QString &protocol);
 // Those options as MailSettingsService takes them (no password: read after signing in).
 MailServerInput serverInput(const Invocation &in);
+// mail configure and bounces configure: signs in, reads the server's password from standard
+// input into *password when given, saves through `save` and prints `saved` (mailcommands.cpp).
+int saveSettings(const Invocation &in, std::optional<QString> *password,
+                 const std::function<Status(MailSettingsService &)> &save, const QString &saved);
 
 // Every command, in the order help lists them.
 const QList<CommandSpec> &commandTable();

@@ -3,7 +3,6 @@
 #include "app/cli/adminsession.h"
 #include "app/cli/output.h"
 #include "app/mailsetup.h"
-#include "app/orgsettings.h"
 #include "app/outbox.h"
 
 namespace roster::cli {
@@ -20,14 +19,11 @@ int Delivery::deliverAllDue()
 
 int Delivery::run(const QList<qint64> &outboxIds, bool allDue, const QList<DeliveryReport> &earlier)
 {
-    auto settings = OrgSettings::load(m_session.db());
-    if (!settings)
-        return fail(settings.error());
-    auto seal = m_session.sealer();
-    if (!seal)
-        return fail(seal.error());
+    auto mail = m_session.mailAccess();
+    if (!mail)
+        return fail(mail.error());
     // Checked even when nothing was queued: a command whose mail cannot leave says so.
-    auto transport = makeTransport(settings.value(), seal.value());
+    auto transport = makeTransport(mail->settings, mail->sealer);
     if (!transport) {
         errorLine(transport.error().message + u' ' + tr("The mail stays queued."));
         return MailError;
@@ -38,7 +34,7 @@ int Delivery::run(const QList<qint64> &outboxIds, bool allDue, const QList<Deliv
     // What was sent beside the command is no longer due: the claims below skip it.
     QList<DeliveryReport> reports = earlier;
     if (allDue || !outboxIds.isEmpty()) {
-        auto rest = outbox.deliverDue(*transport.value(), seal.value(), 200,
+        auto rest = outbox.deliverDue(*transport.value(), mail->sealer, 200,
                                       allDue ? QList<qint64>{} : outboxIds);
         if (!rest)
             return fail(rest.error());

@@ -5,9 +5,8 @@
 #include "app/cli/output.h"
 #include "app/cli/usercommands.h"
 
-#include "app/mailsetup.h"
-#include "app/orgsettings.h"
 #include "app/backgrounddelivery.h"
+#include "app/mailsetup.h"
 #include "app/userservice.h"
 #include "models/userrepository.h"
 
@@ -51,10 +50,9 @@ int reinviteAllUnconfirmed(const Invocation &in, AdminSession &s)
     // other longer than delivering after the batches takes (docs/performance.md).
     std::optional<BackgroundDelivery> background;
     if (!in.has(QStringLiteral("queue-only")) && s.db().dialect() == Dialect::Postgres) {
-        auto settings = OrgSettings::load(s.db());
-        auto seal = s.sealer();
-        if (settings && seal && makeTransport(settings.value(), seal.value())) {
-            background.emplace(s.location(), s.clock(), seal.value(), settings.value());
+        auto mail = s.mailAccess();
+        if (mail && makeTransport(mail->settings, mail->sealer)) {
+            background.emplace(s.location(), s.clock(), mail->sealer, mail->settings);
             if (!background->start(s.db()))
                 background.reset();
         }
@@ -94,17 +92,16 @@ int reinviteAllUnconfirmed(const Invocation &in, AdminSession &s)
 // user reinvite EMAIL...: one at a time; a refused one is told and the others go on.
 int reinviteNamed(const Invocation &in, AdminSession &s)
 {
-    int rc = Done;
-    auto users = resolveUsers(s, in.arguments(), kindOf(in), &rc);
-    if (!users)
+    QList<UserRecord> users;
+    int rc = findUsers(s, in.arguments(), kindOf(in), &users);
+    if (rc != Done)
         return rc;
     InvitationService service(s.db(), s.clock(), s.userId());
     QList<qint64> outboxIds;
-    for (const UserRecord &u : *users) {
+    for (const UserRecord &u : std::as_const(users)) {
         auto r = service.reinvite(u.id);
         if (!r) {
-            errorLine(r.error().message);
-            rc = std::max(rc, exitFor(r.error().kind));
+            rc = std::max(rc, fail(r.error())); // told; the others go on
             continue;
         }
         outboxIds.append(r->outboxId);
@@ -137,14 +134,10 @@ QJsonObject invitationJson(const InvitationInfo &i, qint64 now)
             {QStringLiteral("invited_at"), isoTime(i.createdAt)},
             {QStringLiteral("expires_at"), isoTime(i.expiresAt)},
             {QStringLiteral("invited_by"), i.createdBy},
-            {QStringLiteral("accepted_at"),
-             i.acceptedAt ? QJsonValue(isoTime(*i.acceptedAt)) : QJsonValue()},
-            {QStringLiteral("revoked_at"),
-             i.revokedAt ? QJsonValue(isoTime(*i.revokedAt)) : QJsonValue()},
-            {QStringLiteral("mail_state"),
-             i.mailState.isEmpty() ? QJsonValue() : QJsonValue(i.mailState)},
-            {QStringLiteral("mail_reply"),
-             i.mailReply.isEmpty() ? QJsonValue() : QJsonValue(i.mailReply)}};
+            {QStringLiteral("accepted_at"), jsonTime(i.acceptedAt)},
+            {QStringLiteral("revoked_at"), jsonTime(i.revokedAt)},
+            {QStringLiteral("mail_state"), jsonText(i.mailState)},
+            {QStringLiteral("mail_reply"), jsonText(i.mailReply)}};
 }
 
 int history(const Invocation &in)
@@ -152,14 +145,11 @@ int history(const Invocation &in)
     const QString format =
         in.has(QStringLiteral("format")) ? in.text(QStringLiteral("format")) : u"table"_qs;
     AdminSession s(in.global);
-    if (int rc = s.signIn(); rc != Done)
-        return rc;
-    int rc = Done;
-    auto users = resolveUsers(s, in.arguments(), kindOf(in), &rc);
-    if (!users)
+    QList<UserRecord> users;
+    if (int rc = signInAndFindUsers(s, in.arguments(), kindOf(in), &users); rc != Done)
         return rc;
     InvitationService service(s.db(), s.clock(), s.userId());
-    auto invitations = service.invitationHistory(users->first().id);
+    auto invitations = service.invitationHistory(users.first().id);
     if (!invitations)
         return fail(invitations.error());
     const qint64 now = s.clock().nowMs();
@@ -168,7 +158,7 @@ int history(const Invocation &in)
         for (const InvitationInfo &i : invitations.value())
             arr.append(invitationJson(i, now));
         out() << QString::fromUtf8(
-                     QJsonDocument(QJsonObject{{QStringLiteral("email"), users->first().email},
+                     QJsonDocument(QJsonObject{{QStringLiteral("email"), users.first().email},
                                                {QStringLiteral("invitations"), arr}})
                          .toJson(QJsonDocument::Compact))
               << Qt::endl;

@@ -60,18 +60,11 @@ int configure(const Invocation &in)
     if (const QString p = mailOptionsProblem(in); !p.isEmpty())
         return usage(p);
     MailSettingsChange change = mailChange(in);
-    AdminSession session(in.global);
-    if (int rc = session.signIn(); rc != Done)
-        return rc;
-    // After signing in, which may have read the first line. A --user without a password on
-    // standard input is refused by the service (after the permission), in rosterctl's words.
-    if (change.transport == u"smtp" && !change.smtp.user.isEmpty())
-        change.smtp.password = readStdinLine().value_or(QString());
-    MailSettingsService service(session.db(), session.clock(), session.userId());
-    if (Status r = service.saveMail(change); !r)
-        return failOrUsage(r.error());
-    out() << tr("Mail settings saved.") << Qt::endl;
-    return Done;
+    const bool smtpUser = change.transport == u"smtp" && !change.smtp.user.isEmpty();
+    return saveSettings(
+        in, smtpUser ? &change.smtp.password : nullptr,
+        [&change](MailSettingsService &service) { return service.saveMail(change); },
+        tr("Mail settings saved."));
 }
 
 int show(const Invocation &in)
@@ -106,20 +99,17 @@ int test(const Invocation &in)
     AdminSession session(in.global);
     if (int rc = session.signIn(); rc != Done)
         return rc;
-    auto s = OrgSettings::load(session.db());
-    if (!s)
-        return fail(s.error());
-    auto seal = session.sealer();
-    if (!seal)
-        return fail(seal.error());
-    auto transport = makeTransport(s.value(), seal.value());
+    auto mail = session.mailAccess();
+    if (!mail)
+        return fail(mail.error());
+    auto transport = makeTransport(mail->settings, mail->sealer);
     if (!transport)
         return fail(transport.error());
     Outbox outbox(session.db(), session.clock());
-    auto id = outbox.enqueueTest(s.value(), to);
+    auto id = outbox.enqueueTest(mail->settings, to);
     if (!id)
         return fail(id.error());
-    auto reports = outbox.deliverDue(*transport.value(), seal.value(), 1, {id.value()});
+    auto reports = outbox.deliverDue(*transport.value(), mail->sealer, 1, {id.value()});
     if (!reports)
         return fail(reports.error());
     for (const DeliveryReport &r : reports.value()) {
@@ -135,6 +125,23 @@ int test(const Invocation &in)
 }
 
 } // namespace
+
+int saveSettings(const Invocation &in, std::optional<QString> *password,
+                 const std::function<Status(MailSettingsService &)> &save, const QString &saved)
+{
+    AdminSession session(in.global);
+    if (int rc = session.signIn(); rc != Done)
+        return rc;
+    // After signing in, which may have read the first line. A server user without a password
+    // on standard input is refused by the service (after the permission), in rosterctl's words.
+    if (password)
+        *password = readStdinLine().value_or(QString());
+    MailSettingsService service(session.db(), session.clock(), session.userId());
+    if (Status r = save(service); !r)
+        return failOrUsage(r.error());
+    out() << saved << Qt::endl;
+    return Done;
+}
 
 MailServerInput serverInput(const Invocation &in)
 {

@@ -45,55 +45,49 @@ std::optional<QString> checkValue(const OptionSpec &o, const QString &value, qin
         const QString w = value.trimmed().toLower();
         if (o.words.contains(w) || o.aliases.contains(w))
             return w;
-        *error = tr("Unknown %1 \"%2\": use %3.")
-                     .arg(o.noun.isEmpty() ? o.name : o.noun, value, joinWords(o.words));
+        *error = tr("Unknown %1 \"%2\": use %3.").arg(o.name, value, joinWords(o.words));
         return std::nullopt;
     }
     }
     return value;
 }
 
-} // namespace
-
-OptionSpec OptionSpec::flag(const QString &name, const QString &help)
+OptionSpec option(const QString &name, OptionSpec::Kind kind, const QString &valueName,
+                  const QString &help)
 {
     OptionSpec o;
     o.name = name;
-    o.kind = Kind::Flag;
+    o.kind = kind;
+    o.valueName = valueName;
     o.help = help;
     return o;
 }
 
+} // namespace
+
+OptionSpec OptionSpec::flag(const QString &name, const QString &help)
+{
+    return option(name, Kind::Flag, QString(), help);
+}
+
 OptionSpec OptionSpec::text(const QString &name, const QString &valueName, const QString &help)
 {
-    OptionSpec o;
-    o.name = name;
-    o.kind = Kind::Text;
-    o.valueName = valueName;
-    o.help = help;
-    return o;
+    return option(name, Kind::Text, valueName, help);
 }
 
 OptionSpec OptionSpec::number(const QString &name, const QString &valueName, qint64 min, qint64 max,
                               const QString &help)
 {
-    OptionSpec o;
-    o.name = name;
-    o.kind = Kind::Number;
-    o.valueName = valueName;
+    OptionSpec o = option(name, Kind::Number, valueName, help);
     o.min = min;
     o.max = max;
-    o.help = help;
     return o;
 }
 
 OptionSpec OptionSpec::word(const QString &name, const QStringList &words, const QString &help)
 {
-    OptionSpec o;
-    o.name = name;
-    o.kind = Kind::Word;
+    OptionSpec o = option(name, Kind::Word, QString(), help);
     o.words = words;
-    o.help = help;
     return o;
 }
 

@@ -33,7 +33,6 @@ struct OptionSpec
     // Word
     QStringList words;   // listed in help and in the error
     QStringList aliases; // also accepted, never listed (older or longer spellings)
-    QString noun;        // "Unknown NOUN "x"": the option's name unless given
 
     static OptionSpec flag(const QString &name, const QString &help);
     static OptionSpec text(const QString &name, const QString &valueName, const QString &help);
@@ -53,11 +52,6 @@ struct OptionSpec
     OptionSpec &withValueName(const QString &v)
     {
         valueName = v;
-        return *this;
-    }
-    OptionSpec &withNoun(const QString &n)
-    {
-        noun = n;
         return *this;
     }
     OptionSpec &withMinNote(const QString &n)

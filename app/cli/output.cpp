@@ -81,4 +81,14 @@ QString isoTime(qint64 ms)
     return QDateTime::fromMSecsSinceEpoch(ms, QTimeZone::utc()).toString(Qt::ISODate);
 }
 
+QJsonValue jsonTime(const std::optional<qint64> &ms)
+{
+    return ms ? QJsonValue(isoTime(*ms)) : QJsonValue();
+}
+
+QJsonValue jsonText(const QString &text)
+{
+    return text.isEmpty() ? QJsonValue() : QJsonValue(text);
+}
+
 } // namespace roster::cli

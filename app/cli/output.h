@@ -3,6 +3,7 @@
 #include "app/cli/cli.h"
 #include "models/result.h"
 
+#include <QJsonValue>
 #include <QString>
 #include <QTextStream>
 
@@ -38,5 +39,9 @@ std::optional<QString> readStdinLine();
 
 // UTC, ISO 8601, as JSON and tables print times.
 QString isoTime(qint64 ms);
+
+// JSON null for what is not there: no time, an empty text.
+QJsonValue jsonTime(const std::optional<qint64> &ms);
+QJsonValue jsonText(const QString &text);
 
 } // namespace roster::cli

@@ -24,23 +24,38 @@ UserKind kindOf(const Invocation &in)
     return in.has(QStringLiteral("portal")) ? UserKind::Portal : UserKind::Crm;
 }
 
-std::optional<QList<UserRecord>> resolveUsers(AdminSession &session, const QStringList &emails,
-                                              UserKind kind, int *rc)
+int findUsers(AdminSession &session, const QStringList &emails, UserKind kind,
+              QList<UserRecord> *users)
 {
     UserRepository repo(session.db());
-    QList<UserRecord> users;
     for (const QString &e : emails) {
         auto u = repo.byEmail(kind, e);
-        if (!u) {
-            *rc = fail(u.error());
-            return std::nullopt;
-        }
-        users.append(u.value());
+        if (!u)
+            return fail(u.error());
+        users->append(u.value());
     }
-    return users;
+    return Done;
+}
+
+int signInAndFindUsers(AdminSession &session, const QStringList &emails, UserKind kind,
+                       QList<UserRecord> *users)
+{
+    if (int rc = session.signIn(); rc != Done)
+        return rc;
+    return findUsers(session, emails, kind, users);
 }
 
 namespace {
+
+// The mail of a new invitation: delivered now, or with --queue-only left in the outbox.
+int deliverInvitation(const Invocation &in, AdminSession &s, const InviteOutcome &invited)
+{
+    if (in.has(QStringLiteral("queue-only"))) {
+        out() << "queued " << invited.user.email << Qt::endl;
+        return Done;
+    }
+    return Delivery(s).deliver({invited.outboxId});
+}
 
 int add(const Invocation &in)
 {
@@ -62,11 +77,7 @@ int add(const Invocation &in)
     if (!r)
         return fail(r.error());
     out() << tr("added %1").arg(r->user.email) << Qt::endl;
-    if (in.has(QStringLiteral("queue-only"))) {
-        out() << "queued " << r->user.email << Qt::endl;
-        return Done;
-    }
-    return Delivery(s).deliver({r->outboxId});
+    return deliverInvitation(in, s, r.value());
 }
 
 QJsonObject userJson(const UserRecord &u, qint64 now)
@@ -81,21 +92,16 @@ QJsonObject userJson(const UserRecord &u, qint64 now)
         {QStringLiteral("status"), userStatusKey(u.status(now))},
         {QStringLiteral("status_text"), u.statusText(now)},
         {QStringLiteral("active"), u.active},
-        {QStringLiteral("confirmed_at"),
-         u.confirmedAt ? QJsonValue(isoTime(*u.confirmedAt)) : QJsonValue()},
-        {QStringLiteral("invited_at"),
-         u.invitedAt ? QJsonValue(isoTime(*u.invitedAt)) : QJsonValue()},
-        {QStringLiteral("invite_expires_at"),
-         u.inviteExpiresAt ? QJsonValue(isoTime(*u.inviteExpiresAt)) : QJsonValue()},
+        {QStringLiteral("confirmed_at"), jsonTime(u.confirmedAt)},
+        {QStringLiteral("invited_at"), jsonTime(u.invitedAt)},
+        {QStringLiteral("invite_expires_at"), jsonTime(u.inviteExpiresAt)},
         {QStringLiteral("invite_count"), u.inviteCount},
         {QStringLiteral("last_invited_by"), u.lastInvitedBy},
-        {QStringLiteral("mail_state"),
-         u.mailState.isEmpty() ? QJsonValue() : QJsonValue(u.mailState)},
-        {QStringLiteral("mail_reply"),
-         u.mailReply.isEmpty() ? QJsonValue() : QJsonValue(u.mailReply)},
+        {QStringLiteral("mail_state"), jsonText(u.mailState)},
+        {QStringLiteral("mail_reply"), jsonText(u.mailReply)},
         // Asked for a new invitation (SPEC §8) since the latest one; a re-invite clears it.
         {QStringLiteral("requested_at"),
-         u.asksForInvitation() ? QJsonValue(isoTime(*u.inviteRequestedAt)) : QJsonValue()},
+         jsonTime(u.asksForInvitation() ? u.inviteRequestedAt : std::nullopt)},
     };
     if (u.kind == UserKind::Portal)
         o.insert(QStringLiteral("account"), u.account);
@@ -217,18 +223,15 @@ int list(const Invocation &in)
 int setActive(const Invocation &in, bool active)
 {
     AdminSession s(in.global);
-    if (int rc = s.signIn(); rc != Done)
-        return rc;
-    int rc = Done;
-    auto users = resolveUsers(s, in.arguments(), kindOf(in), &rc);
-    if (!users)
+    QList<UserRecord> users;
+    if (int rc = signInAndFindUsers(s, in.arguments(), kindOf(in), &users); rc != Done)
         return rc;
     UserService service(s.db(), s.clock(), s.userId());
-    for (const UserRecord &u : *users) {
+    int rc = Done;
+    for (const UserRecord &u : std::as_const(users)) {
         auto r = service.setActive(u.id, active);
         if (!r) {
-            errorLine(r.error().message);
-            rc = std::max(rc, exitFor(r.error().kind));
+            rc = std::max(rc, fail(r.error())); // told; the others go on
             continue;
         }
         out() << (active ? "activated " : "deactivated ") << u.email << Qt::endl;
@@ -261,13 +264,10 @@ int edit(const Invocation &in)
         if (const QString p = userNameProblem(in.text(QStringLiteral("name"))); !p.isEmpty())
             return usage(p);
     AdminSession s(in.global);
-    if (int rc = s.signIn(); rc != Done)
+    QList<UserRecord> users;
+    if (int rc = signInAndFindUsers(s, in.arguments(), kind, &users); rc != Done)
         return rc;
-    int rc = Done;
-    auto users = resolveUsers(s, in.arguments(), kind, &rc);
-    if (!users)
-        return rc;
-    const UserRecord u = users->first();
+    const UserRecord u = users.first();
     UserService service(s.db(), s.clock(), s.userId());
     auto r = service.updateUser(
         u.id, in.has(QStringLiteral("name")) ? in.text(QStringLiteral("name")) : u.name,
@@ -289,22 +289,15 @@ int edit(const Invocation &in)
 int changeEmail(const Invocation &in)
 {
     AdminSession s(in.global);
-    if (int rc = s.signIn(); rc != Done)
-        return rc;
-    int rc = Done;
-    auto users = resolveUsers(s, {in.arguments().first()}, kindOf(in), &rc);
-    if (!users)
+    QList<UserRecord> users;
+    if (int rc = signInAndFindUsers(s, {in.arguments().first()}, kindOf(in), &users); rc != Done)
         return rc;
     UserService service(s.db(), s.clock(), s.userId());
-    auto r = service.changeEmail(users->first().id, in.arguments().at(1));
+    auto r = service.changeEmail(users.first().id, in.arguments().at(1));
     if (!r)
         return fail(r.error());
     out() << "changed " << in.arguments().first() << " -> " << r->user.email << Qt::endl;
-    if (in.has(QStringLiteral("queue-only"))) {
-        out() << "queued " << r->user.email << Qt::endl;
-        return Done;
-    }
-    return Delivery(s).deliver({r->outboxId});
+    return deliverInvitation(in, s, r.value());
 }
 
 } // namespace

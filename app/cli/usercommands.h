@@ -5,8 +5,6 @@
 #include <QList>
 #include <QStringList>
 
-#include <optional>
-
 namespace roster::cli {
 
 class AdminSession;
@@ -20,8 +18,12 @@ OptionSpec queueOnlyFlag();
 // --portal: the Customer Portal's users instead of the CRM's.
 UserKind kindOf(const Invocation &in);
 
-// Looks the emails up; on the first unknown one prints its error, sets *rc and returns nothing.
-std::optional<QList<UserRecord>> resolveUsers(AdminSession &session, const QStringList &emails,
-                                              UserKind kind, int *rc);
+// Looks the emails up into *users: Done, or the code of the error it printed for the first
+// unknown one.
+int findUsers(AdminSession &session, const QStringList &emails, UserKind kind,
+              QList<UserRecord> *users);
+// Signs in as --as, then findUsers().
+int signInAndFindUsers(AdminSession &session, const QStringList &emails, UserKind kind,
+                       QList<UserRecord> *users);
 
 } // namespace roster::cli

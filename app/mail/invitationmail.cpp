@@ -42,6 +42,15 @@ bool readTemplate(const QString &name, QString *text, QString *error)
     return true;
 }
 
+// The text and HTML templates of a CRM or a portal invitation.
+bool readTemplates(bool portal, QString *text, QString *html, QString *error)
+{
+    const QString base =
+        portal ? QStringLiteral("portal-invitation") : QStringLiteral("invitation");
+    return readTemplate(base + QStringLiteral(".txt"), text, error) &&
+           readTemplate(base + QStringLiteral(".html"), html, error);
+}
+
 // "Monday, 15 January 2024 at 14:30 (UTC+01:00)": spelled out so that nobody reads
 // 01/02 the wrong way round, with the zone because recipients live elsewhere.
 QString expiryText(const QDateTime &expiresAt)
@@ -78,6 +87,33 @@ QString linkProblem(const QString &link, QByteArray *encoded = nullptr)
     return {};
 }
 
+// A template's next "{{key}}" from `from` on, as fillTemplate(), cutLine() and
+// placeholdersWithinLines() read them.
+struct Placeholder
+{
+    qsizetype open = -1;   // where its "{{" is; -1: none (the rest is literal)
+    qsizetype end = 0;     // just after its "}}"
+    bool unclosed = false; // with open -1: a "{{" that no "}}" closes
+    QString key;           // trimmed
+};
+
+Placeholder nextPlaceholder(const QString &text, qsizetype from)
+{
+    Placeholder p;
+    const qsizetype open = text.indexOf(u"{{", from);
+    if (open < 0)
+        return p;
+    const qsizetype close = text.indexOf(u"}}", open + 2);
+    if (close < 0) {
+        p.unclosed = true;
+        return p;
+    }
+    p.open = open;
+    p.end = close + 2;
+    p.key = text.mid(open + 2, close - open - 2).trimmed();
+    return p;
+}
+
 } // namespace
 
 bool fillTemplate(const QString &text, const QList<QPair<QString, QString>> &values,
@@ -86,25 +122,17 @@ bool fillTemplate(const QString &text, const QList<QPair<QString, QString>> &val
     QString out;
     out.reserve(text.size() * 2);
     qsizetype position = 0;
-    while (true) {
-        const qsizetype open = text.indexOf(u"{{", position);
-        if (open < 0)
-            break;
-        const qsizetype close = text.indexOf(u"}}", open + 2);
-        if (close < 0)
-            break;
-        const QString key = text.mid(open + 2, close - open - 2).trimmed();
+    for (Placeholder p; (p = nextPlaceholder(text, position)).open >= 0; position = p.end) {
         auto it = std::find_if(values.cbegin(), values.cend(),
-                               [&key](const auto &pair) { return pair.first == key; });
+                               [&p](const auto &pair) { return pair.first == p.key; });
         if (it == values.cend()) {
             if (error)
                 *error = Invitation::tr("The mail template uses an unknown placeholder {{%1}}.")
-                             .arg(key);
+                             .arg(p.key);
             return false;
         }
-        out += QStringView(text).mid(position, open - position);
+        out += QStringView(text).mid(position, p.open - position);
         out += it->second;
-        position = close + 2;
     }
     out += QStringView(text).mid(position);
     *result = out;
@@ -184,16 +212,11 @@ QList<QPair<QString, QString>> htmlEscaped(QList<QPair<QString, QString>> values
 bool placeholdersWithinLines(const QStringList &lines)
 {
     for (const QString &line : lines) {
-        qsizetype position = 0;
-        for (;;) {
-            const qsizetype open = line.indexOf(u"{{", position);
-            if (open < 0)
-                break;
-            const qsizetype close = line.indexOf(u"}}", open + 2);
-            if (close < 0)
-                return false;
-            position = close + 2;
-        }
+        Placeholder p;
+        for (qsizetype position = 0; (p = nextPlaceholder(line, position)).open >= 0;)
+            position = p.end;
+        if (p.unclosed)
+            return false;
     }
     return true;
 }
@@ -218,12 +241,9 @@ bool invitationBodies(const InvitationMail &mail, QString *text, QString *html, 
         return false;
     const QList<QPair<QString, QString>> escaped = htmlEscaped(values);
 
-    const QString base =
-        mail.portal ? QStringLiteral("portal-invitation") : QStringLiteral("invitation");
     QString textTemplate;
     QString htmlTemplate;
-    return readTemplate(base + QStringLiteral(".txt"), &textTemplate, error) &&
-           readTemplate(base + QStringLiteral(".html"), &htmlTemplate, error) &&
+    return readTemplates(mail.portal, &textTemplate, &htmlTemplate, error) &&
            fillTemplate(textTemplate, values, text, error) &&
            fillTemplate(htmlTemplate, escaped, html, error);
 }
@@ -288,28 +308,20 @@ bool cutLine(const QString &text, QList<InvitationRenderer::Piece> *pieces, QStr
         pieces->append(piece);
         previousSlot = false;
     };
-    for (;;) {
-        const qsizetype open = text.indexOf(u"{{", position);
-        if (open < 0)
-            break;
-        const qsizetype close = text.indexOf(u"}}", open + 2);
-        if (close < 0)
-            break;
-        const QString key = text.mid(open + 2, close - open - 2).trimmed();
-        const int slot = slotOf(key);
+    for (Placeholder p; (p = nextPlaceholder(text, position)).open >= 0; position = p.end) {
+        const int slot = slotOf(p.key);
         if (slot < 0) {
             if (unknown->isNull())
-                *unknown = key;
+                *unknown = p.key;
             return false;
         }
-        literal(QStringView(text).mid(position, open - position));
+        literal(QStringView(text).mid(position, p.open - position));
         if (previousSlot)
             *touching = true;
         InvitationRenderer::Piece piece;
         piece.slot = slot;
         pieces->append(piece);
         previousSlot = true;
-        position = close + 2;
     }
     literal(QStringView(text).mid(position));
     return true;
@@ -323,10 +335,7 @@ const InvitationRenderer::Compiled &InvitationRenderer::compiled(bool portal)
     if (c.ready)
         return c;
     c.ready = true;
-    const QString base =
-        portal ? QStringLiteral("portal-invitation") : QStringLiteral("invitation");
-    if (!readTemplate(base + QStringLiteral(".txt"), &c.text, &c.error) ||
-        !readTemplate(base + QStringLiteral(".html"), &c.html, &c.error))
+    if (!readTemplates(portal, &c.text, &c.html, &c.error))
         return c;
     const QStringList textLines = templateLines(c.text);
     const QStringList htmlLines = templateLines(c.html);

@@ -1,5 +1,7 @@
 #include "app/mail/bounce/bounceparser.h"
 
+#include "app/mail/bounce/mimeentity.h"
+
 #include <QRegularExpression>
 
 #include <utility>
@@ -9,189 +11,10 @@ namespace roster {
 namespace {
 
 // Bounds: what a bounce mailbox can hold is written by strangers.
-constexpr int kMaxDepth = 4;
 constexpr int kMaxParts = 64;
-constexpr int kMaxHeaders = 500;
 constexpr int kMaxRecipients = 100;
 constexpr qsizetype kMaxScan = 256 * 1024; // text scanned by the heuristics
 constexpr qsizetype kMaxDiagnostic = 1000;
-
-using Header = std::pair<QByteArray, QByteArray>; // lower-case name, unfolded value
-
-struct Entity
-{
-    QList<Header> headers;
-    QByteArray type; // "text/plain", lower case
-    QByteArray boundary;
-    QByteArray reportType;
-    QByteArray body; // decoded (base64, quoted-printable)
-    QList<Entity> children;
-
-    QByteArray header(QByteArrayView name) const
-    {
-        for (const Header &h : headers)
-            if (h.first == name)
-                return h.second;
-        return {};
-    }
-    QList<QByteArray> headersNamed(QByteArrayView name) const
-    {
-        QList<QByteArray> out;
-        for (const Header &h : headers)
-            if (h.first == name)
-                out.append(h.second);
-        return out;
-    }
-};
-
-// Splits at the first empty line. `text` has LF line ends only.
-std::pair<QList<Header>, QByteArray> splitHeaders(const QByteArray &text)
-{
-    QList<Header> headers;
-    qsizetype pos = 0;
-    const qsizetype n = text.size();
-    while (pos < n) {
-        qsizetype eol = text.indexOf('\n', pos);
-        if (eol < 0)
-            eol = n;
-        const QByteArray line = text.mid(pos, eol - pos);
-        pos = eol + 1;
-        if (line.isEmpty())
-            break;
-        if ((line.front() == ' ' || line.front() == '\t')) {
-            if (!headers.isEmpty())
-                headers.last().second += ' ' + line.trimmed();
-            continue;
-        }
-        const qsizetype colon = line.indexOf(':');
-        if (colon <= 0) {
-            // Not a header: the headers ended without their blank line (a truncated copy).
-            pos -= line.size() + 1;
-            break;
-        }
-        if (headers.size() < kMaxHeaders)
-            headers.append({line.left(colon).trimmed().toLower(), line.mid(colon + 1).trimmed()});
-    }
-    return {headers, pos < n ? text.mid(pos) : QByteArray()};
-}
-
-QByteArray paramValue(const QByteArray &contentType, QByteArrayView name)
-{
-    // ; name="value" or ; name=value (case-insensitive name)
-    const QList<QByteArray> parts = contentType.split(';');
-    for (qsizetype i = 1; i < parts.size(); ++i) {
-        const QByteArray p = parts.at(i).trimmed();
-        const qsizetype eq = p.indexOf('=');
-        if (eq <= 0 || p.left(eq).trimmed().toLower() != name)
-            continue;
-        QByteArray v = p.mid(eq + 1).trimmed();
-        if (v.size() >= 2 && v.front() == '"' && v.back() == '"')
-            v = v.mid(1, v.size() - 2);
-        return v;
-    }
-    return {};
-}
-
-QByteArray decodeQuotedPrintable(const QByteArray &in)
-{
-    QByteArray out;
-    out.reserve(in.size());
-    auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9')
-            return c - '0';
-        if (c >= 'A' && c <= 'F')
-            return c - 'A' + 10;
-        if (c >= 'a' && c <= 'f')
-            return c - 'a' + 10;
-        return -1;
-    };
-    for (qsizetype i = 0; i < in.size(); ++i) {
-        const char c = in.at(i);
-        if (c != '=') {
-            out += c;
-            continue;
-        }
-        if (i + 1 < in.size() && in.at(i + 1) == '\n') { // soft break
-            ++i;
-            continue;
-        }
-        if (i + 2 < in.size() && hex(in.at(i + 1)) >= 0 && hex(in.at(i + 2)) >= 0) {
-            out += char(hex(in.at(i + 1)) * 16 + hex(in.at(i + 2)));
-            i += 2;
-            continue;
-        }
-        out += c;
-    }
-    return out;
-}
-
-Entity parseEntity(const QByteArray &text, int depth, int *budget);
-
-void parseChildren(Entity &e, int depth, int *budget)
-{
-    if (depth >= kMaxDepth)
-        return;
-    if (e.type.startsWith("multipart/") && !e.boundary.isEmpty()) {
-        const QByteArray delim = "--" + e.boundary;
-        qsizetype pos = 0;
-        qsizetype start = -1;
-        const QByteArray &b = e.body;
-        while (pos <= b.size()) {
-            qsizetype eol = b.indexOf('\n', pos);
-            if (eol < 0)
-                eol = b.size();
-            const QByteArrayView line = QByteArrayView(b).sliced(pos, eol - pos);
-            if (line.startsWith(delim)) {
-                const QByteArrayView rest = line.sliced(delim.size()).trimmed();
-                if (rest.isEmpty() || rest == "--") {
-                    if (start >= 0) {
-                        if (--*budget < 0)
-                            return;
-                        // The line break before the delimiter belongs to it (RFC 2046 §5.1.1).
-                        const qsizetype end = std::max(start, pos - 1);
-                        e.children.append(
-                            parseEntity(b.mid(start, end - start), depth + 1, budget));
-                    }
-                    if (rest == "--")
-                        return;
-                    start = eol + 1;
-                }
-            }
-            pos = eol + 1;
-        }
-        if (start >= 0 && start < b.size() && --*budget >= 0) // no closing delimiter
-            e.children.append(parseEntity(b.mid(start), depth + 1, budget));
-    } else if (e.type == "message/rfc822" || e.type == "message/global" ||
-               e.type == "text/rfc822-headers" || e.type == "message/global-headers") {
-        if (--*budget >= 0)
-            e.children.append(parseEntity(e.body, depth + 1, budget));
-    }
-}
-
-Entity parseEntity(const QByteArray &text, int depth, int *budget)
-{
-    Entity e;
-    auto [headers, body] = splitHeaders(text);
-    e.headers = std::move(headers);
-    const QByteArray ct = e.header("content-type");
-    const qsizetype semi = ct.indexOf(';');
-    e.type = (semi < 0 ? ct : ct.left(semi)).trimmed().toLower();
-    if (e.type.isEmpty())
-        e.type = "text/plain";
-    e.boundary = paramValue(ct, "boundary");
-    e.reportType = paramValue(ct, "report-type").toLower();
-    const QByteArray cte = e.header("content-transfer-encoding").trimmed().toLower();
-    if (!e.type.startsWith("multipart/") && cte == "base64")
-        e.body = QByteArray::fromBase64(body);
-    else if (!e.type.startsWith("multipart/") && cte == "quoted-printable")
-        e.body = decodeQuotedPrintable(body);
-    else
-        e.body = std::move(body);
-    if (e.body.contains('\r'))
-        e.body.replace("\r\n", "\n");
-    parseChildren(e, depth, budget);
-    return e;
-}
 
 QString oneLine(QByteArrayView bytes)
 {
@@ -253,19 +76,19 @@ QString statusCode(const QByteArray &value)
     return m.hasMatch() ? m.captured(0) : QString();
 }
 
-void collect(const Entity &e, QList<const Entity *> *out)
+void collect(const MimeEntity &e, QList<const MimeEntity *> *out)
 {
     out->append(&e);
-    for (const Entity &c : e.children)
+    for (const MimeEntity &c : e.children)
         collect(c, out);
 }
 
 // The Message-ID inside a returned message or its headers.
-QString returnedMessageId(const Entity &e)
+QString returnedMessageId(const MimeEntity &e)
 {
-    QList<const Entity *> all;
+    QList<const MimeEntity *> all;
     collect(e, &all);
-    for (const Entity *p : std::as_const(all)) {
+    for (const MimeEntity *p : std::as_const(all)) {
         if (p->type == "message/rfc822" || p->type == "message/global" ||
             p->type == "text/rfc822-headers" || p->type == "message/global-headers") {
             if (p->children.isEmpty())
@@ -294,7 +117,7 @@ bool parseDeliveryStatus(const QByteArray &body, BounceReport *r)
     QByteArray rest = body.trimmed();
     bool first = true;
     while (!rest.isEmpty() && r->recipients.size() < kMaxRecipients) {
-        auto [fields, after] = splitHeaders(rest);
+        auto [fields, after] = splitMimeHeaders(rest);
         const QByteArray next = after.trimmed();
         if (fields.isEmpty()) {
             if (next.size() >= rest.size())
@@ -302,7 +125,7 @@ bool parseDeliveryStatus(const QByteArray &body, BounceReport *r)
             rest = next;
             continue;
         }
-        Entity g;
+        MimeEntity g;
         g.headers = fields;
         if (first &&
             (!g.header("reporting-mta").isEmpty() || !g.header("original-envelope-id").isEmpty() ||
@@ -327,12 +150,12 @@ bool parseDeliveryStatus(const QByteArray &body, BounceReport *r)
     return !r->recipients.isEmpty();
 }
 
-QString headerText(const Entity &e, QByteArrayView name)
+QString headerText(const MimeEntity &e, QByteArrayView name)
 {
     return oneLine(e.header(name));
 }
 
-bool isAutoReply(const Entity &top)
+bool isAutoReply(const MimeEntity &top)
 {
     const QByteArray autoSubmitted = top.header("auto-submitted").trimmed().toLower();
     if (autoSubmitted.startsWith("auto-replied"))
@@ -349,7 +172,7 @@ bool isAutoReply(const Entity &top)
     return subject.match(headerText(top, "subject")).hasMatch();
 }
 
-bool fromMailerDaemon(const Entity &top)
+bool fromMailerDaemon(const MimeEntity &top)
 {
     const QString from = headerText(top, "from").toLower();
     const QString returnPath = headerText(top, "return-path");
@@ -358,11 +181,11 @@ bool fromMailerDaemon(const Entity &top)
 }
 
 // The first text/plain part, else the top body.
-QByteArray firstText(const Entity &top)
+QByteArray firstText(const MimeEntity &top)
 {
-    QList<const Entity *> all;
+    QList<const MimeEntity *> all;
     collect(top, &all);
-    for (const Entity *p : std::as_const(all))
+    for (const MimeEntity *p : std::as_const(all))
         if (p->type == "text/plain" && p != &top)
             return p->body.left(kMaxScan);
     return top.body.left(kMaxScan);
@@ -460,7 +283,7 @@ bool parseQmail(const QByteArray &text, BounceReport *r)
 
 // Postfix's (or any MTA's) plain text: "<addr>: host h said: 550 5.1.1 ..." lines, with the
 // returned headers after the text or in an attached part.
-bool parsePlain(const Entity &top, const QByteArray &text, BounceReport *r)
+bool parsePlain(const MimeEntity &top, const QByteArray &text, BounceReport *r)
 {
     const QString subject = headerText(top, "subject");
     static const QRegularExpression subjects(
@@ -508,7 +331,7 @@ bool parsePlain(const Entity &top, const QByteArray &text, BounceReport *r)
     return true;
 }
 
-QString verpTagOf(const Entity &top, const QString &bounceAddress)
+QString verpTagOf(const MimeEntity &top, const QString &bounceAddress)
 {
     const QString want = bounceAddress.trimmed().toLower();
     const QString wantLocal = want.section(u'@', 0, 0);
@@ -575,15 +398,14 @@ BounceReport parseBounce(const QByteArray &message, const QString &bounceAddress
     QByteArray text = message;
     if (text.contains('\r'))
         text.replace("\r\n", "\n");
-    int budget = kMaxParts;
-    const Entity top = parseEntity(text, 0, &budget);
+    const MimeEntity top = parseMimeEntity(text, kMaxParts);
     BounceReport r;
     r.verpTag = verpTagOf(top, bounceAddress);
 
     // 1. The structured report, whatever else the message says (Postfix's DSN carries
     //    Auto-Submitted: auto-replied too).
     if (top.type == "multipart/report") {
-        for (const Entity &c : top.children) {
+        for (const MimeEntity &c : top.children) {
             if (c.type == "message/delivery-status" || c.type == "message/global-delivery-status") {
                 if (parseDeliveryStatus(c.body, &r)) {
                     r.format = BounceReport::Format::Dsn;

@@ -1,15 +1,8 @@
 #include "app/mail/imap/imapclient.h"
 
 #include "app/mail/smtp/smtpreply.h"
-#include "app/mail/socketerrors.h"
 
-#include <QFile>
 #include <QRegularExpression>
-#include <QSslCertificate>
-#include <QSslConfiguration>
-#include <QSslError>
-#include <QSslSocket>
-#include <QTcpSocket>
 
 Q_LOGGING_CATEGORY(lcImap, "roster.mail.imap", QtInfoMsg)
 
@@ -118,19 +111,19 @@ ImapResponseReader::Status ImapResponseReader::next(const QByteArray &in, qsizet
 // ------------------------------------------------------------------ client
 
 ImapClient::ImapClient(ImapSettings settings, QObject *parent)
-    : QObject(parent), m_settings(std::move(settings)),
+    : QObject(parent), m_settings(std::move(settings)), m_socket(lcImap),
       m_reader(m_settings.maxLine, m_settings.maxLiteral)
 {
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &ImapClient::onTimeout);
-}
-
-ImapClient::~ImapClient()
-{
-    if (m_socket) {
-        m_socket->disconnect(this);
-        m_socket->abort();
-    }
+    connect(&m_socket, &MailSocket::ready, this, &ImapClient::onReady);
+    connect(&m_socket, &MailSocket::encrypted, this, [this] {
+        m_tlsDone = true; // STARTTLS done: capabilities learned before are forgotten
+        login();
+    });
+    connect(&m_socket, &MailSocket::readyRead, this, &ImapClient::onReadyRead);
+    connect(&m_socket, &MailSocket::closed, this, &ImapClient::onClosed);
+    connect(&m_socket, &MailSocket::replyTimedOut, this, &ImapClient::onTimeout);
+    connect(&m_socket, &MailSocket::failed, this,
+            [this](const SocketFailure &f) { fail(socketFailureError<Error>(f.kind), f.detail); });
 }
 
 QString ImapClient::describeError(Error error, const QString &detail)
@@ -199,11 +192,6 @@ std::optional<QList<QByteArray>> ImapClient::encodeString(const QByteArray &valu
     return QList<QByteArray>{'"' + q + '"'};
 }
 
-bool ImapClient::isEncrypted() const
-{
-    return m_ssl && m_ssl->isEncrypted();
-}
-
 void ImapClient::setState(State s)
 {
     m_state = s;
@@ -229,86 +217,23 @@ void ImapClient::begin()
     if (m_state == State::Finished)
         return;
     const ImapSettings &s = m_settings;
-    if (s.host.trimmed().isEmpty())
-        return fail(Error::InvalidSettings, tr("no host name"));
-    if (s.port == 0)
-        return fail(Error::InvalidSettings, tr("no port"));
-    if (s.security == ImapSettings::Security::None) {
-        m_socket = new QTcpSocket(this);
-    } else {
-        if (!QSslSocket::supportsSsl())
-            return fail(Error::TlsUnavailable, tr("no TLS backend"));
-        // The system's roots stay with OpenSSL, looked up by hash in /etc/ssl/certs when a chain
-        // needs one (Qt's on-demand loading): reading them all into QSslCertificates
-        // (systemCaCertificates(), 288 files here) was most of an empty fetch. The extra CA is
-        // added beside them through the path overload, the one that keeps on-demand loading
-        // (Qt 6.4; the list overloads and setCaCertificates() turn it off: strace shows it,
-        // docs/performance.md). Were a later Qt to turn it off there too, only the CA file would be
-        // trusted: it fails closed.
-        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
-        if (!s.caFile.isEmpty() && !conf.addCaCertificates(s.caFile, QSsl::Pem))
-            return fail(Error::InvalidSettings,
-                        tr("the CA file %1 holds no PEM certificate").arg(s.caFile));
-        m_ssl = new QSslSocket(this);
-        m_socket = m_ssl;
-        conf.setPeerVerifyMode(QSslSocket::VerifyPeer);
-        conf.setProtocol(QSsl::SecureProtocols);
-        m_ssl->setSslConfiguration(conf);
-        m_ssl->setPeerVerifyName(s.host);
-        connect(m_ssl, &QSslSocket::encrypted, this, &ImapClient::onEncrypted);
-        connect(m_ssl, &QSslSocket::sslErrors, this, &ImapClient::onSslErrors);
-    }
-    connect(m_socket, &QTcpSocket::connected, this, &ImapClient::onConnected);
-    connect(m_socket, &QTcpSocket::readyRead, this, &ImapClient::onReadyRead);
-    connect(m_socket, &QTcpSocket::disconnected, this, &ImapClient::onDisconnected);
-    connect(m_socket, &QTcpSocket::errorOccurred, this, &ImapClient::onSocketError);
-    m_timer.start(s.connectTimeoutMs);
-    qCDebug(lcImap).noquote() << "connecting to" << s.host + u':' + QString::number(s.port);
-    if (s.security == ImapSettings::Security::Tls)
-        m_ssl->connectToHostEncrypted(s.host, s.port);
-    else
-        m_socket->connectToHost(s.host, s.port);
+    if (const auto problem =
+            m_socket.open({s.host, s.port, s.security, s.caFile, s.connectTimeoutMs}))
+        fail(socketFailureError<Error>(problem->kind), problem->detail);
 }
 
-void ImapClient::onConnected()
+void ImapClient::onReady()
 {
-    qCDebug(lcImap) << "connected";
-    if (m_settings.security == ImapSettings::Security::Tls)
-        return; // the greeting comes after the handshake
     setState(State::Greeting);
-    m_timer.start(m_settings.replyTimeoutMs);
-}
-
-void ImapClient::onEncrypted()
-{
-    qCDebug(lcImap) << "TLS established:" << m_ssl->sessionProtocol();
-    if (m_state == State::Connecting) { // implicit TLS
-        setState(State::Greeting);
-        m_timer.start(m_settings.replyTimeoutMs);
-        return;
-    }
-    m_tlsDone = true; // STARTTLS done: capabilities learned before are forgotten
-    login();
-}
-
-void ImapClient::onSslErrors(const QList<QSslError> &errors)
-{
-    QStringList reasons;
-    for (const QSslError &e : errors)
-        reasons << e.errorString();
-    m_sslReason = reasons.join(u"; ");
-    qCWarning(lcImap) << "certificate verification failed:" << m_sslReason;
+    m_socket.expectReply(m_settings.replyTimeoutMs);
 }
 
 void ImapClient::onReadyRead()
 {
     if (m_state == State::Finished)
         return;
-    if (m_state == State::StartTls && m_tag.isEmpty())
-        return; // the handshake reads
-    m_in += m_socket->readAll();
     if (!m_tag.isEmpty() || m_state == State::Greeting)
-        m_timer.start(m_settings.replyTimeoutMs); // still talking: a large fetch takes long
+        m_socket.expectReply(m_settings.replyTimeoutMs); // still talking: a large fetch takes long
     parseInput();
 }
 
@@ -317,7 +242,7 @@ void ImapClient::parseInput()
     while (m_state != State::Finished) {
         ImapResponse r;
         QString error;
-        const auto status = m_reader.next(m_in, &m_inPos, &r, &error);
+        const auto status = m_socket.read(m_reader, &r, &error);
         if (status == ImapResponseReader::Status::NeedMore)
             break;
         if (status == ImapResponseReader::Status::Error)
@@ -328,15 +253,7 @@ void ImapClient::parseInput()
         if (m_state == State::StartTls && m_tag.isEmpty())
             return; // handshake under way: nothing else may have come
     }
-    if (m_inPos >= m_in.size()) {
-        m_in.clear();
-        m_sentAt = 0;
-        m_inPos = 0;
-    } else if (m_inPos > 65536) {
-        m_in.remove(0, m_inPos);
-        m_sentAt = std::max<qsizetype>(0, m_sentAt - m_inPos);
-        m_inPos = 0;
-    }
+    m_sentAt = std::max<qsizetype>(0, m_sentAt - m_socket.compact());
 }
 
 void ImapClient::handle(const ImapResponse &r)
@@ -354,7 +271,7 @@ void ImapClient::handle(const ImapResponse &r)
             Error::ProtocolError,
             tr("a reply tagged \"%1\" that answers no command in flight").arg(printable(r.tag)));
     // A reply that was all here before its command was written answers nothing we asked.
-    if (m_inPos <= m_sentAt)
+    if (m_socket.position() <= m_sentAt)
         return fail(Error::ProtocolError,
                     tr("a reply tagged \"%1\" that came before its command").arg(printable(r.tag)));
     const qsizetype sp = r.text.indexOf(' ');
@@ -440,12 +357,8 @@ void ImapClient::handleTagged(const ImapResponse &, bool ok, const QByteArray &r
         if (!ok)
             return fail(Error::StartTlsRefused, text);
         // Anything after the OK was written before the handshake: never read it as TLS.
-        if (m_inPos < m_in.size() || m_reader.inLiteral() || m_socket->bytesAvailable() > 0)
+        if (!m_socket.startTls(m_reader.inLiteral()))
             return fail(Error::StartTlsInjection);
-        m_in.clear();
-        m_inPos = 0;
-        m_timer.start(m_settings.connectTimeoutMs);
-        m_ssl->startClientEncryption();
         return;
     }
     case State::Login:
@@ -491,7 +404,7 @@ void ImapClient::handleTagged(const ImapResponse &, bool ok, const QByteArray &r
         m_toFlag.clear();
         return fetchNext();
     case State::Logout:
-        m_socket->disconnectFromHost();
+        m_socket.disconnectFromHost();
         return finish();
     default:
         return fail(Error::ProtocolError, tr("an unexpected reply \"%1\"").arg(text));
@@ -500,7 +413,7 @@ void ImapClient::handleTagged(const ImapResponse &, bool ok, const QByteArray &r
 
 void ImapClient::login()
 {
-    if (!isEncrypted() && !m_settings.allowPlainAuth)
+    if (!m_socket.isEncrypted() && !m_settings.allowPlainAuth)
         return fail(Error::LoginNotEncrypted);
     send(State::Login, "LOGIN", {m_settings.username.toUtf8(), m_settings.password.toUtf8()});
 }
@@ -558,53 +471,31 @@ void ImapClient::send(State s, const QByteArray &command, const QList<QByteArray
         qCDebug(lcImap) << "C:" << m_tag << "LOGIN <credentials>";
     else
         qCDebug(lcImap).noquote() << "C:" << printable(parts.first().trimmed());
-    m_sentAt = m_in.size();
-    m_socket->write(parts.first());
-    m_timer.start(m_settings.replyTimeoutMs);
+    m_sentAt = m_socket.received();
+    m_socket.write(parts.first());
+    m_socket.expectReply(m_settings.replyTimeoutMs);
 }
 
 void ImapClient::sendNextChunk()
 {
-    m_sentAt = m_in.size();
-    m_socket->write(m_chunks.front());
+    m_sentAt = m_socket.received();
+    m_socket.write(m_chunks.front());
     m_chunks.pop_front();
-    m_timer.start(m_settings.replyTimeoutMs);
+    m_socket.expectReply(m_settings.replyTimeoutMs);
 }
 
 void ImapClient::onTimeout()
 {
-    if (m_state == State::Connecting)
-        return fail(Error::ConnectTimeout,
-                    m_settings.host + u':' + QString::number(m_settings.port));
-    if (m_state == State::StartTls && m_tag.isEmpty())
-        return fail(Error::TlsHandshakeFailed, tr("the handshake timed out"));
     fail(Error::ReplyTimeout, QVariant::fromValue(m_state).toString());
 }
 
-void ImapClient::onDisconnected()
+void ImapClient::onClosed()
 {
-    if (m_state == State::Finished)
-        return;
-    if (m_socket->bytesAvailable() > 0)
-        onReadyRead();
     if (m_state == State::Finished)
         return;
     if (m_logoutSent)
         return finish();
     fail(Error::ConnectionClosed, QVariant::fromValue(m_state).toString());
-}
-
-void ImapClient::onSocketError()
-{
-    if (m_state == State::Finished)
-        return;
-    const SocketFailure f = classifySocketError(*m_socket, m_settings.host, m_settings.port,
-                                                m_state == State::Connecting ||
-                                                    (m_state == State::StartTls && m_tag.isEmpty()),
-                                                m_sslReason);
-    if (f.kind == SocketFailure::Kind::Disconnected)
-        return onDisconnected();
-    fail(socketFailureError<Error>(f.kind), f.detail);
 }
 
 void ImapClient::fail(Error error, const QString &detail)
@@ -614,10 +505,7 @@ void ImapClient::fail(Error error, const QString &detail)
     m_error = error;
     m_errorString = describeError(error, detail);
     qCWarning(lcImap).noquote() << m_errorString;
-    if (m_socket) {
-        m_socket->disconnect(this);
-        m_socket->abort();
-    }
+    m_socket.abort();
     finish();
 }
 
@@ -626,7 +514,7 @@ void ImapClient::finish()
     if (m_finishing)
         return;
     m_finishing = true;
-    m_timer.stop();
+    m_socket.stopWaiting();
     setState(State::Finished);
     Q_EMIT finished(m_error);
 }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/mail/mailsocket.h"
 #include "app/mail/smtp/smtpsettings.h"
 
 #include <QByteArray>
@@ -7,15 +8,10 @@
 #include <QLoggingCategory>
 #include <QObject>
 #include <QString>
-#include <QTimer>
 
 #include <deque>
 #include <functional>
 #include <optional>
-
-class QTcpSocket;
-class QSslSocket;
-class QSslError;
 
 Q_DECLARE_LOGGING_CATEGORY(lcImap)
 
@@ -142,7 +138,6 @@ public:
     };
 
     explicit ImapClient(ImapSettings settings, QObject *parent = nullptr);
-    ~ImapClient() override;
 
     void start(LastUid lastUid, OnMessage onMessage);
     void abort();
@@ -164,12 +159,9 @@ Q_SIGNALS:
 private:
     void begin();
     void setState(State s);
-    void onConnected();
-    void onEncrypted();
+    void onReady();
     void onReadyRead();
-    void onDisconnected();
-    void onSocketError();
-    void onSslErrors(const QList<QSslError> &errors);
+    void onClosed();
     void onTimeout();
     void parseInput();
     void handle(const ImapResponse &r);
@@ -186,22 +178,16 @@ private:
     void logout();
     void fail(Error error, const QString &detail = {});
     void finish();
-    bool isEncrypted() const;
 
     ImapSettings m_settings;
     LastUid m_lastUid;
     OnMessage m_onMessage;
-    QTcpSocket *m_socket = nullptr;
-    QSslSocket *m_ssl = nullptr;
-    QTimer m_timer;
+    MailSocket m_socket;
     State m_state = State::Idle;
     Error m_error = Error::NoError;
     QString m_errorString;
-    QString m_sslReason;
 
-    QByteArray m_in;
-    qsizetype m_inPos = 0;
-    qsizetype m_sentAt = 0; // m_in's size when the command in flight was written
+    qsizetype m_sentAt = 0; // the socket's input size when the command in flight was written
     ImapResponseReader m_reader;
     int m_tagCounter = 0;
     QByteArray m_tag;                // of the command in flight, empty when none

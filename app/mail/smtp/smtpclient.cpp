@@ -1,15 +1,8 @@
 #include "app/mail/smtp/smtpclient.h"
 
 #include "app/mail/smtp/smtpdata.h"
-#include "app/mail/socketerrors.h"
 
 #include <QCoreApplication>
-#include <QFile>
-#include <QSslCertificate>
-#include <QSslConfiguration>
-#include <QSslError>
-#include <QSslSocket>
-#include <QTcpSocket>
 
 #include <cstring>
 
@@ -40,18 +33,15 @@ QString commandName(int cmd)
 } // namespace
 
 SmtpClient::SmtpClient(SmtpSettings settings, QObject *parent)
-    : QObject(parent), m_settings(std::move(settings))
+    : QObject(parent), m_settings(std::move(settings)), m_socket(lcSmtp)
 {
-    m_timer.setSingleShot(true);
-    connect(&m_timer, &QTimer::timeout, this, &SmtpClient::onTimeout);
-}
-
-SmtpClient::~SmtpClient()
-{
-    if (m_socket) {
-        m_socket->disconnect(this);
-        m_socket->abort();
-    }
+    connect(&m_socket, &MailSocket::ready, this, &SmtpClient::onReady);
+    connect(&m_socket, &MailSocket::encrypted, this, &SmtpClient::onEncrypted);
+    connect(&m_socket, &MailSocket::readyRead, this, &SmtpClient::parseInput);
+    connect(&m_socket, &MailSocket::closed, this, &SmtpClient::onClosed);
+    connect(&m_socket, &MailSocket::replyTimedOut, this, &SmtpClient::onTimeout);
+    connect(&m_socket, &MailSocket::failed, this,
+            [this](const SocketFailure &f) { fail(socketFailureError<Error>(f.kind), f.detail); });
 }
 
 QString SmtpClient::describeError(Error error, const QString &detail)
@@ -137,9 +127,10 @@ bool SmtpClient::isExpected(Cmd cmd, int code)
     return false;
 }
 
-bool SmtpClient::isEncrypted() const
+QByteArray SmtpClient::heloName() const
 {
-    return m_ssl && m_ssl->isEncrypted();
+    return m_settings.heloName.isEmpty() ? QByteArrayLiteral("localhost")
+                                         : m_settings.heloName.toUtf8();
 }
 
 void SmtpClient::setState(State s)
@@ -178,63 +169,17 @@ void SmtpClient::beginSession()
         return;
     }
     const SmtpSettings &s = m_settings;
-    if (s.host.trimmed().isEmpty())
-        return fail(Error::InvalidSettings, tr("no host name"));
-    if (s.port == 0)
-        return fail(Error::InvalidSettings, tr("no port"));
-    const QByteArray helo =
-        s.heloName.isEmpty() ? QByteArrayLiteral("localhost") : s.heloName.toUtf8();
+    const QByteArray helo = heloName();
     if (!isSafeEnvelopeAddress(helo, false) || !isAscii(helo))
         return fail(Error::InvalidSettings,
                     tr("the HELO name \"%1\" is not a host name").arg(printable(helo)));
-
-    if (s.security == SmtpSettings::Security::None) {
-        m_socket = new QTcpSocket(this);
-    } else {
-        if (!QSslSocket::supportsSsl())
-            return fail(Error::TlsUnavailable, QSslSocket::activeBackend().isEmpty()
-                                                   ? tr("no TLS backend")
-                                                   : QSslSocket::activeBackend());
-        QList<QSslCertificate> cas = QSslConfiguration::systemCaCertificates();
-        if (!s.caFile.isEmpty()) {
-            if (!QFile::exists(s.caFile))
-                return fail(Error::InvalidSettings,
-                            tr("the CA file %1 does not exist").arg(s.caFile));
-            const QList<QSslCertificate> extra = QSslCertificate::fromPath(s.caFile, QSsl::Pem);
-            if (extra.isEmpty())
-                return fail(Error::InvalidSettings,
-                            tr("the CA file %1 holds no PEM certificate").arg(s.caFile));
-            cas += extra;
-        }
-        m_ssl = new QSslSocket(this);
-        m_socket = m_ssl;
-        QSslConfiguration conf = QSslConfiguration::defaultConfiguration();
-        conf.setCaCertificates(cas);
-        conf.setPeerVerifyMode(QSslSocket::VerifyPeer);
-        conf.setProtocol(QSsl::SecureProtocols);
-        m_ssl->setSslConfiguration(conf);
-        m_ssl->setPeerVerifyName(s.host);
-        connect(m_ssl, &QSslSocket::encrypted, this, &SmtpClient::onEncrypted);
-        connect(m_ssl, &QSslSocket::sslErrors, this, &SmtpClient::onSslErrors);
-    }
-    connect(m_socket, &QTcpSocket::connected, this, &SmtpClient::onConnected);
-    connect(m_socket, &QTcpSocket::readyRead, this, &SmtpClient::onReadyRead);
-    connect(m_socket, &QTcpSocket::disconnected, this, &SmtpClient::onDisconnected);
-    connect(m_socket, &QTcpSocket::errorOccurred, this, &SmtpClient::onSocketError);
-
-    qCDebug(lcSmtp) << "connecting to" << s.host << s.port << smtpSecurityName(s.security);
-    m_timer.start(s.connectTimeoutMs);
-    if (s.security == SmtpSettings::Security::Tls)
-        m_ssl->connectToHostEncrypted(s.host, s.port);
-    else
-        m_socket->connectToHost(s.host, s.port);
+    if (const auto problem =
+            m_socket.open({s.host, s.port, s.security, s.caFile, s.connectTimeoutMs}))
+        fail(socketFailureError<Error>(problem->kind), problem->detail);
 }
 
-void SmtpClient::onConnected()
+void SmtpClient::onReady()
 {
-    m_socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-    if (m_settings.security == SmtpSettings::Security::Tls)
-        return; // the greeting comes after the handshake: onEncrypted()
     setState(State::Greeting);
     m_pending.push_back({Cmd::Greeting});
     armTimer();
@@ -242,46 +187,13 @@ void SmtpClient::onConnected()
 
 void SmtpClient::onEncrypted()
 {
-    qCDebug(lcSmtp) << "TLS established" << m_ssl->sessionProtocol();
-    if (m_state == State::Connecting) { // implicit TLS
-        setState(State::Greeting);
-        m_pending.push_back({Cmd::Greeting});
-        armTimer();
-        return;
-    }
     // STARTTLS: everything learned before the handshake is forgotten (RFC 3207 §4.2).
     m_tlsDone = true;
     m_caps.clear();
     m_authMechs.clear();
     m_pipelining = false;
     setState(State::Ehlo);
-    const QByteArray helo = m_settings.heloName.isEmpty() ? QByteArrayLiteral("localhost")
-                                                          : m_settings.heloName.toUtf8();
-    sendNow("EHLO " + helo + "\r\n", Cmd::Ehlo);
-}
-
-void SmtpClient::onSslErrors(const QList<QSslError> &errors)
-{
-    // Never ignored: the handshake fails and onSocketError() reports these reasons.
-    QStringList reasons;
-    for (const QSslError &e : errors)
-        reasons << e.errorString();
-    m_sslReason = reasons.join(u"; ");
-    qCWarning(lcSmtp) << "certificate verification failed:" << m_sslReason;
-}
-
-void SmtpClient::onReadyRead()
-{
-    if (m_state == State::Finished)
-        return;
-    const qint64 avail = m_socket->bytesAvailable();
-    if (avail <= 0)
-        return;
-    const qsizetype old = m_in.size();
-    m_in.resize(old + avail);
-    const qint64 got = m_socket->read(m_in.data() + old, avail);
-    m_in.resize(old + std::max<qint64>(got, 0));
-    parseInput();
+    sendNow("EHLO " + heloName() + "\r\n", Cmd::Ehlo);
 }
 
 void SmtpClient::parseInput()
@@ -289,7 +201,7 @@ void SmtpClient::parseInput()
     while (m_state != State::Finished) {
         SmtpReply reply;
         QString error;
-        const SmtpReplyReader::Status status = m_replies.next(m_in, &m_inPos, &reply, &error);
+        const SmtpReplyReader::Status status = m_socket.read(m_replies, &reply, &error);
         if (status == SmtpReplyReader::Status::NeedMore)
             break;
         if (status == SmtpReplyReader::Status::Error)
@@ -300,13 +212,7 @@ void SmtpClient::parseInput()
                 << printable(reply.lines.at(i));
         handleReply(reply);
     }
-    if (m_inPos >= m_in.size()) {
-        m_in.resize(0); // keeps the capacity
-        m_inPos = 0;
-    } else if (m_inPos > 65536) {
-        m_in.remove(0, m_inPos);
-        m_inPos = 0;
-    }
+    m_socket.compact();
 }
 
 void SmtpClient::handleReply(const SmtpReply &reply)
@@ -359,7 +265,7 @@ void SmtpClient::handleReply(const SmtpReply &reply)
             return fail(Error::ServiceUnavailable, reply.toString());
         break;
     case Cmd::Quit:
-        m_socket->disconnectFromHost();
+        m_socket.disconnectFromHost();
         finish();
         return;
     }
@@ -375,9 +281,7 @@ void SmtpClient::handleGreeting(const SmtpReply &reply)
     if (reply.code != 220)
         return fail(Error::ServiceUnavailable, reply.toString());
     setState(State::Ehlo);
-    const QByteArray helo = m_settings.heloName.isEmpty() ? QByteArrayLiteral("localhost")
-                                                          : m_settings.heloName.toUtf8();
-    sendNow("EHLO " + helo + "\r\n", Cmd::Ehlo);
+    sendNow("EHLO " + heloName() + "\r\n", Cmd::Ehlo);
 }
 
 void SmtpClient::handleEhlo(Cmd cmd, const SmtpReply &reply)
@@ -385,9 +289,7 @@ void SmtpClient::handleEhlo(Cmd cmd, const SmtpReply &reply)
     if (reply.code != 250) {
         if (cmd == Cmd::Ehlo && reply.isPermanent()) {
             // An old server without ESMTP: HELO, and no extensions at all.
-            const QByteArray helo = m_settings.heloName.isEmpty() ? QByteArrayLiteral("localhost")
-                                                                  : m_settings.heloName.toUtf8();
-            sendNow("HELO " + helo + "\r\n", Cmd::Helo);
+            sendNow("HELO " + heloName() + "\r\n", Cmd::Helo);
             return;
         }
         return fail(Error::ServiceUnavailable, reply.toString());
@@ -439,19 +341,13 @@ void SmtpClient::handleStartTls(const SmtpReply &reply)
 {
     if (reply.code != 220)
         return fail(Error::StartTlsRefused, reply.toString());
-    // Anything after the 220 was written by someone before the handshake and would be read as
-    // if it came over TLS (CVE-2021-22947): never accept it.
-    if (m_inPos < m_in.size() || m_socket->bytesAvailable() > 0)
+    if (!m_socket.startTls())
         return fail(Error::StartTlsInjection);
-    m_in.resize(0);
-    m_inPos = 0;
-    m_timer.start(m_settings.connectTimeoutMs);
-    m_ssl->startClientEncryption();
 }
 
 void SmtpClient::startAuth()
 {
-    if (!isEncrypted() && !m_settings.allowPlainAuth)
+    if (!m_socket.isEncrypted() && !m_settings.allowPlainAuth)
         return fail(Error::AuthNotEncrypted);
     if (m_authMechs.contains("PLAIN"))
         m_authMech = "PLAIN";
@@ -691,7 +587,7 @@ void SmtpClient::flush()
             else
                 qCDebug(lcSmtp).noquote() << "C:" << printable(o.bytes.trimmed());
         }
-        m_socket->write(o.bytes);
+        m_socket.write(o.bytes);
         if (o.expectsReply)
             m_pending.push_back(o.pending);
     }
@@ -705,20 +601,17 @@ void SmtpClient::sendNow(const QByteArray &bytes, Cmd cmd, int message)
         qCDebug(lcSmtp) << "C: <authentication data>";
     else
         qCDebug(lcSmtp).noquote() << "C:" << printable(bytes.trimmed());
-    m_socket->write(bytes);
+    m_socket.write(bytes);
     m_pending.push_back({cmd, message});
     armTimer();
 }
 
 void SmtpClient::armTimer()
 {
-    if (m_pending.empty()) {
-        if (m_state != State::StartTls) // during the handshake its own timeout runs
-            m_timer.stop();
-        return;
-    }
-    m_timer.start(m_pending.front().cmd == Cmd::Dot ? m_settings.dataTimeoutMs
-                                                    : m_settings.replyTimeoutMs);
+    if (m_pending.empty())
+        return m_socket.stopWaiting();
+    m_socket.expectReply(m_pending.front().cmd == Cmd::Dot ? m_settings.dataTimeoutMs
+                                                           : m_settings.replyTimeoutMs);
 }
 
 void SmtpClient::maybeQuit()
@@ -749,39 +642,18 @@ void SmtpClient::finishMessage(int i, DeliveryResult::Outcome outcome, const QSt
 
 void SmtpClient::onTimeout()
 {
-    if (m_state == State::Connecting)
-        return fail(Error::ConnectTimeout,
-                    m_settings.host + u':' + QString::number(m_settings.port));
-    if (m_state == State::StartTls && m_pending.empty())
-        return fail(Error::TlsHandshakeFailed, tr("the handshake timed out"));
     fail(Error::ReplyTimeout,
          m_pending.empty() ? QStringLiteral("?") : commandName(int(m_pending.front().cmd)));
 }
 
-void SmtpClient::onDisconnected()
+void SmtpClient::onClosed()
 {
-    if (m_state == State::Finished)
-        return;
-    onReadyRead(); // a last reply (421...) may still be buffered
     if (m_state == State::Finished)
         return;
     if (m_quitSent && m_open == 0)
         return finish();
     fail(Error::ConnectionClosed,
          m_pending.empty() ? QStringLiteral("?") : commandName(int(m_pending.front().cmd)));
-}
-
-void SmtpClient::onSocketError()
-{
-    if (m_state == State::Finished)
-        return;
-    const SocketFailure f = classifySocketError(
-        *m_socket, m_settings.host, m_settings.port,
-        m_state == State::Connecting || (m_state == State::StartTls && m_pending.empty()),
-        m_sslReason);
-    if (f.kind == SocketFailure::Kind::Disconnected)
-        return onDisconnected();
-    fail(socketFailureError<Error>(f.kind), f.detail);
 }
 
 void SmtpClient::fail(Error error, const QString &detail)
@@ -793,10 +665,7 @@ void SmtpClient::fail(Error error, const QString &detail)
     qCWarning(lcSmtp).noquote() << m_errorString;
     for (int i = 0; i < m_messages.size(); ++i)
         finishMessage(i, DeliveryResult::Outcome::Temporary, m_errorString, true);
-    if (m_socket) {
-        m_socket->disconnect(this);
-        m_socket->abort();
-    }
+    m_socket.abort();
     finish();
 }
 
@@ -805,7 +674,7 @@ void SmtpClient::finish()
     if (m_finishing)
         return;
     m_finishing = true;
-    m_timer.stop();
+    m_socket.stopWaiting();
     m_pending.clear();
     m_outQueue.clear();
     setState(State::Finished);

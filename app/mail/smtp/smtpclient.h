@@ -1,5 +1,6 @@
 #pragma once
 
+#include "app/mail/mailsocket.h"
 #include "app/mail/mailtransport.h"
 #include "app/mail/smtp/smtpreply.h"
 #include "app/mail/smtp/smtpsettings.h"
@@ -10,14 +11,9 @@
 #include <QObject>
 #include <QSet>
 #include <QString>
-#include <QTimer>
 
 #include <deque>
 #include <vector>
-
-class QTcpSocket;
-class QSslSocket;
-class QSslError;
 
 Q_DECLARE_LOGGING_CATEGORY(lcSmtp)
 
@@ -68,7 +64,6 @@ public:
     Q_ENUM(Error)
 
     explicit SmtpClient(SmtpSettings settings, QObject *parent = nullptr);
-    ~SmtpClient() override;
 
     // Starts the session. Every result (and finished()) arrives from the event loop, even for
     // an empty list or invalid settings.
@@ -117,12 +112,9 @@ private:
     static bool isExpected(Cmd cmd, int code);
     void beginSession();
     void setState(State s);
-    void onConnected();
+    void onReady();
     void onEncrypted();
-    void onReadyRead();
-    void onDisconnected();
-    void onSocketError();
-    void onSslErrors(const QList<QSslError> &errors);
+    void onClosed();
     void onTimeout();
     void parseInput();
     void handleReply(const SmtpReply &reply);
@@ -148,7 +140,7 @@ private:
     void maybeQuit();
     void fail(Error error, const QString &detail = {});
     void finish();
-    bool isEncrypted() const;
+    QByteArray heloName() const;
 
     SmtpSettings m_settings;
     QList<OutgoingMessage> m_messages;
@@ -158,17 +150,12 @@ private:
     int m_nextMessage = 0; // next message whose transaction is not yet queued
     int m_open = 0;        // messages without a result
 
-    QTcpSocket *m_socket = nullptr;
-    QSslSocket *m_ssl = nullptr; // same object as m_socket when TLS is possible
-    QTimer m_timer;
+    MailSocket m_socket;
     State m_state = State::Idle;
     Error m_error = Error::NoError;
     QString m_errorString;
-    QString m_sslReason;
 
-    QByteArray m_in;
-    qsizetype m_inPos = 0;
-    SmtpReplyReader m_replies;       // assembles replies from m_in
+    SmtpReplyReader m_replies;       // assembles replies from the socket's input
     std::deque<Pending> m_pending;   // commands on the wire, oldest first
     std::deque<Outgoing> m_outQueue; // not yet on the wire (without PIPELINING)
 
