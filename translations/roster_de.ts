@@ -1589,22 +1589,6 @@
         <translation>abgebrochen</translation>
     </message>
     <message>
-        <source>no host name</source>
-        <translation>kein Hostname</translation>
-    </message>
-    <message>
-        <source>no port</source>
-        <translation>kein Port</translation>
-    </message>
-    <message>
-        <source>no TLS backend</source>
-        <translation>kein TLS-Backend</translation>
-    </message>
-    <message>
-        <source>the CA file %1 holds no PEM certificate</source>
-        <translation>die CA-Datei %1 enthält kein PEM-Zertifikat</translation>
-    </message>
-    <message>
         <source>an unexpected continuation request</source>
         <translation>eine unerwartete Fortsetzungsanforderung</translation>
     </message>
@@ -1647,10 +1631,6 @@
     <message>
         <source>a user name, password or mailbox holds a line break or NUL</source>
         <translation>ein Benutzername, Passwort oder Postfach enthält einen Zeilenumbruch oder NUL</translation>
-    </message>
-    <message>
-        <source>the handshake timed out</source>
-        <translation>der Handshake hat zu lange gedauert</translation>
     </message>
 </context>
 <context>
@@ -1860,6 +1840,33 @@
     <message>
         <source>Give the IMAP password of %1: without it the bounce mailbox cannot be read.</source>
         <translation>Geben Sie das IMAP-Passwort von %1 an: Ohne es kann das Rückläufer-Postfach nicht gelesen werden.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::MailSocket</name>
+    <message>
+        <source>no host name</source>
+        <translation>kein Hostname</translation>
+    </message>
+    <message>
+        <source>no port</source>
+        <translation>kein Port</translation>
+    </message>
+    <message>
+        <source>no TLS backend</source>
+        <translation>kein TLS-Backend</translation>
+    </message>
+    <message>
+        <source>the CA file %1 does not exist</source>
+        <translation>die CA-Datei %1 existiert nicht</translation>
+    </message>
+    <message>
+        <source>the CA file %1 holds no PEM certificate</source>
+        <translation>die CA-Datei %1 enthält kein PEM-Zertifikat</translation>
+    </message>
+    <message>
+        <source>the handshake timed out</source>
+        <translation>der Handshake hat zu lange gedauert</translation>
     </message>
 </context>
 <context>
@@ -2194,28 +2201,8 @@
         <translation>abgebrochen</translation>
     </message>
     <message>
-        <source>no host name</source>
-        <translation>kein Hostname</translation>
-    </message>
-    <message>
-        <source>no port</source>
-        <translation>kein Port</translation>
-    </message>
-    <message>
         <source>the HELO name &quot;%1&quot; is not a host name</source>
         <translation>der HELO-Name „%1“ ist kein Hostname</translation>
-    </message>
-    <message>
-        <source>no TLS backend</source>
-        <translation>kein TLS-Backend</translation>
-    </message>
-    <message>
-        <source>the CA file %1 does not exist</source>
-        <translation>die CA-Datei %1 existiert nicht</translation>
-    </message>
-    <message>
-        <source>the CA file %1 holds no PEM certificate</source>
-        <translation>die CA-Datei %1 enthält kein PEM-Zertifikat</translation>
     </message>
     <message>
         <source>an unexpected reply &quot;%1&quot;</source>
@@ -2244,10 +2231,6 @@
     <message>
         <source>(some recipients were refused: %1)</source>
         <translation>(einige Empfänger wurden abgelehnt: %1)</translation>
-    </message>
-    <message>
-        <source>the handshake timed out</source>
-        <translation>der Handshake hat zu lange gedauert</translation>
     </message>
     <message>
         <source>an unexpected reply &quot;%1&quot; to %2</source>

@@ -1589,22 +1589,6 @@
         <translation>annulé</translation>
     </message>
     <message>
-        <source>no host name</source>
-        <translation>pas de nom d’hôte</translation>
-    </message>
-    <message>
-        <source>no port</source>
-        <translation>pas de port</translation>
-    </message>
-    <message>
-        <source>no TLS backend</source>
-        <translation>pas de moteur TLS</translation>
-    </message>
-    <message>
-        <source>the CA file %1 holds no PEM certificate</source>
-        <translation>le fichier CA %1 ne contient aucun certificat PEM</translation>
-    </message>
-    <message>
         <source>an unexpected continuation request</source>
         <translation>une demande de continuation inattendue</translation>
     </message>
@@ -1647,10 +1631,6 @@
     <message>
         <source>a user name, password or mailbox holds a line break or NUL</source>
         <translation>un nom d’utilisateur, un mot de passe ou une boîte contient un saut de ligne ou un NUL</translation>
-    </message>
-    <message>
-        <source>the handshake timed out</source>
-        <translation>la négociation a expiré</translation>
     </message>
 </context>
 <context>
@@ -1860,6 +1840,33 @@
     <message>
         <source>Give the IMAP password of %1: without it the bounce mailbox cannot be read.</source>
         <translation>Indiquez le mot de passe IMAP de %1 : sans lui, la boîte des rebonds ne peut pas être lue.</translation>
+    </message>
+</context>
+<context>
+    <name>roster::MailSocket</name>
+    <message>
+        <source>no host name</source>
+        <translation>pas de nom d’hôte</translation>
+    </message>
+    <message>
+        <source>no port</source>
+        <translation>pas de port</translation>
+    </message>
+    <message>
+        <source>no TLS backend</source>
+        <translation>pas de moteur TLS</translation>
+    </message>
+    <message>
+        <source>the CA file %1 does not exist</source>
+        <translation>le fichier CA %1 n’existe pas</translation>
+    </message>
+    <message>
+        <source>the CA file %1 holds no PEM certificate</source>
+        <translation>le fichier CA %1 ne contient aucun certificat PEM</translation>
+    </message>
+    <message>
+        <source>the handshake timed out</source>
+        <translation>la négociation a expiré</translation>
     </message>
 </context>
 <context>
@@ -2194,28 +2201,8 @@
         <translation>annulé</translation>
     </message>
     <message>
-        <source>no host name</source>
-        <translation>pas de nom d’hôte</translation>
-    </message>
-    <message>
-        <source>no port</source>
-        <translation>pas de port</translation>
-    </message>
-    <message>
         <source>the HELO name &quot;%1&quot; is not a host name</source>
         <translation>le nom HELO « %1 » n’est pas un nom d’hôte</translation>
-    </message>
-    <message>
-        <source>no TLS backend</source>
-        <translation>pas de moteur TLS</translation>
-    </message>
-    <message>
-        <source>the CA file %1 does not exist</source>
-        <translation>le fichier CA %1 n’existe pas</translation>
-    </message>
-    <message>
-        <source>the CA file %1 holds no PEM certificate</source>
-        <translation>le fichier CA %1 ne contient aucun certificat PEM</translation>
     </message>
     <message>
         <source>an unexpected reply &quot;%1&quot;</source>
@@ -2244,10 +2231,6 @@
     <message>
         <source>(some recipients were refused: %1)</source>
         <translation>(certains destinataires ont été refusés : %1)</translation>
-    </message>
-    <message>
-        <source>the handshake timed out</source>
-        <translation>la négociation a expiré</translation>
     </message>
     <message>
         <source>an unexpected reply &quot;%1&quot; to %2</source>
