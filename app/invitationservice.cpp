@@ -360,40 +360,15 @@ Result<AcceptOutcome> InvitationService::acceptInvitation(Database &db, const Cl
     Transaction tx(db);
     if (!tx.status())
         return tx.status().error();
-    QSqlQuery q = db.prepare(
-        QStringLiteral(
-            "SELECT i.id, i.user_id, i.expires_at, i.accepted_at, i.revoked_at, u.active, "
-            "u.kind, u.confirmed_at, u.email FROM invitations i JOIN users u ON u.id = "
-            "i.user_id WHERE i.token_hash = ?") +
-        db.forUpdate());
-    q.addBindValue(hash);
-    if (Status s = db.exec(q); !s)
-        return s.error();
-    if (!q.next()) {
-        why = InvitationState::Unknown;
-        return makeError(ErrorKind::NotFound, invalid);
-    }
-    const qint64 invitationId = q.value(0).toLongLong();
-    const qint64 userId = q.value(1).toLongLong();
-    InvitationFacts facts;
-    facts.expiresAt = q.value(2).toLongLong();
-    facts.accepted = !q.value(3).isNull();
-    facts.revoked = !q.value(4).isNull();
-    facts.userActive = q.value(5).toInt() != 0;
-    const UserKind kind = q.value(6).toString() == u"portal" ? UserKind::Portal : UserKind::Crm;
-    facts.userConfirmed = !q.value(7).isNull();
-    const QString email = q.value(8).toString();
-    q.finish();
-
-    if (expectedKind && *expectedKind != kind) {
-        why = InvitationState::Unknown;
-        return makeError(ErrorKind::NotFound, invalid);
-    }
-    why = invitationState(facts, now);
+    auto found = lockInvitation(db, now, hash, expectedKind);
+    if (!found)
+        return found.error();
+    const InvitationLookup &inv = found.value();
+    why = inv.state;
     switch (why) {
     case InvitationState::Valid:
         break;
-    case InvitationState::Unknown:
+    case InvitationState::Unknown: // no such token, or a link of the other kind of user
         return makeError(ErrorKind::NotFound, invalid);
     case InvitationState::Used:
         return makeError(ErrorKind::Refused,
@@ -402,8 +377,8 @@ Result<AcceptOutcome> InvitationService::acceptInvitation(Database &db, const Cl
         // Revoked by a newer invitation, or by a deactivation (which leaves none newer).
         QSqlQuery newer =
             db.prepare(QStringLiteral("SELECT 1 FROM invitations WHERE user_id = ? AND id > ?"));
-        newer.addBindValue(userId);
-        newer.addBindValue(invitationId);
+        newer.addBindValue(inv.userId);
+        newer.addBindValue(inv.invitationId);
         if (Status s = db.exec(newer); !s)
             return s.error();
         if (newer.next())
@@ -415,22 +390,20 @@ Result<AcceptOutcome> InvitationService::acceptInvitation(Database &db, const Cl
                             "again."));
     }
     case InvitationState::Expired:
-        return makeError(
-            ErrorKind::Refused,
-            tr("This invitation expired on %1: ask your administrator to invite you "
-               "again.")
-                .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(facts.expiresAt),
-                                        QLocale::LongFormat)));
+        return makeError(ErrorKind::Refused,
+                         tr("This invitation expired on %1: ask your administrator to invite you "
+                            "again.")
+                             .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(inv.expiresAt),
+                                                     QLocale::LongFormat)));
     case InvitationState::Deactivated:
         return makeError(ErrorKind::Refused,
                          tr("This account is deactivated: ask your administrator."));
     }
-
     QSqlQuery acc = db.prepare(QStringLiteral(
         "UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND "
         "revoked_at IS NULL"));
     acc.addBindValue(now);
-    acc.addBindValue(invitationId);
+    acc.addBindValue(inv.invitationId);
     if (Status s = db.exec(acc); !s)
         return s.error();
     if (acc.numRowsAffected() != 1) {
@@ -442,24 +415,24 @@ Result<AcceptOutcome> InvitationService::acceptInvitation(Database &db, const Cl
     u.addBindValue(now);
     u.addBindValue(passwordHash);
     u.addBindValue(now);
-    u.addBindValue(userId);
+    u.addBindValue(inv.userId);
     if (Status s = db.exec(u); !s)
         return s.error();
     AuditEntry e{0,
                  now,
-                 userId,
-                 email,
+                 inv.userId,
+                 inv.inviteeEmail,
                  QStringLiteral("invitation.accept"),
-                 userId,
-                 email,
-                 tr("invitation %1").arg(invitationId)};
+                 inv.userId,
+                 inv.inviteeEmail,
+                 tr("invitation %1").arg(inv.invitationId)};
     if (Status s = writeAudit(db, e); !s)
         return s.error();
-    if (Status s = notifyUsersChanged(db, {userId}); !s)
+    if (Status s = notifyUsersChanged(db, {inv.userId}); !s)
         return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();
-    return AcceptOutcome{userId, email, kind};
+    return AcceptOutcome{inv.userId, inv.inviteeEmail, inv.kind};
 }
 
 } // namespace roster
