@@ -313,9 +313,9 @@ Result<ImapSettings> MailSettingsService::imapSettingsFor(const MailServerInput 
     if (const QString p = bounceProblem(c); !p.isEmpty())
         return invalid(p);
     // It signs in with the saved password: as rosterctl bounces fetch, an administrator's.
-    auto actor = administratorOnly(AuthService::authorise(m_db, m_actorId),
-                                   tr("Only an Administrator may read the bounce mailbox."));
-    if (!actor)
+    if (auto actor = administratorOnly(AuthService::authorise(m_db, m_actorId),
+                                       tr("Only an Administrator may read the bounce mailbox."));
+        !actor)
         return actor.error();
     auto loaded = OrgSettings::load(m_db);
     if (!loaded)
