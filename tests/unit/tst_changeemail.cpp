@@ -123,6 +123,29 @@ private Q_SLOTS:
             0);
     }
 
+    // An unconfirmed administrator's address is the administrator's invitation: a Manage Users
+    // profile that changed it could accept that invitation itself. Changing the address edits
+    // the user, and only an Administrator edits an administrator (editRefusal).
+    void managerCannotRedirectAnAdministratorsInvitation()
+    {
+        const qint64 manager = org->addConfirmedUser(QStringLiteral("uma@acme.example"),
+                                                     QStringLiteral("User Manager"));
+        NewUser nu;
+        nu.email = QStringLiteral("new.admin@acme.example");
+        nu.name = QStringLiteral("New Admin");
+        nu.profile = QStringLiteral("Administrator");
+        auto added = UserService(org->db(), org->clock(), org->adminId()).addUser(nu);
+        QVERIFY2(added, added ? "" : qPrintable(added.error().message));
+        const QString before = org->dump();
+        auto r = UserService(org->db(), org->clock(), manager)
+                     .changeEmail(added->user.id, QStringLiteral("uma+admin@acme.example"));
+        QVERIFY(!r);
+        QCOMPARE(int(r.error().kind), int(ErrorKind::Refused));
+        QVERIFY2(r.error().message.contains(QStringLiteral("Only an Administrator")),
+                 qPrintable(r.error().message));
+        QCOMPARE(org->dump(), before);
+    }
+
     void refusedWithReasons_data()
     {
         QTest::addColumn<QString>("target"); // confirmed | unconfirmed
