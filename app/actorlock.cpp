@@ -1,6 +1,8 @@
 #include "app/actorlock.h"
 
+#include "app/audit.h"
 #include "app/authservice.h"
+#include "models/changenotifier.h"
 #include "models/userrepository.h"
 
 #include <QSqlQuery>
@@ -38,6 +40,67 @@ Result<UserRecord> lockedUser(Database &db, qint64 userId)
         return s.error();
     lock.finish();
     return UserRepository(db).byId(userId);
+}
+
+Result<ActorAndUser> lockActorAndUser(const Transaction &tx, Database &db, qint64 actorId,
+                                      qint64 userId, bool administrators)
+{
+    if (!tx.status())
+        return tx.status().error();
+    auto actor = lockActor(db, actorId, {userId}, administrators);
+    if (!actor)
+        return actor.error();
+    auto target = lockedUser(db, userId);
+    if (!target)
+        return target.error();
+    return ActorAndUser{std::move(actor).value(), std::move(target).value()};
+}
+
+ActingTransaction::ActingTransaction(Database &db, const Clock &clock, qint64 actorId,
+                                     std::optional<qint64> userId, bool administrators)
+    : m_db(db)
+{
+    auto settings = OrgSettings::load(db);
+    if (!settings) {
+        m_status = settings.error();
+        return;
+    }
+    m_settings = std::move(settings).value();
+    m_now = clock.nowMs();
+    m_tx.emplace(db);
+    if (!m_tx->status()) {
+        m_status = m_tx->status();
+        return;
+    }
+    if (!userId) {
+        auto actor = lockActor(db, actorId, {}, administrators);
+        if (actor)
+            m_locked.actor = std::move(actor).value();
+        else
+            m_status = actor.error();
+        return;
+    }
+    auto locked = lockActorAndUser(*m_tx, db, actorId, *userId, administrators);
+    if (locked)
+        m_locked = std::move(locked).value();
+    else
+        m_status = locked.error();
+}
+
+Status ActingTransaction::audit(const QString &action, qint64 targetUserId,
+                                const QString &targetEmail, const QString &detail)
+{
+    return writeAudit(m_db, AuditEntry{0, m_now, m_locked.actor.id, m_locked.actor.email, action,
+                                       targetUserId, targetEmail, detail});
+}
+
+Status ActingTransaction::commit(const QList<qint64> &changedUsers)
+{
+    if (!m_status)
+        return m_status;
+    if (Status s = notifyUsersChanged(m_db, changedUsers); !s)
+        return s;
+    return m_tx->commit();
 }
 
 } // namespace roster

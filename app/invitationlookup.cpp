@@ -31,12 +31,58 @@ Result<InvitationLookup> lookupInvitation(const Database &db, const Clock &clock
 }
 
 namespace {
-// Both ways of running it read this one statement, column for column.
+// Every way of running it reads this one statement, column for column.
 const char lookupSql[] =
     "SELECT i.id, i.user_id, i.expires_at, i.accepted_at, i.revoked_at, u.active, u.kind, "
-    "u.confirmed_at, u.email, u.name FROM invitations i JOIN users u ON u.id = i.user_id WHERE "
-    "i.token_hash = ?";
+    "u.confirmed_at, u.email, u.name, i.requested_at FROM invitations i JOIN users u ON u.id = "
+    "i.user_id WHERE i.token_hash = ?";
+
+// lookupSql's row as QtSql returns it.
+void readRow(const QSqlQuery &q, InvitationFacts &facts, InvitationLookup &out)
+{
+    out.invitationId = q.value(0).toLongLong();
+    out.userId = q.value(1).toLongLong();
+    facts.expiresAt = q.value(2).toLongLong();
+    facts.accepted = !q.value(3).isNull();
+    facts.revoked = !q.value(4).isNull();
+    facts.userActive = q.value(5).toInt() != 0;
+    out.kind = q.value(6).toString() == u"portal" ? UserKind::Portal : UserKind::Crm;
+    facts.userConfirmed = !q.value(7).isNull();
+    out.inviteeEmail = q.value(8).toString();
+    out.inviteeName = q.value(9).toString();
+    out.requested = !q.value(10).isNull();
+}
+
+// What was read, decided: Unknown for no row and for a link of the other kind of user.
+InvitationLookup decide(InvitationLookup out, const InvitationFacts &facts, bool found,
+                        std::optional<UserKind> expectedKind, qint64 nowMs)
+{
+    if (!found)
+        return out;
+    if (expectedKind && *expectedKind != out.kind)
+        return InvitationLookup();
+    out.expiresAt = facts.expiresAt;
+    out.state = invitationState(facts, nowMs);
+    return out;
+}
 } // namespace
+
+Result<InvitationLookup> lockInvitation(Database &db, qint64 nowMs, const QString &tokenHash,
+                                        std::optional<UserKind> expectedKind)
+{
+    QSqlQuery q = db.prepare(QString::fromLatin1(lookupSql) + db.forUpdate());
+    q.addBindValue(tokenHash);
+    if (Status s = db.exec(q); !s)
+        return s.error();
+    InvitationLookup out;
+    out.tokenHash = tokenHash;
+    InvitationFacts facts;
+    const bool found = q.next();
+    if (found)
+        readRow(q, facts, out);
+    q.finish();
+    return decide(out, facts, found, expectedKind, nowMs);
+}
 
 InvitationLookupStatement::~InvitationLookupStatement()
 {
@@ -104,6 +150,7 @@ bool InvitationLookupStatement::runSqlite(const QString &hash, InvitationFacts &
         facts.userConfirmed = sqlite3_column_type(st, 7) != SQLITE_NULL;
         out.inviteeEmail = text(8);
         out.inviteeName = text(9);
+        out.requested = sqlite3_column_type(st, 10) != SQLITE_NULL;
     }
     // Done with the row: the statement's read ends (it would hold back checkpoints between
     // requests); it stays prepared.
@@ -147,31 +194,14 @@ Result<InvitationLookup> InvitationLookupStatement::run(const Clock &clock, QByt
             if (attempt > 0)
                 return s.error();
         }
-        QSqlQuery &q = m_query;
-        found = q.next();
-        if (found) {
-            out.kind = q.value(6).toString() == u"portal" ? UserKind::Portal : UserKind::Crm;
-            facts.expiresAt = q.value(2).toLongLong();
-            facts.accepted = !q.value(3).isNull();
-            facts.revoked = !q.value(4).isNull();
-            facts.userActive = q.value(5).toInt() != 0;
-            facts.userConfirmed = !q.value(7).isNull();
-            out.invitationId = q.value(0).toLongLong();
-            out.userId = q.value(1).toLongLong();
-            out.inviteeEmail = q.value(8).toString();
-            out.inviteeName = q.value(9).toString();
-        }
+        found = m_query.next();
+        if (found)
+            readRow(m_query, facts, out);
         // Done with the row: SQLite ends the statement's read (it would hold back checkpoints
         // between requests), PostgreSQL's result is freed; the statement stays prepared.
-        q.finish();
+        m_query.finish();
     }
-    if (!found)
-        return out;
-    if (expectedKind && *expectedKind != out.kind)
-        return InvitationLookup();
-    out.expiresAt = facts.expiresAt;
-    out.state = invitationState(facts, clock.nowMs());
-    return out;
+    return decide(out, facts, found, expectedKind, clock.nowMs());
 }
 
 } // namespace roster

@@ -48,7 +48,8 @@ struct InvitationLookup
     QString inviteeName;
     QString inviteeEmail;
     qint64 expiresAt = 0;
-    QString tokenHash; // the token as stored (tokenHash()), for a well-formed token
+    bool requested = false; // a new invitation was already asked for through this one
+    QString tokenHash;      // the token as stored (tokenHash()), for a well-formed token
 };
 
 // Looks a link's token up without consuming anything (mail scanners GET and HEAD every link).
@@ -56,6 +57,12 @@ struct InvitationLookup
 Result<InvitationLookup> lookupInvitation(const Database &db, const Clock &clock,
                                           QByteArrayView token,
                                           std::optional<UserKind> expectedKind = {});
+
+// The same lookup by the token's hash, for a caller that acts on what it reads (acceptance, a
+// request for a new invitation): the invitation's and its user's rows stay locked for the rest of
+// the caller's open transaction.
+Result<InvitationLookup> lockInvitation(Database &db, qint64 nowMs, const QString &tokenHash,
+                                        std::optional<UserKind> expectedKind = {});
 
 // The same lookup as a statement prepared once and run again and again: roster-web keeps one per
 // worker thread (preparing it was a third of a GET's work). One thread only, like its Database.

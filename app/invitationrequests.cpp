@@ -32,38 +32,23 @@ Result<RequestOutcome> requestNewInvitation(Database &db, const Clock &clock,
     Transaction tx(db);
     if (!tx.status())
         return tx.status().error();
-    QSqlQuery q = db.prepare(
-        QStringLiteral("SELECT i.id, i.user_id, i.expires_at, i.accepted_at, i.revoked_at, "
-                       "i.requested_at, u.active, u.confirmed_at, u.email, u.name "
-                       "FROM invitations i JOIN users u ON u.id = i.user_id "
-                       "WHERE i.token_hash = ?") +
-        db.forUpdate());
-    q.addBindValue(hash);
-    if (Status s = db.exec(q); !s)
-        return s.error();
-    if (!q.next())
-        return makeError(ErrorKind::NotFound, unknown);
-    const qint64 invitationId = q.value(0).toLongLong();
-    const qint64 userId = q.value(1).toLongLong();
-    InvitationFacts facts;
-    facts.expiresAt = q.value(2).toLongLong();
-    facts.accepted = !q.value(3).isNull();
-    facts.revoked = !q.value(4).isNull();
-    const bool requested = !q.value(5).isNull();
-    facts.userActive = q.value(6).toInt() != 0;
-    facts.userConfirmed = !q.value(7).isNull();
-    const QString email = q.value(8).toString();
-    const QString name = q.value(9).toString();
-    q.finish();
+    auto found = lockInvitation(db, now, hash);
+    if (!found)
+        return found.error();
+    const InvitationLookup &inv = found.value();
+    const qint64 invitationId = inv.invitationId;
+    const qint64 userId = inv.userId;
+    const QString &email = inv.inviteeEmail;
+    const QString &name = inv.inviteeName;
 
     // The same rule as the page and acceptance (invitationState): only an expired or superseded
     // link may ask.
-    const InvitationState state = invitationState(facts, now);
+    const InvitationState state = inv.state;
     switch (state) {
     case InvitationState::Expired:
     case InvitationState::Superseded:
         break;
-    case InvitationState::Unknown:
+    case InvitationState::Unknown: // no such token
         return makeError(ErrorKind::NotFound, unknown);
     case InvitationState::Used:
         return makeError(ErrorKind::Refused,
@@ -75,7 +60,7 @@ Result<RequestOutcome> requestNewInvitation(Database &db, const Clock &clock,
         return makeError(ErrorKind::Refused,
                          tr("This invitation is still valid: use it to set your password."));
     }
-    if (requested)
+    if (inv.requested)
         return RequestOutcome{false, name};
 
     QSqlQuery mark = db.prepare(QStringLiteral(

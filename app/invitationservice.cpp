@@ -68,6 +68,13 @@ InvitationService::InvitationService(Database &db, const Clock &clock, qint64 ac
 
 InvitationService::~InvitationService() = default;
 
+Result<OrgSettings> InvitationService::authorisedSettings()
+{
+    if (auto a = AuthService::authorise(m_db, m_actorId); !a)
+        return a.error();
+    return OrgSettings::load(m_db);
+}
+
 Result<InviteOutcome> InvitationService::reinvite(qint64 userId)
 {
     return issueOne(userId, true, QStringLiteral("invitation.reinvite"));
@@ -81,39 +88,24 @@ Result<InviteOutcome> InvitationService::copyInviteLink(qint64 userId)
 Result<InviteOutcome> InvitationService::issueOne(qint64 userId, bool queueMail,
                                                   const QString &action)
 {
-    auto cfg = OrgSettings::load(m_db);
-    if (!cfg)
-        return cfg.error();
-    const qint64 now = m_clock.nowMs();
-    Transaction tx(m_db);
+    // Two administrators re-inviting at once make one invitation; the second meets the cooldown.
+    ActingTransaction tx(m_db, m_clock, m_actorId, userId);
     if (!tx.status())
         return tx.status().error();
-    auto a = lockActor(m_db, m_actorId, {userId});
-    if (!a)
-        return a.error();
-    // Two administrators re-inviting at once make one invitation; the second meets the cooldown.
-    auto target = lockedUser(m_db, userId);
-    if (!target)
-        return target.error();
-    if (auto refusal = reinviteRefusal(target.value(), now, cfg->cooldownMinutes))
+    if (auto refusal = reinviteRefusal(tx.target(), tx.now(), tx.settings().cooldownMinutes))
         return *refusal;
     Writer w(m_db);
-    auto out = issue(w, {target.value()}, a.value(), cfg.value(), queueMail, action, now);
+    auto out = issue(w, {tx.target()}, tx.actor(), tx.settings(), queueMail, action, tx.now());
     if (!out)
         return out.error();
-    if (Status s = notifyUsersChanged(m_db, {userId}); !s)
-        return s.error();
-    if (Status s = tx.commit(); !s)
+    if (Status s = tx.commit({userId}); !s)
         return s.error();
     return out->constFirst();
 }
 
 Result<InvitationService::Plan> InvitationService::planReinvite(const QList<qint64> &userIds)
 {
-    auto a = AuthService::authorise(m_db, m_actorId);
-    if (!a)
-        return a.error();
-    auto cfg = OrgSettings::load(m_db);
+    auto cfg = authorisedSettings();
     if (!cfg)
         return cfg.error();
     auto users = UserRepository(m_db).byIds(userIds);
@@ -134,10 +126,7 @@ Result<InvitationService::BulkResult>
 InvitationService::reinviteMany(const QList<qint64> &userIds,
                                 const std::function<bool(qsizetype, qsizetype)> &progress)
 {
-    auto a = AuthService::authorise(m_db, m_actorId);
-    if (!a)
-        return a.error();
-    auto cfg = OrgSettings::load(m_db);
+    auto cfg = authorisedSettings();
     if (!cfg)
         return cfg.error();
     if (auto s = sealer(); !s)
@@ -268,10 +257,7 @@ Result<QList<InvitationInfo>> InvitationService::invitationHistory(qint64 userId
 
 Result<QList<InviteOutcome>> InvitationService::sendDueReminders()
 {
-    auto a = AuthService::authorise(m_db, m_actorId);
-    if (!a)
-        return a.error();
-    auto cfg = OrgSettings::load(m_db);
+    auto cfg = authorisedSettings();
     if (!cfg)
         return cfg.error();
     QList<InviteOutcome> out;
@@ -301,16 +287,11 @@ Result<QList<InviteOutcome>> InvitationService::sendDueReminders()
     Writer w(m_db);
     for (qint64 id : ids) {
         Transaction tx(m_db);
-        if (!tx.status())
-            return tx.status().error();
         // Locked, then asked again: another console's worker may have reminded this user since
         // the list was read (without the lock both would, or deadlock on PostgreSQL).
-        auto actorNow = lockActor(m_db, m_actorId, {id});
-        if (!actorNow)
-            return actorNow.error();
-        auto target = lockedUser(m_db, id);
-        if (!target)
-            return target.error();
+        auto locked = lockActorAndUser(tx, m_db, m_actorId, id);
+        if (!locked)
+            return locked.error();
         QSqlQuery still =
             m_db.prepare(QStringLiteral("SELECT 1 FROM users u WHERE u.id = ? AND ") + due);
         still.addBindValue(id);
@@ -320,9 +301,9 @@ Result<QList<InviteOutcome>> InvitationService::sendDueReminders()
             return s.error();
         const bool stillDue = still.next();
         still.finish();
-        if (!stillDue || reinviteRefusal(target.value(), now, cfg->cooldownMinutes))
+        if (!stillDue || reinviteRefusal(locked->target, now, cfg->cooldownMinutes))
             continue;
-        auto issued = issue(w, {target.value()}, actorNow.value(), cfg.value(), true,
+        auto issued = issue(w, {locked->target}, locked->actor, cfg.value(), true,
                             QStringLiteral("invitation.reminder"), now);
         if (!issued)
             return issued.error();
@@ -360,40 +341,15 @@ Result<AcceptOutcome> InvitationService::acceptInvitation(Database &db, const Cl
     Transaction tx(db);
     if (!tx.status())
         return tx.status().error();
-    QSqlQuery q = db.prepare(
-        QStringLiteral(
-            "SELECT i.id, i.user_id, i.expires_at, i.accepted_at, i.revoked_at, u.active, "
-            "u.kind, u.confirmed_at, u.email FROM invitations i JOIN users u ON u.id = "
-            "i.user_id WHERE i.token_hash = ?") +
-        db.forUpdate());
-    q.addBindValue(hash);
-    if (Status s = db.exec(q); !s)
-        return s.error();
-    if (!q.next()) {
-        why = InvitationState::Unknown;
-        return makeError(ErrorKind::NotFound, invalid);
-    }
-    const qint64 invitationId = q.value(0).toLongLong();
-    const qint64 userId = q.value(1).toLongLong();
-    InvitationFacts facts;
-    facts.expiresAt = q.value(2).toLongLong();
-    facts.accepted = !q.value(3).isNull();
-    facts.revoked = !q.value(4).isNull();
-    facts.userActive = q.value(5).toInt() != 0;
-    const UserKind kind = q.value(6).toString() == u"portal" ? UserKind::Portal : UserKind::Crm;
-    facts.userConfirmed = !q.value(7).isNull();
-    const QString email = q.value(8).toString();
-    q.finish();
-
-    if (expectedKind && *expectedKind != kind) {
-        why = InvitationState::Unknown;
-        return makeError(ErrorKind::NotFound, invalid);
-    }
-    why = invitationState(facts, now);
+    auto found = lockInvitation(db, now, hash, expectedKind);
+    if (!found)
+        return found.error();
+    const InvitationLookup &inv = found.value();
+    why = inv.state;
     switch (why) {
     case InvitationState::Valid:
         break;
-    case InvitationState::Unknown:
+    case InvitationState::Unknown: // no such token, or a link of the other kind of user
         return makeError(ErrorKind::NotFound, invalid);
     case InvitationState::Used:
         return makeError(ErrorKind::Refused,
@@ -402,8 +358,8 @@ Result<AcceptOutcome> InvitationService::acceptInvitation(Database &db, const Cl
         // Revoked by a newer invitation, or by a deactivation (which leaves none newer).
         QSqlQuery newer =
             db.prepare(QStringLiteral("SELECT 1 FROM invitations WHERE user_id = ? AND id > ?"));
-        newer.addBindValue(userId);
-        newer.addBindValue(invitationId);
+        newer.addBindValue(inv.userId);
+        newer.addBindValue(inv.invitationId);
         if (Status s = db.exec(newer); !s)
             return s.error();
         if (newer.next())
@@ -415,22 +371,20 @@ Result<AcceptOutcome> InvitationService::acceptInvitation(Database &db, const Cl
                             "again."));
     }
     case InvitationState::Expired:
-        return makeError(
-            ErrorKind::Refused,
-            tr("This invitation expired on %1: ask your administrator to invite you "
-               "again.")
-                .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(facts.expiresAt),
-                                        QLocale::LongFormat)));
+        return makeError(ErrorKind::Refused,
+                         tr("This invitation expired on %1: ask your administrator to invite you "
+                            "again.")
+                             .arg(QLocale().toString(QDateTime::fromMSecsSinceEpoch(inv.expiresAt),
+                                                     QLocale::LongFormat)));
     case InvitationState::Deactivated:
         return makeError(ErrorKind::Refused,
                          tr("This account is deactivated: ask your administrator."));
     }
-
     QSqlQuery acc = db.prepare(QStringLiteral(
         "UPDATE invitations SET accepted_at = ? WHERE id = ? AND accepted_at IS NULL AND "
         "revoked_at IS NULL"));
     acc.addBindValue(now);
-    acc.addBindValue(invitationId);
+    acc.addBindValue(inv.invitationId);
     if (Status s = db.exec(acc); !s)
         return s.error();
     if (acc.numRowsAffected() != 1) {
@@ -442,24 +396,24 @@ Result<AcceptOutcome> InvitationService::acceptInvitation(Database &db, const Cl
     u.addBindValue(now);
     u.addBindValue(passwordHash);
     u.addBindValue(now);
-    u.addBindValue(userId);
+    u.addBindValue(inv.userId);
     if (Status s = db.exec(u); !s)
         return s.error();
     AuditEntry e{0,
                  now,
-                 userId,
-                 email,
+                 inv.userId,
+                 inv.inviteeEmail,
                  QStringLiteral("invitation.accept"),
-                 userId,
-                 email,
-                 tr("invitation %1").arg(invitationId)};
+                 inv.userId,
+                 inv.inviteeEmail,
+                 tr("invitation %1").arg(inv.invitationId)};
     if (Status s = writeAudit(db, e); !s)
         return s.error();
-    if (Status s = notifyUsersChanged(db, {userId}); !s)
+    if (Status s = notifyUsersChanged(db, {inv.userId}); !s)
         return s.error();
     if (Status s = tx.commit(); !s)
         return s.error();
-    return AcceptOutcome{userId, email, kind};
+    return AcceptOutcome{inv.userId, inv.inviteeEmail, inv.kind};
 }
 
 } // namespace roster

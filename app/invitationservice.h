@@ -123,6 +123,9 @@ public:
 
 private:
     class Writer;
+    // For a call that reads before its transactions (or without one): the actor's permission as
+    // committed now, then the organisation's settings. Every transaction that acts checks again.
+    Result<OrgSettings> authorisedSettings();
     Result<const Sealer *> sealer();
     Result<QList<InviteOutcome>> issue(Writer &w, const QList<UserRecord> &targets,
                                        const UserRecord &actor, const OrgSettings &settings,

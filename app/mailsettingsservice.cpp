@@ -1,5 +1,6 @@
 #include "app/mailsettingsservice.h"
 
+#include "app/actorlock.h"
 #include "app/audit.h"
 #include "app/authservice.h"
 #include "app/bounceservice.h"
@@ -10,7 +11,6 @@
 
 #include <QCoreApplication>
 #include <QFileInfo>
-#include <QSqlQuery>
 
 namespace roster {
 
@@ -23,6 +23,14 @@ QString tr(const char *s)
 Error invalid(const QString &why)
 {
     return makeError(ErrorKind::Invalid, why);
+}
+
+// `actor` when it is an Administrator; otherwise its own error, or `refusal`.
+Result<UserRecord> administratorOnly(Result<UserRecord> actor, const QString &refusal)
+{
+    if (actor && !actor->isAdmin)
+        return makeError(ErrorKind::Refused, refusal);
+    return actor;
 }
 
 QString absolute(const QString &path)
@@ -159,23 +167,10 @@ QString MailSettingsService::bounceProblem(const BounceSettingsChange &c) const
 
 Result<UserRecord> MailSettingsService::lockAdministrator()
 {
-    // Inside the writing transaction: a demotion committed before this refuses, one started
-    // after waits (SQLite's BEGIN IMMEDIATE already holds the database).
-    if (m_db.dialect() == Dialect::Postgres) {
-        QSqlQuery lock =
-            m_db.prepare(QStringLiteral("SELECT id FROM users WHERE id = ?") + m_db.forUpdate());
-        lock.addBindValue(m_actorId);
-        if (Status s = m_db.exec(lock); !s)
-            return s.error();
-        lock.finish();
-    }
-    auto actor = AuthService::authorise(m_db, m_actorId);
-    if (!actor)
-        return actor.error();
-    if (!actor->isAdmin)
-        return makeError(ErrorKind::Refused,
-                         tr("Only an Administrator may change the mail settings."));
-    return actor;
+    // Inside the writing transaction, as every service's actor: a demotion committed before this
+    // refuses, one started after waits.
+    return administratorOnly(lockActor(m_db, m_actorId),
+                             tr("Only an Administrator may change the mail settings."));
 }
 
 Status MailSettingsService::save(const QString &problem, const QString &action,
@@ -318,12 +313,10 @@ Result<ImapSettings> MailSettingsService::imapSettingsFor(const MailServerInput 
     if (const QString p = bounceProblem(c); !p.isEmpty())
         return invalid(p);
     // It signs in with the saved password: as rosterctl bounces fetch, an administrator's.
-    auto actor = AuthService::authorise(m_db, m_actorId);
-    if (!actor)
+    if (auto actor = administratorOnly(AuthService::authorise(m_db, m_actorId),
+                                       tr("Only an Administrator may read the bounce mailbox."));
+        !actor)
         return actor.error();
-    if (!actor->isAdmin)
-        return makeError(ErrorKind::Refused,
-                         tr("Only an Administrator may read the bounce mailbox."));
     auto loaded = OrgSettings::load(m_db);
     if (!loaded)
         return loaded.error();

@@ -4,41 +4,51 @@
 #include <QSqlQuery>
 #include <QStandardPaths>
 
+#include <variant>
+
 namespace roster {
 
 namespace {
+using Member = std::variant<QString OrgSettings::*, int OrgSettings::*, bool OrgSettings::*>;
 struct Key
 {
     const char *name;
     const char *defaultValue;
+    Member member; // stored as text: a number in decimal, a flag as "1" or "0"
 };
-// Every setting, its key and its default, in one place.
-constexpr Key keys[] = {
-    {"org.name", "Example Organisation"},
-    {"mail.sender_address", "no-reply@example.com"},
-    {"mail.sender_name", ""},
-    {"invite.accept_url", "https://crm.example.com/invitations/accept"},
-    {"portal.accept_url", "https://portal.example.com/invitations/accept"},
-    {"invite.cooldown_minutes", "5"},
-    {"invite.reminder_days_before", "0"},
-    {"mail.transport", "file"},
-    {"mail.dir", ""},
-    {"smtp.host", ""},
-    {"smtp.port", "587"},
-    {"smtp.security", "starttls"},
-    {"smtp.user", ""},
-    {"smtp.password_sealed", ""},
-    {"smtp.ca_file", ""},
-    {"smtp.allow_plain_auth", "0"},
-    {"bounces.address", ""},
-    {"imap.host", ""},
-    {"imap.port", "993"},
-    {"imap.security", "tls"},
-    {"imap.user", ""},
-    {"imap.password_sealed", ""},
-    {"imap.mailbox", "INBOX"},
-    {"imap.ca_file", ""},
-    {"imap.allow_plain_auth", "0"},
+// Every setting, its key, its default and its field, in one place: load() and save() read it.
+const Key keys[] = {
+    {"org.name", "Example Organisation", &OrgSettings::organisation},
+    {"mail.sender_address", "no-reply@example.com", &OrgSettings::senderAddress},
+    {"mail.sender_name", "", &OrgSettings::senderName},
+    {"invite.accept_url", "https://crm.example.com/invitations/accept", &OrgSettings::acceptUrl},
+    {"portal.accept_url", "https://portal.example.com/invitations/accept",
+     &OrgSettings::portalAcceptUrl},
+    {"invite.cooldown_minutes", "5", &OrgSettings::cooldownMinutes},
+    {"invite.reminder_days_before", "0", &OrgSettings::reminderDaysBefore},
+    {"mail.transport", "file", &OrgSettings::transport},
+    {"mail.dir", "", &OrgSettings::mailDir},
+    {"smtp.host", "", &OrgSettings::smtpHost},
+    {"smtp.port", "587", &OrgSettings::smtpPort},
+    {"smtp.security", "starttls", &OrgSettings::smtpSecurity},
+    {"smtp.user", "", &OrgSettings::smtpUser},
+    {"smtp.password_sealed", "", &OrgSettings::smtpPasswordSealed},
+    {"smtp.ca_file", "", &OrgSettings::smtpCaFile},
+    {"smtp.allow_plain_auth", "0", &OrgSettings::smtpAllowPlainAuth},
+    {"bounces.address", "", &OrgSettings::bounceAddress},
+    {"imap.host", "", &OrgSettings::imapHost},
+    {"imap.port", "993", &OrgSettings::imapPort},
+    {"imap.security", "tls", &OrgSettings::imapSecurity},
+    {"imap.user", "", &OrgSettings::imapUser},
+    {"imap.password_sealed", "", &OrgSettings::imapPasswordSealed},
+    {"imap.mailbox", "INBOX", &OrgSettings::imapMailbox},
+    {"imap.ca_file", "", &OrgSettings::imapCaFile},
+    {"imap.allow_plain_auth", "0", &OrgSettings::imapAllowPlainAuth},
+};
+
+template <typename... F> struct Overloaded : F...
+{
+    using F::operator()...;
 };
 } // namespace
 
@@ -59,76 +69,39 @@ Result<OrgSettings> OrgSettings::load(const Database &db)
     while (q.next())
         v.insert(q.value(0).toString(), q.value(1).toString());
     OrgSettings s;
-    s.organisation = v.value(QStringLiteral("org.name"));
-    s.senderAddress = v.value(QStringLiteral("mail.sender_address"));
-    s.senderName = v.value(QStringLiteral("mail.sender_name"));
-    s.acceptUrl = v.value(QStringLiteral("invite.accept_url"));
-    s.portalAcceptUrl = v.value(QStringLiteral("portal.accept_url"));
-    s.cooldownMinutes = v.value(QStringLiteral("invite.cooldown_minutes")).toInt();
-    s.reminderDaysBefore = v.value(QStringLiteral("invite.reminder_days_before")).toInt();
-    s.transport = v.value(QStringLiteral("mail.transport"));
-    s.mailDir = v.value(QStringLiteral("mail.dir"));
+    for (const Key &k : keys) {
+        const QString value = v.value(QString::fromLatin1(k.name));
+        std::visit(Overloaded{[&](QString OrgSettings::*m) { s.*m = value; },
+                              [&](int OrgSettings::*m) { s.*m = value.toInt(); },
+                              [&](bool OrgSettings::*m) { s.*m = value == u"1"; }},
+                   k.member);
+    }
     if (s.mailDir.isEmpty())
         s.mailDir = defaultMailDir();
-    s.smtpHost = v.value(QStringLiteral("smtp.host"));
-    s.smtpPort = v.value(QStringLiteral("smtp.port")).toInt();
-    s.smtpSecurity = v.value(QStringLiteral("smtp.security"));
-    s.smtpUser = v.value(QStringLiteral("smtp.user"));
-    s.smtpPasswordSealed = v.value(QStringLiteral("smtp.password_sealed"));
-    s.smtpCaFile = v.value(QStringLiteral("smtp.ca_file"));
-    s.smtpAllowPlainAuth = v.value(QStringLiteral("smtp.allow_plain_auth")) == u"1";
-    s.bounceAddress = v.value(QStringLiteral("bounces.address"));
-    s.imapHost = v.value(QStringLiteral("imap.host"));
-    s.imapPort = v.value(QStringLiteral("imap.port")).toInt();
-    s.imapSecurity = v.value(QStringLiteral("imap.security"));
-    s.imapUser = v.value(QStringLiteral("imap.user"));
-    s.imapPasswordSealed = v.value(QStringLiteral("imap.password_sealed"));
-    s.imapMailbox = v.value(QStringLiteral("imap.mailbox"));
-    s.imapCaFile = v.value(QStringLiteral("imap.ca_file"));
-    s.imapAllowPlainAuth = v.value(QStringLiteral("imap.allow_plain_auth")) == u"1";
     return s;
 }
 
 Status OrgSettings::save(Database &db) const
 {
-    const QList<QPair<QString, QString>> values = {
-        {QStringLiteral("org.name"), organisation},
-        {QStringLiteral("mail.sender_address"), senderAddress},
-        {QStringLiteral("mail.sender_name"), senderName},
-        {QStringLiteral("invite.accept_url"), acceptUrl},
-        {QStringLiteral("portal.accept_url"), portalAcceptUrl},
-        {QStringLiteral("invite.cooldown_minutes"), QString::number(cooldownMinutes)},
-        {QStringLiteral("invite.reminder_days_before"), QString::number(reminderDaysBefore)},
-        {QStringLiteral("mail.transport"), transport},
-        {QStringLiteral("mail.dir"), mailDir == defaultMailDir() ? QString() : mailDir},
-        {QStringLiteral("smtp.host"), smtpHost},
-        {QStringLiteral("smtp.port"), QString::number(smtpPort)},
-        {QStringLiteral("smtp.security"), smtpSecurity},
-        {QStringLiteral("smtp.user"), smtpUser},
-        {QStringLiteral("smtp.password_sealed"), smtpPasswordSealed},
-        {QStringLiteral("smtp.ca_file"), smtpCaFile},
-        {QStringLiteral("smtp.allow_plain_auth"),
-         smtpAllowPlainAuth ? QStringLiteral("1") : QStringLiteral("0")},
-        {QStringLiteral("bounces.address"), bounceAddress},
-        {QStringLiteral("imap.host"), imapHost},
-        {QStringLiteral("imap.port"), QString::number(imapPort)},
-        {QStringLiteral("imap.security"), imapSecurity},
-        {QStringLiteral("imap.user"), imapUser},
-        {QStringLiteral("imap.password_sealed"), imapPasswordSealed},
-        {QStringLiteral("imap.mailbox"), imapMailbox},
-        {QStringLiteral("imap.ca_file"), imapCaFile},
-        {QStringLiteral("imap.allow_plain_auth"),
-         imapAllowPlainAuth ? QStringLiteral("1") : QStringLiteral("0")},
-    };
+    OrgSettings stored = *this;
+    if (stored.mailDir == defaultMailDir())
+        stored.mailDir.clear(); // the default stays a default, wherever this machine keeps it
     const bool own = !db.inTransaction();
     if (own)
         if (Status s = db.begin(); !s)
             return s;
-    for (const auto &[key, value] : values) {
+    for (const Key &k : keys) {
+        const QString value =
+            std::visit(Overloaded{[&](QString OrgSettings::*m) { return stored.*m; },
+                                  [&](int OrgSettings::*m) { return QString::number(stored.*m); },
+                                  [&](bool OrgSettings::*m) {
+                                      return stored.*m ? QStringLiteral("1") : QStringLiteral("0");
+                                  }},
+                       k.member);
         QSqlQuery q =
             db.prepare(QStringLiteral("INSERT INTO settings (key, value) VALUES (?, ?) "
                                       "ON CONFLICT (key) DO UPDATE SET value = excluded.value"));
-        q.addBindValue(key);
+        q.addBindValue(QString::fromLatin1(k.name));
         q.addBindValue(value);
         if (Status s = db.exec(q); !s) {
             if (own)

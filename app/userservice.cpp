@@ -1,13 +1,10 @@
 #include "app/userservice.h"
 
 #include "app/actorlock.h"
-#include "app/audit.h"
-#include "app/authservice.h"
 #include "app/bouncerules.h"
 #include "app/invitationlookup.h"
 #include "app/mail/emailaddress.h"
 #include "app/validation.h"
-#include "models/changenotifier.h"
 #include "models/userfilter.h"
 #include "models/userrepository.h"
 
@@ -84,16 +81,9 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
     // Administrator instead of being refused like a control character in any other field.
     if (const QString p = textFieldProblem(tr("The profile"), nu.profile, 200); !p.isEmpty())
         return makeError(ErrorKind::Invalid, p);
-    auto cfg = OrgSettings::load(m_db);
-    if (!cfg)
-        return cfg.error();
-    const qint64 now = m_clock.nowMs();
-    Transaction tx(m_db);
+    ActingTransaction tx(m_db, m_clock, m_actorId, std::nullopt);
     if (!tx.status())
         return tx.status().error();
-    auto a = lockActor(m_db, m_actorId);
-    if (!a)
-        return a.error();
     UserRepository repo(m_db);
     qint64 profileId = 0;
     if (nu.kind == UserKind::Crm) {
@@ -101,7 +91,7 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
             repo.profileByName(nu.profile.isEmpty() ? QStringLiteral("Standard") : nu.profile);
         if (!profile)
             return makeError(ErrorKind::Invalid, profile.error().message);
-        if (profile->isAdmin && !a->isAdmin)
+        if (profile->isAdmin && !tx.actor().isAdmin)
             return makeError(ErrorKind::Refused,
                              tr("Only an Administrator can add users with the Administrator "
                                 "profile."));
@@ -130,9 +120,9 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
     q.addBindValue(nameKey(nu.name.trimmed()));
     q.addBindValue(profileId ? QVariant(profileId) : nullInt());
     q.addBindValue(nu.account.trimmed());
-    q.addBindValue(now);
-    q.addBindValue(a->id);
-    q.addBindValue(now);
+    q.addBindValue(tx.now());
+    q.addBindValue(tx.actor().id);
+    q.addBindValue(tx.now());
     if (Status s = m_db.exec(q); !s)
         return s.error();
     if (!q.next())
@@ -142,59 +132,43 @@ Result<InviteOutcome> UserService::addUser(const NewUser &nu)
     auto created = repo.byId(id);
     if (!created)
         return created.error();
-    {
-        AuditEntry e{0,
-                     now,
-                     a->id,
-                     a->email,
-                     QStringLiteral("user.add"),
-                     id,
-                     created->email,
-                     nu.kind == UserKind::Portal ? tr("portal user") : created->profileName};
-        if (Status s = writeAudit(m_db, e); !s)
-            return s.error();
-    }
+    if (Status s = tx.audit(QStringLiteral("user.add"), id, created->email,
+                            nu.kind == UserKind::Portal ? tr("portal user") : created->profileName);
+        !s)
+        return s.error();
     auto out = InvitationService(m_db, m_clock, m_actorId)
-                   .issueInTransaction({created.value()}, a.value(), cfg.value(), true,
-                                       QStringLiteral("invitation.invite"), now);
+                   .issueInTransaction({created.value()}, tx.actor(), tx.settings(), true,
+                                       QStringLiteral("invitation.invite"), tx.now());
     if (!out)
         return out.error();
-    if (Status s = notifyUsersChanged(m_db); !s) // a new row: consoles reload
-        return s.error();
-    if (Status s = tx.commit(); !s)
+    if (Status s = tx.commit({}); !s) // a new row: every console reloads
         return s.error();
     return out->constFirst();
 }
 
 Result<UserRecord> UserService::setActive(qint64 userId, bool active)
 {
-    const qint64 now = m_clock.nowMs();
-    Transaction tx(m_db);
+    ActingTransaction tx(m_db, m_clock, m_actorId, userId, !active);
     if (!tx.status())
         return tx.status().error();
-    auto a = lockActor(m_db, m_actorId, {userId}, !active);
-    if (!a)
-        return a.error();
-    auto target = lockedUser(m_db, userId);
-    if (!target)
-        return target.error();
-    if (target->active == active)
+    if (tx.target().active == active)
         return makeError(ErrorKind::Refused,
-                         active ? tr("%1 is already active.").arg(target->email)
-                                : tr("%1 is already deactivated.").arg(target->email));
-    if (auto refusal = activeChangeRefusal({a->id, a->isAdmin}, target.value(), active))
+                         active ? tr("%1 is already active.").arg(tx.target().email)
+                                : tr("%1 is already deactivated.").arg(tx.target().email));
+    if (auto refusal =
+            activeChangeRefusal({tx.actor().id, tx.actor().isAdmin}, tx.target(), active))
         return *refusal;
-    if (!active && target->isAdmin && target->confirmedAt) {
+    if (!active && tx.target().isAdmin && tx.target().confirmedAt) {
         if (Status s = keepsAnAdministrator(
-                target.value(), tr("%1 is the last active administrator: add another one first.")
-                                    .arg(target->email));
+                tx.target(), tr("%1 is the last active administrator: add another one first.")
+                                 .arg(tx.target().email));
             !s)
             return s.error();
     }
     QSqlQuery q =
         m_db.prepare(QStringLiteral("UPDATE users SET active = ?, updated_at = ? WHERE id = ?"));
     q.addBindValue(active ? 1 : 0);
-    q.addBindValue(now);
+    q.addBindValue(tx.now());
     q.addBindValue(userId);
     if (Status s = m_db.exec(q); !s)
         return s.error();
@@ -215,7 +189,7 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
         QSqlQuery revoke = m_db.prepare(
             QStringLiteral("UPDATE invitations SET revoked_at = ? WHERE user_id = ? AND "
                            "accepted_at IS NULL AND revoked_at IS NULL"));
-        revoke.addBindValue(now);
+        revoke.addBindValue(tx.now());
         revoke.addBindValue(userId);
         if (Status s = m_db.exec(revoke); !s)
             return s.error();
@@ -225,8 +199,8 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
             "invite_expires_at END, mail_state = CASE WHEN mail_state IN ('queued', "
             "'deferred') THEN 'cancelled' ELSE mail_state END WHERE id = ? AND confirmed_at IS "
             "NULL"));
-        summary.addBindValue(now);
-        summary.addBindValue(now);
+        summary.addBindValue(tx.now());
+        summary.addBindValue(tx.now());
         summary.addBindValue(userId);
         if (Status s = m_db.exec(summary); !s)
             return s.error();
@@ -237,22 +211,15 @@ Result<UserRecord> UserService::setActive(qint64 userId, bool active)
                      (cancelled == 1 ? tr("1 unsent mail cancelled")
                                      : tr("%1 unsent mails cancelled").arg(cancelled));
     }
-    AuditEntry e{0,
-                 now,
-                 a->id,
-                 a->email,
-                 active ? QStringLiteral("user.activate") : QStringLiteral("user.deactivate"),
-                 target->id,
-                 target->email,
-                 detail};
-    if (Status s = writeAudit(m_db, e); !s)
-        return s.error();
-    if (Status s = notifyUsersChanged(m_db, {userId}); !s)
+    if (Status s =
+            tx.audit(active ? QStringLiteral("user.activate") : QStringLiteral("user.deactivate"),
+                     tx.target().id, tx.target().email, detail);
+        !s)
         return s.error();
     auto updated = UserRepository(m_db).byId(userId);
     if (!updated)
         return updated.error();
-    if (Status s = tx.commit(); !s)
+    if (Status s = tx.commit({userId}); !s)
         return s.error();
     return updated;
 }
@@ -269,20 +236,12 @@ Result<UserRecord> UserService::updateUser(qint64 userId, const QString &name,
         if (const QString p = textFieldProblem(tr("The account"), *account, 200); !p.isEmpty())
             return makeError(ErrorKind::Invalid, p);
     }
-    const qint64 now = m_clock.nowMs();
-    Transaction tx(m_db);
-    if (!tx.status())
-        return tx.status().error();
     // Two administrators editing at once: the second reads what the first wrote. The
     // administrators are locked too: a demotion counts the others after they are.
-    auto a = lockActor(m_db, m_actorId, {userId}, true);
-    if (!a)
-        return a.error();
-    UserRepository repo(m_db);
-    auto target = lockedUser(m_db, userId);
-    if (!target)
-        return target.error();
-    const UserRecord old = target.value();
+    ActingTransaction tx(m_db, m_clock, m_actorId, userId, true);
+    if (!tx.status())
+        return tx.status().error();
+    const UserRecord &old = tx.target();
 
     qint64 profileId = old.profileId;
     QString profileName = old.profileName;
@@ -298,7 +257,7 @@ Result<UserRecord> UserService::updateUser(qint64 userId, const QString &name,
                              tr("Only portal users belong to an account: give a profile "
                                 "instead."));
         if (!profile.trimmed().isEmpty()) {
-            auto p = repo.profileByName(profile);
+            auto p = UserRepository(m_db).profileByName(profile);
             if (!p)
                 return makeError(ErrorKind::Invalid, p.error().message);
             profileId = p->id;
@@ -308,8 +267,8 @@ Result<UserRecord> UserService::updateUser(qint64 userId, const QString &name,
         }
     }
     // A Manage Users profile neither touches administrators nor makes or unmakes them.
-    if (!a->isAdmin) {
-        if (auto refusal = editRefusal({a->id, a->isAdmin}, old))
+    if (!tx.actor().isAdmin) {
+        if (auto refusal = editRefusal({tx.actor().id, tx.actor().isAdmin}, old))
             return *refusal;
         if (toAdmin)
             return makeError(ErrorKind::Refused,
@@ -343,23 +302,15 @@ Result<UserRecord> UserService::updateUser(qint64 userId, const QString &name,
     q.addBindValue(nameKey(newName));
     q.addBindValue(profileId ? QVariant(profileId) : nullInt());
     q.addBindValue(newAccount);
-    q.addBindValue(now);
+    q.addBindValue(tx.now());
     q.addBindValue(userId);
     if (Status s = m_db.exec(q); !s)
         return s.error();
-    AuditEntry e{0,
-                 now,
-                 a->id,
-                 a->email,
-                 QStringLiteral("user.edit"),
-                 old.id,
-                 old.email,
-                 changes.join(QStringLiteral("; "))};
-    if (Status s = writeAudit(m_db, e); !s)
+    if (Status s = tx.audit(QStringLiteral("user.edit"), old.id, old.email,
+                            changes.join(QStringLiteral("; ")));
+        !s)
         return s.error();
-    if (Status s = notifyUsersChanged(m_db, {userId}); !s)
-        return s.error();
-    if (Status s = tx.commit(); !s)
+    if (Status s = tx.commit({userId}); !s)
         return s.error();
     UserRecord updated = old;
     updated.name = newName;
@@ -373,30 +324,26 @@ Result<UserRecord> UserService::updateUser(qint64 userId, const QString &name,
 
 Result<InviteOutcome> UserService::changeEmail(qint64 userId, const QString &newEmail)
 {
-    auto a = AuthService::authorise(m_db, m_actorId);
-    if (!a)
-        return a.error();
     const QString email = newEmail.trimmed();
     if (const QString p = emailAddressProblem(email); !p.isEmpty())
         return makeError(ErrorKind::Invalid, p);
-    auto cfg = OrgSettings::load(m_db);
-    if (!cfg)
-        return cfg.error();
-    const qint64 now = m_clock.nowMs();
-    Transaction tx(m_db);
+    // The actor is locked and authorised inside the transaction, like every other action's: a
+    // demotion committed meanwhile refuses.
+    ActingTransaction tx(m_db, m_clock, m_actorId, userId);
     if (!tx.status())
         return tx.status().error();
-    auto target = lockedUser(m_db, userId);
-    if (!target)
-        return target.error();
-    const QString old = target->email;
-    // The row menu and the dialog ask the same functions (app/bouncerules.h).
-    if (auto refusal = changeEmailRefusal(target.value()))
+    const QString old = tx.target().email;
+    // A new address is an edit: a Manage Users profile that redirected an unconfirmed
+    // administrator's invitation could accept it itself.
+    if (auto refusal = editRefusal({tx.actor().id, tx.actor().isAdmin}, tx.target()))
         return *refusal;
-    if (const QString p = newEmailProblem(target.value(), email); !p.isEmpty())
+    // The row menu and the dialog ask the same functions (app/bouncerules.h).
+    if (auto refusal = changeEmailRefusal(tx.target()))
+        return *refusal;
+    if (const QString p = newEmailProblem(tx.target(), email); !p.isEmpty())
         return makeError(ErrorKind::Invalid, p);
     UserRepository repo(m_db);
-    if (auto existing = repo.byEmail(target->kind, email))
+    if (auto existing = repo.byEmail(tx.target().kind, email))
         return makeError(ErrorKind::Refused,
                          tr("%1 is already a user (%2).").arg(existing->email, existing->name));
     else if (existing.error().kind != ErrorKind::NotFound)
@@ -405,30 +352,22 @@ Result<InviteOutcome> UserService::changeEmail(qint64 userId, const QString &new
         QStringLiteral("UPDATE users SET email = ?, email_key = ?, updated_at = ? WHERE id = ?"));
     q.addBindValue(email);
     q.addBindValue(userEmailKey(email));
-    q.addBindValue(now);
+    q.addBindValue(tx.now());
     q.addBindValue(userId);
     if (Status s = m_db.exec(q); !s)
         return s.error();
-    AuditEntry e{0,
-                 now,
-                 a->id,
-                 a->email,
-                 QStringLiteral("user.change_email"),
-                 userId,
-                 email,
-                 tr("%1 → %2").arg(old, email)};
-    if (Status s = writeAudit(m_db, e); !s)
+    if (Status s = tx.audit(QStringLiteral("user.change_email"), userId, email,
+                            tr("%1 → %2").arg(old, email));
+        !s)
         return s.error();
-    UserRecord changed = target.value();
+    UserRecord changed = tx.target();
     changed.email = email;
     auto out = InvitationService(m_db, m_clock, m_actorId)
-                   .issueInTransaction({changed}, a.value(), cfg.value(), true,
-                                       QStringLiteral("invitation.reinvite"), now);
+                   .issueInTransaction({changed}, tx.actor(), tx.settings(), true,
+                                       QStringLiteral("invitation.reinvite"), tx.now());
     if (!out)
         return out.error();
-    if (Status s = notifyUsersChanged(m_db, {userId}); !s)
-        return s.error();
-    if (Status s = tx.commit(); !s)
+    if (Status s = tx.commit({userId}); !s)
         return s.error();
     return out->constFirst();
 }

@@ -61,8 +61,9 @@ public:
     // SPEC §9: a bounced address is usually a typo. Changes an unconfirmed user's address, revokes
     // their open invitations and queues a new invitation to the new address, in one transaction,
     // audited with the old and new address ("user.change_email"). Refused, with the reason, for a
-    // confirmed or deactivated user, an invalid address, the same address, or one another user
-    // has. The re-invite cooldown does not apply: the old address never got the mail.
+    // confirmed or deactivated user, an administrator when the actor is not one (editRefusal), an
+    // invalid address, the same address, or one another user has. The re-invite cooldown does
+    // not apply: the old address never got the mail.
     Result<InviteOutcome> changeEmail(qint64 userId, const QString &newEmail);
 
 private:

@@ -8,8 +8,33 @@
 #include <QSqlQuery>
 #include <QTest>
 
+#include <functional>
+#include <utility>
+
 using namespace roster;
 using namespace testsupport;
+
+namespace {
+// A clock that runs `onRead` the first time it is read: another console's change landing while
+// a call is under way, at the moment the call asks the time.
+class InterruptingClock final : public Clock
+{
+public:
+    InterruptingClock(qint64 nowMs, std::function<void()> onRead)
+        : m_now(nowMs), m_onRead(std::move(onRead))
+    {}
+    qint64 nowMs() const override
+    {
+        if (m_onRead)
+            std::exchange(m_onRead, {})();
+        return m_now;
+    }
+
+private:
+    qint64 m_now;
+    mutable std::function<void()> m_onRead;
+};
+} // namespace
 
 class TestChangeEmail : public QObject
 {
@@ -67,6 +92,58 @@ private Q_SLOTS:
                                                           QStringLiteral("a long enough password"));
         QVERIFY(!accept);
         QCOMPARE(org->deliver(), 1);
+    }
+
+    // The actor's permission is read inside the transaction that changes the address, after the
+    // actor's row is locked, like every other action's: an administrator demoted by another
+    // console while the call is under way (here as it reads the time, before its transaction
+    // begins) changes nothing. It was read before the transaction, and the change went through.
+    void demotedWhileUnderWayChangesNothing()
+    {
+        const qint64 b = org->addConfirmedUser(QStringLiteral("second@acme.example"),
+                                               QStringLiteral("Administrator"));
+        const qint64 id = org->addUnconfirmedUser(QStringLiteral("jon.smiht@acme.example"));
+        bool demoted = false;
+        InterruptingClock clock(org->clock().nowMs(), [&] {
+            QSqlQuery q = org->db().prepare(QStringLiteral(
+                "UPDATE users SET profile_id = (SELECT id FROM profiles WHERE name = "
+                "'Standard') WHERE id = ?"));
+            q.addBindValue(b);
+            demoted = bool(org->db().exec(q));
+        });
+        auto r = UserService(org->db(), clock, b)
+                     .changeEmail(id, QStringLiteral("jon.smith@acme.example"));
+        QVERIFY(demoted);
+        QVERIFY(!r);
+        QCOMPARE(int(r.error().kind), int(ErrorKind::Refused));
+        QCOMPARE(UserRepository(org->db()).byId(id)->email,
+                 QStringLiteral("jon.smiht@acme.example"));
+        QCOMPARE(
+            org->scalar(QStringLiteral("SELECT count(*) FROM audit_log WHERE actor_id = ?"), {b}),
+            0);
+    }
+
+    // An unconfirmed administrator's address is the administrator's invitation: a Manage Users
+    // profile that changed it could accept that invitation itself. Changing the address edits
+    // the user, and only an Administrator edits an administrator (editRefusal).
+    void managerCannotRedirectAnAdministratorsInvitation()
+    {
+        const qint64 manager = org->addConfirmedUser(QStringLiteral("uma@acme.example"),
+                                                     QStringLiteral("User Manager"));
+        NewUser nu;
+        nu.email = QStringLiteral("new.admin@acme.example");
+        nu.name = QStringLiteral("New Admin");
+        nu.profile = QStringLiteral("Administrator");
+        auto added = UserService(org->db(), org->clock(), org->adminId()).addUser(nu);
+        QVERIFY2(added, added ? "" : qPrintable(added.error().message));
+        const QString before = org->dump();
+        auto r = UserService(org->db(), org->clock(), manager)
+                     .changeEmail(added->user.id, QStringLiteral("uma+admin@acme.example"));
+        QVERIFY(!r);
+        QCOMPARE(int(r.error().kind), int(ErrorKind::Refused));
+        QVERIFY2(r.error().message.contains(QStringLiteral("Only an Administrator")),
+                 qPrintable(r.error().message));
+        QCOMPARE(org->dump(), before);
     }
 
     void refusedWithReasons_data()
