@@ -51,8 +51,12 @@ qsizetype skipBounced(InvitationService::Plan &plan)
     return moved;
 }
 
-std::optional<Error> changeEmailRefusal(const UserRecord &user)
+std::optional<Error> changeEmailRefusal(const ActorFacts &actor, const UserRecord &user)
 {
+    // A new address is an edit: a Manage Users profile that redirected an unconfirmed
+    // administrator's invitation could accept it itself.
+    if (auto refusal = editRefusal(actor, user))
+        return refusal;
     if (!user.active)
         return makeError(ErrorKind::Refused,
                          tr("%1 is deactivated: activate the user first.").arg(user.email));

@@ -21,9 +21,10 @@ qsizetype countBounced(const InvitationService::Plan &plan);
 // Moves them to the skipped list, the warning as their reason; returns how many moved.
 qsizetype skipBounced(InvitationService::Plan &plan);
 
-// Why UserService::changeEmail would refuse this user whatever the new address (deactivated,
-// confirmed), or nothing: the row menu greys out its entry with these words.
-std::optional<Error> changeEmailRefusal(const UserRecord &user);
+// Why UserService::changeEmail would refuse `actor` this user whatever the new address (an
+// administrator and the actor is not one, deactivated, confirmed), or nothing: the row menu greys
+// out its entry with these words.
+std::optional<Error> changeEmailRefusal(const ActorFacts &actor, const UserRecord &user);
 // What is wrong with `email` as this user's new address, without the database (invalid, the
 // same address); empty when nothing. changeEmail refuses with the same words; an address another
 // user has is found there, in the transaction.

@@ -333,12 +333,8 @@ Result<InviteOutcome> UserService::changeEmail(qint64 userId, const QString &new
     if (!tx.status())
         return tx.status().error();
     const QString old = tx.target().email;
-    // A new address is an edit: a Manage Users profile that redirected an unconfirmed
-    // administrator's invitation could accept it itself.
-    if (auto refusal = editRefusal({tx.actor().id, tx.actor().isAdmin}, tx.target()))
-        return *refusal;
     // The row menu and the dialog ask the same functions (app/bouncerules.h).
-    if (auto refusal = changeEmailRefusal(tx.target()))
+    if (auto refusal = changeEmailRefusal({tx.actor().id, tx.actor().isAdmin}, tx.target()))
         return *refusal;
     if (const QString p = newEmailProblem(tx.target(), email); !p.isEmpty())
         return makeError(ErrorKind::Invalid, p);

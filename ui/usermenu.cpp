@@ -66,7 +66,7 @@ QMenu *createUserMenu(const UserRecord &user, const UserMenuContext &ctx, QWidge
     if (whyNotInvite.isEmpty())
         link->setStatusTip(tr("Make a new invitation and copy its link instead of mailing it."));
     QAction *change = add(menu, tr("Change email and re-invite…"), UserAction::ChangeEmail,
-                          "changeEmailAction", whyNot(changeEmailRefusal(user)));
+                          "changeEmailAction", whyNot(changeEmailRefusal(actor, user)));
     if (change->isEnabled())
         change->setStatusTip(
             tr("Give %1 a new address and send the invitation there; earlier links stop working.")

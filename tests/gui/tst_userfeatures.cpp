@@ -45,6 +45,7 @@ private slots:
     void editFromTheGearMenuSavesNameAndProfile();
     void editRefusalKeepsTheDialogOpen();
     void managerCannotEditAnAdministrator();
+    void managerIsNotOfferedAnAdministratorsAddress();
     void invitationHistoryListsEveryInvitation();
     void exportWritesWhatTheTableShows();
     void exportRightAfterAViewSwitchWritesThatView();
@@ -230,6 +231,31 @@ void TestUserFeatures::managerCannotEditAnAdministrator()
                  ->findText(QStringLiteral("Administrator")),
              -1);
     dialog->reject();
+}
+
+// The row menu and UserService::changeEmail give one reason from one function: a Manage Users
+// profile may not give an administrator's invitation a new address (it could send it to itself).
+void TestUserFeatures::managerIsNotOfferedAnAdministratorsAddress()
+{
+    const qint64 manager =
+        m_org->add(QStringLiteral("Uma Manager"), QStringLiteral("uma@example.com"),
+                   QStringLiteral("User Manager"));
+    QVERIFY(m_org->confirm(manager, QStringLiteral("a long enough password")));
+    const qint64 newAdmin =
+        m_org->add(QStringLiteral("Nia Newadmin"), QStringLiteral("nia@example.com"),
+                   QStringLiteral("Administrator"));
+    auto session =
+        AuthService(*m_org->db, m_org->clock)
+            .signIn(QStringLiteral("uma@example.com"), QStringLiteral("a long enough password"));
+    QVERIFY(session);
+    openWindow(session.value());
+    const auto refused = UserService(*m_org->db, m_org->clock, manager)
+                             .changeEmail(newAdmin, QStringLiteral("uma+nia@example.com"));
+    QVERIFY(!refused);
+    std::unique_ptr<QMenu> menu(m_page->createMenuForRow(rowOf(m_page, newAdmin)));
+    QAction *change = menu->findChild<QAction *>(QStringLiteral("changeEmailAction"));
+    QVERIFY(!change->isEnabled());
+    QCOMPARE(change->toolTip(), refused.error().message);
 }
 
 void TestUserFeatures::invitationHistoryListsEveryInvitation()
