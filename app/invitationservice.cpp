@@ -173,10 +173,18 @@ InvitationService::reinviteMany(const QList<qint64> &userIds,
         result.error = e;
         return result;
     };
-    constexpr qsizetype batch = 500;
+    // The first batch is small, so that the first progress (and on PostgreSQL the first mail)
+    // comes early. On SQLite the batches then grow: each commit writes every page it dirtied to
+    // the WAL, and the pages of the indexes (token hashes, a user's invitations) are dirtied
+    // again by every batch, so fewer commits write fewer pages: 10,000 re-invites at 1M users,
+    // 123k pwrite() calls in batches of 500, 84k in batches of 2,500 (issue 16). On PostgreSQL
+    // the batches stay at 500: the next batch's mail goes out while one is written.
+    qsizetype batch = 500;
+    const qsizetype largestBatch = tuneSqlite ? 4000 : 500;
     UserRepository repo(m_db);
     Writer w(m_db); // the same statements for every batch
-    for (qsizetype i = 0; i < userIds.size(); i += batch) {
+    for (qsizetype i = 0; i < userIds.size();
+         i += batch, batch = std::min(batch * 2, largestBatch)) {
         const qint64 now = m_clock.nowMs();
         Transaction tx(m_db);
         if (!tx.status())
