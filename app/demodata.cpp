@@ -209,7 +209,9 @@ private:
 // indexes above all). The indexes behind constraints (primary key, unique (kind, email_key)) stay.
 // On PostgreSQL the foreign keys of users and invitations go too: their triggers check each row
 // (1.1M users: 8 s), adding them back checks all rows in one join (under a second). SQLite cannot
-// drop a constraint; generateDemoData turns its checks off instead.
+// drop a constraint; generateDemoData turns its checks off instead. The search's trigram indexes
+// on users_search (PostgreSQL, schema 8) go too: its insert trigger then adds each statement's
+// rows to that narrow table in one statement, and the indexes are built from it at the end.
 // Read from the catalogue, so that what a later schema adds is treated alike. On PostgreSQL only
 // when this role owns the table (DROP needs it); otherwise all stays in place.
 Result<QStringList> dropForBulkLoad(Database &db)
@@ -227,7 +229,8 @@ Result<QStringList> dropForBulkLoad(Database &db)
                   "SELECT 'DROP INDEX ' || i.indexrelid::regclass::text, "
                   "pg_get_indexdef(i.indexrelid), 0 AS k "
                   "FROM pg_index i JOIN pg_class t ON t.oid = i.indrelid "
-                  "WHERE i.indrelid = 'users'::regclass AND pg_has_role(t.relowner, 'USAGE') "
+                  "WHERE i.indrelid IN ('users'::regclass, to_regclass('users_search')) "
+                  "AND pg_has_role(t.relowner, 'USAGE') "
                   "AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid) "
                   "UNION ALL "
                   "SELECT 'ALTER TABLE ' || c.conrelid::regclass::text || ' DROP CONSTRAINT ' || "
@@ -512,8 +515,10 @@ Status generateDemoData(Database &db, const Clock &clock, qint64 adminId,
     if (!sqlite)
         // VACUUM too: it sets the visibility map, without which PostgreSQL counts the
         // Unconfirmed view through the heap (36 ms at 200k users) instead of users_unconfirmed
-        // alone (2 ms). Autovacuum does the same for a real organisation, later.
-        (void)db.exec(QStringLiteral("VACUUM ANALYZE users"));
+        // alone (2 ms). Autovacuum does the same for a real organisation, later. users_search
+        // for its statistics: without them the search's plans take it for the empty table the
+        // schema made.
+        (void)db.exec(QStringLiteral("VACUUM ANALYZE users, users_search"));
     return ok();
 }
 

@@ -212,6 +212,57 @@ const char *const schema7Both[] = {
         received_at BIGINT NOT NULL))",
 };
 
+// Schema 8 (PostgreSQL): the search's keys in a narrow table of their own, users_search (id,
+// kind, name_key, email_key), kept in step with users by triggers, with the pg_trgm GIN indexes
+// on it instead of on users. An invitation's columns (invited_at and the rest, which a bulk
+// re-invite updates) are indexed, so that UPDATE is never HOT and gave every row new entries in
+// all the indexes of users, the two trigram ones among them: a third or more of a bulk re-invite
+// (issue 16). And a trigram search's count rechecks its candidates on ~40-byte rows instead of
+// whole users. The inserts and deletes are statement triggers over the statement's rows (a
+// multi-row insert is one more statement, not one per row); an update only when a key changes.
+// Users are locked against writes first, so that none is missed between the copy and the
+// triggers. SQLite's FTS5 users_search (schema 4) is the same idea and stays as it is.
+const char *const schema8Postgres[] = {
+    R"(LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE)",
+    R"(CREATE TABLE users_search (
+        id BIGINT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        name_key TEXT COLLATE "C" NOT NULL,
+        email_key TEXT COLLATE "C" NOT NULL))",
+    R"(INSERT INTO users_search (id, kind, name_key, email_key)
+        SELECT id, kind, name_key, email_key FROM users)",
+    R"(CREATE FUNCTION users_search_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            INSERT INTO users_search (id, kind, name_key, email_key)
+            SELECT id, kind, name_key, email_key FROM inserted;
+            RETURN NULL;
+        END $$)",
+    R"(CREATE TRIGGER users_search_insert AFTER INSERT ON users REFERENCING NEW TABLE AS inserted
+        FOR EACH STATEMENT EXECUTE FUNCTION users_search_insert())",
+    R"(CREATE FUNCTION users_search_update() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            UPDATE users_search SET kind = new.kind, name_key = new.name_key,
+                email_key = new.email_key WHERE id = new.id;
+            RETURN NULL;
+        END $$)",
+    R"(CREATE TRIGGER users_search_update AFTER UPDATE OF name_key, email_key, kind ON users
+        FOR EACH ROW WHEN (old.name_key IS DISTINCT FROM new.name_key
+            OR old.email_key IS DISTINCT FROM new.email_key OR old.kind IS DISTINCT FROM new.kind)
+        EXECUTE FUNCTION users_search_update())",
+    R"(CREATE FUNCTION users_search_delete() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN
+            DELETE FROM users_search WHERE id IN (SELECT id FROM deleted);
+            RETURN NULL;
+        END $$)",
+    R"(CREATE TRIGGER users_search_delete AFTER DELETE ON users REFERENCING OLD TABLE AS deleted
+        FOR EACH STATEMENT EXECUTE FUNCTION users_search_delete())",
+    R"(CREATE INDEX users_search_name_trgm ON users_search USING gin (name_key gin_trgm_ops))",
+    R"(CREATE INDEX users_search_email_trgm ON users_search USING gin (email_key gin_trgm_ops))",
+    R"(DROP INDEX users_name_trgm)",
+    R"(DROP INDEX users_email_trgm)",
+    R"(ANALYZE users_search)",
+};
+
 // Schema 9 (issue 16): a message changes state twice on its way out (queued -> sending -> sent),
 // and each result is a write transaction of its own, so every index whose key or condition holds
 // the state is written again with each message. outbox_by_state (state, id) answered nothing the
@@ -267,6 +318,8 @@ QStringList migrationStatements(int version, Dialect dialect)
         add(schema6Both);
     if (version == 7)
         add(schema7Both);
+    if (version == 8 && dialect == Dialect::Postgres)
+        add(schema8Postgres);
     if (version == 9)
         add(schema9Both);
     return out;

@@ -4,6 +4,33 @@ namespace roster {
 
 namespace {
 constexpr qint64 expiringSoonMs = 48LL * 60 * 60 * 1000;
+} // namespace
+
+QString UserFilter::postgresSearchCondition(QVariantList *binds, const QString &pattern) const
+{
+    binds->append(userKindKey(kind));
+    binds->append(pattern);
+    binds->append(pattern);
+    return QStringLiteral(
+        " s.kind = ? AND (s.name_key LIKE ? ESCAPE '\\' OR s.email_key LIKE ? ESCAPE '\\')");
+}
+
+QString UserFilter::searchCountSql(QVariantList *binds, Dialect dialect) const
+{
+    if (view != UserView::All)
+        return {};
+    if (dialect == Dialect::Sqlite) {
+        const QString match = searchMatchExpression(dialect);
+        if (match.isEmpty())
+            return {};
+        binds->append(match);
+        return QStringLiteral("SELECT count(*) FROM users_search WHERE users_search MATCH ?");
+    }
+    const QString s = search.trimmed().toCaseFolded();
+    if (s.size() < 3)
+        return {};
+    return QStringLiteral("SELECT count(*) FROM users_search s WHERE") +
+           postgresSearchCondition(binds, u'%' + likeEscaped(s) + u'%');
 }
 
 std::optional<UserView> UserFilter::parseView(const QString &name)
@@ -98,6 +125,16 @@ bool UserFilter::needsProfileJoin() const
 
 QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
 {
+    return whereSql(binds, dialect, false);
+}
+
+QString UserFilter::walkWhereSql(QVariantList *binds, Dialect dialect) const
+{
+    return whereSql(binds, dialect, true);
+}
+
+QString UserFilter::whereSql(QVariantList *binds, Dialect dialect, bool rowTest) const
+{
     QString sql = QStringLiteral(" WHERE u.kind = ?");
     binds->append(userKindKey(kind));
     switch (view) {
@@ -150,10 +187,15 @@ QString UserFilter::whereSql(QVariantList *binds, Dialect dialect) const
             // trigrams is a substring.
             sql += u" AND u.id IN (SELECT rowid FROM users_search WHERE users_search MATCH ?)";
             binds->append(searchMatchExpression(dialect));
-        } else {
+        } else if (rowTest) {
             sql += u" AND (u.name_key LIKE ? ESCAPE '\\' OR u.email_key LIKE ? ESCAPE '\\')";
             binds->append(QString(u'%' + e + u'%'));
             binds->append(QString(u'%' + e + u'%'));
+        } else {
+            // The trigram indexes are on users_search (schema 8), the keys alone: its candidates
+            // are rechecked on its narrow rows, not on whole users.
+            sql += QStringLiteral(" AND u.id IN (SELECT s.id FROM users_search s WHERE") +
+                   postgresSearchCondition(binds, u'%' + e + u'%') + u')';
         }
     } else if (!s.isEmpty()) {
         // The start of the name or of the email: two index range scans.

@@ -52,9 +52,19 @@ struct UserFilter
     // through a trigram index (SQLite FTS5 / PostgreSQL pg_trgm); shorter text matches the start
     // of the name or the email (index range scans). Either way a million users cost milliseconds.
     QString whereSql(QVariantList *binds, Dialect dialect = Dialect::Sqlite) const;
+    // The same rows, for a walk of a sort index that stops at the page's last match (a search
+    // with many matches, not fenced off): on PostgreSQL a search of 3+ characters tests the keys
+    // on each row walked. whereSql()'s IN made the planner probe users_search for every row
+    // walked, and testing both misjudged the matches as rare and went parallel ("müller"'s first
+    // page ~40 -> 300-600 ms at 1M users). Otherwise the same as whereSql().
+    QString walkWhereSql(QVariantList *binds, Dialect dialect) const;
     // SQLite, search of 3+ characters: the FTS5 MATCH expression (kind and an exact phrase over
     // name and email) that answers the search alone; empty otherwise.
     QString searchMatchExpression(Dialect dialect) const;
+    // The All view, search of 3+ characters: the statement that counts its matches in the search
+    // table alone (SQLite's FTS5 users_search; PostgreSQL's users_search of schema 8, the keys
+    // and their trigram indexes), never reading users; empty otherwise.
+    QString searchCountSql(QVariantList *binds, Dialect dialect) const;
     // SQLite: the index the first page should walk (in sort order, testing the matching ids)
     // when a search narrows the All view; empty when the planner's own choice is better.
     QString searchIndexHint(Dialect dialect) const;
@@ -68,6 +78,12 @@ struct UserFilter
     bool needsProfileJoin() const;
 
     bool operator==(const UserFilter &) const = default;
+
+private:
+    // rowTest: see walkWhereSql().
+    QString whereSql(QVariantList *binds, Dialect dialect, bool rowTest) const;
+    // PostgreSQL: users_search s's rows of this kind whose name or email key is LIKE pattern.
+    QString postgresSearchCondition(QVariantList *binds, const QString &pattern) const;
 };
 
 // What LIKE needs: the text lower-cased, with %, _ and \ escaped (use with ESCAPE '\').

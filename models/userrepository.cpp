@@ -36,15 +36,11 @@ QString rowsOfPage(const QString &ids, const QString &order, const QString &extr
 Result<qint64> UserRepository::count(const UserFilter &filter) const
 {
     QVariantList binds;
-    QString sql;
-    if (filter.view == UserView::All && !filter.searchMatchExpression(m_db.dialect()).isEmpty()) {
-        // The search index knows the kind: it counts the matches without reading users.
-        sql = QStringLiteral("SELECT count(*) FROM users_search WHERE users_search MATCH ?");
-        binds.append(filter.searchMatchExpression(m_db.dialect()));
-    } else {
+    // The search table knows the kind: it counts a search's matches without reading users.
+    QString sql = filter.searchCountSql(&binds, m_db.dialect());
+    if (sql.isEmpty())
         sql = QStringLiteral("SELECT count(*)") + fromClause(filter.view == UserView::Admins) +
               filter.countWhereSql(&binds, m_db.dialect());
-    }
     QSqlQuery q = m_db.prepare(sql);
     for (const QVariant &b : binds)
         q.addBindValue(b);
@@ -65,9 +61,6 @@ Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64
     // a page in the middle of the list took 0.9 s and a one-letter search's first page 96 ms (18
     // and 19 ms this way).
     const QString order = filter.orderBySql(fromEnd);
-    QString from =
-        fromClause(filter.view == UserView::Admins, filter.searchIndexHint(m_db.dialect())) +
-        filter.whereSql(&binds, m_db.dialect());
     // PostgreSQL plans LIMIT 200 of a search as a walk of the sort index that stops at the 200th
     // match, assuming matches spread evenly. A prefix search's matches are anything but: "m"
     // (40,000 matches, all past the middle by name) walked 500,000 rows, 0.9 s at 1M users. Then
@@ -76,7 +69,14 @@ Result<QList<UserRecord>> UserRepository::fetch(const UserFilter &filter, qint64
     // walk finds 200 in 40 ms, collecting and sorting them all takes 100): fenced only when few.
     const QString text = filter.search.trimmed();
     const qint64 fence = text.size() < 3 ? 200000 : 5000;
-    if (m_db.dialect() == Dialect::Postgres && !text.isEmpty() && matches >= 0 && matches <= fence)
+    const bool fenced =
+        m_db.dialect() == Dialect::Postgres && !text.isEmpty() && matches >= 0 && matches <= fence;
+    // Unfenced, the walk tests each row it passes (see UserFilter::walkWhereSql()).
+    QString from =
+        fromClause(filter.view == UserView::Admins, filter.searchIndexHint(m_db.dialect())) +
+        (fenced ? filter.whereSql(&binds, m_db.dialect())
+                : filter.walkWhereSql(&binds, m_db.dialect()));
+    if (fenced)
         from = QStringLiteral(" FROM (SELECT u.*") + from + QStringLiteral(" OFFSET 0) AS u");
     const QString sql = rowsOfPage(
         QStringLiteral("SELECT u.id") + from + order + QStringLiteral(" LIMIT ? OFFSET ?"), order);

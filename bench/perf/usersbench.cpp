@@ -252,7 +252,8 @@ QPoint headerPoint(QHeaderView *h, int section)
 
 // ------------------------------------------------------------------------------------ Roster
 
-void runRoster(const QString &path, int runs, Figures &fig)
+// searchOnly: open the page and type the search, nothing else (--search-only).
+void runRoster(const QString &path, int runs, Figures &fig, bool searchOnly)
 {
     for (int run = 0; run < runs; ++run) {
         // A connection of its own per run (the console's is opened at sign-in, before the page).
@@ -319,31 +320,33 @@ void runRoster(const QString &path, int runs, Figures &fig)
         // Switch to the Unconfirmed view.
         auto *combo = page->findChild<QComboBox *>(QStringLiteral("viewCombo"));
         int before = paints.paints;
-        fig.add("unconfirmed", timeRows(viewShown(UserView::Unconfirmed), [&] {
-                    combo->setCurrentIndex(combo->findData(int(UserView::Unconfirmed)));
-                }));
-        settle();
-        // Every other view too ("filters without a visible stall"): the slowest of them.
-        double slowestView = 0;
-        StallMeter viewStall;
-        viewStall.start();
-        for (int i = 0; i < combo->count(); ++i) {
-            const auto v = UserView(combo->itemData(i).toInt());
-            if (v == UserView::All || v == UserView::Unconfirmed)
-                continue;
-            const double ms = timeRows(viewShown(v), [&] { combo->setCurrentIndex(i); });
-            say(QStringLiteral("view %1: %2 ms, %3 rows")
-                    .arg(combo->itemText(i))
-                    .arg(ms, 0, 'f', 1)
-                    .arg(page->model()->rowCount()));
-            slowestView = std::max(slowestView, ms);
+        if (!searchOnly) {
+            fig.add("unconfirmed", timeRows(viewShown(UserView::Unconfirmed), [&] {
+                        combo->setCurrentIndex(combo->findData(int(UserView::Unconfirmed)));
+                    }));
+            settle();
+            // Every other view too ("filters without a visible stall"): the slowest of them.
+            double slowestView = 0;
+            StallMeter viewStall;
+            viewStall.start();
+            for (int i = 0; i < combo->count(); ++i) {
+                const auto v = UserView(combo->itemData(i).toInt());
+                if (v == UserView::All || v == UserView::Unconfirmed)
+                    continue;
+                const double ms = timeRows(viewShown(v), [&] { combo->setCurrentIndex(i); });
+                say(QStringLiteral("view %1: %2 ms, %3 rows")
+                        .arg(combo->itemText(i))
+                        .arg(ms, 0, 'f', 1)
+                        .arg(page->model()->rowCount()));
+                slowestView = std::max(slowestView, ms);
+                settle();
+            }
+            fig.add("views_stall", viewStall.stop());
+            fig.add("views_worst", slowestView);
+            timeRows(viewShown(UserView::All),
+                     [&] { combo->setCurrentIndex(combo->findData(int(UserView::All))); });
             settle();
         }
-        fig.add("views_stall", viewStall.stop());
-        fig.add("views_worst", slowestView);
-        timeRows(viewShown(UserView::All),
-                 [&] { combo->setCurrentIndex(combo->findData(int(UserView::All))); });
-        settle();
 
         // Search as you type, one key at a time: from the debounced query firing to the rows
         // painted, and from the key press to the rows painted (debounce included). The query runs
@@ -382,11 +385,19 @@ void runRoster(const QString &path, int runs, Figures &fig)
             const double painted = waitRows();
             fig.add("keystroke_debounce", painted);
             fig.add("keystroke", painted - fired.firedAtMs);
+            say(QStringLiteral("key %1: %2 ms from the query firing")
+                    .arg(c)
+                    .arg(painted - fired.firedAtMs, 0, 'f', 1));
             worst = std::max(worst, painted - fired.firedAtMs);
             settle(30);
         }
         fig.add("stall", stall.stop());
         fig.add("keystroke_worst", worst);
+        if (searchOnly) {
+            page.reset();
+            settle();
+            continue;
+        }
 
         // A stale search: the broadest one ("exa" is in every address) still counting when the
         // next search fires. From that query firing to its rows painted; without a stop the new
@@ -775,10 +786,13 @@ int main(int argc, char **argv)
     const QCommandLineOption noBulk(QStringLiteral("no-bulk"), QStringLiteral("skip the bulk"));
     const QCommandLineOption bulkOnly(QStringLiteral("bulk-only"),
                                       QStringLiteral("only the bulk re-invite, on both sides"));
+    const QCommandLineOption searchOnly(QStringLiteral("search-only"),
+                                        QStringLiteral("only the page's open and the search "
+                                                       "keystrokes (no bulk)"));
     const QCommandLineOption child(QStringLiteral("child"), QStringLiteral("internal: one side"),
                                    QStringLiteral("roster|naive"));
     parser.addOptions({dbOpt, usersOpt, runsOpt, naiveRunsOpt, bulkRunsOpt, bulkOpt, noNaive,
-                       noBulk, bulkOnly, child});
+                       noBulk, bulkOnly, searchOnly, child});
     parser.process(app);
     // A file, or a PostgreSQL URL of an organisation made beforehand (rosterctl init + demo).
     const QString path = isPostgres(parser.value(dbOpt))
@@ -799,10 +813,10 @@ int main(int argc, char **argv)
         else if (naive)
             runNaive(path, parser.value(naiveRunsOpt).toInt(), fig);
         else
-            runRoster(path, parser.value(runsOpt).toInt(), fig);
+            runRoster(path, parser.value(runsOpt).toInt(), fig, parser.isSet(searchOnly));
         if (!parser.isSet(bulkOnly))
             fig.add("rss", procStatusMiB("VmHWM:"));
-        if (!parser.isSet(noBulk)) {
+        if (!parser.isSet(noBulk) && !parser.isSet(searchOnly)) {
             const QString scratch =
                 isPostgres(path)
                     ? QStringLiteral("/tmp/roster-perf/") +
@@ -878,6 +892,8 @@ int main(int argc, char **argv)
             args << QStringLiteral("--no-bulk");
         if (parser.isSet(bulkOnly))
             args << QStringLiteral("--bulk-only");
+        if (parser.isSet(searchOnly))
+            args << QStringLiteral("--search-only");
         QProcess p;
         p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         p.start(QCoreApplication::applicationFilePath(), args);

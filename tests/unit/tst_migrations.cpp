@@ -197,6 +197,15 @@ private slots:
             QVERIFY2(n, n ? "" : qPrintable(n.error().message));
             QCOMPARE(n.value(), search == u"old.exa" ? 2 : 1);
         }
+        if (onPostgres()) {
+            // Schema 8: the trigram indexes moved off users, onto users_search.
+            QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM pg_indexes WHERE tablename = "
+                                           "'users' AND indexdef LIKE '%gin_trgm_ops%'")),
+                     QStringLiteral("0"));
+            QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM pg_indexes WHERE tablename = "
+                                           "'users_search' AND indexdef LIKE '%gin_trgm_ops%'")),
+                     QStringLiteral("2"));
+        }
         UserFilter unconfirmed;
         unconfirmed.view = UserView::Unconfirmed;
         unconfirmed.nowMs = 5000;
@@ -210,6 +219,65 @@ private slots:
         QVERIFY2(r, r ? "" : qPrintable(r.error().message));
         QCOMPARE(scalar(QStringLiteral("SELECT count(*) FROM outbox WHERE state = 'cancelled'")),
                  QStringLiteral("1"));
+    }
+
+    // The search's keys follow every write to users: a multi-row insert, a change of name, email
+    // or kind, an update of other columns, a delete (SQLite: the FTS5 triggers of schema 4;
+    // PostgreSQL: users_search's triggers of schema 8).
+    void searchFollowsEveryWriteToUsers()
+    {
+        const QString location = emptyLocation();
+        QVERIFY(!location.isEmpty());
+        auto opened = Database::open(location, Database::OpenMode::CreateIfMissing);
+        QVERIFY2(opened, opened ? "" : qPrintable(opened.error().message));
+        Database &db = *opened.value();
+        UserRepository repo(db);
+        const auto matches = [&repo](UserKind kind, const QString &text) {
+            UserFilter f;
+            f.kind = kind;
+            f.search = text;
+            auto n = repo.count(f);
+            auto rows = repo.fetch(f, 0, 100, false, -1);
+            return n && rows && rows->size() == n.value() ? n.value() : -1;
+        };
+        QVERIFY(db.exec(QStringLiteral(
+            "INSERT INTO users (kind, email, email_key, name, name_key, active, created_at, "
+            "updated_at) VALUES ('crm', 'a@x.example', 'a@x.example', 'Alma Quist', 'alma quist', "
+            "1, 1, 1), ('crm', 'b@x.example', 'b@x.example', 'Berit Quist', 'berit quist', 1, 1, "
+            "1), ('portal', 'c@x.example', 'c@x.example', 'Cora Quist', 'cora quist', 1, 1, 1)")));
+        QCOMPARE(matches(UserKind::Crm, QStringLiteral("quist")), 2);
+        QCOMPARE(matches(UserKind::Portal, QStringLiteral("quist")), 1);
+        QVERIFY(db.exec(QStringLiteral("UPDATE users SET name = 'Alma Vinter', name_key = 'alma "
+                                       "vinter' WHERE email_key = 'a@x.example'")));
+        QCOMPARE(matches(UserKind::Crm, QStringLiteral("quist")), 1);
+        QCOMPARE(matches(UserKind::Crm, QStringLiteral("vinter")), 1);
+        QVERIFY(db.exec(QStringLiteral("UPDATE users SET email = 'berit@yonder.example', "
+                                       "email_key = 'berit@yonder.example' WHERE email_key = "
+                                       "'b@x.example'")));
+        QCOMPARE(matches(UserKind::Crm, QStringLiteral("yonder")), 1);
+        QCOMPARE(matches(UserKind::Crm, QStringLiteral("b@x.ex")), 0);
+        QVERIFY(db.exec(QStringLiteral(
+            "UPDATE users SET kind = 'portal' WHERE email_key = 'berit@yonder.example'")));
+        QCOMPARE(matches(UserKind::Crm, QStringLiteral("yonder")), 0);
+        QCOMPARE(matches(UserKind::Portal, QStringLiteral("yonder")), 1);
+        QVERIFY(db.exec(QStringLiteral("UPDATE users SET invited_at = 5, updated_at = 6")));
+        QCOMPARE(matches(UserKind::Portal, QStringLiteral("quist")), 2);
+        QVERIFY(db.exec(QStringLiteral("DELETE FROM users WHERE email_key = 'c@x.example'")));
+        QCOMPARE(matches(UserKind::Portal, QStringLiteral("quist")), 1);
+        QCOMPARE(matches(UserKind::Portal, QStringLiteral("cora")), 0);
+        if (onPostgres()) {
+            // Row for row the keys of users, no more, no fewer.
+            QSqlQuery q = db.prepare(QStringLiteral(
+                "SELECT (SELECT count(*) FROM (SELECT id, kind, name_key, email_key FROM users "
+                "EXCEPT SELECT id, kind, name_key, email_key FROM users_search) AS a), (SELECT "
+                "count(*) FROM (SELECT id, kind, name_key, email_key FROM users_search EXCEPT "
+                "SELECT id, kind, name_key, email_key FROM users) AS b), (SELECT count(*) FROM "
+                "users_search)"));
+            QVERIFY(db.exec(q) && q.next());
+            QCOMPARE(q.value(0).toInt(), 0);
+            QCOMPARE(q.value(1).toInt(), 0);
+            QCOMPARE(q.value(2).toInt(), 2);
+        }
     }
 
     // The prefix search is a range (name_key >= 'ab' AND name_key < 'ab' || U+FFFF): under a
