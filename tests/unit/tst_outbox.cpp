@@ -245,7 +245,8 @@ private slots:
         for (const UserRecord &u : rows.value())
             if (u.active)
                 ids << u.id;
-        QVERIFY2(ids.size() > 1000, qPrintable(QString::number(ids.size()))); // 3 batches
+        // More than the first batch (500; on SQLite the later batches grow).
+        QVERIFY2(ids.size() > 1000, qPrintable(QString::number(ids.size())));
         InvitationService service(org->db(), org->clock(), org->adminId());
         // Re-invited alone just before: the bulk skips this user (cooldown), its mail stays.
         auto single = service.reinvite(ids.first());
@@ -268,7 +269,7 @@ private slots:
         QVERIFY2(error.isEmpty(), qPrintable(error));
         QVERIFY(bulk);
         QVERIFY(!bulk->error);
-        QCOMPARE(batches, 3);
+        QVERIFY2(batches >= 2, qPrintable(QString::number(batches)));
         QCOMPARE(bulk->skipped.size(), 1);
         QSet<qint64> queued;
         for (const InviteOutcome &o : bulk->invited)
