@@ -30,6 +30,8 @@ int Delivery::run(const QList<qint64> &outboxIds, bool allDue, const QList<Deliv
     }
     if (!allDue && outboxIds.isEmpty() && earlier.isEmpty())
         return Done;
+    // The command's main thread handles no events of its own meanwhile.
+    transport.value()->setCallerThreadIsIdle(true);
     Outbox outbox(m_session.db(), m_session.clock());
     // What was sent beside the command is no longer due: the claims below skip it.
     QList<DeliveryReport> reports = earlier;
@@ -47,15 +49,17 @@ int Delivery::run(const QList<qint64> &outboxIds, bool allDue, const QList<Deliv
                          "sending it, so its result was not saved: it may arrive twice.")
                           .arg(r.recipient));
         if (r.state == u"sent") {
-            out() << "sent " << r.recipient << Qt::endl;
+            out() << "sent " << r.recipient << '\n';
         } else {
             rc = Undelivered;
             out() << r.state << ' ' << r.recipient << ": " << r.reply;
             if (r.state == u"deferred")
                 out() << " (" << tr("retry at %1").arg(isoTime(r.nextAttemptAt)) << ')';
-            out() << Qt::endl;
+            out() << '\n';
         }
     }
+    // Written together: every result is known by now (a write a line was one system call each).
+    out().flush();
     return rc;
 }
 

@@ -57,6 +57,12 @@ public:
     // the outbox keeps them for a retry. Transports that never wait on a network ignore it.
     void setAbortFlag(std::shared_ptr<const std::atomic_bool> flag) { m_abort = std::move(flag); }
 
+    // The caller's promise that its thread has no events of its own to handle while deliver()
+    // runs (the command line's main thread): a transport may then run its session's event loop
+    // there, and call the result handler without handing each result to another thread. Never
+    // from a thread whose events may call back into the caller (a worker's queued calls).
+    void setCallerThreadIsIdle(bool idle) { m_callerIdle = idle; }
+
 protected:
     // For transports: hands one result to the handler; false means stop.
     bool reportResult(qsizetype index, const DeliveryResult &result) const
@@ -65,10 +71,12 @@ protected:
     }
     bool abortRequested() const { return m_abort && m_abort->load(); }
     const std::shared_ptr<const std::atomic_bool> &abortFlag() const { return m_abort; }
+    bool callerThreadIsIdle() const { return m_callerIdle; }
 
 private:
     ResultHandler m_onResult;
     std::shared_ptr<const std::atomic_bool> m_abort;
+    bool m_callerIdle = false;
 };
 
 } // namespace roster

@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 using namespace roster;
 
@@ -54,6 +55,8 @@ class TestSmtpTransportAiosmtpd : public QObject
 private Q_SLOTS:
     void initTestCase();
     void plainManyMessagesOneConnection();
+    void eachResultBeforeTheNextContent_data();
+    void eachResultBeforeTheNextContent();
     void refusedRecipientDoesNotStopTheOthers();
     void startTlsVerifiedWithCaFile();
     void startTlsRefusedWithoutCa_data();
@@ -123,6 +126,56 @@ void TestSmtpTransportAiosmtpd::plainManyMessagesOneConnection()
                  QString::fromLatin1("user" + QByteArray::number(i + 1) + "@example.net"));
         QCOMPARE(stored.at(i).meta.value(u"connection").toInt(), 1); // one session for all
     }
+}
+
+// The outbox's promise (a crash resends at most the message in flight) rests on this: the result
+// handler runs on the caller's thread for message i while the server holds messages 0..i and
+// not yet i + 1's content, whether the session runs on a thread of its own (the console's
+// workers) or on the caller's (the command line). A handler that says stop ends the session:
+// the rest get a Temporary result and never reach the server.
+void TestSmtpTransportAiosmtpd::eachResultBeforeTheNextContent_data()
+{
+    QTest::addColumn<bool>("callerThreadIsIdle");
+    QTest::newRow("session on its own thread") << false;
+    QTest::newRow("session on the caller's thread") << true;
+}
+
+void TestSmtpTransportAiosmtpd::eachResultBeforeTheNextContent()
+{
+    QFETCH(bool, callerThreadIsIdle);
+    AiosmtpdServer server;
+    QString error;
+    QVERIFY2(server.start({}, &error), qPrintable(error));
+    QList<OutgoingMessage> messages;
+    for (int i = 1; i <= 6; ++i)
+        messages << invitation(i, "user" + QByteArray::number(i) + "@example.net");
+    SmtpTransport transport(settings(server.port(), SmtpSettings::Security::None));
+    transport.setCallerThreadIsIdle(callerThreadIsIdle);
+    QList<qsizetype> sent;       // messages the handler was given as sent ...
+    QList<qsizetype> storedThen; // ... and how many the server held at that moment
+    QList<qsizetype> notSent;
+    bool onCallerThread = true;
+    transport.setResultHandler([&](qsizetype i, const DeliveryResult &r) {
+        onCallerThread = onCallerThread && QThread::currentThread() == thread();
+        if (r.outcome == DeliveryResult::Outcome::Sent) {
+            sent << i;
+            storedThen << server.messages().size();
+        } else {
+            notSent << i;
+        }
+        return i < 3; // stop after the fourth
+    });
+    const QList<DeliveryResult> results = transport.deliver(messages);
+    QVERIFY(onCallerThread);
+    QCOMPARE(sent, (QList<qsizetype>{0, 1, 2, 3}));
+    QCOMPARE(storedThen, (QList<qsizetype>{1, 2, 3, 4}));
+    QCOMPARE(notSent, (QList<qsizetype>{4, 5}));
+    QCOMPARE(results.size(), messages.size());
+    for (int i = 0; i < 4; ++i)
+        QCOMPARE(results.at(i).outcome, DeliveryResult::Outcome::Sent);
+    for (int i = 4; i < 6; ++i)
+        QCOMPARE(results.at(i).outcome, DeliveryResult::Outcome::Temporary);
+    QCOMPARE(server.messages().size(), 4);
 }
 
 void TestSmtpTransportAiosmtpd::refusedRecipientDoesNotStopTheOthers()

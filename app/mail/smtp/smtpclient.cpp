@@ -271,6 +271,8 @@ void SmtpClient::handleReply(const SmtpReply &reply)
     }
     if (m_state == State::Finished)
         return;
+    if (m_stopRequested)
+        return fail(Error::NetworkError, tr("cancelled"));
     flush();
     maybeQuit();
     armTimer();

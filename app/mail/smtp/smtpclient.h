@@ -70,6 +70,10 @@ public:
     void start(const QList<OutgoingMessage> &messages);
     // Aborts the session: unfinished messages get a Temporary result.
     void abort();
+    // From a messageFinished() handler: nothing more is sent. The session ends as abort() ends
+    // it before the client writes again (the next message's content included), so no message
+    // after this one reaches the server.
+    void requestStop() { m_stopRequested = true; }
 
     State state() const { return m_state; }
     Error error() const { return m_error; }
@@ -167,6 +171,7 @@ private:
     int m_authSteps = 0;
     bool m_quitSent = false;
     bool m_finishing = false;
+    bool m_stopRequested = false;
 };
 
 } // namespace roster

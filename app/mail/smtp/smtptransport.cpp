@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -44,6 +45,41 @@ struct Handover
     }
 };
 
+// One SMTP session to its end, on the calling thread: `onResult` is called with each message's
+// result before the client writes again; when it returns false, nothing more is sent. `stop`
+// and `abort`, read every 20 ms, end the session too.
+QList<DeliveryResult> runSession(const SmtpSettings &settings,
+                                 const QList<OutgoingMessage> &messages,
+                                 const std::function<bool(int, const DeliveryResult &)> &onResult,
+                                 const std::atomic_bool *abort, const std::atomic_bool &stop,
+                                 QString *error)
+{
+    SmtpClient client(settings);
+    QEventLoop loop;
+    QObject::connect(&client, &SmtpClient::finished, &loop, &QEventLoop::quit);
+    QObject::connect(&client, &SmtpClient::messageFinished, &loop,
+                     [&](int index, const DeliveryResult &result) {
+                         if (!onResult(index, result))
+                             client.requestStop();
+                     });
+    QTimer watch; // the abort flag and the caller's stop, read on this thread
+    watch.setInterval(20);
+    bool aborted = false;
+    QObject::connect(&watch, &QTimer::timeout, &client, [&] {
+        if (!aborted && ((abort && abort->load()) || stop.load())) {
+            aborted = true;
+            client.abort();
+        }
+    });
+    watch.start();
+    client.start(messages);
+    // The client has its own timeouts on every step, so this always returns.
+    if (!client.isFinished())
+        loop.exec();
+    *error = client.errorString();
+    return client.results();
+}
+
 } // namespace
 
 SmtpTransport::SmtpTransport(SmtpSettings s) : m_settings(std::move(s)) {}
@@ -53,39 +89,37 @@ QList<DeliveryResult> SmtpTransport::deliver(const QList<OutgoingMessage> &messa
     m_lastError.clear();
     if (messages.isEmpty())
         return {};
+    const std::shared_ptr<const std::atomic_bool> abort = abortFlag();
+    if (callerThreadIsIdle()) {
+        // Nothing else runs on this thread: the session's loop runs here, and each result is
+        // recorded before the client sends the next message's content, with no thread between.
+        std::atomic_bool stop{false};
+        return runSession(
+            m_settings, messages,
+            [this, &stop](int index, const DeliveryResult &result) {
+                if (!reportResult(index, result))
+                    stop = true;
+                return !stop.load();
+            },
+            abort.get(), stop, &m_lastError);
+    }
     // The session runs on a thread of its own, where only its own objects live: the caller's
     // thread only waits for results, so none of the caller's events (timers, queued calls, a
     // stop request) can run in the middle of a delivery, as they would in a local event loop.
     QList<DeliveryResult> results;
     QString error;
-    const std::shared_ptr<const std::atomic_bool> abort = abortFlag();
     const SmtpSettings settings = m_settings;
     auto handover = std::make_shared<Handover>();
     std::unique_ptr<QThread> session(
         QThread::create([&results, &error, &messages, abort, settings, handover] {
-            SmtpClient client(settings);
-            QEventLoop loop;
-            QObject::connect(&client, &SmtpClient::finished, &loop, &QEventLoop::quit);
-            QObject::connect(&client, &SmtpClient::messageFinished, &loop,
-                             [&handover, &abort](int index, const DeliveryResult &result) {
-                                 handover->handOver(index, result, abort.get());
-                             });
-            QTimer watch; // the abort flag and the caller's stop, read on this thread
-            watch.setInterval(20);
-            bool aborted = false;
-            QObject::connect(&watch, &QTimer::timeout, &client, [&] {
-                if (!aborted && ((abort && abort->load()) || handover->stop.load())) {
-                    aborted = true;
-                    client.abort();
-                }
-            });
-            watch.start();
-            client.start(messages);
-            // The client has its own timeouts on every step, so this always returns.
-            if (!client.isFinished())
-                loop.exec();
-            results = client.results();
-            error = client.errorString();
+            results = runSession(
+                settings, messages,
+                [&handover, &abort](int index, const DeliveryResult &result) {
+                    // The caller's verdict on this result is in before handOver() returns.
+                    handover->handOver(index, result, abort.get());
+                    return !handover->stop.load();
+                },
+                abort.get(), handover->stop, &error);
             {
                 std::lock_guard lock(handover->mutex);
                 handover->finished = true;
