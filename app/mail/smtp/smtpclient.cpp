@@ -577,6 +577,10 @@ void SmtpClient::queueCommand(const QByteArray &line, Cmd cmd, int message)
 void SmtpClient::flush()
 {
     const bool wasIdle = m_pending.empty();
+    // What goes out now, in one write: the socket sends each buffer it is given in a write of
+    // its own (a poll between), and each wakes the server (content, then the dot and the next
+    // transaction, were two).
+    QByteArray out;
     while (!m_outQueue.empty()) {
         // Without PIPELINING, one command at a time (content goes with its final dot).
         if (!m_pipelining && !m_pending.empty())
@@ -589,10 +593,18 @@ void SmtpClient::flush()
             else
                 qCDebug(lcSmtp).noquote() << "C:" << printable(o.bytes.trimmed());
         }
-        m_socket.write(o.bytes);
+        if (out.isEmpty()) {
+            out = std::move(o.bytes);
+        } else {
+            if (out.capacity() - out.size() < o.bytes.size())
+                out.reserve(out.size() + o.bytes.size() + 512);
+            out += o.bytes;
+        }
         if (o.expectsReply)
             m_pending.push_back(o.pending);
     }
+    if (!out.isEmpty())
+        m_socket.write(out);
     if (wasIdle && !m_pending.empty())
         armTimer();
 }
