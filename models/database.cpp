@@ -244,6 +244,8 @@ Status Database::reconnectIfNeeded()
 
 Status Database::reconnect()
 {
+    m_beginStatement.reset();
+    m_commitStatement.reset();
     {
         QSqlDatabase c = QSqlDatabase::database(m_connectionName, false);
         if (c.isOpen())
@@ -265,6 +267,8 @@ Database::~Database()
 {
     if (m_inTransaction)
         rollback();
+    m_beginStatement.reset();
+    m_commitStatement.reset();
     {
         QSqlDatabase c = QSqlDatabase::database(m_connectionName, false);
         if (c.isOpen())
@@ -414,20 +418,41 @@ Status Database::begin()
         return r;
     const QString sql =
         m_dialect == Dialect::Sqlite ? QStringLiteral("BEGIN IMMEDIATE") : QStringLiteral("BEGIN");
-    Status s = exec(sql);
+    Status s = execControl(m_beginStatement, sql);
     if (!s && m_connectionLost) {
         // Nothing was written yet: a connection that died while idle is re-made once.
         if (Status r = reconnect(); !r)
             return r;
-        s = exec(sql);
+        s = execControl(m_beginStatement, sql);
     }
     m_inTransaction = s.ok();
     return s;
 }
 
+Status Database::execControl(std::unique_ptr<QSqlQuery> &kept, const QString &sql)
+{
+    if (m_dialect != Dialect::Sqlite)
+        return exec(sql);
+    if (!kept) {
+        auto q = std::make_unique<QSqlQuery>(connection());
+        if (!q->prepare(sql)) {
+            qCWarning(lcStorage) << "statement failed:" << q->lastError().text() << sql;
+            return errorFrom(q->lastError());
+        }
+        kept = std::move(q);
+    }
+    if (!kept->exec()) {
+        const QSqlError error = kept->lastError();
+        qCWarning(lcStorage) << "statement failed:" << error.text() << sql;
+        kept.reset(); // prepared again next time
+        return errorFrom(error);
+    }
+    return ok();
+}
+
 Status Database::commit()
 {
-    Status s = exec(QStringLiteral("COMMIT"));
+    Status s = execControl(m_commitStatement, QStringLiteral("COMMIT"));
     if (!s && !m_connectionLost)
         rollback();
     m_inTransaction = false;

@@ -90,6 +90,9 @@ private:
     Status connectPostgres();
     bool isConnectionError(const QSqlError &error) const;
     Status reconnect();
+    // Runs BEGIN IMMEDIATE / COMMIT on SQLite through a statement prepared once per connection
+    // (a delivery run commits once a message); plain statements on PostgreSQL.
+    Status execControl(std::unique_ptr<QSqlQuery> &kept, const QString &sql);
     Status initialise(OpenMode mode, bool created);
     Status migrate(int fromVersion);
 
@@ -100,6 +103,8 @@ private:
     Dialect m_dialect = Dialect::Sqlite;
     bool m_inTransaction = false;
     mutable bool m_connectionLost = false;
+    std::unique_ptr<QSqlQuery> m_beginStatement;
+    std::unique_ptr<QSqlQuery> m_commitStatement;
 };
 
 // Commits on commit(), rolls back when it goes out of scope without one.
