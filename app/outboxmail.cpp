@@ -23,6 +23,46 @@ bool isUnreserved(const QByteArray &token)
             return false;
     return !token.isEmpty();
 }
+// What an outbox row's payload holds (the invitation writer's JSON object), read in one pass
+// over its members: looking each one up by name cost more than parsing the whole.
+struct Payload
+{
+    qint64 date = 0;
+    qint64 expiresAt = 0;
+    bool portal = false;
+    QString organisation, inviter, fromName, fromEmail, toName, toEmail, acceptUrl;
+};
+
+Payload readPayload(const QString &json)
+{
+    Payload p;
+    const QJsonObject o = QJsonDocument::fromJson(json.toUtf8()).object();
+    for (auto it = o.constBegin(); it != o.constEnd(); ++it) {
+        const QString key = it.key();
+        const QJsonValue v = it.value();
+        if (key == u"date")
+            p.date = v.toString().toLongLong();
+        else if (key == u"expires_at")
+            p.expiresAt = v.toString().toLongLong();
+        else if (key == u"portal")
+            p.portal = v.toBool();
+        else if (key == u"organisation")
+            p.organisation = v.toString();
+        else if (key == u"inviter")
+            p.inviter = v.toString();
+        else if (key == u"from_name")
+            p.fromName = v.toString();
+        else if (key == u"from_email")
+            p.fromEmail = v.toString();
+        else if (key == u"to_name")
+            p.toName = v.toString();
+        else if (key == u"to_email")
+            p.toEmail = v.toString();
+        else if (key == u"accept_url")
+            p.acceptUrl = v.toString();
+    }
+    return p;
+}
 } // namespace
 
 QString invitationLink(const QString &acceptUrl, const QByteArray &token)
@@ -62,14 +102,27 @@ QString OutboxMailBuilder::link(const QString &acceptUrl, const QByteArray &toke
     return m_linkPrefix + QLatin1StringView(token) + m_linkSuffix;
 }
 
+QDateTime OutboxMailBuilder::localTime(qint64 ms)
+{
+    // Zones change their offset on whole minutes.
+    const qint64 minute = ms >= 0 ? ms / 60000 : (ms - 59999) / 60000;
+    for (const Offset &o : m_offsets)
+        if (o.minute == minute)
+            return QDateTime::fromMSecsSinceEpoch(ms, Qt::OffsetFromUTC, o.seconds);
+    Offset &o = m_offsets[m_nextOffset];
+    m_nextOffset = (m_nextOffset + 1) % 2;
+    o.minute = minute;
+    o.seconds = QDateTime::fromMSecsSinceEpoch(ms).offsetFromUtc();
+    return QDateTime::fromMSecsSinceEpoch(ms, Qt::OffsetFromUTC, o.seconds);
+}
+
 std::variant<OutgoingMessage, DeliveryResult> OutboxMailBuilder::build(ClaimedMail &c)
 {
-    const QJsonObject p = QJsonDocument::fromJson(c.payload.toUtf8()).object();
+    const Payload p = readPayload(c.payload);
     QString error;
     QByteArray data;
     bool keyMissing = false;
-    const QDateTime date =
-        QDateTime::fromMSecsSinceEpoch(p.value(QStringLiteral("date")).toString().toLongLong());
+    const QDateTime date = localTime(p.date);
     if (c.kind == u"invitation") {
         auto token = m_sealer.unseal(c.sealedToken, c.messageId);
         if (!token) {
@@ -80,27 +133,22 @@ std::variant<OutgoingMessage, DeliveryResult> OutboxMailBuilder::build(ClaimedMa
                         .arg(m_keyFilePath);
         } else {
             InvitationMail m;
-            m.portal = p.value(QStringLiteral("portal")).toBool();
-            m.organisation = p.value(QStringLiteral("organisation")).toString();
-            m.inviterName = p.value(QStringLiteral("inviter")).toString();
-            m.from = MailAddress{p.value(QStringLiteral("from_name")).toString(),
-                                 p.value(QStringLiteral("from_email")).toString()};
-            m.to = MailAddress{p.value(QStringLiteral("to_name")).toString(),
-                               p.value(QStringLiteral("to_email")).toString()};
-            m.acceptLink = link(p.value(QStringLiteral("accept_url")).toString(), *token);
-            m.expiresAt = QDateTime::fromMSecsSinceEpoch(
-                p.value(QStringLiteral("expires_at")).toString().toLongLong());
+            m.portal = p.portal;
+            m.organisation = p.organisation;
+            m.inviterName = p.inviter;
+            m.from = MailAddress{p.fromName, p.fromEmail};
+            m.to = MailAddress{p.toName, p.toEmail};
+            m.acceptLink = link(p.acceptUrl, *token);
+            m.expiresAt = localTime(p.expiresAt);
             m.messageId = c.messageId;
             m.date = date;
             data = m_renderer.render(m, &error);
         }
     } else {
         MimeMessage m;
-        m.setFrom(MailAddress{p.value(QStringLiteral("from_name")).toString(),
-                              p.value(QStringLiteral("from_email")).toString()});
-        m.addTo(MailAddress{QString(), p.value(QStringLiteral("to_email")).toString()});
-        m.setSubject(tr("Roster test message from %1")
-                         .arg(p.value(QStringLiteral("organisation")).toString()));
+        m.setFrom(MailAddress{p.fromName, p.fromEmail});
+        m.addTo(MailAddress{QString(), p.toEmail});
+        m.setSubject(tr("Roster test message from %1").arg(p.organisation));
         m.setMessageId(c.messageId);
         m.setDate(date);
         m.setTextBody(tr("This is a test message sent by Roster to check the mail "
@@ -118,7 +166,7 @@ std::variant<OutgoingMessage, DeliveryResult> OutboxMailBuilder::build(ClaimedMa
     }
     OutgoingMessage msg;
     msg.outboxId = c.id;
-    msg.envelopeFrom = p.value(QStringLiteral("from_email")).toString().toUtf8();
+    msg.envelopeFrom = p.fromEmail.toUtf8();
     if (c.kind == u"invitation" && !m_bounceAddress.isEmpty()) {
         c.bounceTag = verpTag(m_tagKey, c.id);
         const QByteArray verp = verpAddress(m_bounceAddress, c.bounceTag);

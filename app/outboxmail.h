@@ -7,6 +7,7 @@
 #include <QCoreApplication>
 #include <QString>
 
+#include <limits>
 #include <variant>
 
 namespace roster {
@@ -49,6 +50,10 @@ public:
 
 private:
     QString link(const QString &acceptUrl, const QByteArray &token);
+    // `ms` as local time, with the offset the C library gives, asked once per minute of time
+    // (a message's date and its expiry are two): each conversion of a local QDateTime asks it
+    // again, and it stats /etc/localtime every time (six system calls a message).
+    QDateTime localTime(qint64 ms);
 
     const Sealer &m_sealer;
     const QString m_bounceAddress;
@@ -58,6 +63,13 @@ private:
     QString m_linkUrl; // the accept URL whose link is split around its token below
     QString m_linkPrefix, m_linkSuffix;
     bool m_linkSplit = false;
+    struct Offset
+    {
+        qint64 minute = std::numeric_limits<qint64>::min();
+        int seconds = 0;
+    };
+    Offset m_offsets[2];
+    int m_nextOffset = 0; // the one replaced next
 };
 
 } // namespace roster
