@@ -464,6 +464,40 @@ void setValue(InvitationRenderer::Value &v, const QString &value)
 
 } // namespace
 
+namespace {
+bool isUnreservedChar(QChar c)
+{
+    const char16_t u = c.unicode();
+    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
+           u == '_' || u == '.' || u == '~';
+}
+} // namespace
+
+// linkProblem(), asked once for a run's links: each differs from the one before only in its
+// token. A link of the same length and the same text up to its query, whose other differences
+// are unreserved characters on both sides (RFC 3986 §2.3), parses the same way and encodes to
+// itself when the one before did.
+QString InvitationRenderer::checkedLink(const QString &link, QByteArray *encoded)
+{
+    const qsizetype query = link.indexOf(u'?');
+    if (query > 0 && link.size() == m_linkChecked.size() &&
+        QStringView(link).first(query + 1) == QStringView(m_linkChecked).first(query + 1)) {
+        bool same = true;
+        for (qsizetype i = query + 1; i < link.size() && same; ++i)
+            same = link.at(i) == m_linkChecked.at(i) ||
+                   (isUnreservedChar(link.at(i)) && isUnreservedChar(m_linkChecked.at(i)));
+        if (same) {
+            *encoded = link.toLatin1();
+            return {};
+        }
+    }
+    QString problem = linkProblem(link, encoded);
+    const bool encodesToItself =
+        problem.isEmpty() && link.size() == encoded->size() && QLatin1StringView(*encoded) == link;
+    m_linkChecked = encodesToItself ? link : QString();
+    return problem;
+}
+
 QByteArray InvitationRenderer::render(const InvitationMail &mail, QString *error)
 {
     QString ignored;
@@ -486,7 +520,7 @@ QByteArray InvitationRenderer::render(const InvitationMail &mail, QString *error
         return {};
     }
     QByteArray link;
-    if (const QString problem = linkProblem(mail.acceptLink, &link); !problem.isEmpty()) {
+    if (const QString problem = checkedLink(mail.acceptLink, &link); !problem.isEmpty()) {
         *error = problem;
         return {};
     }

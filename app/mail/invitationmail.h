@@ -85,7 +85,9 @@ public:
 private:
     const Compiled &compiled(bool portal);
     void encodeLines(QList<Line> &lines, bool html, QByteArray &out);
+    QString checkedLink(const QString &link, QByteArray *encoded);
     Compiled m_compiled[2];
+    QString m_linkChecked; // the last link found valid, already in its encoded form
     qint64 m_expiryMs = 0;
     int m_expiryOffset = 0;
     QString m_expiryText;

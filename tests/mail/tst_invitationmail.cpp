@@ -326,6 +326,26 @@ void TestInvitationMail::rendererGivesTheSameBytes()
         m.acceptLink = link;
         mails << m;
     }
+    // A run's links differ in their token, and the renderer checks a link that differs from
+    // the last good one only there, in unreserved characters, no further. Links of the same
+    // length that differ elsewhere or in other characters are checked again, each after a
+    // good one.
+    const qsizetype query = Link.indexOf(u'?');
+    QVERIFY(query > 0 && Link.size() > query + 3);
+    for (QChar c : {u'\r', u' ', u'%', u'\u00e9', u'#', u'~', u'Q'}) {
+        m = sampleMail();
+        mails << m;
+        m.acceptLink = Link;
+        m.acceptLink[Link.size() - 1] = c;
+        mails << m;
+    }
+    for (qsizetype at : {qsizetype(0), qsizetype(8), query - 1, query}) {
+        m = sampleMail();
+        mails << m;
+        m.acceptLink = Link;
+        m.acceptLink[at] = m.acceptLink.at(at) == u'z' ? u'y' : u'z';
+        mails << m;
+    }
     m = sampleMail();
     m.from.address = u"not an address"_s;
     mails << m;
