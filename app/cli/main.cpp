@@ -6,6 +6,10 @@
 
 int main(int argc, char **argv)
 {
+    // No desktop integration to serve here: Qt's own event dispatcher instead of GLib's, on this
+    // thread and on the SMTP session's. GLib's wakes its poll through an eventfd each time a
+    // socket notifier is switched on, two write/poll/read rounds a message sent.
+    qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     // Errors reach the user as one line from the command itself; the subsystems' log lines are
     // for ROSTER_DEBUG=1 (or QT_LOGGING_RULES).
