@@ -33,6 +33,19 @@ QString UserFilter::searchCountSql(QVariantList *binds, Dialect dialect) const
            postgresSearchCondition(binds, u'%' + likeEscaped(s) + u'%');
 }
 
+QString UserFilter::searchMatchesSql(QVariantList *binds, Dialect dialect,
+                                     const QString &keyColumn) const
+{
+    if (view != UserView::All || dialect != Dialect::Postgres)
+        return {};
+    const QString s = search.trimmed().toCaseFolded();
+    if (s.size() < 3)
+        return {};
+    return QStringLiteral("SELECT s.id, s.") + keyColumn +
+           QStringLiteral(" FROM users_search s WHERE") +
+           postgresSearchCondition(binds, u'%' + likeEscaped(s) + u'%');
+}
+
 std::optional<UserView> UserFilter::parseView(const QString &name)
 {
     const QString n = name.trimmed().toLower();

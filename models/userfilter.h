@@ -65,6 +65,10 @@ struct UserFilter
     // table alone (SQLite's FTS5 users_search; PostgreSQL's users_search of schema 8, the keys
     // and their trigram indexes), never reading users; empty otherwise.
     QString searchCountSql(QVariantList *binds, Dialect dialect) const;
+    // PostgreSQL, the All view, search of 3+ characters: the ids and the sort key `keyColumn`
+    // (name_key or email_key) of its matches, read from users_search alone (its trigram indexes
+    // and its narrow rows); empty otherwise.
+    QString searchMatchesSql(QVariantList *binds, Dialect dialect, const QString &keyColumn) const;
     // SQLite: the index the first page should walk (in sort order, testing the matching ids)
     // when a search narrows the All view; empty when the planner's own choice is better.
     QString searchIndexHint(Dialect dialect) const;
