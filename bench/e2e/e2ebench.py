@@ -3,6 +3,7 @@
 
   e2ebench.py --rosterctl PATH [--users 20000,100000] [--runs 2] [--work DIR]
               [--smtp-sink /usr/sbin/smtp-sink] [--smtp-source /usr/sbin/smtp-source]
+              [--compare OTHER_ROSTERCTL [--compare-runs 5]]
 
 For each demo size (rosterctl demo --users N: ~10 % of the users are unconfirmed), in one run and
 against one Postfix smtp-sink on loopback:
@@ -17,6 +18,10 @@ c. the outbox path alone: `--queue-only`, then `outbox deliver` of the queued ma
 Prints each figure, the ratio Roster / smtp-source speed (= smtp-source wall / Roster wall) and
 the CPU microseconds per message of the outbox path, and the load average when each size began.
 Each run starts from a fresh copy of the demo database (made once per size and kept in --work).
+
+--compare OTHER: then, per size, c. alone for --rosterctl and OTHER alternating (--compare-runs
+rounds; both binaries must read the demo database's schema), each run's CPU a message split into
+user and system time, and the medians side by side: on a noisy machine the comparison that holds.
 """
 
 import argparse
@@ -142,6 +147,42 @@ class Org:
             return len(f.read())
 
 
+def cpu_of(argv, env):
+    """Runs argv to its end with its output discarded: (user s, system s) of the process."""
+    with open(os.devnull, "w") as null:
+        p = subprocess.Popen(argv, env=env, stdout=null, stderr=subprocess.PIPE, text=True)
+        _, err = p.communicate()
+    r = os.times()
+    return p.returncode, err, r.children_user, r.children_system
+
+
+def compare(org, binaries, n, runs):
+    """The outbox path alone (c.), the binaries alternating: CPU a message, user and system."""
+    per = {b: [] for b in binaries}
+    for _ in range(runs):
+        for b in binaries:
+            db = org.fresh()
+            subprocess.run([b, "--db", db, "user", "reinvite", "--all-unconfirmed",
+                            "--queue-only"], env=org.env, capture_output=True, check=True)
+            marks = []
+            for _pass in ("deliver", "idle"):
+                before = os.times()
+                rc, err, user, system = cpu_of([b, "--db", db, "outbox", "deliver"], org.env)
+                if rc != 0:
+                    sys.exit("%s outbox deliver exited with %d: %s" % (b, rc, err))
+                marks.append((user - before.children_user, system - before.children_system))
+            (du, ds), (iu, isy) = marks
+            per[b].append(((du - iu) / n * 1e6, (ds - isy) / n * 1e6))
+    print("  outbox path, the binaries alternating (%d runs each, medians; µs a message):" % runs)
+    for b in binaries:
+        users = [u for u, _ in per[b]]
+        systems = [s for _, s in per[b]]
+        totals = [u + s for u, s in per[b]]
+        print("    %-44s CPU %5.1f (user %5.1f, system %5.1f)  runs: %s"
+              % (b, statistics.median(totals), statistics.median(users),
+                 statistics.median(systems), " ".join("%.0f" % t for t in totals)))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rosterctl", required=True)
@@ -152,6 +193,8 @@ def main():
     ap.add_argument("--work", default=os.path.join(tempfile.gettempdir(), "roster-e2e"))
     ap.add_argument("--smtp-sink", default="/usr/sbin/smtp-sink")
     ap.add_argument("--smtp-source", default="/usr/sbin/smtp-source")
+    ap.add_argument("--compare", help="another rosterctl: the outbox path of both, alternating")
+    ap.add_argument("--compare-runs", type=int, default=5)
     args = ap.parse_args()
     os.makedirs(args.work, exist_ok=True)
 
@@ -223,6 +266,8 @@ def main():
                   "(idle run %.3f s)" % (med["deliver"], med["deliver_cpu"], med["idle_cpu"]))
             print("  outbox path CPU per message             : %.0f us (target <= 60 us)" % per_msg)
             summary.append((users, n, size, med, ratio, per_msg, load))
+            if args.compare:
+                compare(org, [org.rosterctl, args.compare], n, args.compare_runs)
         print("\n| users | messages | octets | end to end wall / CPU | smtp-source wall | ratio "
               "| queue-only wall | deliver wall / CPU | µs CPU a message | load |")
         print("|---|---|---|---|---|---|---|---|---|---|")
