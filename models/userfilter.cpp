@@ -15,6 +15,19 @@ QString UserFilter::postgresSearchCondition(QVariantList *binds, const QString &
         " s.kind = ? AND (s.name_key LIKE ? ESCAPE '\\' OR s.email_key LIKE ? ESCAPE '\\')");
 }
 
+bool UserFilter::searchTableAnswers(Dialect dialect) const
+{
+    return dialect == Dialect::Postgres && view == UserView::All &&
+           search.trimmed().toCaseFolded().size() >= 3;
+}
+
+QString UserFilter::postgresSearchTableWhere(QVariantList *binds) const
+{
+    return QStringLiteral(" FROM users_search s WHERE") +
+           postgresSearchCondition(binds,
+                                   u'%' + likeEscaped(search.trimmed().toCaseFolded()) + u'%');
+}
+
 QString UserFilter::searchCountSql(QVariantList *binds, Dialect dialect) const
 {
     if (view != UserView::All)
@@ -26,24 +39,17 @@ QString UserFilter::searchCountSql(QVariantList *binds, Dialect dialect) const
         binds->append(match);
         return QStringLiteral("SELECT count(*) FROM users_search WHERE users_search MATCH ?");
     }
-    const QString s = search.trimmed().toCaseFolded();
-    if (s.size() < 3)
+    if (!searchTableAnswers(dialect))
         return {};
-    return QStringLiteral("SELECT count(*) FROM users_search s WHERE") +
-           postgresSearchCondition(binds, u'%' + likeEscaped(s) + u'%');
+    return QStringLiteral("SELECT count(*)") + postgresSearchTableWhere(binds);
 }
 
 QString UserFilter::searchMatchesSql(QVariantList *binds, Dialect dialect,
                                      const QString &keyColumn) const
 {
-    if (view != UserView::All || dialect != Dialect::Postgres)
+    if (!searchTableAnswers(dialect))
         return {};
-    const QString s = search.trimmed().toCaseFolded();
-    if (s.size() < 3)
-        return {};
-    return QStringLiteral("SELECT s.id, s.") + keyColumn +
-           QStringLiteral(" FROM users_search s WHERE") +
-           postgresSearchCondition(binds, u'%' + likeEscaped(s) + u'%');
+    return QStringLiteral("SELECT s.id, s.") + keyColumn + postgresSearchTableWhere(binds);
 }
 
 std::optional<UserView> UserFilter::parseView(const QString &name)

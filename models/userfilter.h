@@ -69,6 +69,8 @@ struct UserFilter
     // (name_key or email_key) of its matches, read from users_search alone (its trigram indexes
     // and its narrow rows); empty otherwise.
     QString searchMatchesSql(QVariantList *binds, Dialect dialect, const QString &keyColumn) const;
+    // Whether searchMatchesSql() has an answer: PostgreSQL, the All view, 3+ characters.
+    bool searchTableAnswers(Dialect dialect) const;
     // SQLite: the index the first page should walk (in sort order, testing the matching ids)
     // when a search narrows the All view; empty when the planner's own choice is better.
     QString searchIndexHint(Dialect dialect) const;
@@ -88,6 +90,8 @@ private:
     QString whereSql(QVariantList *binds, Dialect dialect, bool rowTest) const;
     // PostgreSQL: users_search s's rows of this kind whose name or email key is LIKE pattern.
     QString postgresSearchCondition(QVariantList *binds, const QString &pattern) const;
+    // " FROM users_search s WHERE …": the search's substring in users_search's keys.
+    QString postgresSearchTableWhere(QVariantList *binds) const;
 };
 
 // What LIKE needs: the text lower-cased, with %, _ and \ escaped (use with ESCAPE '\').

@@ -111,10 +111,7 @@ bool UserRepository::combinedCount(const UserFilter &filter) const
         (filter.sort != UserFilter::Sort::Name && filter.sort != UserFilter::Sort::Email))
         return false;
     const qsizetype length = filter.search.trimmed().size();
-    if (length > 0 && length < 3)
-        return true;
-    QVariantList ignored;
-    return !filter.searchMatchesSql(&ignored, m_db.dialect(), QStringLiteral("name_key")).isEmpty();
+    return (length > 0 && length < 3) || filter.searchTableAnswers(m_db.dialect());
 }
 
 Result<UserRepository::CountedPage> UserRepository::countWithFirstPage(const UserFilter &filter,
@@ -138,12 +135,12 @@ Result<UserRepository::CountedPage> UserRepository::countWithFirstPage(const Use
     // rows): their count, and the first page of them by the key, then those rows whole. No row
     // back means no match (limit > 0), so the count rides on each row.
     QVariantList binds;
-    const QString key = filter.sort == UserFilter::Sort::Email ? QStringLiteral("u.email_key")
-                                                               : QStringLiteral("u.name_key");
+    const QString keyColumn = filter.sort == UserFilter::Sort::Email ? QStringLiteral("email_key")
+                                                                     : QStringLiteral("name_key");
     const QString order = filter.orderBySql(false);
-    QString matches = filter.searchMatchesSql(&binds, m_db.dialect(), key.mid(2));
+    QString matches = filter.searchMatchesSql(&binds, m_db.dialect(), keyColumn);
     if (matches.isEmpty())
-        matches = QStringLiteral("SELECT u.id, ") + key +
+        matches = QStringLiteral("SELECT u.id, u.") + keyColumn +
                   fromClause(filter.view == UserView::Admins) +
                   filter.whereSql(&binds, m_db.dialect());
     const QString sql = QStringLiteral("WITH matches AS MATERIALIZED (") + matches +

@@ -462,15 +462,13 @@ void setValue(InvitationRenderer::Value &v, const QString &value)
     v.html = plain ? v.text : value.toHtmlEscaped().toUtf8();
 }
 
-} // namespace
-
-namespace {
 bool isUnreservedChar(QChar c)
 {
     const char16_t u = c.unicode();
     return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
            u == '_' || u == '.' || u == '~';
 }
+
 } // namespace
 
 // linkProblem(), asked once for a run's links: each differs from the one before only in its

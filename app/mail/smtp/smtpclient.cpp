@@ -593,13 +593,7 @@ void SmtpClient::flush()
             else
                 qCDebug(lcSmtp).noquote() << "C:" << printable(o.bytes.trimmed());
         }
-        if (out.isEmpty()) {
-            out = std::move(o.bytes);
-        } else {
-            if (out.capacity() - out.size() < o.bytes.size())
-                out.reserve(out.size() + o.bytes.size() + 512);
-            out += o.bytes;
-        }
+        out += o.bytes; // the first is taken as it is, without a copy
         if (o.expectsReply)
             m_pending.push_back(o.pending);
     }

@@ -46,12 +46,12 @@ struct Handover
 };
 
 // One SMTP session to its end, on the calling thread: `onResult` is called with each message's
-// result before the client writes again; when it returns false, nothing more is sent. `stop`
-// and `abort`, read every 20 ms, end the session too.
+// result before the client writes again; when it returns false, nothing more is sent. `abort`
+// and `stop` (either may be null), read every 20 ms, end the session too.
 QList<DeliveryResult> runSession(const SmtpSettings &settings,
                                  const QList<OutgoingMessage> &messages,
                                  const std::function<bool(int, const DeliveryResult &)> &onResult,
-                                 const std::atomic_bool *abort, const std::atomic_bool &stop,
+                                 const std::atomic_bool *abort, const std::atomic_bool *stop,
                                  QString *error)
 {
     SmtpClient client(settings);
@@ -66,7 +66,7 @@ QList<DeliveryResult> runSession(const SmtpSettings &settings,
     watch.setInterval(20);
     bool aborted = false;
     QObject::connect(&watch, &QTimer::timeout, &client, [&] {
-        if (!aborted && ((abort && abort->load()) || stop.load())) {
+        if (!aborted && ((abort && abort->load()) || (stop && stop->load()))) {
             aborted = true;
             client.abort();
         }
@@ -93,15 +93,10 @@ QList<DeliveryResult> SmtpTransport::deliver(const QList<OutgoingMessage> &messa
     if (callerThreadIsIdle()) {
         // Nothing else runs on this thread: the session's loop runs here, and each result is
         // recorded before the client sends the next message's content, with no thread between.
-        std::atomic_bool stop{false};
         return runSession(
             m_settings, messages,
-            [this, &stop](int index, const DeliveryResult &result) {
-                if (!reportResult(index, result))
-                    stop = true;
-                return !stop.load();
-            },
-            abort.get(), stop, &m_lastError);
+            [this](int index, const DeliveryResult &result) { return reportResult(index, result); },
+            abort.get(), nullptr, &m_lastError);
     }
     // The session runs on a thread of its own, where only its own objects live: the caller's
     // thread only waits for results, so none of the caller's events (timers, queued calls, a
@@ -119,7 +114,7 @@ QList<DeliveryResult> SmtpTransport::deliver(const QList<OutgoingMessage> &messa
                     handover->handOver(index, result, abort.get());
                     return !handover->stop.load();
                 },
-                abort.get(), handover->stop, &error);
+                abort.get(), &handover->stop, &error);
             {
                 std::lock_guard lock(handover->mutex);
                 handover->finished = true;
