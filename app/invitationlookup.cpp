@@ -1,8 +1,8 @@
 #include "app/invitationlookup.h"
 
 #include "app/tokens.h"
+#include "models/sqlitestatement.h"
 
-#include <QSqlDriver>
 #include <QSqlError>
 #include <QSqlQuery>
 
@@ -109,12 +109,7 @@ bool InvitationLookupStatement::runSqlite(const QString &hash, InvitationFacts &
         return true;
     };
     if (!m_sqliteStatement) {
-        const QVariant handle = m_db.connection().driver()->handle();
-        if (!handle.isValid() || qstrcmp(handle.typeName(), "sqlite3*") != 0) {
-            m_sqliteUnavailable = true;
-            return false;
-        }
-        sqlite3 *db = *static_cast<sqlite3 *const *>(handle.constData());
+        sqlite3 *db = SqliteStatement::handleOf(m_db);
         if (!db) {
             m_sqliteUnavailable = true;
             return false;

@@ -91,106 +91,140 @@ private:
     QString m_prefix[2];
 };
 
-// appendJsonString's twin for text already in UTF-8 (bytes of a multi-byte character are all
-// 0x80 or more: none is escaped).
-void appendJsonUtf8(QByteArray &out, const QByteArray &utf8)
+// `statement` spelled for `dialect` (Writer::writeRows says how); on PostgreSQL `pgBinds` gets
+// the values to bind, in their order.
+QString spelled(Dialect dialect, const QString &statement, const QVariantList &shared,
+                const QList<const BatchColumn *> &columns, QVariantList &pgBinds)
 {
-    out += '"';
-    qsizetype run = 0;
-    for (qsizetype i = 0; i < utf8.size(); ++i) {
-        const uchar ch = uchar(utf8[i]);
-        if (ch != '"' && ch != '\\' && ch >= 0x20)
+    const bool postgres = dialect == Dialect::Postgres;
+    const auto column = [&](QStringView name) -> qsizetype {
+        for (qsizetype c = 0; c < columns.size(); ++c)
+            if (name == QLatin1String(columns[c]->name))
+                return c;
+        qFatal("writeRows: no column %s", qPrintable(name.toString()));
+    };
+    const auto rowParameter = [&](qsizetype c) {
+        return postgres ? QStringLiteral("v.") + QLatin1String(columns[c]->name)
+                        : QStringLiteral("?%1").arg(shared.size() + c + 1);
+    };
+    QString out;
+    qsizetype used = 0;
+    bool quoted = false;
+    // SQLite: INSERT … SELECT of one row is written INSERT … VALUES (…), which SQLite knows
+    // writes one row (an INSERT … SELECT may write many: each would keep a statement journal).
+    const qsizetype values = !postgres && statement.startsWith(u"INSERT ")
+                                 ? statement.indexOf(QStringLiteral(" SELECT "))
+                                 : -1;
+    for (qsizetype i = 0; i < statement.size(); ++i) {
+        if (i == values) {
+            out += QStringLiteral(" VALUES (");
+            i += 7;
             continue;
-        out.append(utf8.constData() + run, i - run);
-        run = i + 1;
-        if (ch == '"' || ch == '\\') {
-            out += '\\';
-            out += char(ch);
+        }
+        const QChar ch = statement[i];
+        if (ch == u'\'')
+            quoted = !quoted;
+        if (quoted || (ch != u'?' && ch != u'{')) {
+            out += ch;
+            continue;
+        }
+        if (ch == u'?') {
+            Q_ASSERT(used < shared.size());
+            if (postgres) {
+                pgBinds << shared[used++];
+                out += u'?';
+            } else {
+                out += QStringLiteral("?%1").arg(++used);
+            }
+            continue;
+        }
+        const qsizetype close = statement.indexOf(u'}', i);
+        Q_ASSERT(close > i);
+        const QStringView mark = QStringView(statement).mid(i + 1, close - i - 1);
+        i = close;
+        if (mark == u"from") {
+            if (values >= 0)
+                out += u')';
+            if (!postgres)
+                continue;
+            QStringList arrays, names;
+            for (const BatchColumn *c : columns) {
+                arrays << QStringLiteral("?::%1[]").arg(QLatin1String(c->pgType));
+                names << QLatin1String(c->name);
+                pgBinds << Database::postgresArray(c->values);
+            }
+            out += QStringLiteral(" FROM unnest(%1) AS v(%2)")
+                       .arg(arrays.join(QStringLiteral(", ")), names.join(QStringLiteral(", ")));
+        } else if (mark.startsWith(u"= ANY ")) {
+            const qsizetype c = column(mark.mid(6));
+            out +=
+                postgres
+                    ? QStringLiteral("= ANY(?::%1[])").arg(QLatin1String(columns[c]->pgType))
+                    : QStringLiteral("IN (SELECT value FROM json_each(%1))").arg(rowParameter(c));
+            if (postgres)
+                pgBinds << Database::postgresArray(columns[c]->values);
         } else {
-            static const char hex[] = "0123456789abcdef";
-            out += "\\u00";
-            out += hex[ch >> 4];
-            out += hex[ch & 15];
+            out += rowParameter(column(mark));
         }
     }
-    out.append(utf8.constData() + run, utf8.size() - run);
-    out += '"';
-}
-
-// One column of a batch, with the PostgreSQL array type it is bound as.
-struct Column
-{
-    const char *name;
-    const char *pgType; // "bigint" or "text"
-    QVariantList values;
-};
-
-// The batch's columns as a FROM item `v` whose columns have the columns' names: on PostgreSQL
-// unnest() of one array parameter per column; on SQLite json_each() of one parameter holding
-// the rows as a JSON array of arrays. Appends what to bind to `binds`.
-QString batchRows(Dialect dialect, const QList<const Column *> &columns, QVariantList &binds)
-{
-    QStringList names;
-    for (const Column *c : columns)
-        names << QLatin1String(c->name);
-    if (dialect == Dialect::Postgres) {
-        QStringList params;
-        for (const Column *c : columns) {
-            params << QStringLiteral("?::%1[]").arg(QLatin1String(c->pgType));
-            binds << Database::postgresArray(c->values);
-        }
-        return QStringLiteral("unnest(%1) AS v(%2)")
-            .arg(params.join(QStringLiteral(", ")), names.join(QStringLiteral(", ")));
-    }
-    QStringList picks;
-    for (qsizetype i = 0; i < columns.size(); ++i)
-        picks << QStringLiteral("json_extract(j.value, '$[%1]') AS %2").arg(i).arg(names[i]);
-    // The rows' JSON is made in UTF-8 and bound as bytes that SQL casts to text: SQLite stores
-    // UTF-8, and a QString parameter is bound as UTF-16 that SQLite converts first (the batch
-    // of outbox rows is ~0.5 MB).
-    const qsizetype rows = columns.isEmpty() ? 0 : columns.first()->values.size();
-    QByteArray json;
-    json.reserve(rows * columns.size() * 24 + 2);
-    json += '[';
-    for (qsizetype r = 0; r < rows; ++r) {
-        json += r ? ",[" : "[";
-        for (qsizetype i = 0; i < columns.size(); ++i) {
-            if (i)
-                json += ',';
-            const QVariant &v = columns[i]->values[r];
-            if (v.isNull())
-                json += "null";
-            else if (v.typeId() == QMetaType::QString)
-                appendJsonUtf8(json, v.toString().toUtf8());
-            else
-                json += QByteArray::number(v.toLongLong());
-        }
-        json += ']';
-    }
-    json += ']';
-    binds << json;
-    return QStringLiteral("(SELECT %1 FROM json_each(CAST(? AS TEXT)) AS j) AS v")
-        .arg(picks.join(QStringLiteral(", ")));
-}
-// `column IN` the batch's ids: `= ANY(?::bigint[])` on PostgreSQL, json_each() of a JSON array
-// on SQLite. Appends what to bind to `binds`.
-QString inIds(Dialect dialect, const char *column, const Column &ids, QVariantList &binds)
-{
-    if (dialect == Dialect::Postgres) {
-        binds << Database::postgresArray(ids.values);
-        return QStringLiteral("%1 = ANY(?::bigint[])").arg(QLatin1String(column));
-    }
-    QString json = QStringLiteral("[");
-    for (qsizetype i = 0; i < ids.values.size(); ++i) {
-        if (i)
-            json += u',';
-        json += QString::number(ids.values[i].toLongLong());
-    }
-    json += u']';
-    binds << json;
-    return QStringLiteral("%1 IN (SELECT value FROM json_each(?))").arg(QLatin1String(column));
+    Q_ASSERT(used == shared.size());
+    return out;
 }
 } // namespace
+
+Result<int> InvitationService::Writer::writeRows(const QString &statement,
+                                                 const QVariantList &shared,
+                                                 const QList<const BatchColumn *> &columns)
+{
+    if (m_db.dialect() == Dialect::Postgres) {
+        QVariantList binds;
+        const QString sql = spelled(Dialect::Postgres, statement, shared, columns, binds);
+        auto q = run(sql, binds);
+        if (!q)
+            return q.error();
+        const int rows = q.value()->numRowsAffected();
+        q.value()->finish();
+        return rows;
+    }
+    auto it = m_rowStatements.find(statement);
+    if (it == m_rowStatements.end()) {
+        QVariantList unused;
+        auto prepared = SqliteStatement::prepare(
+            m_db, spelled(Dialect::Sqlite, statement, shared, columns, unused));
+        if (!prepared)
+            return prepared.error();
+        it = m_rowStatements.emplace(statement, std::move(prepared).value()).first;
+    }
+    SqliteStatement &st = *it->second;
+    for (qsizetype k = 0; k < shared.size(); ++k)
+        st.bind(int(k + 1), shared[k]);
+    if (!statement.contains(QStringLiteral("{from}"))) {
+        // Once for the batch: each column is bound as a JSON array of its ids.
+        for (qsizetype c = 0; c < columns.size(); ++c) {
+            Q_ASSERT(qstrcmp(columns[c]->pgType, "bigint") == 0);
+            QByteArray json = "[";
+            for (const QVariant &v : columns[c]->values) {
+                if (json.size() > 1)
+                    json += ',';
+                json += QByteArray::number(v.toLongLong());
+            }
+            json += ']';
+            st.bind(int(shared.size() + c + 1), json);
+        }
+        return st.run();
+    }
+    const qsizetype rows = columns.isEmpty() ? 0 : columns.first()->values.size();
+    int written = 0;
+    for (qsizetype r = 0; r < rows; ++r) {
+        for (qsizetype c = 0; c < columns.size(); ++c)
+            st.bind(int(shared.size() + c + 1), columns[c]->values[r]);
+        auto n = st.run();
+        if (!n)
+            return n.error();
+        written += n.value();
+    }
+    return written;
+}
 
 Result<const Sealer *> InvitationService::sealer()
 {
@@ -231,7 +265,7 @@ Result<QList<InviteOutcome>> InvitationService::issue(Writer &w, const QList<Use
     const qsizetype n = targets.size();
     const qint64 expires = now + invitationLifetimeMs;
 
-    Column userIds{"u", "bigint", {}};
+    BatchColumn userIds{"u", "bigint", {}};
     userIds.values.reserve(n);
     for (const UserRecord &t : targets)
         userIds.values.append(t.id);
@@ -242,37 +276,29 @@ Result<QList<InviteOutcome>> InvitationService::issue(Writer &w, const QList<Use
         // SQLite's planner, left alone, read every unsent message for a list of ids (a single
         // re-invite at 10,000 queued mails took 3 ms instead of 0.9). The state condition is
         // outbox_pending_by_user's, written as that index's is (schema 9).
-        QVariantList binds{tr("superseded by a newer invitation")};
-        const QString ids = inIds(dialect, "user_id", userIds, binds);
-        if (auto s = w.write(
+        if (auto s = w.writeRows(
                 QStringLiteral("UPDATE outbox%1 SET state = 'cancelled', sealed_token = NULL, "
                                "last_reply = ? WHERE (state = 'queued' OR state = 'deferred' OR "
-                               "state = 'sending') AND %2")
+                               "state = 'sending') AND user_id {= ANY u}")
                     .arg(dialect == Dialect::Sqlite
                              ? QStringLiteral(" INDEXED BY outbox_pending_by_user")
-                             : QString(),
-                         ids),
-                binds);
+                             : QString()),
+                {tr("superseded by a newer invitation")}, {&userIds});
             !s)
             return s.error();
     }
-    {
-        QVariantList binds{now};
-        const QString ids = inIds(dialect, "user_id", userIds, binds);
-        if (auto s = w.write(
-                QStringLiteral("UPDATE invitations SET revoked_at = ? WHERE accepted_at IS NULL "
-                               "AND revoked_at IS NULL AND %1")
-                    .arg(ids),
-                binds);
-            !s)
-            return s.error();
-    }
+    if (auto s = w.writeRows(QStringLiteral("UPDATE invitations SET revoked_at = ? WHERE "
+                                            "accepted_at IS NULL AND revoked_at IS NULL AND "
+                                            "user_id {= ANY u}"),
+                             {now}, {&userIds});
+        !s)
+        return s.error();
 
     // The new rows' ids, taken before they are written, so that each row is written once with
     // its links (no RETURNING to match back, no UPDATE to link the invitation to its mail).
     // PostgreSQL: the identity columns' sequences. SQLite: what it would choose itself, the
     // largest id plus one, under the write lock BEGIN IMMEDIATE took.
-    Column invitationIds{"i", "bigint", {}}, outboxIds{"o", "bigint", {}};
+    BatchColumn invitationIds{"i", "bigint", {}}, outboxIds{"o", "bigint", {}};
     {
         const QString sql =
             dialect == Dialect::Postgres
@@ -313,34 +339,28 @@ Result<QList<InviteOutcome>> InvitationService::issue(Writer &w, const QList<Use
 
     QList<IssuedToken> tokens;
     tokens.reserve(n);
-    Column hashes{"h", "text", {}};
+    BatchColumn hashes{"h", "text", {}};
     hashes.values.reserve(n);
     for (qsizetype i = 0; i < n; ++i) {
         tokens.append(issueToken());
         hashes.values.append(tokens.last().hash);
     }
-    {
-        QVariantList binds{now, expires, actor.id, actor.name};
-        const QString rows =
-            batchRows(dialect, {&invitationIds, &userIds, &hashes, &outboxIds}, binds);
-        if (auto s = w.write(
-                QStringLiteral("INSERT INTO invitations (id, user_id, token_hash, created_at, "
-                               "expires_at, created_by, created_by_name, outbox_id) "
-                               "SELECT v.i, v.u, v.h, ?, ?, ?, ?, v.o FROM %1")
-                    .arg(rows),
-                binds);
-            !s)
-            return s.error();
-        else if (s.value() != n) // a row the database skipped (a trigger) is not a success
-            return makeError(ErrorKind::Database, tr("The invitation was not stored."));
-    }
+    if (auto s = w.writeRows(
+            QStringLiteral("INSERT INTO invitations (id, user_id, token_hash, "
+                           "created_at, expires_at, created_by, created_by_name, "
+                           "outbox_id) SELECT {i}, {u}, {h}, ?, ?, ?, ?, {o}{from}"),
+            {now, expires, actor.id, actor.name}, {&invitationIds, &userIds, &hashes, &outboxIds});
+        !s)
+        return s.error();
+    else if (s.value() != n) // a row the database skipped (a trigger) is not a success
+        return makeError(ErrorKind::Database, tr("The invitation was not stored."));
 
-    Column recipients{"r", "text", {}};
+    BatchColumn recipients{"r", "text", {}};
     recipients.values.reserve(n);
     for (const UserRecord &t : targets)
         recipients.values.append(t.email);
     if (queueMail) {
-        Column messageIds{"m", "text", {}}, payloads{"p", "text", {}}, sealed{"s", "text", {}};
+        BatchColumn messageIds{"m", "text", {}}, payloads{"p", "text", {}}, sealed{"s", "text", {}};
         const InvitationPayloads payload(actor, settings, expires, now);
         for (qsizetype i = 0; i < n; ++i) {
             const QByteArray messageId = newMessageId(settings.senderAddress.section(u'@', 1));
@@ -348,56 +368,43 @@ Result<QList<InviteOutcome>> InvitationService::issue(Writer &w, const QList<Use
             payloads.values.append(payload(targets[i]));
             sealed.values.append(seal->seal(tokens[i].token, messageId));
         }
-        QVariantList binds{now, now};
-        const QString rows = batchRows(
-            dialect,
-            {&outboxIds, &userIds, &invitationIds, &recipients, &messageIds, &payloads, &sealed},
-            binds);
-        if (auto s = w.write(
+        if (auto s = w.writeRows(
                 QStringLiteral("INSERT INTO outbox (id, kind, user_id, invitation_id, recipient, "
                                "message_id, payload, sealed_token, state, attempts, created_at, "
-                               "next_attempt_at) SELECT v.o, 'invitation', v.u, v.i, v.r, v.m, "
-                               "v.p, v.s, 'queued', 0, ?, ? FROM %1")
-                    .arg(rows),
-                binds);
+                               "next_attempt_at) SELECT {o}, 'invitation', {u}, {i}, {r}, {m}, "
+                               "{p}, {s}, 'queued', 0, ?, ?{from}"),
+                {now, now},
+                {&outboxIds, &userIds, &invitationIds, &recipients, &messageIds, &payloads,
+                 &sealed});
             !s)
             return s.error();
         else if (s.value() != n)
             return makeError(ErrorKind::Database, tr("The invitation mail was not queued."));
     }
 
-    {
-        QVariantList binds{now, expires, actor.name,
-                           queueMail ? QVariant(QStringLiteral("queued")) : QVariant(QString()),
-                           now};
-        const QString rows = batchRows(dialect, {&userIds, &outboxIds}, binds);
-        if (auto s =
-                w.write(QStringLiteral("UPDATE users SET invited_at = ?, invite_expires_at = ?, "
-                                       "invite_count = invite_count + 1, last_invited_by = ?, "
-                                       "mail_state = ?, mail_reply = NULL, last_outbox_id = v.o, "
-                                       "invite_requested_at = NULL, updated_at = ? FROM %1 "
-                                       "WHERE users.id = v.u")
-                            .arg(rows),
-                        binds);
-            !s)
-            return s.error();
-    }
+    if (auto s = w.writeRows(
+            QStringLiteral("UPDATE users SET invited_at = ?, invite_expires_at = ?, "
+                           "invite_count = invite_count + 1, last_invited_by = ?, mail_state = ?, "
+                           "mail_reply = NULL, last_outbox_id = {o}, invite_requested_at = NULL, "
+                           "updated_at = ?{from} WHERE users.id = {u}"),
+            {now, expires, actor.name,
+             queueMail ? QVariant(QStringLiteral("queued")) : QVariant(QString()), now},
+            {&userIds, &outboxIds});
+        !s)
+        return s.error();
 
     {
         const QString expiry =
             QDateTime::fromMSecsSinceEpoch(expires, QTimeZone::utc()).toString(Qt::ISODate);
-        Column details{"d", "text", {}};
+        BatchColumn details{"d", "text", {}};
         details.values.reserve(n);
         for (const QVariant &id : std::as_const(invitationIds.values))
             details.values.append(tr("invitation %1, expires %2").arg(id.toLongLong()).arg(expiry));
-        QVariantList binds{now, actor.id, actor.email, action};
-        const QString rows = batchRows(dialect, {&userIds, &recipients, &details}, binds);
-        if (auto s =
-                w.write(QStringLiteral("INSERT INTO audit_log (at, actor_id, actor_email, action, "
-                                       "target_user_id, target_email, detail) "
-                                       "SELECT ?, ?, ?, ?, v.u, v.r, v.d FROM %1")
-                            .arg(rows),
-                        binds);
+        if (auto s = w.writeRows(
+                QStringLiteral("INSERT INTO audit_log (at, actor_id, actor_email, action, "
+                               "target_user_id, target_email, detail) "
+                               "SELECT ?, ?, ?, ?, {u}, {r}, {d}{from}"),
+                {now, actor.id, actor.email, action}, {&userIds, &recipients, &details});
             !s)
             return s.error();
     }

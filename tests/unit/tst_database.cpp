@@ -1,6 +1,7 @@
 // SPEC §4 and §7: what opening a database refuses, and that a refused file is left as it was.
 #include "app/userservice.h"
 #include "models/database.h"
+#include "models/sqlitestatement.h"
 #include "testsupport.h"
 
 #include <QCryptographicHash>
@@ -207,6 +208,59 @@ private slots:
         QCOMPARE(org.dump(), before);
         QVERIFY(s.reinvite(target));
         qunsetenv("ROSTER_BUSY_TIMEOUT_MS");
+    }
+
+    // The bulk writer's statements on SQLite's own handle: values bound as Database::exec binds
+    // them, a failed row reported in Database's terms, the statement usable again after it.
+    void sqliteStatementBindsRunsAndReportsFailures()
+    {
+        TestOrg org;
+        QVERIFY2(org.isValid(), qPrintable(org.error()));
+        if (org.db().dialect() != Dialect::Sqlite) {
+            QVERIFY(!SqliteStatement::handleOf(org.db()));
+            auto refused = SqliteStatement::prepare(org.db(), QStringLiteral("SELECT 1"));
+            QVERIFY(!refused);
+            QCOMPARE(refused.error().kind, ErrorKind::Database);
+            return;
+        }
+        QVERIFY(org.db().exec(QStringLiteral(
+            "CREATE TABLE probe (id INTEGER PRIMARY KEY, n BIGINT, t TEXT NOT NULL, z TEXT)")));
+        auto bad =
+            SqliteStatement::prepare(org.db(), QStringLiteral("INSERT INTO nowhere VALUES (1)"));
+        QVERIFY(!bad);
+        QCOMPARE(bad.error().kind, ErrorKind::Database);
+        auto st = SqliteStatement::prepare(
+            org.db(), QStringLiteral("INSERT INTO probe (id, n, t, z) VALUES (?1, ?2, ?3, ?4)"));
+        QVERIFY2(st, st ? "" : qPrintable(st.error().message));
+        SqliteStatement &insert = *st.value();
+        insert.bind(1, qint64(1));
+        insert.bind(2, qint64(1) << 40);
+        insert.bind(3, QStringLiteral("Müller \"quoted\""));
+        insert.bind(4, QVariant(QMetaType(QMetaType::QString)));
+        auto one = insert.run();
+        QVERIFY2(one, one ? "" : qPrintable(one.error().message));
+        QCOMPARE(one.value(), 1);
+        // The same id again: a constraint failure, one message, nothing written.
+        auto again = insert.run();
+        QVERIFY(!again);
+        QCOMPARE(again.error().kind, ErrorKind::Database);
+        QVERIFY(!again.error().message.isEmpty());
+        insert.bind(1, qint64(2));
+        insert.bind(3, QByteArray("bytes as text"));
+        insert.bind(4, QVariant(QMetaType(QMetaType::LongLong)));
+        QVERIFY(insert.run());
+        QSqlQuery q(org.db().connection());
+        QVERIFY(q.exec(QStringLiteral(
+            "SELECT id, n, t, z IS NULL, typeof(z), typeof(t) FROM probe ORDER BY id")));
+        QVERIFY(q.next());
+        QCOMPARE(q.value(1).toLongLong(), qint64(1) << 40);
+        QCOMPARE(q.value(2).toString(), QStringLiteral("Müller \"quoted\""));
+        QCOMPARE(q.value(4).toString(), QStringLiteral("text")); // a null QString is ''
+        QVERIFY(q.next());
+        QCOMPARE(q.value(2).toString(), QStringLiteral("bytes as text"));
+        QCOMPARE(q.value(3).toInt(), 1); // a null number is NULL
+        QCOMPARE(q.value(5).toString(), QStringLiteral("text"));
+        QVERIFY(!q.next());
     }
 };
 

@@ -1,0 +1,50 @@
+#pragma once
+
+// A statement prepared once on an SQLite connection's own handle and run many times, its
+// values bound through SQLite's C API. For a batch written row by row: QtSql's work per
+// execution (the bound values copied as QVariants and converted again by the driver) and a
+// batch handed over as one JSON text for json_each() to parse cost more than writing the rows.
+#include "models/result.h"
+
+#include <QByteArray>
+#include <QString>
+#include <QVariant>
+
+#include <memory>
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace roster {
+
+class Database;
+
+class SqliteStatement
+{
+public:
+    // The connection's sqlite3 handle, or null on PostgreSQL (or a driver without one).
+    static sqlite3 *handleOf(const Database &db);
+    // Prepared for reuse (SQLITE_PREPARE_PERSISTENT); an error in the terms of
+    // Database::errorFrom. Only on an SQLite connection.
+    static Result<std::unique_ptr<SqliteStatement>> prepare(const Database &db, const QString &sql);
+    ~SqliteStatement();
+    SqliteStatement(const SqliteStatement &) = delete;
+    SqliteStatement &operator=(const SqliteStatement &) = delete;
+
+    // Parameter `index` (1-based) takes `value` until bound again: a number as an integer, a
+    // string as UTF-8 text (a null QString as '', as Database::exec binds it), a null QVariant
+    // as NULL.
+    void bind(int index, const QVariant &value);
+    // Runs the statement to its end (rows it returns are skipped): how many rows it changed.
+    Result<int> run();
+
+private:
+    SqliteStatement(const Database &db, sqlite3_stmt *statement) : m_db(db), m_statement(statement)
+    {}
+    Error error(int rc) const;
+
+    const Database &m_db;
+    sqlite3_stmt *m_statement;
+};
+
+} // namespace roster
