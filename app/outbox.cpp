@@ -4,6 +4,7 @@
 #include "app/orgsettings.h"
 #include "app/sealer.h"
 #include "models/changenotifier.h"
+#include "models/sqlitestatement.h"
 
 #include <QCoreApplication>
 #include <QJsonDocument>
@@ -62,8 +63,8 @@ struct Outbox::Run
 {
     explicit Run(OutboxMailBuilder b) : build(std::move(b)) {}
     OutboxMailBuilder build;
-    std::optional<QSqlQuery> recordOutbox;
-    std::optional<QSqlQuery> recordUser;
+    std::optional<BoundStatement> recordOutbox;
+    std::optional<BoundStatement> recordUser;
 };
 
 Outbox::Outbox(Database &db, const Clock &clock) : m_db(db), m_clock(clock)
@@ -375,26 +376,27 @@ Status Outbox::record(const ClaimedMail &c, const DeliveryResult &r, DeliveryRep
     const bool final = state != u"deferred";
     // Prepared once per run, bound and run once per message.
     if (!run.recordOutbox)
-        run.recordOutbox = m_db.prepare(QStringLiteral(
-            "UPDATE outbox SET state = ?, last_reply = ?, next_attempt_at = ?, claimed_by = NULL, "
-            "sent_at = ?, sealed_token = CASE WHEN ? = 1 THEN NULL ELSE sealed_token END, "
-            "bounce_tag = CASE WHEN ? = '' THEN bounce_tag ELSE ? END "
-            "WHERE id = ? AND state = 'sending' AND claimed_by = ?"));
-    QSqlQuery &q = *run.recordOutbox;
-    q.bindValue(0, state);
-    q.bindValue(1, r.reply.left(1000));
-    q.bindValue(2, next);
-    q.bindValue(3, state == u"sent" ? QVariant(now) : QVariant(QMetaType(QMetaType::LongLong)));
-    q.bindValue(4, final ? 1 : 0);
-    q.bindValue(5, c.bounceTag.isEmpty() ? QStringLiteral("") : c.bounceTag);
-    q.bindValue(6, c.bounceTag.isEmpty() ? QStringLiteral("") : c.bounceTag);
-    q.bindValue(7, c.id);
-    q.bindValue(8, m_claimer);
-    if (Status s = m_db.exec(q); !s) {
-        run.recordOutbox.reset(); // prepared again next time (the connection may be new)
-        return s;
-    }
-    const bool lost = q.numRowsAffected() == 0;
+        run.recordOutbox.emplace(
+            m_db,
+            QStringLiteral("UPDATE outbox SET state = ?, last_reply = ?, next_attempt_at = ?, "
+                           "claimed_by = NULL, sent_at = ?, sealed_token = CASE WHEN ? = 1 "
+                           "THEN NULL ELSE sealed_token END, bounce_tag = CASE WHEN ? = '' "
+                           "THEN bounce_tag ELSE ? END WHERE id = ? AND state = 'sending' "
+                           "AND claimed_by = ?"));
+    BoundStatement &q = *run.recordOutbox;
+    q.bind(0, state);
+    q.bind(1, r.reply.left(1000));
+    q.bind(2, next);
+    q.bind(3, state == u"sent" ? QVariant(now) : QVariant(QMetaType(QMetaType::LongLong)));
+    q.bind(4, final ? 1 : 0);
+    q.bind(5, c.bounceTag.isEmpty() ? QStringLiteral("") : c.bounceTag);
+    q.bind(6, c.bounceTag.isEmpty() ? QStringLiteral("") : c.bounceTag);
+    q.bind(7, c.id);
+    q.bind(8, m_claimer);
+    auto changed = q.run(); // prepared again after a failure (the connection may be new)
+    if (!changed)
+        return changed.error();
+    const bool lost = changed.value() == 0;
     if (lost) {
         // Another sender took this message back (it judged this one dead): its state is
         // theirs now, and the mail may go out twice. Say so; overwrite nothing.
@@ -404,18 +406,16 @@ Status Outbox::record(const ClaimedMail &c, const DeliveryResult &r, DeliveryRep
     }
     if (c.userId && !lost) {
         if (!run.recordUser)
-            run.recordUser = m_db.prepare(QStringLiteral("UPDATE users SET mail_state = ?, "
-                                                         "mail_reply = ? WHERE id = ? AND "
-                                                         "last_outbox_id = ?"));
-        QSqlQuery &u = *run.recordUser;
-        u.bindValue(0, state);
-        u.bindValue(1, r.reply.left(1000));
-        u.bindValue(2, c.userId);
-        u.bindValue(3, c.id);
-        if (Status s = m_db.exec(u); !s) {
-            run.recordUser.reset();
-            return s;
-        }
+            run.recordUser.emplace(m_db, QStringLiteral("UPDATE users SET mail_state = ?, "
+                                                        "mail_reply = ? WHERE id = ? AND "
+                                                        "last_outbox_id = ?"));
+        BoundStatement &u = *run.recordUser;
+        u.bind(0, state);
+        u.bind(1, r.reply.left(1000));
+        u.bind(2, c.userId);
+        u.bind(3, c.id);
+        if (auto changed = u.run(); !changed)
+            return changed.error();
     }
     if (report) {
         report->outboxId = c.id;

@@ -100,4 +100,40 @@ Error SqliteStatement::error(int rc) const
     return e;
 }
 
+void BoundStatement::bind(int index, const QVariant &value)
+{
+    if (index >= m_values.size())
+        m_values.resize(index + 1);
+    m_values[index] = value;
+}
+
+Result<int> BoundStatement::run()
+{
+    if (m_db.dialect() == Dialect::Sqlite) {
+        if (!m_sqlite) {
+            auto prepared = SqliteStatement::prepare(m_db, m_sql);
+            if (!prepared)
+                return prepared.error();
+            m_sqlite = std::move(prepared).value();
+        }
+        for (qsizetype i = 0; i < m_values.size(); ++i)
+            m_sqlite->bind(int(i + 1), m_values[i]);
+        auto rows = m_sqlite->run();
+        if (!rows)
+            m_sqlite.reset();
+        return rows;
+    }
+    if (!m_query)
+        m_query = m_db.prepare(m_sql);
+    for (qsizetype i = 0; i < m_values.size(); ++i)
+        m_query->bindValue(int(i), m_values[i]);
+    if (Status s = m_db.exec(*m_query); !s) {
+        m_query.reset();
+        return s.error();
+    }
+    const int rows = m_query->numRowsAffected();
+    m_query->finish();
+    return rows;
+}
+
 } // namespace roster

@@ -262,6 +262,40 @@ private slots:
         QCOMPARE(q.value(5).toString(), QStringLiteral("text"));
         QVERIFY(!q.next());
     }
+
+    // The delivery run's statements, on both engines: the rows a run changed, a failure in
+    // Database's terms, and the statement usable again after it (prepared anew).
+    void boundStatementCountsRowsAndRecoversFromAFailure()
+    {
+        TestOrg org;
+        QVERIFY2(org.isValid(), qPrintable(org.error()));
+        QVERIFY(org.db().exec(
+            QStringLiteral("CREATE TABLE probe (id BIGINT PRIMARY KEY, t TEXT NOT NULL)")));
+        BoundStatement insert(org.db(), QStringLiteral("INSERT INTO probe (id, t) VALUES (?, ?)"));
+        insert.bind(0, qint64(1));
+        insert.bind(1, QString()); // '' on both engines, not NULL
+        auto one = insert.run();
+        QVERIFY2(one, one ? "" : qPrintable(one.error().message));
+        QCOMPARE(one.value(), 1);
+        insert.bind(0, qint64(2));
+        insert.bind(1, QVariant(QMetaType(QMetaType::LongLong))); // NULL: NOT NULL fails
+        auto refused = insert.run();
+        QVERIFY(!refused);
+        QCOMPARE(refused.error().kind, ErrorKind::Database);
+        QVERIFY(!refused.error().message.isEmpty());
+        insert.bind(0, qint64(2));
+        insert.bind(1, QStringLiteral("second"));
+        auto two = insert.run();
+        QVERIFY2(two, two ? "" : qPrintable(two.error().message));
+        BoundStatement update(org.db(), QStringLiteral("UPDATE probe SET t = ? WHERE id = ?"));
+        update.bind(0, QStringLiteral("changed"));
+        update.bind(1, qint64(2));
+        QCOMPARE(update.run().value(), 1);
+        update.bind(1, qint64(3));
+        QCOMPARE(update.run().value(), 0);
+        QCOMPARE(org.scalar(QStringLiteral("SELECT count(*) FROM probe WHERE t = ''")), 1);
+        QCOMPARE(org.scalar(QStringLiteral("SELECT count(*) FROM probe WHERE t = 'changed'")), 1);
+    }
 };
 
 QTEST_GUILESS_MAIN(TestDatabase)
