@@ -201,24 +201,40 @@ Result<UserRecord> UserRepository::byEmail(UserKind kind, const QString &email) 
 Result<QList<UserRecord>> UserRepository::byIds(const QList<qint64> &ids) const
 {
     QList<UserRecord> out;
+    if (ids.isEmpty())
+        return out;
     out.reserve(ids.size());
-    // In chunks: both engines cap the number of bound values per statement.
-    constexpr int chunk = 500;
-    for (qsizetype i = 0; i < ids.size(); i += chunk) {
-        const auto part = ids.mid(i, chunk);
-        QString marks;
-        for (qsizetype k = 0; k < part.size(); ++k)
-            marks += k ? QStringLiteral(",?") : QStringLiteral("?");
-        QSqlQuery q =
-            m_db.prepare(QStringLiteral("SELECT ") + UserRecord::selectColumns() +
-                         fromClause(true) + QStringLiteral(" WHERE u.id IN (") + marks + u')');
-        for (qint64 id : part)
-            q.addBindValue(id);
-        if (Status s = m_db.exec(q); !s)
-            return s.error();
-        while (q.next())
-            out.append(UserRecord::readFrom(q));
+    // One statement for any number of ids, the list bound as one value: an array on
+    // PostgreSQL, a JSON array that json_each() reads on SQLite. A `?` a value capped the list
+    // (it was read 500 at a time), and SQLite's prepare of 500 marks took 8 M instructions, 4 µs
+    // an id of a bulk re-invite.
+    QString list;
+    if (m_db.dialect() == Dialect::Postgres) {
+        QVariantList values;
+        values.reserve(ids.size());
+        for (qint64 id : ids)
+            values.append(id);
+        list = Database::postgresArray(values);
+    } else {
+        list = QStringLiteral("[");
+        for (qsizetype i = 0; i < ids.size(); ++i) {
+            if (i)
+                list += u',';
+            list += QString::number(ids[i]);
+        }
+        list += u']';
     }
+    QSqlQuery q =
+        m_db.prepare(QStringLiteral("SELECT ") + UserRecord::selectColumns() + fromClause(true) +
+                     (m_db.dialect() == Dialect::Postgres
+                          ? QStringLiteral(" WHERE u.id = ANY(?::bigint[])")
+                          : QStringLiteral(" WHERE u.id IN (SELECT value FROM json_each(?))")) +
+                     QStringLiteral(" ORDER BY u.id"));
+    q.addBindValue(list);
+    if (Status s = m_db.exec(q); !s)
+        return s.error();
+    while (q.next())
+        out.append(UserRecord::readFrom(q));
     return out;
 }
 

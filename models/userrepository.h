@@ -42,6 +42,7 @@ public:
     bool combinedCount(const UserFilter &filter) const;
     Result<UserRecord> byId(qint64 id) const;
     Result<UserRecord> byEmail(UserKind kind, const QString &email) const;
+    // The users of `ids` that exist, in id order (an id listed twice comes once).
     Result<QList<UserRecord>> byIds(const QList<qint64> &ids) const;
 
     Result<QList<Profile>> profiles() const;
