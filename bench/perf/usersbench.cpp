@@ -791,18 +791,29 @@ int main(int argc, char **argv)
                                                        "keystrokes (no bulk)"));
     const QCommandLineOption child(QStringLiteral("child"), QStringLiteral("internal: one side"),
                                    QStringLiteral("roster|naive"));
+    const QCommandLineOption compareOpt(
+        QStringLiteral("compare-db"),
+        QStringLiteral("another organisation of the same users (a PostgreSQL URL, or a file): "
+                       "Roster's side runs on both, alternating, and the ratios are printed"),
+        QStringLiteral("DB"));
+    const QCommandLineOption roundsOpt(QStringLiteral("compare-rounds"),
+                                       QStringLiteral("rounds of --compare-db, each database once"),
+                                       QStringLiteral("N"), QStringLiteral("2"));
     parser.addOptions({dbOpt, usersOpt, runsOpt, naiveRunsOpt, bulkRunsOpt, bulkOpt, noNaive,
-                       noBulk, bulkOnly, searchOnly, child});
+                       noBulk, bulkOnly, searchOnly, child, compareOpt, roundsOpt});
     parser.process(app);
     // A file, or a PostgreSQL URL of an organisation made beforehand (rosterctl init + demo).
-    const QString path = isPostgres(parser.value(dbOpt))
-                             ? parser.value(dbOpt)
-                             : QFileInfo(parser.value(dbOpt)).absoluteFilePath();
+    const auto location = [](const QString &db) {
+        return isPostgres(db) ? db : QFileInfo(db).absoluteFilePath();
+    };
+    const QString path = location(parser.value(dbOpt));
     // The sealing key of the bench's databases lives beside them, not in the user's config.
-    if (!isPostgres(path))
-        qputenv("ROSTER_KEY_FILE", QFile::encodeName(path + QStringLiteral(".key")));
-    else if (qEnvironmentVariableIsEmpty("ROSTER_KEY_FILE"))
-        qputenv("ROSTER_KEY_FILE", "/tmp/roster-perf/postgresql.key");
+    const auto keyFile = [](const QString &db) {
+        return isPostgres(db) ? QStringLiteral("/tmp/roster-perf/postgresql.key")
+                              : db + QStringLiteral(".key");
+    };
+    if (!isPostgres(path) || qEnvironmentVariableIsEmpty("ROSTER_KEY_FILE"))
+        qputenv("ROSTER_KEY_FILE", QFile::encodeName(keyFile(path)));
 
     if (parser.isSet(child)) {
         // One side of the comparison in a process of its own, so that VmHWM is its own.
@@ -864,8 +875,11 @@ int main(int argc, char **argv)
             qFatal("rosterctl demo failed");
         say(QStringLiteral("Generated in %1 s").arg(double(t.elapsed()) / 1000, 0, 'f', 1));
     }
-    {
-        auto db = Database::open(path);
+    const QString other = parser.isSet(compareOpt) ? location(parser.value(compareOpt)) : QString();
+    for (const QString &where : {path, other}) {
+        if (where.isEmpty())
+            continue;
+        auto db = Database::open(where);
         if (!db)
             qFatal("%s", qPrintable(db.error().message));
         QSqlQuery q = db.value()->prepare(QStringLiteral(
@@ -884,8 +898,8 @@ int main(int argc, char **argv)
             .arg(QThread::idealThreadCount())
             .arg(QString::fromLatin1(qVersion()), QGuiApplication::platformName()));
 
-    auto runSide = [&](const QString &side) {
-        QStringList args = {QStringLiteral("--child"), side, QStringLiteral("--db"), path};
+    auto runSide = [&](const QString &side, const QString &where) {
+        QStringList args = {QStringLiteral("--child"), side, QStringLiteral("--db"), where};
         for (const QCommandLineOption *o : {&runsOpt, &naiveRunsOpt, &bulkRunsOpt, &bulkOpt})
             args << u"--" + o->names().constFirst() << parser.value(*o);
         if (parser.isSet(noBulk))
@@ -896,6 +910,10 @@ int main(int argc, char **argv)
             args << QStringLiteral("--search-only");
         QProcess p;
         p.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("ROSTER_KEY_FILE"),
+                   where == path ? qEnvironmentVariable("ROSTER_KEY_FILE") : keyFile(where));
+        p.setProcessEnvironment(env);
         p.start(QCoreApplication::applicationFilePath(), args);
         Figures fig;
         while (p.state() != QProcess::NotRunning || p.canReadLine()) {
@@ -917,12 +935,36 @@ int main(int argc, char **argv)
         return fig;
     };
     say(QStringLiteral("Roster: %1 runs …").arg(parser.value(runsOpt)));
-    const Figures roster = runSide(QStringLiteral("roster"));
+    Figures roster = runSide(QStringLiteral("roster"), path);
     Figures naive;
     if (!parser.isSet(noNaive)) {
         say(QStringLiteral("Naive QSqlTableModel + QSortFilterProxyModel: %1 runs …")
                 .arg(parser.value(naiveRunsOpt)));
-        naive = runSide(QStringLiteral("naive"));
+        naive = runSide(QStringLiteral("naive"), path);
+    }
+    // --compare-db: Roster's side on the other database, then on this one again, round by
+    // round, so that both see the same minutes of the machine.
+    Figures compared;
+    if (!other.isEmpty()) {
+        const int rounds = std::max(1, parser.value(roundsOpt).toInt());
+        for (int round = 0; round < rounds; ++round) {
+            say(QStringLiteral("Compared, round %1 of %2: %3 …")
+                    .arg(round + 1)
+                    .arg(rounds)
+                    .arg(other));
+            const Figures theirs = runSide(QStringLiteral("roster"), other);
+            for (auto it = theirs.samples.cbegin(); it != theirs.samples.cend(); ++it)
+                compared.samples[it.key()] += it.value();
+            if (round + 1 < rounds) {
+                say(QStringLiteral("Compared, round %1 of %2: %3 …")
+                        .arg(round + 2)
+                        .arg(rounds)
+                        .arg(path));
+                const Figures mine = runSide(QStringLiteral("roster"), path);
+                for (auto it = mine.samples.cbegin(); it != mine.samples.cend(); ++it)
+                    roster.samples[it.key()] += it.value();
+            }
+        }
     }
 
     struct Row
@@ -978,6 +1020,31 @@ int main(int argc, char **argv)
                                                  : QStringLiteral("NO");
         say(QStringLiteral("| %1 | %2 | %3 | %4 | %5 | %6 |")
                 .arg(r.label, r.target, fmt(a), fmt(b), ratio, met));
+    }
+    if (!other.isEmpty()) {
+        // Issue 16's engine targets: the other organisation (PostgreSQL) at most 1.2× this one.
+        say(QString());
+        say(QStringLiteral("Compared: %1 (A) and %2 (B), medians of every run of both")
+                .arg(path, other));
+        say(QString());
+        say(QStringLiteral("| figure | A | B | B / A | target | met |"));
+        say(QStringLiteral("|---|---|---|---|---|---|"));
+        for (const Row &r : rows) {
+            const double a = roster.med(r.key);
+            const double b = compared.med(r.key);
+            // The process's CPU is the client's alone: PostgreSQL's server works in its own.
+            if ((a < 0 && b < 0) || qstrcmp(r.key, "bulk_cpu") == 0)
+                continue;
+            const bool targeted = qstrcmp(r.key, "keystroke") == 0 || qstrcmp(r.key, "bulk") == 0;
+            const QString ratio =
+                a > 0 && b > 0 ? QString::number(b / a, 'f', 2) + u'×' : QStringLiteral("—");
+            const QString met = !targeted || a <= 0 || b <= 0 ? QString()
+                                : b / a <= 1.2                ? QStringLiteral("yes")
+                                                              : QStringLiteral("NO");
+            say(QStringLiteral("| %1 | %2 | %3 | %4 | %5 | %6 |")
+                    .arg(r.label, fmt(a), fmt(b), ratio,
+                         targeted ? QStringLiteral("≤ 1.2×") : QStringLiteral("—"), met));
+        }
     }
     return 0;
 }
