@@ -2,7 +2,7 @@
 
 #include "app/mail/emailaddress.h"
 
-#include <QCryptographicHash>
+#include <QHash>
 #include <QLocale>
 #include <QRandomGenerator>
 
@@ -379,8 +379,15 @@ QByteArray MimeMessage::messageIdField(const QByteArray &id, QString *error)
 
 QByteArray MimeMessage::boundaryFor(const QByteArray &id)
 {
-    // "=_" cannot occur in quoted-printable text, so this boundary never meets the body.
-    return "=_" + QCryptographicHash::hash(id, QCryptographicHash::Sha256).toHex().left(32);
+    // "=_" cannot occur in quoted-printable text, so this boundary never meets the body; what
+    // follows only tells one message's boundary from another's, and needs no cryptography (a
+    // SHA-256 of the id was 11,500 instructions a message, 3 % of the outbox path's).
+    QByteArray boundary = "=_";
+    boundary += QByteArray::number(quint64(qHash(id, size_t(0x9e3779b97f4a7c15ULL))), 16)
+                    .rightJustified(16, '0');
+    boundary += QByteArray::number(quint64(qHash(id, size_t(0x3c6ef372fe94f82bULL))), 16)
+                    .rightJustified(16, '0');
+    return boundary;
 }
 
 QByteArray MimeMessage::render(QString *error) const
