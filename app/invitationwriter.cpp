@@ -199,17 +199,10 @@ Result<int> InvitationService::Writer::writeRows(const QString &statement,
     for (qsizetype k = 0; k < shared.size(); ++k)
         st.bind(int(k + 1), shared[k]);
     if (!statement.contains(QStringLiteral("{from}"))) {
-        // Once for the batch: each column is bound as a JSON array of its ids.
+        // Once for the batch: each column is bound as one list of ids (Database::idList).
         for (qsizetype c = 0; c < columns.size(); ++c) {
             Q_ASSERT(qstrcmp(columns[c]->pgType, "bigint") == 0);
-            QByteArray json = "[";
-            for (const QVariant &v : columns[c]->values) {
-                if (json.size() > 1)
-                    json += ',';
-                json += QByteArray::number(v.toLongLong());
-            }
-            json += ']';
-            st.bind(int(shared.size() + c + 1), json);
+            st.bind(int(shared.size() + c + 1), m_db.idList(columns[c]->values));
         }
         return st.run();
     }

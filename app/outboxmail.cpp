@@ -18,8 +18,7 @@ namespace {
 bool isUnreserved(const QByteArray &token)
 {
     for (char c : token)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '-' || c == '_'))
+        if (!isUrlUnreserved(char16_t(uchar(c))))
             return false;
     return !token.isEmpty();
 }

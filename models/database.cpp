@@ -1,5 +1,6 @@
 #include "models/database.h"
 
+#include "models/sqlitestatement.h"
 #include "models/testhooks.h"
 
 #include "models/migrations.h"
@@ -429,23 +430,19 @@ Status Database::begin()
     return s;
 }
 
-Status Database::execControl(std::unique_ptr<QSqlQuery> &kept, const QString &sql)
+Status Database::execControl(std::unique_ptr<SqliteStatement> &kept, const QString &sql)
 {
     if (m_dialect != Dialect::Sqlite)
         return exec(sql);
     if (!kept) {
-        auto q = std::make_unique<QSqlQuery>(connection());
-        if (!q->prepare(sql)) {
-            qCWarning(lcStorage) << "statement failed:" << q->lastError().text() << sql;
-            return errorFrom(q->lastError());
-        }
-        kept = std::move(q);
+        auto prepared = SqliteStatement::prepare(*this, sql);
+        if (!prepared)
+            return prepared.error();
+        kept = std::move(prepared).value();
     }
-    if (!kept->exec()) {
-        const QSqlError error = kept->lastError();
-        qCWarning(lcStorage) << "statement failed:" << error.text() << sql;
+    if (auto ran = kept->run(); !ran) {
         kept.reset(); // prepared again next time
-        return errorFrom(error);
+        return ran.error();
     }
     return ok();
 }
@@ -482,6 +479,27 @@ QString Database::marks(qsizetype n)
     for (qsizetype i = 0; i < n; ++i)
         m += i ? QStringLiteral(",?") : QStringLiteral("?");
     return m;
+}
+
+QString Database::inIdList(const QString &column) const
+{
+    return column + (m_dialect == Dialect::Postgres
+                         ? QStringLiteral(" = ANY(?::bigint[])")
+                         : QStringLiteral(" IN (SELECT value FROM json_each(?))"));
+}
+
+QVariant Database::idList(const QVariantList &ids) const
+{
+    if (m_dialect == Dialect::Postgres)
+        return postgresArray(ids);
+    QByteArray json = "[";
+    for (const QVariant &id : ids) {
+        if (json.size() > 1)
+            json += ',';
+        json += QByteArray::number(id.toLongLong());
+    }
+    json += ']';
+    return QString::fromLatin1(json);
 }
 
 QString Database::postgresArray(const QVariant *first, qsizetype count, qsizetype stride)

@@ -14,6 +14,8 @@ Q_DECLARE_LOGGING_CATEGORY(lcStorage)
 
 namespace roster {
 
+class SqliteStatement;
+
 enum class Dialect { Sqlite, Postgres };
 
 // One connection to the organisation's database (SQLite file or PostgreSQL server), owned by the
@@ -69,6 +71,11 @@ public:
     QString forUpdate() const;
     // "?,?,?": `n` parameter marks, for an IN (…) list bound value by value.
     static QString marks(qsizetype n);
+    // A list of ids bound as one value, however long: `column` in the list is
+    // inIdList(column) (`= ANY(?::bigint[])` on PostgreSQL, `IN (SELECT value FROM
+    // json_each(?))` on SQLite), and idList(ids) is what to bind for its `?`.
+    QString inIdList(const QString &column) const;
+    QVariant idList(const QVariantList &ids) const;
     // A PostgreSQL array literal of `count` values, every `stride`-th from `first` on, for
     // `?::bigint[]` / `?::text[]` parameters ({1,NULL,"with \"quotes\""}): one bound value
     // carries a whole column of a batch, read by unnest() on the server.
@@ -91,8 +98,9 @@ private:
     bool isConnectionError(const QSqlError &error) const;
     Status reconnect();
     // Runs BEGIN IMMEDIATE / COMMIT on SQLite through a statement prepared once per connection
-    // (a delivery run commits once a message); plain statements on PostgreSQL.
-    Status execControl(std::unique_ptr<QSqlQuery> &kept, const QString &sql);
+    // (a delivery run commits once a message); plain statements on PostgreSQL, which prepares
+    // no transaction control.
+    Status execControl(std::unique_ptr<SqliteStatement> &kept, const QString &sql);
     Status initialise(OpenMode mode, bool created);
     Status migrate(int fromVersion);
 
@@ -103,8 +111,8 @@ private:
     Dialect m_dialect = Dialect::Sqlite;
     bool m_inTransaction = false;
     mutable bool m_connectionLost = false;
-    std::unique_ptr<QSqlQuery> m_beginStatement;
-    std::unique_ptr<QSqlQuery> m_commitStatement;
+    std::unique_ptr<SqliteStatement> m_beginStatement;
+    std::unique_ptr<SqliteStatement> m_commitStatement;
 };
 
 // Commits on commit(), rolls back when it goes out of scope without one.

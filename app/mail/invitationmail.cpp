@@ -462,13 +462,6 @@ void setValue(InvitationRenderer::Value &v, const QString &value)
     v.html = plain ? v.text : value.toHtmlEscaped().toUtf8();
 }
 
-bool isUnreservedChar(QChar c)
-{
-    const char16_t u = c.unicode();
-    return (u >= 'a' && u <= 'z') || (u >= 'A' && u <= 'Z') || (u >= '0' && u <= '9') || u == '-' ||
-           u == '_' || u == '.' || u == '~';
-}
-
 } // namespace
 
 // linkProblem(), asked once for a run's links: each differs from the one before only in its
@@ -483,7 +476,8 @@ QString InvitationRenderer::checkedLink(const QString &link, QByteArray *encoded
         bool same = true;
         for (qsizetype i = query + 1; i < link.size() && same; ++i)
             same = link.at(i) == m_linkChecked.at(i) ||
-                   (isUnreservedChar(link.at(i)) && isUnreservedChar(m_linkChecked.at(i)));
+                   (isUrlUnreserved(link.at(i).unicode()) &&
+                    isUrlUnreserved(m_linkChecked.at(i).unicode()));
         if (same) {
             *encoded = link.toLatin1();
             return {};

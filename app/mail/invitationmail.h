@@ -8,6 +8,13 @@
 
 namespace roster {
 
+// RFC 3986 §2.3: a character a URL carries as it is, never percent-encoded.
+inline bool isUrlUnreserved(char16_t c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
+}
+
 // What an invitation mail says; renderInvitationMail() turns it into an RFC 5322 message.
 struct InvitationMail
 {

@@ -219,6 +219,11 @@ struct Figures
     QMap<QString, QList<double>> samples;
     void add(const char *key, double ms) { samples[QString::fromLatin1(key)].append(ms); }
     double med(const char *key) const { return median(samples.value(QString::fromLatin1(key))); }
+    void merge(const Figures &more)
+    {
+        for (auto it = more.samples.cbegin(); it != more.samples.cend(); ++it)
+            samples[it.key()] += it.value();
+    }
 };
 
 const QString searchWord = QStringLiteral("müller"); // typed one key at a time
@@ -947,23 +952,14 @@ int main(int argc, char **argv)
     Figures compared;
     if (!other.isEmpty()) {
         const int rounds = std::max(1, parser.value(roundsOpt).toInt());
-        for (int round = 0; round < rounds; ++round) {
-            say(QStringLiteral("Compared, round %1 of %2: %3 …")
-                    .arg(round + 1)
-                    .arg(rounds)
-                    .arg(other));
-            const Figures theirs = runSide(QStringLiteral("roster"), other);
-            for (auto it = theirs.samples.cbegin(); it != theirs.samples.cend(); ++it)
-                compared.samples[it.key()] += it.value();
-            if (round + 1 < rounds) {
-                say(QStringLiteral("Compared, round %1 of %2: %3 …")
-                        .arg(round + 2)
-                        .arg(rounds)
-                        .arg(path));
-                const Figures mine = runSide(QStringLiteral("roster"), path);
-                for (auto it = mine.samples.cbegin(); it != mine.samples.cend(); ++it)
-                    roster.samples[it.key()] += it.value();
-            }
+        const auto runInto = [&](Figures &into, const QString &where, int round) {
+            say(QStringLiteral("Compared, round %1 of %2: %3 …").arg(round).arg(rounds).arg(where));
+            into.merge(runSide(QStringLiteral("roster"), where));
+        };
+        for (int round = 1; round <= rounds; ++round) {
+            if (round > 1) // this database's first round is the run above
+                runInto(roster, path, round);
+            runInto(compared, other, round);
         }
     }
 
