@@ -24,7 +24,13 @@ if(ROSTER_SANITIZE)
   target_link_options(roster_strict INTERFACE -fsanitize=address,undefined)
 endif()
 
+# ccache, unless the command line names another launcher. It caches sources built with a
+# precompiled header (cmake/Precompiled.cmake) only when told to trust the header's macros and
+# time stamps (ccache(1), "Precompiled headers").
 find_program(CCACHE_PROGRAM ccache)
 if(CCACHE_PROGRAM AND NOT CMAKE_CXX_COMPILER_LAUNCHER)
-  set(CMAKE_CXX_COMPILER_LAUNCHER "${CCACHE_PROGRAM}")
+  set(CMAKE_CXX_COMPILER_LAUNCHER
+      ${CMAKE_COMMAND} -E env CCACHE_SLOPPINESS=pch_defines,time_macros ${CCACHE_PROGRAM})
 endif()
+
+include(${CMAKE_CURRENT_LIST_DIR}/Precompiled.cmake)
