@@ -1,6 +1,6 @@
 # Precompiled headers: the Qt and standard headers most sources include, parsed once per library
-# (and once for all the tests of a kind) instead of once per source. At -O0 parsing Qt's headers is most of a
-# small source's compile time, and most of CI's (README.md, "Build and test times").
+# (and once for all the tests of a kind) instead of once per source. At -O0, parsing Qt's headers
+# is most of a small source's compile time, and most of CI's (README.md, "Build and test times").
 #
 #   roster_precompile(<target> <parts...>)   parts: CORE SQL NETWORK TEST WIDGETS
 #
@@ -69,8 +69,9 @@ function(roster_add_test_pch_hosts)
 endfunction()
 
 # Qt6::Test defines QT_TESTCASE_SOURCEDIR and QT_TESTCASE_BUILDDIR as the target's directories, for
-# QFINDTESTDATA, which Roster's tests do not use (they read ROSTER_SOURCE_DIR). Left defined, they
-# would make one header per test directory.
+# QFINDTESTDATA, which Roster's tests do not use (they read ROSTER_SOURCE_DIR; without the two,
+# QFINDTESTDATA still looks beside the executable and the source). Left defined, they would make
+# one header per test directory.
 function(roster_test_definitions target)
   target_compile_options(${target} PRIVATE -UQT_TESTCASE_SOURCEDIR -UQT_TESTCASE_BUILDDIR)
 endfunction()
