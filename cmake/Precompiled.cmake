@@ -46,8 +46,8 @@ function(roster_reuse_precompiled target from)
 endfunction()
 
 # Tests are one source each, so a header of their own would cost more than it saves. They reuse
-# one of two host targets' headers, roster_pch_unit or roster_pch_gui (widgets), which link what
-# roster_add_test makes every test of that kind link.
+# one of two host targets' headers, roster_pch_unit or roster_pch_gui (widgets). A host and its
+# users get their definitions from the same roster_test_links().
 function(roster_add_test_pch_hosts)
   if(NOT ROSTER_PCH)
     return()
@@ -57,10 +57,8 @@ function(roster_add_test_pch_hosts)
     set(stub ${CMAKE_CURRENT_BINARY_DIR}/${host}.cpp)
     file(CONFIGURE OUTPUT ${stub} CONTENT "// Host of the tests' precompiled header (cmake/Precompiled.cmake).\n")
     add_library(${host} OBJECT ${stub})
-    roster_test_definitions(${host})
-    target_link_libraries(${host} PRIVATE Qt6::Test Qt6::Sql Qt6::Network roster_strict)
+    roster_test_links(${host} ${kind})
     if(kind STREQUAL "gui")
-      target_link_libraries(${host} PRIVATE Qt6::Widgets)
       roster_precompile(${host} CORE SQL NETWORK TEST WIDGETS)
     else()
       roster_precompile(${host} CORE SQL NETWORK TEST)
@@ -68,22 +66,23 @@ function(roster_add_test_pch_hosts)
   endforeach()
 endfunction()
 
-# Qt6::Test defines QT_TESTCASE_SOURCEDIR and QT_TESTCASE_BUILDDIR as the target's directories, for
-# QFINDTESTDATA, which Roster's tests do not use (they read ROSTER_SOURCE_DIR; without the two,
-# QFINDTESTDATA still looks beside the executable and the source). Left defined, they would make
-# one header per test directory.
-function(roster_test_definitions target)
+# What every test (or bench built like one) of kind unit or gui links, so that its definitions are
+# the host's. Qt6::Test defines QT_TESTCASE_SOURCEDIR and QT_TESTCASE_BUILDDIR as the target's
+# directories, for QFINDTESTDATA, which Roster's tests do not use (they read ROSTER_SOURCE_DIR;
+# without the two, QFINDTESTDATA still looks beside the executable and the source). Left defined,
+# they would make one header per test directory.
+function(roster_test_links target kind)
   target_compile_options(${target} PRIVATE -UQT_TESTCASE_SOURCEDIR -UQT_TESTCASE_BUILDDIR)
-endfunction()
-
-# A test (or a bench built like one) of kind unit or gui: links what the host links, and reuses its
-# header when the tests are part of the build.
-function(roster_test_pch target kind)
-  roster_test_definitions(${target})
   target_link_libraries(${target} PRIVATE Qt6::Test Qt6::Sql Qt6::Network roster_strict)
   if(kind STREQUAL "gui")
     target_link_libraries(${target} PRIVATE Qt6::Widgets)
   endif()
+endfunction()
+
+# A test or bench of kind unit or gui: links what the host links, and reuses its header when the
+# tests are part of the build.
+function(roster_test_pch target kind)
+  roster_test_links(${target} ${kind})
   if(TARGET roster_pch_${kind})
     roster_reuse_precompiled(${target} roster_pch_${kind})
   endif()
