@@ -16,15 +16,24 @@ Result<UserRecord> lockActor(Database &db, qint64 actorId, const QList<qint64> &
         QVariantList ids{actorId};
         for (qint64 id : userIds)
             ids.append(id);
-        QSqlQuery lock = db.prepare(QStringLiteral(
-            "SELECT u.id FROM users u WHERE u.id = ANY(?::bigint[]) OR (? = 1 AND u.active = 1 "
-            "AND u.confirmed_at IS NOT NULL AND u.profile_id IN (SELECT p.id FROM profiles p "
-            "WHERE p.is_admin = 1)) ORDER BY u.id FOR UPDATE"));
+        QSqlQuery lock = db.prepare(
+            QStringLiteral("SELECT id FROM users WHERE id = ANY(?::bigint[]) ORDER BY id") +
+            db.forUpdate());
         lock.addBindValue(Database::postgresArray(ids));
-        lock.addBindValue(administrators ? 1 : 0);
         if (Status s = db.exec(lock); !s)
             return s.error();
         lock.finish();
+        // The administrators as a whole: the administrator profiles' rows stand for them. Two
+        // such callers wait for each other; adding a user with one of those profiles (its
+        // foreign key's key-share lock) waits for neither (Database::forUpdate).
+        if (administrators) {
+            QSqlQuery all = db.prepare(
+                QStringLiteral("SELECT id FROM profiles WHERE is_admin = 1 ORDER BY id") +
+                db.forUpdate());
+            if (Status s = db.exec(all); !s)
+                return s.error();
+            all.finish();
+        }
     }
     return AuthService::authorise(db, actorId);
 }

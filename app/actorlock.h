@@ -11,13 +11,16 @@
 
 namespace roster {
 
-// For service calls that write, first in their transaction: locks the actor's row, `userIds`'
-// rows and, with `administrators`, every active administrator's row, in one statement in id
-// order (two callers never wait on each other in a circle), then authorises the actor as
-// committed now. A demotion committed before this refuses; one started after waits for the
-// commit. The administrators' locks make "one administrator remains" hold under READ COMMITTED
-// (two administrators removing each other serialise). SQLite's BEGIN IMMEDIATE already holds the
-// whole database.
+// For service calls that write, first in their transaction: locks the actor's row and `userIds`'
+// rows in one statement in id order (two callers never wait on each other in a circle), then,
+// with `administrators`, the rows of the administrator profiles, which stand for every
+// administrator; then authorises the actor as committed now. A demotion committed before this
+// refuses; one started after waits for the commit. The administrators' lock makes "one
+// administrator remains" hold under READ COMMITTED: two actions that may each remove an
+// administrator serialise, even when they share no user (two administrators demoting
+// themselves), and the second counts after the first committed. It is one row, not each
+// administrator's: at a million users there are thousands. Every caller takes the users' rows
+// before that row. SQLite's BEGIN IMMEDIATE already holds the whole database.
 Result<UserRecord> lockActor(Database &db, qint64 actorId, const QList<qint64> &userIds = {},
                              bool administrators = false);
 
@@ -32,7 +35,7 @@ struct ActorAndUser
 };
 
 // First in the caller's transaction `tx` (its failure to begin is returned here): lockActor with
-// the user (and, with `administrators`, every active administrator), then the user, read under
+// the user (and, with `administrators`, the administrators' lock), then the user, read under
 // its lock. The permission is checked after the locks, inside the transaction that acts.
 Result<ActorAndUser> lockActorAndUser(const Transaction &tx, Database &db, qint64 actorId,
                                       qint64 userId, bool administrators = false);

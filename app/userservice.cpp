@@ -53,8 +53,8 @@ UserService::~UserService() = default;
 
 Status UserService::keepsAnAdministrator(const UserRecord &target, const QString &refusal)
 {
-    // Counted after lockActor(…, true): every active administrator's row is locked, and under
-    // READ COMMITTED this statement sees every change committed before the locks were granted.
+    // Counted after lockActor(…, true): the administrators' lock is held, and under READ
+    // COMMITTED this statement sees every change committed before it was granted.
     QSqlQuery c = m_db.prepare(
         QStringLiteral("SELECT count(*) FROM users u JOIN profiles p ON p.id = u.profile_id "
                        "WHERE p.is_admin = 1 "

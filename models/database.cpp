@@ -469,7 +469,7 @@ void Database::rollback()
 
 QString Database::forUpdate() const
 {
-    return m_dialect == Dialect::Postgres ? QStringLiteral(" FOR UPDATE") : QString();
+    return m_dialect == Dialect::Postgres ? QStringLiteral(" FOR NO KEY UPDATE") : QString();
 }
 
 QString Database::marks(qsizetype n)

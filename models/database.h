@@ -66,8 +66,11 @@ public:
     bool inTransaction() const { return m_inTransaction; }
 
     // SQL spelled per dialect, for the few places that differ.
-    // " FOR UPDATE" on PostgreSQL (row lock inside a transaction); nothing on SQLite, where
-    // BEGIN IMMEDIATE already holds the database's write lock.
+    // " FOR NO KEY UPDATE" on PostgreSQL (row lock inside a transaction); nothing on SQLite,
+    // where BEGIN IMMEDIATE already holds the database's write lock. Not FOR UPDATE: no caller
+    // deletes a locked row or changes its key, and FOR UPDATE would also block the key-share
+    // lock another transaction's foreign-key check takes on it (a user row it references as
+    // created_by, say), which made two actions on unrelated users deadlock.
     QString forUpdate() const;
     // "?,?,?": `n` parameter marks, for an IN (…) list bound value by value.
     static QString marks(qsizetype n);
