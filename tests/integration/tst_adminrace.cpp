@@ -39,6 +39,18 @@ class TestAdminRace : public QObject
             "p.is_admin = 1 AND u.active = 1 AND u.confirmed_at IS NOT NULL"));
     }
 
+    // Back to active administrators for the next round.
+    bool restoreAdministrators(const QStringList &emails)
+    {
+        QSqlQuery q = org->db().prepare(
+            QStringLiteral("UPDATE users SET active = 1, profile_id = (SELECT id FROM profiles "
+                           "WHERE name = 'Administrator') WHERE email IN (") +
+            Database::marks(emails.size()) + u')');
+        for (const QString &e : emails)
+            q.addBindValue(e);
+        return bool(org->db().exec(q));
+    }
+
 private slots:
     void init()
     {
@@ -83,11 +95,7 @@ private slots:
             // their access away.
             QVERIFY2(codes == (QList<int>{0, 3}), qPrintable(d));
             aWon += r.at(0).exitCode == 0 ? 1 : 0;
-            // Back to two active administrators for the next round.
-            QVERIFY(org->db().exec(QStringLiteral(
-                "UPDATE users SET active = 1, profile_id = (SELECT id FROM profiles WHERE name "
-                "= 'Administrator') WHERE email IN ('admin@acme.example', "
-                "'second@acme.example')")));
+            QVERIFY(restoreAdministrators({a, b}));
         }
         qInfo() << rounds << "rounds on" << org->engine() << "; the first administrator won"
                 << aWon;
@@ -115,10 +123,7 @@ private slots:
             QList<int> codes{r.at(0).exitCode, r.at(1).exitCode};
             std::sort(codes.begin(), codes.end());
             QVERIFY2(codes == (QList<int>{0, 3}), qPrintable(d));
-            QVERIFY(org->db().exec(QStringLiteral(
-                "UPDATE users SET profile_id = (SELECT id FROM profiles WHERE name = "
-                "'Administrator') WHERE email IN ('admin@acme.example', "
-                "'second@acme.example')")));
+            QVERIFY(restoreAdministrators({a, b}));
         }
     }
 
@@ -233,9 +238,7 @@ private slots:
                                  {bId, demotedAt}) == 0,
                      qPrintable(d));
             bActed += r.at(0).exitCode == 0 ? 1 : 0;
-            QVERIFY(org->db().exec(QStringLiteral(
-                "UPDATE users SET profile_id = (SELECT id FROM profiles WHERE name = "
-                "'Administrator') WHERE email = 'second@acme.example'")));
+            QVERIFY(restoreAdministrators({b}));
         }
         qInfo() << "B acted in" << bActed << "of" << rounds << "rounds on" << org->engine();
     }
